@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// MARK: - Numeric code generation
+// The numeric library is optimized in every build configuration, so that the
+// `swift run runner ...` a user types without `-c release` is fast too. On x86-64 we
+// target haswell (x86-64-v3 features: AVX2 + FMA, every x86 CPU since 2013/2015), because without an
+// FMA-capable target SIMD fused multiply-adds compile to slow library calls. arm64
+// always has FMA and NEON.
+#if arch(x86_64)
+let cpuFlags: [String] = ["-target-cpu", "haswell"]
+#else
+let cpuFlags: [String] = []
+#endif
+let numericFlags: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
+
+let package = Package(
+    name: "seqrec",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "runner", targets: ["runner"]),
+        .library(name: "SeqRec", targets: ["SeqRec"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // MARK: - System libraries
+        .systemLibrary(
+            name: "CYAML",
+            pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"]), .brew(["libyaml"])]
+        ),
+        .systemLibrary(
+            name: "CBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"]), .brew(["openblas"])]
+        ),
+
+        // MARK: - Library: config, data, models, training, evaluation, report, tensor
+        .target(
+            name: "SeqRec",
+            dependencies: [
+                "CYAML",
+                .target(name: "CBLAS", condition: .when(platforms: [.linux])),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: numericFlags,
+            linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "runner",
+            dependencies: [
+                "SeqRec",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "SeqRecTests",
+            dependencies: ["SeqRec"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

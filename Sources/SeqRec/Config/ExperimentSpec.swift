@@ -1,0 +1,260 @@
+// The validated, fully-defaulted experiment: what a YAML file (plus `extends:` and
+// `--set` overrides) resolves to. Every other layer reads only these types, never YAML.
+// Field names here are the Swift spelling of the YAML keys (snake_case in YAML).
+
+/// A whole experiment. YAML keys: name, seed, task, dataset, split, model, training,
+/// evaluation, output (and `extends`, which is consumed while loading).
+public struct ExperimentSpec: Sendable, Equatable, Codable {
+    public var name: String
+    public var seed: UInt64 = 42
+    public var task: TaskKind = .nextItem
+    public var dataset: DatasetSpec = DatasetSpec()
+    public var split: SplitSpec = SplitSpec()
+    public var model: ModelSpec = ModelSpec()
+    public var training: TrainingSpec = TrainingSpec()
+    public var evaluation: EvaluationSpec = EvaluationSpec()
+    public var output: OutputSpec
+
+    public init(name: String) {
+        self.name = name
+        self.output = OutputSpec(dir: "results/\(name)")
+    }
+}
+
+public enum TaskKind: String, Sendable, Codable, CaseIterable {
+    case nextItem = "next-item"
+    case rating
+}
+
+// MARK: - Dataset
+
+public struct DatasetSpec: Sendable, Equatable, Codable {
+    /// A built-in dataset (`movielens-100k`, `movielens-1m`); exclusive with `path` and `synthetic`.
+    public var name: String? = "movielens-100k"
+    /// A user's own interaction file, relative to the config file's directory.
+    public var path: String? = nil
+    /// Format of `path`; nil means detect from the extension.
+    public var format: DataFormat? = nil
+    /// Column names for csv/tsv (and optionally recbole) files.
+    public var columns: ColumnMapping? = nil
+    /// Generate data instead of reading it.
+    public var synthetic: SyntheticSpec? = nil
+    public var minUserInteractions: Int = 5
+    public var minItemInteractions: Int = 1
+    /// Keep only events with rating >= threshold (implicit feedback); nil keeps all.
+    public var ratingThreshold: Double? = nil
+    /// What to do with repeated (user, item) events.
+    public var duplicates: DuplicatePolicy = .keep
+    /// Where downloads are cached; nil means $SEQREC_DATA_DIR, else `data/`.
+    public var cacheDir: String? = nil
+
+    public init() {}
+}
+
+public enum DataFormat: String, Sendable, Codable, CaseIterable {
+    case csv, tsv, movielens
+    case movielensDat = "movielens-dat"
+    case recbole, sasrec
+}
+
+public struct ColumnMapping: Sendable, Equatable, Codable {
+    public var user: String = "user_id"
+    public var item: String = "item_id"
+    public var rating: String? = nil
+    public var timestamp: String? = nil
+    public init() {}
+}
+
+/// Planted long-range data: first-order transitions plus key -> answer exactly `lag` steps later.
+public struct SyntheticSpec: Sendable, Equatable, Codable {
+    public var users: Int = 2000
+    public var items: Int = 300
+    public var length: Int = 40
+    public var lag: Int = 20
+    /// Probability that a filler step ignores the transition table and draws uniformly.
+    public var noise: Double = 0.2
+    /// Number of key items (each with its own answer item).
+    public var keys: Int = 10
+    public init() {}
+}
+
+public enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {
+    /// Keep every event (a re-watch is a new event in the sequence).
+    case keep
+    /// Keep only the first occurrence of each (user, item).
+    case first
+    /// Keep only the last occurrence of each (user, item).
+    case last
+}
+
+// MARK: - Split
+
+public struct SplitSpec: Sendable, Equatable, Codable {
+    public var method: SplitMethod = .leaveOneOut
+    /// Input window, in items (>= 2).
+    public var maxLength: Int = 50
+    /// For `user-ratio`: train/validation/test fractions per user, summing to 1.
+    public var ratios: [Double] = [0.8, 0.1, 0.1]
+    /// For `temporal`: the quantiles of all timestamps where validation and test begin.
+    public var temporalCuts: [Double] = [0.8, 0.9]
+    public init() {}
+}
+
+public enum SplitMethod: String, Sendable, Codable, CaseIterable {
+    case leaveOneOut = "leave-one-out"
+    case userRatio = "user-ratio"
+    case temporal
+}
+
+// MARK: - Model
+
+public struct ModelSpec: Sendable, Equatable, Codable {
+    public var cell: CellKind = .lstm
+    public var embeddingSize: Int = 64
+    public var hiddenSize: Int = 50
+    public var layers: Int = 1
+    /// Inverted dropout on the embedding output and between recurrent layers, in [0, 1).
+    public var dropout: Double = 0.2
+    public init() {}
+}
+
+public enum CellKind: String, Sendable, Codable, CaseIterable {
+    case lstm, gru, rnn
+    /// Training popularity; no gradient.
+    case pop
+    /// First-order item-to-item transitions, falling back to popularity; no gradient.
+    case markov
+
+    public var isRecurrent: Bool { self == .lstm || self == .gru || self == .rnn }
+}
+
+// MARK: - Training
+
+public struct TrainingSpec: Sendable, Equatable, Codable {
+    public var epochs: Int = 100
+    public var batchSize: Int = 256
+    public var optimizer: OptimizerSpec = OptimizerSpec()
+    public var loss: LossKind = .crossEntropy
+    /// For `sampled-softmax`: shared negatives per batch and how they are drawn.
+    public var negatives: Int = 100
+    public var negativeSampling: SamplingStrategy = .uniform
+    /// Global gradient-norm clip; nil disables clipping.
+    public var clipNorm: Double? = 5.0
+    public var earlyStopping: EarlyStoppingSpec? = EarlyStoppingSpec()
+    /// Validate every N epochs.
+    public var evalEvery: Int = 1
+    public var schedule: ScheduleSpec = ScheduleSpec()
+    /// Worker threads; nil means all cores.
+    public var threads: Int? = nil
+    public init() {}
+}
+
+public struct OptimizerSpec: Sendable, Equatable, Codable {
+    public var name: OptimizerKind = .adam
+    public var learningRate: Double = 0.001
+    public var weightDecay: Double = 0.0
+    /// SGD and RMSprop momentum.
+    public var momentum: Double = 0.0
+    public var nesterov: Bool = false
+    public var beta1: Double = 0.9
+    public var beta2: Double = 0.999
+    public var eps: Double = 1e-8
+    /// RMSprop smoothing constant.
+    public var alpha: Double = 0.99
+    public init() {}
+}
+
+public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
+    case sgd, adam, adamw, adagrad, rmsprop
+}
+
+public enum LossKind: String, Sendable, Codable, CaseIterable {
+    case crossEntropy = "cross-entropy"
+    case sampledSoftmax = "sampled-softmax"
+    case mse
+}
+
+public enum SamplingStrategy: String, Sendable, Codable, CaseIterable {
+    case uniform, popularity
+}
+
+public struct EarlyStoppingSpec: Sendable, Equatable, Codable {
+    public var metric: MetricSpec = MetricSpec(kind: .ndcg, k: 10)
+    public var patience: Int = 10
+    public init() {}
+}
+
+public struct ScheduleSpec: Sendable, Equatable, Codable {
+    public var name: ScheduleKind = .constant
+    /// For `step`: multiply the rate by `gamma` every `stepSize` epochs.
+    public var stepSize: Int = 10
+    public var gamma: Double = 0.1
+    /// For `cosine`: the floor the rate anneals to over `training.epochs`.
+    public var minLearningRate: Double = 0.0
+    public init() {}
+}
+
+public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
+    case constant, step, cosine
+}
+
+// MARK: - Evaluation
+
+public struct EvaluationSpec: Sendable, Equatable, Codable {
+    public var candidates: Candidates = .all
+    public var excludeSeen: Bool = true
+    public var metrics: [MetricSpec] = [
+        MetricSpec(kind: .hr, k: 10), MetricSpec(kind: .ndcg, k: 10), MetricSpec(kind: .mrr, k: 10),
+        MetricSpec(kind: .hr, k: 20), MetricSpec(kind: .ndcg, k: 20),
+    ]
+    public init() {}
+}
+
+public enum Candidates: Sendable, Equatable, Codable {
+    /// Full ranking over the whole catalogue.
+    case all
+    /// The target against `count` negatives the user has not interacted with.
+    case sampled(count: Int, strategy: SamplingStrategy)
+}
+
+/// A metric name such as `ndcg@10`, `hr@20`, `coverage@10`, `rmse`.
+public struct MetricSpec: Sendable, Hashable, Codable, CustomStringConvertible {
+    public var kind: MetricKind
+    /// Cut-off for ranking metrics; nil for rating metrics.
+    public var k: Int?
+
+    public init(kind: MetricKind, k: Int?) {
+        self.kind = kind
+        self.k = k
+    }
+
+    /// Parses `name@k` (ranking) or `name` (rating); returns nil on anything else.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard let kind = MetricKind(rawValue: String(parts[0])) else { return nil }
+        if kind.isRanking {
+            guard parts.count == 2, let k = Int(parts[1]) else { return nil }
+            self.init(kind: kind, k: k)
+        } else {
+            guard parts.count == 1 else { return nil }
+            self.init(kind: kind, k: nil)
+        }
+    }
+
+    public var description: String { k.map { "\(kind.rawValue)@\($0)" } ?? kind.rawValue }
+}
+
+public enum MetricKind: String, Sendable, Codable, CaseIterable {
+    case hr, recall, ndcg, mrr, precision, map, coverage
+    case rmse, mae
+
+    public var isRanking: Bool { self != .rmse && self != .mae }
+}
+
+// MARK: - Output
+
+public struct OutputSpec: Sendable, Equatable, Codable {
+    /// Directory of `report.json`; relative paths are relative to the working directory.
+    public var dir: String
+    public init(dir: String) { self.dir = dir }
+}

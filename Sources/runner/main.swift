@@ -1,0 +1,2 @@
+import SeqRec
+print("runner: not yet")
