@@ -40,7 +40,8 @@ public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
             return "\(origin): error: \(text)"
         }
         var rendered = "\(origin):\(location.line):\(location.column): error: \(text)"
-        if showsSourceLine, let line = location.source.line(location.line) {
+        if showsSourceLine, let line = location.source.line(location.line),
+           !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
             let indent = String(line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " })
             rendered += "\n\(line)\n\(indent)^"
         }
