@@ -7,7 +7,17 @@ import Foundation
 public enum ConfigLoader {
     /// Loads one experiment. Throws `ConfigError` listing every problem found.
     public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
-        let tree = try resolvedTree(path: path)
+        try load(path: path, displayName: path, overrides: overrides)
+    }
+
+    /// Loads a file that may hold a `grid:`; a file without one yields a single point.
+    public static func loadGrid(path: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
+        try loadGrid(path: path, displayName: path, overrides: overrides)
+    }
+
+    /// `displayName` is how errors name the file (tests use it to keep paths short).
+    static func load(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> ExperimentSpec {
+        let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
         if let gridKey = tree.mappingEntries?.first(where: { $0.key.scalarText == "grid" })?.key {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
@@ -15,9 +25,8 @@ public enum ConfigLoader {
         return try decode(tree, overrides: try parseOverrides(overrides), defaultName: stem(of: path))
     }
 
-    /// Loads a file that may hold a `grid:`; a file without one yields a single point.
-    public static func loadGrid(path: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
-        let tree = try resolvedTree(path: path)
+    static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
+        let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
         let overrideNodes = try parseOverrides(overrides)
         let name = stem(of: path)
         guard let gridNode = tree.value(forKey: "grid") else {
@@ -64,11 +73,6 @@ public enum ConfigLoader {
         overrides.reduce(tree) { ConfigTree.merge($0, $1) }
     }
 
-    /// The file's tree with its `extends:` chain merged in (and `extends` removed).
-    static func resolvedTree(path: String) throws(ConfigError) -> YAMLNode {
-        try resolvedTree(path: path, displayName: path, chain: [])
-    }
-
     private struct ChainLink {
         var canonicalPath: String
         var displayName: String
@@ -99,7 +103,7 @@ public enum ConfigLoader {
             ? parentText : (directory as NSString).appendingPathComponent(parentText)
         let displayDirectory = (displayName as NSString).deletingLastPathComponent
         let parentDisplay = parentText.hasPrefix("/") || displayDirectory.isEmpty || displayDirectory == "."
-            ? parentText : (displayDirectory as NSString).appendingPathComponent(parentText)
+            ? parentText : normalized((displayDirectory as NSString).appendingPathComponent(parentText))
         let link = ChainLink(canonicalPath: canonicalPath(path), displayName: displayName)
         let links = chain + [link]
         if links.contains(where: { $0.canonicalPath == canonicalPath(parentPath) }) {
@@ -113,6 +117,20 @@ public enum ConfigLoader {
         }
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
         return ConfigTree.merge(parent, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// `a/b/../c.yaml` -> `a/c.yaml`, for readable names in messages (leading `..` kept).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != "..", !last.isEmpty {
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
     }
 
     private static func readFile(path: String, displayName: String) throws(ConfigError) -> [UInt8] {

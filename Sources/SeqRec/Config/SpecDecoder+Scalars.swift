@@ -2,7 +2,7 @@
 // "expected ..., found ..." diagnostic at the node.
 
 /// Allowed ranges for real numbers, with the words used in errors.
-enum NumberRange {
+enum NumberRange: Sendable {
     case any, positive, nonNegative, unitHalfOpen, unitClosed
 
     var expected: String {

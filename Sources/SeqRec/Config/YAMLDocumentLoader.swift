@@ -57,7 +57,8 @@ enum YAMLDocumentLoader {
         let problem = parser.problem.map { String(cString: $0) } ?? "unknown error"
         var message = "invalid YAML: \(problem)"
         if let context = parser.context.map({ String(cString: $0) }) {
-            message += " (\(context))"
+            let line = Int(parser.context_mark.line) + 1, column = Int(parser.context_mark.column) + 1
+            message += source.isFlag ? " (\(context))" : " (\(context) at line \(line), column \(column))"
         }
         let location: SourceLocation
         if parser.error == YAML_READER_ERROR {

@@ -108,8 +108,8 @@ public struct YAMLNode: Sendable {
             case .plain: return "'\(text)'"
             case .quoted, .block: return "the string \"\(text)\""
             }
-        case .sequence: return "a list"
-        case .mapping: return "a mapping"
+        case .sequence(let items): return items.isEmpty ? "an empty list" : "a list"
+        case .mapping(let entries): return entries.isEmpty ? "an empty mapping" : "a mapping"
         }
     }
 }
