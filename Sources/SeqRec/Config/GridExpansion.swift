@@ -104,7 +104,8 @@ public enum GridExpansion {
                              segments: segments, values: values))
         }
         // Labels must tell axes apart: fall back to the full path when last segments clash.
-        for index in axes.indices where axes.filter({ $0.label == axes[index].label }).count > 1 {
+        let labels = axes.map(\.label)
+        for index in axes.indices where labels.filter({ $0 == labels[index] }).count > 1 {
             axes[index].label = axes[index].keyPath
         }
         let total = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.values.count).partialValue }
