@@ -253,3 +253,17 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
     #expect(DataFormat.detected(fromPath: "x.txt") == nil)
     #expect(DataFormat.detected(fromPath: "noextension") == nil)
 }
+
+@Test func optimizerShorthandMergesLikeTheLongForm() throws {
+    let renamed = try ConfigLoader.load(path: experiment("lstm50.yaml"), overrides: ["training.optimizer=sgd"])
+    #expect(renamed.training.optimizer.name == .sgd && renamed.training.optimizer.learningRate == 0.001)
+    let tuned = try ConfigLoader.load(path: config("shorthand.yaml"), overrides: ["training.optimizer.learning_rate=0.1"])
+    #expect(tuned.training.optimizer.name == .sgd && tuned.training.optimizer.learningRate == 0.1)
+    #expect(tuned.training.schedule.name == .cosine)
+}
+
+@Test func emptySectionsTakeTheirDefaults() throws {
+    let path = ConfigFixtures.temporaryFile("model:\ntraining:\n  epochs: 3\n", name: "empty-sections.yaml")
+    let spec = try ConfigLoader.load(path: path)
+    #expect(spec.model == ModelSpec() && spec.training.epochs == 3)
+}

@@ -20,23 +20,23 @@ final class SpecDecoder {
         top.read("task", into: &spec.task) { self.choice($0, $1, noun: "task") }
         _ = top.take("extends")  // consumed by ConfigLoader
         _ = top.take("grid")  // consumed by ConfigLoader.loadGrid
-        if let node = top.take("dataset"), let fields = section(node, path: "dataset") {
+        if let node = top.take("dataset"), !node.isNull, let fields = section(node, path: "dataset") {
             decodeDataset(fields, into: &spec.dataset)
         }
-        if let node = top.take("split"), let fields = section(node, path: "split") {
+        if let node = top.take("split"), !node.isNull, let fields = section(node, path: "split") {
             decodeSplit(fields, into: &spec.split)
         }
-        if let node = top.take("model"), let fields = section(node, path: "model") {
+        if let node = top.take("model"), !node.isNull, let fields = section(node, path: "model") {
             decodeModel(fields, into: &spec.model)
         }
-        if let node = top.take("training"), let fields = section(node, path: "training") {
+        if let node = top.take("training"), !node.isNull, let fields = section(node, path: "training") {
             decodeTraining(fields, into: &spec.training)
         }
-        if let node = top.take("evaluation"), let fields = section(node, path: "evaluation") {
+        if let node = top.take("evaluation"), !node.isNull, let fields = section(node, path: "evaluation") {
             decodeEvaluation(fields, into: &spec.evaluation)
         }
         spec.output = OutputSpec(dir: "results/\(spec.name)")
-        if let node = top.take("output"), let fields = section(node, path: "output") {
+        if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
             fields.read("dir", into: &spec.output.dir) { self.nonEmptyText($0, $1) }
             fields.reportUnknownKeys()
         }
