@@ -190,8 +190,22 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
         #expect(try JSONDecoder().decode(ExperimentSpec.self, from: data) == spec, "\(spec.name)")
     }
     let json = try ConfigLoader.load(path: experiment("lstm50.yaml")).resolvedJSON()
-    #expect(json.contains("\"metrics\" : [\n      \"hr@10\""))
-    #expect(json.contains("\"candidates\" : \"all\""))
+    #expect(json.contains("\"metrics\": [\n      \"hr@10\""))
+    #expect(json.contains("\"candidates\": \"all\""))
+    #expect(json.contains("\"clip_norm\": 5.0,") && json.contains("\"eps\": 1e-08,"))
+}
+
+@Test func resolvedJSONDecodesBackToTheSameSpec() throws {
+    var specs = try roundTripSpecs()
+    var odd = ExperimentSpec(name: "quote\" back\\slash\nnew line\ttab é")
+    odd.dataset.cacheDir = "\u{1}control"
+    specs.append(odd)
+    for spec in specs {
+        let decoded = try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.resolvedJSON().utf8))
+        #expect(decoded == spec, "\(spec.name)")
+        let path = ConfigFixtures.temporaryFile(spec.resolvedYAML(), name: "resolved.yaml")
+        #expect(try ConfigLoader.load(path: path) == spec, "\(spec.name)")
+    }
 }
 
 @Test func resolvedJSONHasSortedKeysAndHashIdentifiesTheConfig() throws {
