@@ -86,16 +86,12 @@ extension RunnerCommand {
         @OptionGroup var config: ConfigOptions
 
         @Option(help: "Output format of the resolved configuration.")
-        var format: OutputFormat = .yaml
-
-        enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-            case yaml, json
-        }
+        var format: ResolvedFormat = .yaml
 
         func run() throws {
             let outcome = ConfigCommandLine.validate(
                 paths: config.files, overrides: config.overrides,
-                format: format == .json ? .json : .yaml)
+                format: format)
             print(outcome.output, terminator: "")
             writeToStandardError(outcome.errors)
             if outcome.exitCode != ExitStatus.ok { throw ExitCode(outcome.exitCode) }
@@ -121,6 +117,8 @@ extension RunnerCommand {
         func run() throws { try notYet("compare") }
     }
 }
+
+extension ResolvedFormat: ExpressibleByArgument {}
 
 func notYet(_ command: String) throws -> Never {
     writeToStandardError("runner \(command): not yet implemented\n")
