@@ -139,3 +139,30 @@ private func expectClose(_ actual: Double?, _ expected: Double, _ name: String,
     let empty = RatingMetrics.compute(predictions: [], targets: [])
     #expect(empty.rmse.isNaN && empty.mae.isNaN)
 }
+
+@Test func ratingBaselinesMatchHandComputation() {
+    // Training: user 0 rated 4 and 2 (mean 3), user 1 rated 5 -> global mean 11/3.
+    // Test: user 0 rates 5, user 1 rates 4, user 2 (no training ratings) rates 1.
+    // Global mean errors: 5 - 11/3 = 4/3, 4 - 11/3 = 1/3, 1 - 11/3 = -8/3
+    //   RMSE = sqrt((16 + 1 + 64) / 9 / 3) = sqrt(3) = 1.7321; MAE = (4 + 1 + 8) / 9 = 13/9.
+    // User mean predicts 3, 5, 11/3: errors 2, -1, -8/3
+    //   RMSE = sqrt((4 + 1 + 64/9) / 3) = sqrt(109/27) = 2.0092; MAE = (2 + 1 + 8/3) / 3 = 17/9.
+    let baselines = RatingMetrics.baselines(trainUsers: [0, 0, 1], trainRatings: [4, 2, 5],
+                                            testUsers: [0, 1, 2], testRatings: [5, 4, 1])
+    // Float predictions: compare to 1e-6.
+    #expect(abs(baselines.globalMean!.rmse - 3.0.squareRoot()) < 1e-6)
+    #expect(abs(baselines.globalMean!.mae - 13.0 / 9) < 1e-6)
+    #expect(abs(baselines.userMean!.rmse - (109.0 / 27).squareRoot()) < 1e-6)
+    #expect(abs(baselines.userMean!.mae - 17.0 / 9) < 1e-6)
+    #expect(RatingMetrics.baselines(trainUsers: [], trainRatings: [], testUsers: [0], testRatings: [1]) == RatingBaselines())
+}
+
+@Test func evaluationResultEncodesSnakeCase() throws {
+    let result = EvaluationResult(metrics: ["hr@10": 0.5], sampled: true, candidates: "sampled-100-uniform",
+                                  perUser: ["hr@10": [1, 0]], users: [3, 4], evaluatedCases: 2)
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let text = String(decoding: try encoder.encode(result), as: UTF8.self)
+    #expect(text == #"{"candidates":"sampled-100-uniform","evaluated_cases":2,"metrics":{"hr@10":0.5},"per_user":{"hr@10":[1,0]},"sampled":true,"users":[3,4]}"#)
+    #expect(try JSONDecoder().decode(EvaluationResult.self, from: Data(text.utf8)) == result)
+}
