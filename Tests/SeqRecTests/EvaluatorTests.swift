@@ -235,7 +235,18 @@ private func randomScores(rows: Int, width: Int, seed: UInt64) -> [Float] {
         withoutCoverage.accumulate(scores: scores, rows: cases.count, offset: 0)
         _ = withoutCoverage.result()
     }
-    print("evaluation 943 x 1683: \(best) with coverage@10, \(plain) without")
+    var sampledEvaluator: RankingEvaluator?
+    let drawing = clock.measure {
+        sampledEvaluator = RankingEvaluator(cases: cases, numItems: numItems,
+                                            spec: spec(["hr@10", "ndcg@10"], candidates: .sampled(count: 100, strategy: .popularity)),
+                                            itemCounts: (0...numItems).map { $0 % 17 }, seed: 1)
+    }
+    let sampled = clock.measure {
+        sampledEvaluator?.accumulate(scores: scores, rows: cases.count, offset: 0)
+        _ = sampledEvaluator?.result()
+    }
+    print("evaluation 943 x 1683: \(best) with coverage@10, \(plain) without; sampled-100-popularity: "
+          + "\(drawing) to draw negatives, \(sampled) to rank")
     #expect(best < .seconds(1))
     // Random scores: HR@10 should be near 10 / (1682 - 100) candidates.
     let hr = evaluator.result().metrics["hr@10"]!
