@@ -25,7 +25,8 @@ enum SoftmaxCrossEntropy {
             let targetLogit = z[target]
             let maximum = rowMaximum(z, count: columns)
             let expSum = exponentiateShifted(z, count: columns, shift: maximum)
-            totalLoss += Double(maximum) + log(Double(expSum)) - Double(targetLogit)
+            // (m - z_target) first: exact cancellation even for huge logits.
+            totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
             scale(z, count: columns, by: gradientScale / expSum)
             z[target] -= gradientScale
         }

@@ -6,8 +6,9 @@ enum VectorExp {
     /// Below this exp underflows to (denormal) zero; results there are exactly 0, which
     /// also makes exp(-infinity) = 0 for masked logits.
     static let underflowLimit: Float = -87.33654
-    /// Above this exp overflows; inputs are clamped (softmax only ever passes x <= 0).
-    static let overflowLimit: Float = 88.0
+    /// Largest input whose exponent n = round(x / ln 2) still fits 2^n in a Float (127.5 ln 2);
+    /// larger inputs are clamped here (softmax only ever passes x <= 0).
+    static let overflowLimit: Float = 88.37626
 
     @inline(__always)
     static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
