@@ -52,9 +52,9 @@ public enum VectorMath {
 
     // MARK: tanh (rational minimax, as in Eigen's ptanh_float)
 
-    /// tanh(x) = x * P(x^2) / Q(x^2) with P of degree 6 and Q of degree 3, on x clamped to
-    /// +-7.9053111 where the rational function reaches 1 in Float (tanh saturates exactly to
-    /// +-1 and stays odd).
+    /// tanh(x) = x * P(x^2) / Q(x^2) with P of degree 6 and Q of degree 3 on x clamped to
+    /// +-7.9053111 (beyond which the rational function would overshoot 1). For |x| >= 9,
+    /// where Float tanh rounds to +-1, the result is exactly +-1. Odd by construction.
     @inline(__always)
     public static func tanh(_ input: Float8) -> Float8 {
         let bound = Float8(repeating: 7.905_311_107_635_498_05)
@@ -71,7 +71,8 @@ public enum VectorMath {
         q = Float8(repeating: 1.185_347_056_866_54e-04).addingProduct(q, x2)
         q = Float8(repeating: 2.268_434_632_439_00e-03).addingProduct(q, x2)
         q = Float8(repeating: 4.893_525_185_543_85e-03).addingProduct(q, x2)
-        return x * p / q
+        let saturated = Float8(repeating: 1).replacing(with: -1, where: input .< 0)
+        return (x * p / q).replacing(with: saturated, where: (input .>= 9) .| (input .<= -9))
     }
 
     // MARK: partial-vector load/store
@@ -93,5 +94,30 @@ public enum VectorMath {
             return
         }
         for lane in 0..<count { destination[lane] = value[lane] }
+    }
+}
+
+// MARK: - Whole-buffer forms (used by the heads, and by tests, which compile unoptimised)
+
+extension VectorMath {
+    public enum Function: Sendable { case exp, sigmoid, tanh }
+
+    /// output[i] = function(input[i]); output may alias input.
+    public static func apply(_ function: Function, _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        precondition(output.count >= input.count, "output holds \(output.count) values, input \(input.count)")
+        guard let source = input.baseAddress, let destination = output.baseAddress else { return }
+        var index = 0
+        while index < input.count {
+            let n = Swift.min(8, input.count - index)
+            let x = load(source + index, count: n)
+            let y: Float8
+            switch function {
+            case .exp: y = exp(x)
+            case .sigmoid: y = sigmoid(x)
+            case .tanh: y = tanh(x)
+            }
+            store(y, to: destination + index, count: n)
+            index += 8
+        }
     }
 }
