@@ -33,14 +33,6 @@ enum SoftmaxCrossEntropy {
         return totalLoss
     }
 
-    /// Log-sum-exp of one row (stable); used by tests and by scorers that want log-probabilities.
-    static func logSumExp(_ z: UnsafePointer<Float>, count: Int) -> Double {
-        let maximum = rowMaximum(z, count: count)
-        var sum = 0.0
-        for j in 0..<count { sum += Double(VectorExp.exp(SIMD8<Float>(repeating: z[j] - maximum))[0]) }
-        return Double(maximum) + log(sum)
-    }
-
     @inline(__always)
     private static func rowMaximum(_ z: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = SIMD8<Float>(repeating: -.infinity)
@@ -64,14 +56,14 @@ enum SoftmaxCrossEntropy {
         var sumLanes = SIMD8<Float>.zero
         var j = 0
         while j + 8 <= count {
-            let e = VectorExp.exp(z.simd8(at: j) - shiftLanes)
+            let e = expOrZero(z.simd8(at: j) - shiftLanes)
             z.setSIMD8(e, at: j)
             sumLanes += e
             j += 8
         }
         var sum = sumLanes.sum()
         while j < count {
-            let e = VectorExp.exp(SIMD8<Float>(repeating: z[j] - shift))[0]
+            let e = expOrZero(SIMD8<Float>(repeating: z[j] - shift))[0]
             z[j] = e
             sum += e
             j += 1
@@ -91,5 +83,13 @@ enum SoftmaxCrossEntropy {
             z[j] *= factor
             j += 1
         }
+    }
+
+    /// e^x through the shared vector exp, but exactly 0 below -87 where VectorMath.exp
+    /// saturates: masked (-infinity) logits must get probability 0, and e^-87 < 2e-38 is
+    /// negligible next to the row sum (>= 1, the maximum's own term).
+    @inline(__always)
+    static func expOrZero(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        VectorMath.exp(x).replacing(with: 0, where: x .< SIMD8(repeating: -87))
     }
 }
