@@ -7,8 +7,6 @@
 // The item embedding is the head's own (not the input embedding), so the rating model can
 // learn item biases/traits separately from what drives the sequence.
 
-import Foundation
-
 public final class RatingHead {
     /// "rating.item_embedding.weight" [V, E], row 0 (padding) zero and never updated by its gradient.
     public let itemEmbedding: Parameter
@@ -28,13 +26,11 @@ public final class RatingHead {
                      "rating head needs >= 2 classes and positive sizes, got \(classes), \(hiddenSize), \(embeddingSize)")
         self.hiddenSize = hiddenSize
         self.embeddingSize = embeddingSize
-        var embedding = [Float](repeating: 0, count: classes * embeddingSize)
-        for index in embeddingSize..<embedding.count { embedding[index] = Self.standardNormal(&rng) }
+        itemEmbedding = Embedding(vocabularySize: classes, dimension: embeddingSize,
+                                  name: "rating.item_embedding.weight", rng: &rng).weight
         let fanIn = hiddenSize + embeddingSize
         let bound = 1 / Float(fanIn).squareRoot()
         let weightValues = (0..<fanIn).map { _ in rng.nextFloat(in: -bound, bound) }
-        itemEmbedding = Parameter(name: "rating.item_embedding.weight",
-                                  value: Tensor(shape: [classes, embeddingSize], storage: embedding))
         weight = Parameter(name: "rating.linear.weight", value: Tensor(shape: [1, fanIn], storage: weightValues))
         bias = Parameter(name: "rating.linear.bias", value: Tensor(shape: [1], storage: [rng.nextFloat(in: -bound, bound)]))
     }
@@ -99,12 +95,5 @@ public final class RatingHead {
                     + bias.value.storage[0]
             }
         }
-    }
-
-    /// Box–Muller: one N(0, 1) draw from two uniforms (1 - u keeps the log argument in (0, 1]).
-    static func standardNormal(_ rng: inout SeededGenerator) -> Float {
-        let u1 = 1 - Double(rng.nextUnitFloat())
-        let u2 = Double(rng.nextUnitFloat())
-        return Float((-2 * log(u1)).squareRoot() * cos(2 * Double.pi * u2))
     }
 }
