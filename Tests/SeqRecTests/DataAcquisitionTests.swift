@@ -122,6 +122,20 @@ import Testing
             + "(expected 100000 interactions, found 3); delete it to acquire the dataset again")
     }
 
+    @Test func movieLens1MCacheIsParsedAsDatAndVerified() throws {
+        let directory = try DataFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("movielens-1m/ratings.dat")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: DataFixtures.path("ratings-small.dat"), toPath: file.path)
+        var spec = DatasetSpec()
+        spec.name = "movielens-1m"
+        spec.cacheDir = directory.path
+        let message = DataFixtures.errorText { _ = try DatasetLoader.load(spec, seed: 1, baseDirectory: "", log: { _ in }) }
+        #expect(message == "movielens-1m failed verification: the cached file \(file.path) is not the expected data "
+            + "(expected 1000209 interactions, found 4); delete it to acquire the dataset again")
+    }
+
     @Test func builtinDefinitions() throws {
         #expect(DataFixtures.errorText { _ = try BuiltinDataset.named("netflix") }
             == "unknown built-in dataset 'netflix'; built-in datasets: movielens-100k, movielens-1m")

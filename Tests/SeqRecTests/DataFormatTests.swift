@@ -130,6 +130,13 @@ import Testing
         #expect(message == "dataset file not found: \(DataFixtures.directory)/nope.csv")
     }
 
+    @Test func pathsResolveAgainstTheConfigDirectory() {
+        #expect(DatasetLoader.resolve("x/../ratings.dat", against: "/cfg/dir") == "/cfg/dir/ratings.dat")
+        #expect(DatasetLoader.resolve("/abs/ratings.dat", against: "/cfg/dir") == "/abs/ratings.dat")
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        #expect(DatasetLoader.resolve("~/r.csv", against: "/cfg") == URL(fileURLWithPath: home).appendingPathComponent("r.csv").path)
+    }
+
     @Test func ambiguousExtensionsAskForAFormat() throws {
         for name in ["x.txt", "x.data", "x"] {
             #expect(DataFixtures.errorText { _ = try InteractionFileParser.detectFormat(path: name) }

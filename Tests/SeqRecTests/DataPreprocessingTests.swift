@@ -21,6 +21,8 @@ import Testing
         #expect(data.stats.removed.minUserInteractions == 4)
         #expect(data.stats.removed.minItemInteractions == 3)
         #expect(data.stats.kCoreRounds == 2)
+        #expect(data.stats.removed.byFilter == ["rating_threshold": 0, "duplicates": 0,
+                                                "min_user_interactions": 4, "min_item_interactions": 3])
         #expect(data.stats.rawInteractions == 11 && data.stats.interactions == 4)
     }
 

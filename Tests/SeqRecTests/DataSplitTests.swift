@@ -122,6 +122,32 @@ import Testing
         }
     }
 
+    @Test(arguments: [SplitMethod.leaveOneOut, .userRatio, .temporal])
+    func trainingBatchesNeverContainEvaluationEvents(method: SplitMethod) throws {
+        // Items encode (user, position), so every item in a batch names its event.
+        let base = randomData(seed: 4)
+        let encoded = base.sequences.enumerated().map { user, sequence in
+            sequence.indices.map { Int32(user * 100 + $0 + 1) }
+        }
+        let data = DataFixtures.data(encoded, timestamps: base.timestamps)
+        let split = try Splitter.split(data, spec: spec(method))
+        var firstHeldOut = split.train.map(\.count)  // per user: position of the first non-training event
+        for evaluationCase in split.validation + split.test {
+            let user = Int(evaluationCase.user)
+            firstHeldOut[user] = min(firstHeldOut[user], evaluationCase.history.count)
+            #expect(evaluationCase.history.count >= split.train[user].count)
+        }
+        let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings, maxLength: 3, batchSize: 5)
+        var rng = SeededGenerator(seed: 2)
+        for batch in batcher.epoch(rng: &rng) {
+            for (index, item) in zip(batch.inputs, batch.targets).flatMap({ [$0.0, $0.1] }).enumerated() where item != 0 {
+                let user = Int(batch.users[index / 2 / batch.steps])
+                let position = Int(item) - user * 100 - 1
+                #expect(position >= 0 && position < firstHeldOut[user])
+            }
+        }
+    }
+
     @Test func splittingIsDeterministic() throws {
         for method in SplitMethod.allCases {
             let first = try Splitter.split(randomData(seed: 5), spec: spec(method))

@@ -90,6 +90,7 @@ struct BuiltinDataset: Sendable {
                     dataset: name, reason: "the cached file \(destination.path) is not the expected data "
                         + "(\(error.bareReason)); delete it to acquire the dataset again")
             }
+            log("\(name): using the verified cached file \(destination.path)")
             return (destination, "cache")
         }
 

@@ -34,7 +34,7 @@ enum DownloadSources {
         guard let url = URL(string: address) else { throw SourceError("invalid URL \(address)") }
         log("downloading \(address) (timeout \(Int(requestTimeout)) s) ...")
         let start = Date()
-        let data = try httpGet(url)
+        let data = try httpGet(url, log: log)
         log(String(format: "downloaded %.1f MB in %.1f s", Double(data.count) / 1_000_000, Date().timeIntervalSince(start)))
         return try entry(entryPath, inArchive: Archive(data: data, accessMode: .read), archiveName: url.lastPathComponent)
     }
@@ -79,26 +79,33 @@ enum DownloadSources {
     }
 
     /// GET with `requestTimeout` for the connection and between bytes; non-2xx is an error.
-    private static func httpGet(_ url: URL) throws -> Data {
+    /// Logs the bytes received so far every couple of seconds while the transfer runs.
+    private static func httpGet(_ url: URL, log: (String) -> Void) throws -> Data {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = requestTimeout
         configuration.timeoutIntervalForResource = 600
-        let session = URLSession(configuration: configuration)
+        let transfer = TransferState()
+        let session = URLSession(configuration: configuration, delegate: transfer, delegateQueue: nil)
         defer { session.finishTasksAndInvalidate() }
-        let done = DispatchSemaphore(value: 0)
-        let response = ResponseBox()
-        let task = session.dataTask(with: URLRequest(url: url, timeoutInterval: requestTimeout)) { data, urlResponse, error in
-            response.store(data: data, status: (urlResponse as? HTTPURLResponse)?.statusCode, error: error)
-            done.signal()
+        session.dataTask(with: URLRequest(url: url, timeoutInterval: requestTimeout)).resume()
+        var lastReported = 0
+        while transfer.done.wait(timeout: .now() + 2) == .timedOut {
+            let (received, expected) = transfer.progress()
+            if received > lastReported {
+                let total = expected > 0 ? String(format: " of %.1f MB", Double(expected) / 1_000_000) : ""
+                log(String(format: "  received %.1f MB", Double(received) / 1_000_000) + total)
+                lastReported = received
+            }
         }
-        task.resume()
-        done.wait()
-        let (data, statusCode, error) = response.load()
+        let (data, statusCode, error) = transfer.result()
+        if let urlError = error as? URLError, urlError.code == .timedOut {
+            throw SourceError("no connection or no data within \(Int(requestTimeout)) s (timed out)")
+        }
         if let error { throw SourceError(error.localizedDescription) }
         guard let statusCode, (200..<300).contains(statusCode) else {
             throw SourceError("HTTP status \(statusCode.map { String($0) } ?? "missing")")
         }
-        guard let data, !data.isEmpty else { throw SourceError("empty response") }
+        guard !data.isEmpty else { throw SourceError("empty response") }
         return data
     }
 
@@ -155,24 +162,38 @@ enum DownloadSources {
     }
 }
 
-/// Carries a URLSession completion's results back to the waiting thread.
-private final class ResponseBox: @unchecked Sendable {
+/// Collects a download on URLSession's delegate queue; the waiting thread reads it under the lock.
+private final class TransferState: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
-    private var data: Data?
+    private var data = Data()
+    private var expectedLength: Int64 = -1
     private var status: Int?
     private var error: (any Error)?
 
-    func store(data: Data?, status: Int?, error: (any Error)?) {
-        lock.lock()
-        defer { lock.unlock() }
-        self.data = data
-        self.status = status
-        self.error = error
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+                    completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
+        lock.withLock {
+            status = (response as? HTTPURLResponse)?.statusCode
+            expectedLength = response.expectedContentLength
+        }
+        completionHandler(.allow)
     }
 
-    func load() -> (Data?, Int?, (any Error)?) {
-        lock.lock()
-        defer { lock.unlock() }
-        return (data, status, error)
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive chunk: Data) {
+        lock.withLock { data.append(chunk) }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        lock.withLock { self.error = error }
+        done.signal()
+    }
+
+    func progress() -> (received: Int, expected: Int64) {
+        lock.withLock { (data.count, expectedLength) }
+    }
+
+    func result() -> (Data, Int?, (any Error)?) {
+        lock.withLock { (data, status, error) }
     }
 }

@@ -78,6 +78,12 @@ public struct FilterRemovals: Sendable, Equatable, Codable {
     public init() {}
 
     public var total: Int { ratingThreshold + duplicates + minUserInteractions + minItemInteractions }
+
+    /// Removals keyed by the config key of each filter (the report's `dataset.removed`).
+    public var byFilter: [String: Int] {
+        ["rating_threshold": ratingThreshold, "duplicates": duplicates,
+         "min_user_interactions": minUserInteractions, "min_item_interactions": minItemInteractions]
+    }
 }
 
 public struct DatasetStats: Sendable, Equatable, Codable {

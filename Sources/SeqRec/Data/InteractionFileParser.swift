@@ -141,7 +141,9 @@ enum InteractionFileParser {
     private static func parseDelimited(_ bytes: [UInt8], file: String, delimiter: UInt8,
                                        columns: ColumnMapping?) throws -> RawInteractionLog {
         let records = try TextRecords.delimitedRecords(bytes, delimiter: delimiter, file: file)
-        guard let headerRecord = records.first else { return RawInteractionLog(events: [], hasRatings: false, hasTimestamps: false) }
+        guard let headerRecord = records.first else {
+            return RawInteractionLog(events: [], hasRatings: false, hasTimestamps: false)
+        }
         let layout = try ColumnLayout(header: headerRecord.fields, mapping: columns, file: file, line: headerRecord.line)
         let timestamps = TimestampParser()
         var events: [RawEvent] = []
@@ -151,7 +153,8 @@ enum InteractionFileParser {
             guard record.fields.count == headerRecord.fields.count else {
                 throw DataError.malformedRow(
                     file: file, line: record.line,
-                    reason: "expected \(headerRecord.fields.count) \(separatorName)-separated fields as in the header, found \(record.fields.count)")
+                    reason: "expected \(headerRecord.fields.count) \(separatorName)-separated fields as in the header, "
+                        + "found \(record.fields.count)")
             }
             events.append(try layout.event(record.fields, row: RowContext(file: file, line: record.line),
                                            index: events.count, timestamps: timestamps))

@@ -152,8 +152,9 @@ public enum Splitter {
                     withoutHistory += 1
                     continue
                 }
-                let evaluationCase = EvaluationCase(user: Int32(user), history: Array(sequence[0..<start]),
-                                                    targets: Array(sequence[start..<end]), targetRatings: Array(ratings[start..<end]))
+                let evaluationCase = EvaluationCase(
+                    user: Int32(user), history: Array(sequence[0..<start]),
+                    targets: Array(sequence[start..<end]), targetRatings: Array(ratings[start..<end]))
                 if isValidation { validation.append(evaluationCase) } else { test.append(evaluationCase) }
             }
         }

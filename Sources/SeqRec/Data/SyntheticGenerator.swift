@@ -109,7 +109,8 @@ public enum SyntheticGenerator {
             throw fail("length must be >= lag + 2 = \(spec.lag + 2), found \(spec.length)")
         }
         guard spec.items >= 2 * spec.keys + 2 else {
-            throw fail("items must be >= 2 * keys + 2 = \(2 * spec.keys + 2) (keys, answers, and at least 2 fillers), found \(spec.items)")
+            throw fail("items must be >= 2 * keys + 2 = \(2 * spec.keys + 2) (keys, answers, and at least 2 fillers), "
+                + "found \(spec.items)")
         }
         guard spec.noise >= 0 && spec.noise <= 1 else { throw fail("noise must be in [0, 1], found \(spec.noise)") }
     }

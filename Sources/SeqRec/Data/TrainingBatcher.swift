@@ -50,7 +50,8 @@ public struct TrainingBatcher: Sendable {
             var scoreFrom = 0
             while scoreFrom <= lastInput {
                 let end = min(scoreFrom + maxLength, lastInput + 1)
-                windows.append(Window(user: Int32(user), start: max(0, scoreFrom - (maxLength - 1)), scoreFrom: scoreFrom, end: end))
+                let start = max(0, scoreFrom - (maxLength - 1))
+                windows.append(Window(user: Int32(user), start: start, scoreFrom: scoreFrom, end: end))
                 scoreFrom += maxLength
             }
         }
