@@ -58,6 +58,17 @@ public struct TrainingBatcher: Sendable {
         self.windows = windows
     }
 
+    /// `training.batch_size` counts targets, as in RecBole and per-prefix PyTorch training,
+    /// so that a step sees about as much data as a user expects and an epoch makes as many
+    /// optimizer steps. Whole windows are packed: a batch holds
+    /// round(targetsPerBatch / mean targets per window) windows (at least 1).
+    public init(sequences: [[Int32]], ratings: [[Float]], maxLength: Int, targetsPerBatch: Int) {
+        let probe = TrainingBatcher(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: 1)
+        let perWindow = Double(probe.targetCount) / Double(max(probe.windowCount, 1))
+        let windows = max(1, Int((Double(targetsPerBatch) / max(perWindow, 1)).rounded()))
+        self.init(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: windows)
+    }
+
     /// Windows per epoch.
     public var windowCount: Int { windows.count }
     /// Targets per epoch: every training event after its user's first.

@@ -82,14 +82,14 @@ public enum ExperimentRunner {
                                           log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
-                                      maxLength: spec.split.maxLength, batchSize: spec.training.batchSize)
+                                      maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize)
         report.dataset = DatasetReport(data)
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)
         let itemCounts = Self.itemCounts(split.train, numItems: data.numItems)
         let dataSeconds = Date().timeIntervalSince(start)
-        progress.message(String(format: "data: %d users, %d items, %d interactions; %d training targets in %d windows (%.1fs)",
+        progress.message(String(format: "data: %d users, %d items, %d interactions; %d training targets in %d windows, %d windows per batch (%.1fs)",
                                 data.numUsers, data.numItems, data.stats.interactions,
-                                batcher.targetCount, batcher.windowCount, dataSeconds))
+                                batcher.targetCount, batcher.windowCount, batcher.batchSize, dataSeconds))
 
         // MARK: Model and training
         var initRandom = SeededGenerator(seed: spec.seed, stream: "init")
