@@ -61,6 +61,13 @@ let package = Package(
             ]
         ),
 
+        .executableTarget(
+            name: "seqrec-bench",
+            dependencies: ["SeqRec"],
+            path: "Sources/bench",
+            swiftSettings: numericFlags
+        ),
+
         // MARK: - Tests
         .testTarget(
             name: "SeqRecTests",

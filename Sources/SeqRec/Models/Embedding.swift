@@ -1,0 +1,55 @@
+import Foundation
+
+// Item embedding [V, E], V = numItems + 1. Row 0 is the padding item: it is zero at init,
+// stays zero (never receives gradient), so padded positions embed to the zero vector.
+// Initialised N(0, 1) like torch.nn.Embedding, then row 0 zeroed (as padding_idx=0 does).
+
+public final class Embedding {
+    public let weight: Parameter  // [V, E]
+    public let vocabularySize: Int
+    public let dimension: Int
+
+    public init(vocabularySize: Int, dimension: Int, name: String = "embedding.weight", rng: inout SeededGenerator) {
+        self.vocabularySize = vocabularySize
+        self.dimension = dimension
+        var values = [Float](repeating: 0, count: vocabularySize * dimension)
+        for index in dimension..<values.count { values[index] = Embedding.standardNormal(&rng) }
+        weight = Parameter(name: name, value: Tensor(shape: [vocabularySize, dimension], storage: values))
+    }
+
+    /// Box-Muller in Double; one normal per call (the pair's second value is dropped to keep
+    /// the stream position simple to reason about).
+    static func standardNormal(_ rng: inout SeededGenerator) -> Float {
+        let u1 = 1.0 - Double(rng.next() >> 11) * 0x1.0p-53  // (0, 1]
+        let u2 = Double(rng.next() >> 11) * 0x1.0p-53
+        return Float((-2.0 * log(u1)).squareRoot() * cos(2.0 * Double.pi * u2))
+    }
+
+    /// output[t, b, :] = weight[ids[b, t], :]  (ids [B, T] batch-major, output [T, B, E] time-major)
+    func gather(ids: UnsafePointer<Int32>, batch: Int, steps: Int, into output: UnsafeMutablePointer<Float>) {
+        weight.value.storage.withUnsafeBufferPointer { table in
+            guard let base = table.baseAddress else { return }
+            for b in 0..<batch {
+                for t in 0..<steps {
+                    let id = Int(ids[b * steps + t])
+                    precondition(id >= 0 && id < vocabularySize, "item id \(id) at [\(b), \(t)] is outside 0..<\(vocabularySize)")
+                    (output + (t * batch + b) * dimension).update(from: base + id * dimension, count: dimension)
+                }
+            }
+        }
+    }
+
+    /// grad[ids[b, t], :] += dOutput[t, b, :] for every non-padding id (dOutput [T, B, E]).
+    func accumulateGradient(ids: UnsafePointer<Int32>, batch: Int, steps: Int, dOutput: UnsafePointer<Float>) {
+        weight.grad.storage.withUnsafeMutableBufferPointer { grad in
+            guard let base = grad.baseAddress else { return }
+            for b in 0..<batch {
+                for t in 0..<steps {
+                    let id = Int(ids[b * steps + t])
+                    if id == 0 { continue }
+                    BufferOps.axpy(count: dimension, alpha: 1, x: dOutput + (t * batch + b) * dimension, y: base + id * dimension)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// GRU cell, exactly torch.nn.GRU (gate order r, z, n in the fused [3H, .] weights):
+//
+//   forward (per step t, row b)                      backward (dh from step t+1 and the output)
+//   xr, xz, xn = W_ih x_t + b_ih        [B, 3H]      dh     = dOut_t + dh_carry
+//   hr, hz, hn = W_hh h + b_hh          [B, 3H]      dz     = dh * (h_{t-1} - n)
+//   r  = sigmoid(xr + hr)                            dn     = dh * (1 - z)
+//   z  = sigmoid(xz + hz)                            dn_pre = dn * (1 - n^2)          (= d xn)
+//   n  = tanh(xn + r * hn)                           d hn   = dn_pre * r
+//   h_t = (1 - z) * n + z * h_{t-1}                  dr_pre = dn_pre * hn * r (1 - r)   (= d xr = d hr)
+//                                                    dz_pre = dz * z (1 - z)            (= d xz = d hz)
+//                                                    dh_carry = dh * z + [dr_pre, dz_pre, d hn] x W_hh
+//
+// The input-side gradients [dr_pre, dz_pre, dn_pre] go to w.gates and the hidden-side ones
+// [dr_pre, dz_pre, d hn] to w.recurrent (they differ only in the n block).
+// Padded steps carry h and write zero gradients.
+
+enum GRUCell {
+    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        let width = 3 * hidden
+        for t in 0..<w.steps {
+            let gates = w.gates + t * batch * width          // [B, 3H] x-side, then r, z, n
+            let recurrent = w.recurrent + t * batch * width  // [B, 3H] hr, hz, hn
+            let hPrev = w.states + t * batch * hidden
+            let hNext = hPrev + batch * hidden
+            for b in 0..<batch { (recurrent + b * width).update(from: biasHH, count: width) }
+            // recurrent += h_{t-1} [B, H] x W_hh^T [H, 3H]
+            BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
+                       alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
+                       beta: 1, c: recurrent, ldc: width)
+            for b in 0..<batch {
+                let row = b * hidden
+                if !w.mask[t * batch + b] {
+                    (hNext + row).update(from: hPrev + row, count: hidden)
+                    continue
+                }
+                let xr = gates + b * width, xz = xr + hidden, xn = xz + hidden
+                let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
+                var j = 0
+                while j < hidden {
+                    let n = min(8, hidden - j)
+                    let r = VectorMath.sigmoid(VectorMath.load(xr + j, count: n) + VectorMath.load(hr + j, count: n))
+                    let z = VectorMath.sigmoid(VectorMath.load(xz + j, count: n) + VectorMath.load(hz + j, count: n))
+                    let candidate = VectorMath.tanh(VectorMath.load(xn + j, count: n).addingProduct(r, VectorMath.load(hn + j, count: n)))
+                    let h = candidate.addingProduct(z, VectorMath.load(hPrev + row + j, count: n) - candidate)
+                    VectorMath.store(r, to: xr + j, count: n)
+                    VectorMath.store(z, to: xz + j, count: n)
+                    VectorMath.store(candidate, to: xn + j, count: n)
+                    VectorMath.store(h, to: hNext + row + j, count: n)
+                    j += 8
+                }
+            }
+        }
+    }
+
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        let width = 3 * hidden
+        for t in stride(from: w.steps - 1, through: 0, by: -1) {
+            let gates = w.gates + t * batch * width
+            let recurrent = w.recurrent + t * batch * width
+            let hPrev = w.states + t * batch * hidden
+            let dOut = dOutputs + t * batch * hidden
+            for b in 0..<batch {
+                let row = b * hidden
+                let dhCarry = w.stateGrad + row
+                let gr = gates + b * width, gz = gr + hidden, gn = gz + hidden
+                let rr = recurrent + b * width, rz = rr + hidden, rn = rz + hidden
+                if !w.mask[t * batch + b] {
+                    BufferOps.axpy(count: hidden, alpha: 1, x: dOut + row, y: dhCarry)
+                    gr.update(repeating: 0, count: width)
+                    rr.update(repeating: 0, count: width)
+                    continue
+                }
+                var j = 0
+                while j < hidden {
+                    let n = min(8, hidden - j)
+                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
+                    let r = VectorMath.load(gr + j, count: n)
+                    let z = VectorMath.load(gz + j, count: n)
+                    let candidate = VectorMath.load(gn + j, count: n)
+                    let hn = VectorMath.load(rn + j, count: n)
+                    let dz = dh * (VectorMath.load(hPrev + row + j, count: n) - candidate)
+                    let dnPre = dh * (1 - z) * (1 - candidate * candidate)
+                    let drPre = dnPre * hn * r * (1 - r)
+                    let dzPre = dz * z * (1 - z)
+                    VectorMath.store(drPre, to: gr + j, count: n)
+                    VectorMath.store(dzPre, to: gz + j, count: n)
+                    VectorMath.store(dnPre, to: gn + j, count: n)
+                    VectorMath.store(drPre, to: rr + j, count: n)
+                    VectorMath.store(dzPre, to: rz + j, count: n)
+                    VectorMath.store(dnPre * r, to: rn + j, count: n)
+                    VectorMath.store(dh * z, to: dhCarry + j, count: n)
+                    j += 8
+                }
+            }
+            // dh_carry += [dr_pre, dz_pre, d hn] [B, 3H] x W_hh [3H, H]
+            BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
+                       alpha: 1, a: recurrent, lda: width, b: weightHH, ldb: hidden,
+                       beta: 1, c: w.stateGrad, ldc: hidden)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+// Elman RNN cell with tanh, exactly torch.nn.RNN(nonlinearity="tanh"):
+//
+//   forward (per step t, row b)                    backward
+//   a   = W_ih x_t + b_ih + W_hh h + b_hh  [B, H]   dh = dOut_t + dh_carry
+//   h_t = tanh(a)                                  da = dh * (1 - h_t^2)
+//                                                  dh_carry = da [B, H] x W_hh [H, H]
+//
+// Padded steps carry h and write da = 0.
+
+enum RNNCell {
+    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        for t in 0..<w.steps {
+            let gates = w.gates + t * batch * hidden  // [B, H]
+            let hPrev = w.states + t * batch * hidden
+            let hNext = hPrev + batch * hidden
+            // gates += h_{t-1} [B, H] x W_hh^T [H, H]
+            BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden,
+                       alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
+                       beta: 1, c: gates, ldc: hidden)
+            for b in 0..<batch {
+                let row = b * hidden
+                if !w.mask[t * batch + b] {
+                    (hNext + row).update(from: hPrev + row, count: hidden)
+                    continue
+                }
+                var j = 0
+                while j < hidden {
+                    let n = min(8, hidden - j)
+                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n))
+                    VectorMath.store(h, to: gates + row + j, count: n)
+                    VectorMath.store(h, to: hNext + row + j, count: n)
+                    j += 8
+                }
+            }
+        }
+    }
+
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        for t in stride(from: w.steps - 1, through: 0, by: -1) {
+            let gates = w.gates + t * batch * hidden
+            let dOut = dOutputs + t * batch * hidden
+            for b in 0..<batch {
+                let row = b * hidden
+                let dhCarry = w.stateGrad + row
+                if !w.mask[t * batch + b] {
+                    BufferOps.axpy(count: hidden, alpha: 1, x: dOut + row, y: dhCarry)
+                    (gates + row).update(repeating: 0, count: hidden)
+                    continue
+                }
+                var j = 0
+                while j < hidden {
+                    let n = min(8, hidden - j)
+                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
+                    let h = VectorMath.load(gates + row + j, count: n)
+                    VectorMath.store(dh * (1 - h * h), to: gates + row + j, count: n)
+                    VectorMath.store(Float8(), to: dhCarry + j, count: n)
+                    j += 8
+                }
+            }
+            // dh_carry += da [B, H] x W_hh [H, H]
+            BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: hidden,
+                       alpha: 1, a: gates, lda: hidden, b: weightHH, ldb: hidden,
+                       beta: 1, c: w.stateGrad, ldc: hidden)
+        }
+    }
+}

@@ -1,0 +1,156 @@
+// The sequence encoder: item embedding -> dropout -> N stacked recurrent layers with dropout
+// between them (not after the top layer). Inputs are item ids [B, T] with 0 = padding;
+// padded steps carry every layer's state (see RecurrentLayer). Internally everything is
+// time-major [T, B, .] so that each step's rows are contiguous for the per-step sgemm; only
+// the top outputs (and their gradient) are transposed to the public [B, T, H] layout.
+
+public final class RecurrentEncoder {
+    public let cell: CellKind
+    public let embedding: Embedding
+    public let dropout: Float
+    let layers: [RecurrentLayer]
+
+    /// Tests only: fixed dropout multipliers per site, used instead of random masks when
+    /// training. Site 0 is the embedding output [B, T, E]; site l (1..<layers) the output of
+    /// layer l-1 [B, T, H]. Values are the multipliers (0 or 1/(1-p)).
+    var fixedDropoutMasks: [[Float]]?
+
+    private var mask: [Bool] = []                     // [T, B]
+    private let embedded = FloatBuffer()              // [T, B, E] after dropout
+    private var dropoutMasks: [FloatBuffer] = []      // per site, [T, B, D]
+    private var droppedInputs: [FloatBuffer] = []     // per layer >= 1: dropped layer input [T, B, H]
+    private let output = FloatBuffer()                // [B, T, H]
+    private let gradientA = FloatBuffer()             // [T, B, max(E, H)] ping-pong gradients
+    private let gradientB = FloatBuffer()
+    private var lastIds: [Int32] = []                 // [B, T] of the last forward
+    private var batch = 0
+    private var steps = 0
+    private var dropoutActive = false
+
+    public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float, rng: inout SeededGenerator) {
+        precondition(layers >= 1, "an encoder needs at least one layer, got \(layers)")
+        precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
+        self.cell = cell
+        self.dropout = dropout
+        embedding = Embedding(vocabularySize: numItems + 1, dimension: embeddingSize, rng: &rng)
+        var stack: [RecurrentLayer] = []
+        for index in 0..<layers {
+            stack.append(RecurrentLayer(kind: cell, inputSize: index == 0 ? embeddingSize : hiddenSize,
+                                        hiddenSize: hiddenSize, layerIndex: index, rng: &rng))
+        }
+        self.layers = stack
+        dropoutMasks = (0..<layers).map { _ in FloatBuffer() }
+        droppedInputs = (0..<layers).map { _ in FloatBuffer() }
+    }
+
+    /// "embedding.weight", then per layer rnn.weight_ih_l{k}, rnn.weight_hh_l{k}, rnn.bias_ih_l{k}, rnn.bias_hh_l{k}.
+    public var parameters: [Parameter] { [embedding.weight] + layers.flatMap(\.parameters) }
+
+    public var hiddenSize: Int { layers[0].hiddenSize }
+
+    /// inputs: [B, T] item ids (0 = padding). Returns the top layer's outputs [B, T, H],
+    /// valid until the next forward call.
+    public func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool, rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
+        precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
+        guard let ids = inputs.baseAddress, batch > 0, steps > 0 else {
+            return UnsafeBufferPointer(start: output.pointer, count: 0)
+        }
+        self.batch = batch
+        self.steps = steps
+        lastIds = Array(inputs)
+        dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
+        if mask.count != batch * steps { mask = [Bool](repeating: false, count: batch * steps) }
+        for b in 0..<batch { for t in 0..<steps { mask[t * batch + b] = ids[b * steps + t] != 0 } }
+
+        let e = embedding.dimension, h = hiddenSize
+        embedded.resize(to: steps * batch * e)
+        embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
+        if dropoutActive { applyDropout(site: 0, width: e, values: embedded.pointer, rng: &rng) }
+
+        mask.withUnsafeBufferPointer { maskBuffer in
+            guard let maskPointer = maskBuffer.baseAddress else { return }
+            var input = UnsafePointer(embedded.pointer)
+            for (index, layer) in layers.enumerated() {
+                if index > 0 {
+                    let previous = layers[index - 1].outputs
+                    if dropoutActive {
+                        let dropped = droppedInputs[index]
+                        dropped.resize(to: steps * batch * h)
+                        dropped.pointer.update(from: previous, count: steps * batch * h)
+                        applyDropout(site: index, width: h, values: dropped.pointer, rng: &rng)
+                        input = UnsafePointer(dropped.pointer)
+                    } else {
+                        input = UnsafePointer(previous)
+                    }
+                }
+                layer.forward(input: input, mask: maskPointer, batch: batch, steps: steps)
+            }
+        }
+        output.resize(to: batch * steps * h)
+        BufferOps.swapOuterAxes(outer: steps, inner: batch, width: h, source: topLayer.outputs, destination: output.pointer)
+        return UnsafeBufferPointer(start: output.pointer, count: batch * steps * h)
+    }
+
+    /// dOutputs: [B, T, H] gradient of the loss w.r.t. forward's outputs. Adds into every
+    /// parameter's grad. Call at most once per forward (it consumes the layer workspaces).
+    public func backward(dOutputs: UnsafeBufferPointer<Float>) {
+        let h = hiddenSize, e = embedding.dimension
+        precondition(dOutputs.count == batch * steps * h, "dOutputs hold \(dOutputs.count) values, expected [\(batch), \(steps), \(h)]")
+        guard let dTop = dOutputs.baseAddress, batch > 0, steps > 0 else { return }
+        let rows = steps * batch
+        gradientA.resize(to: rows * max(e, h))
+        gradientB.resize(to: rows * max(e, h))
+        var dCurrent = gradientA.pointer, dBelow = gradientB.pointer
+        BufferOps.swapOuterAxes(outer: batch, inner: steps, width: h, source: dTop, destination: dCurrent)
+        mask.withUnsafeBufferPointer { maskBuffer in
+            guard let maskPointer = maskBuffer.baseAddress else { return }
+            for index in stride(from: layers.count - 1, through: 0, by: -1) {
+                let layer = layers[index]
+                let input: UnsafePointer<Float>
+                if index == 0 {
+                    input = UnsafePointer(embedded.pointer)
+                } else {
+                    input = UnsafePointer(dropoutActive ? droppedInputs[index].pointer : layers[index - 1].outputs)
+                }
+                layer.backward(input: input, mask: maskPointer, dOutputs: dCurrent, dInput: dBelow)
+                if dropoutActive {
+                    BufferOps.multiply(count: rows * layer.inputSize, by: dropoutMasks[index].pointer, into: dBelow)
+                }
+                swap(&dCurrent, &dBelow)
+            }
+        }
+        lastIds.withUnsafeBufferPointer { idBuffer in
+            guard let ids = idBuffer.baseAddress else { return }
+            embedding.accumulateGradient(ids: ids, batch: batch, steps: steps, dOutput: dCurrent)
+        }
+    }
+
+    /// The top layer's state after the last non-padding step of each row: [B, H] (for
+    /// evaluation scoring). Runs an evaluation-mode forward, replacing the last forward's
+    /// workspaces.
+    public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+        var unused = SeededGenerator(seed: 0)
+        _ = forward(inputs: inputs, batch: batch, steps: steps, training: false, rng: &unused)
+        return Array(UnsafeBufferPointer(start: topLayer.finalState, count: batch * hiddenSize))
+    }
+
+    private var topLayer: RecurrentLayer { layers[layers.count - 1] }
+
+    /// values [T, B, width] *= the site's mask (random, or the injected one transposed from [B, T, width]).
+    private func applyDropout(site: Int, width: Int, values: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) {
+        let count = steps * batch * width
+        let maskBuffer = dropoutMasks[site]
+        maskBuffer.resize(to: count)
+        if let fixed = fixedDropoutMasks {
+            precondition(fixed.count == layers.count && fixed[site].count == count,
+                         "fixed dropout mask \(site) must hold [\(batch), \(steps), \(width)] values")
+            fixed[site].withUnsafeBufferPointer { source in
+                guard let source = source.baseAddress else { return }
+                BufferOps.swapOuterAxes(outer: batch, inner: steps, width: width, source: source, destination: maskBuffer.pointer)
+            }
+        } else {
+            Dropout.drawMask(into: maskBuffer.pointer, count: count, probability: dropout, rng: &rng)
+        }
+        BufferOps.multiply(count: count, by: maskBuffer.pointer, into: values)
+    }
+}

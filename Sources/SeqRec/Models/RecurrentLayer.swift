@@ -1,0 +1,197 @@
+// One recurrent layer (LSTM, GRU or tanh-RNN) over a whole padded batch: its PyTorch-shaped
+// parameters, its workspaces, and the parts of forward/backward every cell shares.
+//
+// Work split (G = gate count: LSTM 4, GRU 3, RNN 1; all buffers time-major):
+//   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T + biases       ONE sgemm for all steps
+//             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
+//   backward: the cell's reverse time loop (per step one [B, G*H] x [G*H, H] sgemm) leaves the
+//             pre-activation gradients for all steps in place; then the weight gradients are
+//             single big sgemms over all T*B rows:
+//               dW_ih += dGatesX^T[G*H, T*B] x input[T*B, D]
+//               dW_hh += dGatesH^T[G*H, T*B] x statesPrev[T*B, H]
+//               dInput = dGatesX[T*B, G*H] x W_ih[G*H, D]
+// Masking: mask[t, b] = false leaves (h, c) unchanged at that step, the step's output is the
+// carried h, and its pre-activation gradients are zero (no gradient to its input or weights).
+
+/// Raw views of one layer's workspaces for one batch shape, handed to the cell kernels.
+struct RecurrentBuffers {
+    let batch: Int
+    let steps: Int
+    let hidden: Int
+    /// [T, B, G*H]: x-projection + biases -> gate activations (forward) -> input-side
+    /// pre-activation gradients (backward, in place).
+    let gates: UnsafeMutablePointer<Float>
+    /// GRU only, [T, B, 3H]: W_hh h + b_hh -> hidden-side pre-activation gradients.
+    let recurrent: UnsafeMutablePointer<Float>
+    /// [T+1, B, H]: states[0] is the zero initial state, states[t+1] the output at step t.
+    let states: UnsafeMutablePointer<Float>
+    /// LSTM only, [T+1, B, H] cell states, and [T, B, H] tanh(c_t).
+    let cells: UnsafeMutablePointer<Float>
+    let cellTanh: UnsafeMutablePointer<Float>
+    /// [B, H] gradient carried to the previous step: dh (and dc for the LSTM).
+    let stateGrad: UnsafeMutablePointer<Float>
+    let cellGrad: UnsafeMutablePointer<Float>
+    /// [T, B]: true where the input id is not padding.
+    let mask: UnsafePointer<Bool>
+}
+
+final class RecurrentLayer {
+    let kind: CellKind
+    let inputSize: Int
+    let hiddenSize: Int
+    let gateCount: Int
+    let weightIH: Parameter  // [G*H, D]
+    let weightHH: Parameter  // [G*H, H]
+    let biasIH: Parameter    // [G*H]
+    let biasHH: Parameter    // [G*H]
+
+    private let gates = FloatBuffer()
+    private let recurrent = FloatBuffer()
+    private let states = FloatBuffer()
+    private let cells = FloatBuffer()
+    private let cellTanh = FloatBuffer()
+    private let stateGrad = FloatBuffer()
+    private let cellGrad = FloatBuffer()
+    private(set) var batch = 0
+    private(set) var steps = 0
+
+    init(kind: CellKind, inputSize: Int, hiddenSize: Int, layerIndex: Int, rng: inout SeededGenerator) {
+        precondition(kind == .lstm || kind == .gru || kind == .rnn, "\(kind) is not a recurrent cell")
+        self.kind = kind
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        gateCount = kind == .lstm ? 4 : (kind == .gru ? 3 : 1)
+        let bound = 1 / Float(hiddenSize).squareRoot()
+        func uniform(_ shape: [Int], _ name: String, _ rng: inout SeededGenerator) -> Parameter {
+            let count = shape.reduce(1, *)
+            var values = [Float](repeating: 0, count: count)
+            for index in 0..<count { values[index] = rng.nextFloat(in: -bound, bound) }
+            return Parameter(name: "rnn.\(name)_l\(layerIndex)", value: Tensor(shape: shape, storage: values))
+        }
+        let rows = gateCount * hiddenSize
+        weightIH = uniform([rows, inputSize], "weight_ih", &rng)
+        weightHH = uniform([rows, hiddenSize], "weight_hh", &rng)
+        biasIH = uniform([rows], "bias_ih", &rng)
+        biasHH = uniform([rows], "bias_hh", &rng)
+    }
+
+    var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }
+
+    /// Sizes the workspaces for [B, T]; allocation happens only when a shape needs more room.
+    private func prepare(batch: Int, steps: Int) {
+        self.batch = batch
+        self.steps = steps
+        let h = hiddenSize
+        gates.resize(to: steps * batch * gateCount * h)
+        states.resize(to: (steps + 1) * batch * h)
+        states.pointer.update(repeating: 0, count: batch * h)  // zero initial state
+        stateGrad.resize(to: batch * h)
+        if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
+        if kind == .lstm {
+            cells.resize(to: (steps + 1) * batch * h)
+            cells.pointer.update(repeating: 0, count: batch * h)
+            cellTanh.resize(to: steps * batch * h)
+            cellGrad.resize(to: batch * h)
+        }
+    }
+
+    private func buffers(mask: UnsafePointer<Bool>) -> RecurrentBuffers {
+        RecurrentBuffers(
+            batch: batch, steps: steps, hidden: hiddenSize,
+            gates: gates.pointer, recurrent: recurrent.pointer, states: states.pointer,
+            cells: cells.pointer, cellTanh: cellTanh.pointer,
+            stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
+    }
+
+    /// Outputs of the last forward: states[1...T], [T, B, H].
+    var outputs: UnsafeMutablePointer<Float> { states.pointer + batch * hiddenSize }
+
+    /// The state after the last step, [B, H] (equal to the state after each row's last
+    /// non-padding step, because padded steps carry it).
+    var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
+
+    /// input [T, B, D] time-major, mask [T, B].
+    func forward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
+        prepare(batch: batch, steps: steps)
+        let rows = steps * batch
+        let width = gateCount * hiddenSize
+        let g = gates.pointer
+        // Biases first, then the projection accumulates on top (beta = 1). The LSTM and RNN
+        // add b_hh here too; the GRU needs b_hn inside r * (.), so its cell adds b_hh per step.
+        biasIH.value.storage.withUnsafeBufferPointer { bih in
+            biasHH.value.storage.withUnsafeBufferPointer { bhh in
+                guard let bih = bih.baseAddress, let bhh = bhh.baseAddress else { return }
+                let firstRow = g
+                firstRow.update(from: bih, count: width)
+                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: firstRow) }
+                for row in 1..<max(rows, 1) { (g + row * width).update(from: firstRow, count: width) }
+            }
+        }
+        weightIH.value.storage.withUnsafeBufferPointer { wih in
+            guard let wih = wih.baseAddress else { return }
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
+                       alpha: 1, a: input, lda: inputSize, b: wih, ldb: inputSize,
+                       beta: 1, c: g, ldc: width)
+        }
+        let views = buffers(mask: mask)
+        weightHH.value.storage.withUnsafeBufferPointer { whh in
+            biasHH.value.storage.withUnsafeBufferPointer { bhh in
+                guard let whh = whh.baseAddress, let bhh = bhh.baseAddress else { return }
+                switch kind {
+                case .lstm: LSTMCell.forward(views, weightHH: whh)
+                case .gru: GRUCell.forward(views, weightHH: whh, biasHH: bhh)
+                default: RNNCell.forward(views, weightHH: whh)
+                }
+            }
+        }
+    }
+
+    /// Backward through time for the last forward. `input` is the same [T, B, D] buffer given
+    /// to forward; dOutputs [T, B, H] is consumed (overwritten); dInput [T, B, D] is
+    /// overwritten with the input gradient. Adds into all four parameter gradients.
+    /// The gate workspace is overwritten, so call it once per forward.
+    func backward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, dOutputs: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>) {
+        let rows = steps * batch
+        let width = gateCount * hiddenSize
+        let views = buffers(mask: mask)
+        stateGrad.zero()
+        if kind == .lstm { cellGrad.zero() }
+        weightHH.value.storage.withUnsafeBufferPointer { whh in
+            guard let whh = whh.baseAddress else { return }
+            switch kind {
+            case .lstm: LSTMCell.backward(views, weightHH: whh, dOutputs: dOutputs)
+            case .gru: GRUCell.backward(views, weightHH: whh, dOutputs: dOutputs)
+            default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs)
+            }
+        }
+        // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal except for the GRU.
+        let dGatesX = UnsafePointer(gates.pointer)
+        let dGatesH = kind == .gru ? UnsafePointer(recurrent.pointer) : dGatesX
+        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
+            guard let dW = dW.baseAddress else { return }
+            BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
+                       alpha: 1, a: dGatesX, lda: width, b: input, ldb: inputSize,
+                       beta: 1, c: dW, ldc: inputSize)
+        }
+        weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
+            guard let dW = dW.baseAddress else { return }
+            BLAS.sgemm(transA: true, transB: false, m: width, n: hiddenSize, k: rows,
+                       alpha: 1, a: dGatesH, lda: width, b: states.pointer, ldb: hiddenSize,
+                       beta: 1, c: dW, ldc: hiddenSize)
+        }
+        biasIH.grad.storage.withUnsafeMutableBufferPointer { db in
+            guard let db = db.baseAddress else { return }
+            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: db)
+        }
+        biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
+            guard let db = db.baseAddress else { return }
+            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesH, into: db)
+        }
+        weightIH.value.storage.withUnsafeBufferPointer { wih in
+            guard let wih = wih.baseAddress else { return }
+            BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
+                       alpha: 1, a: dGatesX, lda: width, b: wih, ldb: inputSize,
+                       beta: 0, c: dInput, ldc: inputSize)
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// Small SIMD helpers over raw Float buffers used by the layers (and usable by the heads and
+// optimizers): axpy, scaling, elementwise products, column sums, [A, B, C] <-> [B, A, C]
+// transposes. Everything works in 8-lane vectors with a zero-padded tail.
+
+public enum BufferOps {
+    /// y[i] += alpha * x[i]
+    @inline(__always)
+    public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        let a = Float8(repeating: alpha)
+        var i = 0
+        while i + 8 <= count {
+            let v = VectorMath.load(y + i, count: 8).addingProduct(a, VectorMath.load(x + i, count: 8))
+            VectorMath.store(v, to: y + i, count: 8)
+            i += 8
+        }
+        while i < count { y[i] += alpha * x[i]; i += 1 }
+    }
+
+    /// x[i] *= alpha
+    @inline(__always)
+    public static func scale(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            VectorMath.store(VectorMath.load(x + i, count: 8) * alpha, to: x + i, count: 8)
+            i += 8
+        }
+        while i < count { x[i] *= alpha; i += 1 }
+    }
+
+    /// y[i] *= x[i]
+    @inline(__always)
+    public static func multiply(count: Int, by x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            VectorMath.store(VectorMath.load(y + i, count: 8) * VectorMath.load(x + i, count: 8), to: y + i, count: 8)
+            i += 8
+        }
+        while i < count { y[i] *= x[i]; i += 1 }
+    }
+
+    /// out[i] = a[i] * b[i]
+    @inline(__always)
+    public static func product(count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        var i = 0
+        while i + 8 <= count {
+            VectorMath.store(VectorMath.load(a + i, count: 8) * VectorMath.load(b + i, count: 8), to: out + i, count: 8)
+            i += 8
+        }
+        while i < count { out[i] = a[i] * b[i]; i += 1 }
+    }
+
+    /// sums[j] += sum over rows of matrix[row, j]; matrix is [rows, columns].
+    public static func addColumnSums(rows: Int, columns: Int, matrix: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
+        var j = 0
+        while j < columns {
+            let width = Swift.min(8, columns - j)
+            var accumulator = Float8()
+            for row in 0..<rows {
+                accumulator += VectorMath.load(matrix + row * columns + j, count: width)
+            }
+            VectorMath.store(VectorMath.load(sums + j, count: width) + accumulator, to: sums + j, count: width)
+            j += 8
+        }
+    }
+
+    /// Swaps the two outer axes: source [outer, inner, width] -> destination [inner, outer, width].
+    public static func swapOuterAxes(outer: Int, inner: Int, width: Int, source: UnsafePointer<Float>, destination: UnsafeMutablePointer<Float>) {
+        for o in 0..<outer {
+            for i in 0..<inner {
+                (destination + (i * outer + o) * width).update(from: source + (o * inner + i) * width, count: width)
+            }
+        }
+    }
+}
