@@ -47,7 +47,7 @@ enum ConfigTree {
     }
 
     /// `{a: {b: value}}` from the path `a.b`; each key node is placed at its own location.
-    static func nested(path segments: [(key: String, location: SourceLocation)], value: YAMLNode) -> YAMLNode {
+    static func nested(path segments: [(key: String, location: ConfigLocation)], value: YAMLNode) -> YAMLNode {
         var node = value
         for segment in segments.reversed() {
             let key = YAMLNode(.scalar(segment.key, .plain), at: segment.location)
