@@ -56,6 +56,18 @@ enum ConfigTree {
         return node
     }
 
+    /// The tree with the value at an existing key path replaced (no merge rules applied).
+    static func replacing(_ path: [String], with value: YAMLNode, in node: YAMLNode) -> YAMLNode {
+        guard let key = path.first, let entries = node.mappingEntries else { return node }
+        var copy = node
+        copy.kind = .mapping(entries.map { entry in
+            guard entry.key.scalarText == key else { return entry }
+            let replaced = path.count == 1 ? value : replacing(Array(path.dropFirst()), with: value, in: entry.value)
+            return YAMLMappingEntry(key: entry.key, value: replaced)
+        })
+        return copy
+    }
+
     /// The mapping without the given top-level keys.
     static func removing(_ keys: Set<String>, from node: YAMLNode) -> YAMLNode {
         guard let entries = node.mappingEntries else { return node }
