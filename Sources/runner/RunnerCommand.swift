@@ -70,9 +70,12 @@ extension RunnerCommand {
                                                    options: RunOptions(quiet: quiet, configPath: run.configPath))
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
-                    writeToStandardError("\(run.point.spec.name): \(outcome.status): \(outcome.message)\n")
-                } else if !quiet {
-                    print("\(run.point.spec.name): \(outcome.status) -> \(outcome.reportPath)")
+                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")
+                    // Ctrl-C stops the whole batch, not just the current run.
+                    if outcome.status == .interrupted { break }
+                } else if !quiet, runs.count > 1 {
+                    // ExperimentRunner reports each run; a one-line summary helps in a grid.
+                    print("\(run.point.spec.name): \(outcome.status.rawValue) -> \(outcome.reportPath)")
                 }
             }
             if failed { throw ExitCode(ExitStatus.runFailed) }

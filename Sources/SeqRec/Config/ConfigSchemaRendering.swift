@@ -53,7 +53,7 @@ public enum ConfigReference {
         ]
         for key in ConfigSchema.keys {
             if case .object = key.type {
-                lines.append("| `\(key.name)` | mapping | see [`\(key.name)`](#\(key.name)) | \(key.summary) |")
+                lines.append("| `\(key.name)` | mapping | see [`\(key.name)`](#\(key.name)) | \(cell(key.summary)) |")
             } else {
                 appendRows(key, path: [], to: &lines)
             }
@@ -250,12 +250,17 @@ public enum ConfigReference {
         case .object(let children), .nullable(.object(let children), _), .nameOrObject(_, let children):
             if !path.isEmpty {
                 let shownDefault = key.defaultText ?? (isNullDefault(fullPath) ? "`null`" : "—")
-                lines.append("| `\(dotted)` | \(typeText(key.type)) | \(shownDefault) | \(key.summary) |")
+                lines.append("| `\(dotted)` | \(typeText(key.type)) | \(shownDefault) | \(cell(key.summary)) |")
             }
             for child in children { appendRows(child, path: fullPath, to: &lines) }
         default:
-            lines.append("| `\(dotted)` | \(typeText(key.type)) | \(defaultText) | \(key.summary) |")
+            lines.append("| `\(dotted)` | \(typeText(key.type)) | \(defaultText) | \(cell(key.summary)) |")
         }
+    }
+
+    /// Table cells cannot hold a bare `|`, not even inside backticks.
+    private static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|")
     }
 
     private static func isNullDefault(_ path: [String]) -> Bool {
