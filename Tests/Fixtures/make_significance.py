@@ -30,7 +30,9 @@ def tests(differences):
     sd = float(d.std(ddof=1)) if d.size > 1 else float("nan")
     out["effect_size"] = float(d.mean() / sd) if sd > 0 else None
     t = stats.ttest_1samp(d, 0.0)
-    out["t_statistic"] = None if math.isnan(t.statistic) else float(t.statistic)
+    # JSON has no infinity: written as the strings the Swift decoder maps back.
+    out["t_statistic"] = (None if math.isnan(t.statistic) else float(t.statistic) if math.isfinite(t.statistic)
+                          else ("Infinity" if t.statistic > 0 else "-Infinity"))
     out["t_p"] = None if math.isnan(t.pvalue) else float(t.pvalue)
     nonzero = d[d != 0]
     out["wilcoxon_n"] = int(nonzero.size)
@@ -114,7 +116,7 @@ def main():
     result = {"scipy_version": __import__("scipy").__version__, "vectors": vectors(),
               "betainc": betainc_cases(), "pairs": fixture_pairs()}
     with open(os.path.join(COMPARE, "expected", "significance.json"), "w") as file:
-        json.dump(result, file, indent=1, sort_keys=True)
+        json.dump(result, file, indent=1, sort_keys=True, allow_nan=False)
         file.write("\n")
 
 

@@ -18,6 +18,14 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
     svg.components(separatedBy: "<\(element) data-series=\"").dropFirst().compactMap { $0.components(separatedBy: "\"").first }
 }
 
+/// The whole pages, as snapshots: scripts/check_html.sh renders these in Chromium.
+@Test func htmlReportsMatchSnapshots() throws {
+    try expectSnapshot(portable(ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"])).html(title: "Cells")),
+                       "cells.html")
+    try expectSnapshot(portable(ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"])).html(title: "Mixed")),
+                       "mixed.html")
+}
+
 @Test func chartsHoldOneSeriesPerConfiguration() throws {
     let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"]))
     let html = comparison.html(title: "cells")
@@ -42,7 +50,8 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
     #expect(html.contains("<figcaption>Learning curves: validation ndcg@10 (mean over seeds, band = min-max)</figcaption>"))
     // Learning-curve points of lstm50 at epoch 1 are the mean of its seeds' validation values.
     let lstm = try #require(comparison.rows.first { $0.label == "cell=lstm, hidden_size=50" })
-    let first = try #require(Comparison.epochSeries(lstm.runs) { $0.validation?["ndcg@10"] }.first)
+    let points = Comparison.epochSeries(lstm.runs) { $0.validation?["ndcg@10"] }
+    let first = try #require(points.first)
     let values = lstm.runs.compactMap { $0.report.history.first?.validation?["ndcg@10"] }
     #expect(first.x == 1 && first.y == (values[0] + values[1]) / 2 && first.low == values.min() && first.high == values.max())
 }

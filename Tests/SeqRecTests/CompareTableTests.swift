@@ -104,8 +104,13 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
     #expect(comparison.rows.map(\.label) == ["cell=gru", "cell=lstm"])
     #expect(comparison.rows.map(\.runs.count) == [2, 1])
     #expect(ConfigSettings.snakeCase("minUserInteractions") == "min_user_interactions")
-    #expect(ConfigSettings.labelParts(["evaluation.candidates.all": .object([:])], paths: ["evaluation.candidates.all"])
-        == ["candidates=all"])
+    let sampled: JSONValue = .object(["sampled": .object(["count": .integer(100), "strategy": .string("uniform")])])
+    #expect(ConfigSettings.flatten(.object(["evaluation": .object(["candidates": sampled])])) == ["evaluation.candidates": sampled])
+    #expect(ConfigSettings.labelParts(["evaluation.candidates": sampled], paths: ["evaluation.candidates"])
+        == ["candidates=sampled-100-uniform"])
+    #expect(ConfigSettings.text(.object(["all": .object([:])])) == "all")
+    #expect(ConfigSettings.flatten(.object(["seed": .integer(1), "a": .object(["b": .object(["c": .integer(2)])])]))
+        == ["a.b.c": .integer(2)])
     #expect(ConfigSettings.labelParts(["model.size": .integer(1), "data.size": .integer(2)],
                                       paths: ["data.size", "model.size"]) == ["data.size=2", "model.size=1"])
 }

@@ -59,15 +59,19 @@ extension Comparison {
     :root { --fg: #1d2329; --muted: #5b6570; --line: #d8dde3; --best: #e6f4e6; }
     * { box-sizing: border-box; }
     body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: #fff; }
-    main { max-width: 1200px; margin: 0 auto; padding: 16px 20px 40px; }
+    main { max-width: 1240px; margin: 0 auto; padding: 16px 20px 40px; }
     h1 { font-size: 1.6rem; margin: 0.4em 0; overflow-wrap: anywhere; }
     h2 { font-size: 1.25rem; margin: 1.4em 0 0.5em; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
     h3 { font-size: 1.05rem; margin: 1em 0 0.4em; overflow-wrap: anywhere; }
     .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
     table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-    th, td { padding: 6px 10px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
-    th { background: #f5f7f9; font-weight: 600; }
+    th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
+    th { background: #f5f7f9; font-weight: 600; white-space: normal; vertical-align: bottom; }
     th.text, td.text { text-align: left; }
+    td.text { white-space: normal; min-width: 12em; }
+    /* The row label stays in view while a wide table scrolls sideways. */
+    tr > :first-child { position: sticky; left: 0; background: #fff; box-shadow: inset -1px 0 0 var(--line); }
+    tr > th:first-child { background: #f5f7f9; }
     tr:last-child td { border-bottom: none; }
     td.best { font-weight: 700; background: var(--best); }
     .warning { background: #fff3cd; border: 2px solid #d39e00; border-radius: 6px; padding: 10px 14px; font-weight: 700; }

@@ -8,12 +8,16 @@ import Foundation
 let perRunConfigKeys: Set<String> = ["seed", "output", "name"]
 
 enum ConfigSettings {
-    /// Leaves of `config` without the per-run keys. Objects are walked; arrays, scalars and
-    /// empty objects (an enum case without payload, e.g. `candidates: {all: {}}`) are leaves.
+    /// Config paths holding an enum with associated values (`{sampled: {count: 100, ...}}`):
+    /// one setting, not several.
+    static let enumPaths: Set<String> = ["evaluation.candidates"]
+
+    /// Leaves of `config` without the per-run keys. Objects are walked; arrays, scalars, empty
+    /// objects and the `enumPaths` are leaves.
     static func flatten(_ config: JSONValue) -> [String: JSONValue] {
         var leaves: [String: JSONValue] = [:]
         func walk(_ value: JSONValue, _ path: [String]) {
-            if case .object(let object) = value, !object.isEmpty {
+            if case .object(let object) = value, !object.isEmpty, !enumPaths.contains(path.joined(separator: ".")) {
                 for (key, child) in object {
                     if path.isEmpty, perRunConfigKeys.contains(key) { continue }
                     walk(child, path + [key])
@@ -59,23 +63,23 @@ enum ConfigSettings {
         path.split(separator: ".").map { snakeCase(String($0)) }.joined(separator: ".")
     }
 
+    /// Swift's encoding of an enum case with associated values: an object with one key whose
+    /// value is an object. Returns the case name and its payload.
+    static func enumCase(_ value: JSONValue) -> (name: String, payload: [String: JSONValue])? {
+        guard case .object(let object) = value, object.count == 1, let (name, payload) = object.first,
+              case .object(let fields) = payload else { return nil }
+        return (name, fields)
+    }
+
     /// Label parts `name=value` for `paths` present in `settings`. A leaf is named by its last
-    /// component unless two of `paths` share it; an empty-object leaf (enum case) reads
-    /// `parent=case`.
+    /// component unless two of `paths` share it.
     static func labelParts(_ settings: [String: JSONValue], paths: [String]) -> [String] {
-        func shortName(_ path: String) -> (name: String, value: String?) {
-            let components = path.split(separator: ".").map { snakeCase(String($0)) }
-            if case .object(let object)? = settings[path], object.isEmpty, components.count >= 2 {
-                return (components[components.count - 2], components[components.count - 1])
-            }
-            return (components.last ?? path, nil)
-        }
-        let lastNames = paths.map { shortName($0).name }
+        func shortName(_ path: String) -> String { path.split(separator: ".").last.map { snakeCase(String($0)) } ?? path }
+        let lastNames = paths.map(shortName)
         return paths.compactMap { path in
             guard let value = settings[path] else { return nil }
-            let short = shortName(path)
-            let name = lastNames.filter { $0 == short.name }.count > 1 ? displayPath(path) : short.name
-            return "\(name)=\(short.value ?? text(value))"
+            let name = lastNames.filter { $0 == shortName(path) }.count > 1 ? displayPath(path) : shortName(path)
+            return "\(name)=\(text(value))"
         }
     }
 
@@ -89,7 +93,13 @@ enum ConfigSettings {
         case .unsigned(let number): return String(number)
         case .number(let number): return numberText(number)
         case .string(let string): return string
-        case .array, .object:
+        case .object:
+            // An enum case reads like the report spells candidates: `all`, `sampled-100-uniform`.
+            if let (name, payload) = enumCase(value) {
+                return ([name] + payload.keys.sorted().map { text(payload[$0]) }).joined(separator: "-")
+            }
+            return (try? value.canonicalData()).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        case .array:
             return (try? value.canonicalData()).map { String(decoding: $0, as: UTF8.self) } ?? "?"
         }
     }

@@ -56,14 +56,8 @@ public struct EvaluationProtocol: Sendable, Hashable {
     }
 
     /// `{all: {}}` -> `all`, `{sampled: {count: 100, strategy: uniform}}` -> `sampled-100-uniform`
-    /// (the report's spelling), anything else as compact JSON.
-    static func candidatesText(_ value: JSONValue) -> String {
-        if value["all"] != nil { return "all" }
-        if let sampled = value["sampled"], let count = sampled["count"], let strategy = sampled["strategy"] {
-            return "sampled-\(ConfigSettings.text(count))-\(ConfigSettings.text(strategy))"
-        }
-        return ConfigSettings.text(value)
-    }
+    /// (the report's spelling).
+    static func candidatesText(_ value: JSONValue) -> String { ConfigSettings.text(value) }
 
     /// `dataset=movielens-100k, split=leave-one-out, ...`: the headline fields plus any field
     /// whose value differs among `all`.
