@@ -74,7 +74,7 @@ def make_run(directory, cell, hidden, seed, status="ok", sidecar=True, sampled=F
         loss = 7.2 - 0.35 * epoch * (quality / 0.08) + rng.uniform(-0.05, 0.05)
         if status == "diverged" and epoch == epochs:
             loss = "NaN"
-        value = round(quality * (0.8 + 0.1 * math.log(epoch)) + rng.uniform(-0.004, 0.004), 6)
+        value = round(quality * 3.4 * (0.8 + 0.1 * math.log(epoch)) + rng.uniform(-0.012, 0.012), 6)
         record = {"epoch": epoch, "learning_rate": 0.001, "seconds": round(seconds + rng.uniform(-0.2, 0.2), 3),
                   "targets_per_second": 20000, "train_loss": loss if isinstance(loss, str) else round(loss, 6),
                   "validation": {"hr@10": round(value * 1.9, 6), "ndcg@10": value}}
