@@ -100,6 +100,15 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
     #expect(count("<path class=\"band\"", in: svgs[0]) == 0)
 }
 
+@Test func runsWithoutHistoryDrawNoEmptyCharts() {
+    // A popularity baseline: test metrics and a per-user sidecar, but no epochs.
+    let values = PerUserValues(metric: "ndcg@10", users: [0], values: [0.5])
+    let html = ComparisonBuilder.compare([syntheticRun(cell: "pop", seed: 1, perUser: values)]).html(title: "pop")
+    let svgs = charts(html)
+    #expect(svgs.count == 1)
+    #expect(svgs.allSatisfy { $0.contains("<path class=\"series\"") || $0.contains("<rect class=\"bar\"") })
+}
+
 @Test func writerWritesAllFilesAtomically() throws {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("seqrec-compare-writer-\(UInt32.random(in: 0 ... .max))")

@@ -185,8 +185,11 @@ extension Comparison {
                 LineSeries(label: row.label, color: SVGChart.color(index),
                            points: Self.epochSeries(row.runs) { $0.validation?[metric] })
             }
-            figure("Learning curves: validation \(metric) (mean over seeds, band = min-max)",
-                   SVGChart.lines(series, xLabel: "epoch", yLabel: "validation \(metric)"))
+            // Runs without validation passes (pop, markov) leave nothing to draw.
+            if series.contains(where: { !$0.points.isEmpty }) {
+                    figure("Learning curves: validation \(metric) (mean over seeds, band = min-max)",
+                       SVGChart.lines(series, xLabel: "epoch", yLabel: "validation \(metric)"))
+            }
         }
         let metricNames = self.metricNames.filter { name in groupRows.contains { $0.metrics[name] != nil } }
         if !metricNames.isEmpty {

@@ -49,7 +49,8 @@ extension Comparison {
         + "Difference = first - second. d_z = mean difference / standard deviation of the differences. "
         + "t-test: two-sided paired t-test. Wilcoxon: two-sided signed-rank test, zero differences dropped, "
         + "normal approximation with tie correction and no continuity correction (scipy "
-        + "`wilcoxon(d, zero_method=\"wilcox\", correction=False, method=\"asymptotic\")`)."
+        + "`wilcoxon(d, zero_method=\"wilcox\", correction=False, method=\"asymptotic\")`). "
+        + "p-values are per pair, not corrected for testing many pairs."
 
     func significanceHeader() -> [String] {
         ["first", "second", "differs in", "metric", "seeds", "n", "mean diff", "d_z", "t-test p", "Wilcoxon p"]
