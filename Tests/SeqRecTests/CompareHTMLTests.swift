@@ -20,14 +20,14 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 
 /// The whole pages, as snapshots: scripts/check_html.sh renders these in Chromium.
 @Test func htmlReportsMatchSnapshots() throws {
-    try expectSnapshot(portable(ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"])).html(title: "Cells")),
+    try expectCompareSnapshot(comparePortable(ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "failed"])).html(title: "Cells")),
                        "cells.html")
-    try expectSnapshot(portable(ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"])).html(title: "Mixed")),
+    try expectCompareSnapshot(comparePortable(ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"])).html(title: "Mixed")),
                        "mixed.html")
 }
 
 @Test func chartsHoldOneSeriesPerConfiguration() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "failed"]))
     let html = comparison.html(title: "cells")
     let svgs = charts(html)
     #expect(svgs.count == 4)
@@ -57,7 +57,7 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 }
 
 @Test func mixedProtocolsDrawSeparateCharts() throws {
-    let html = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"])).html(title: "mixed")
+    let html = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"])).html(title: "mixed")
     #expect(charts(html).count == 8)
     #expect(html.contains("<p class=\"warning\" role=\"alert\">WARNING: rows use different protocols: sampled and "
         + "full-ranking numbers are not comparable. Compare only rows with the same protocol.</p>"))
@@ -69,8 +69,8 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
     let hostile = "<script>alert(\"x\")</script> & 'co'"
     let history = [EpochRecord(epoch: 1, trainLoss: 2, validation: ["ndcg@10": 0.1], seconds: 1, targetsPerSecond: 1,
                                learningRate: 0.1)]
-    let runs = [syntheticRun(cell: "lstm", seed: 1, name: hostile, history: history),
-                syntheticRun(cell: "lstm", seed: 2, name: hostile, status: .failed)]
+    let runs = [compareTestRun(cell: "lstm", seed: 1, name: hostile, history: history),
+                compareTestRun(cell: "lstm", seed: 2, name: hostile, status: .failed)]
     let html = ComparisonBuilder.compare(runs).html(title: "A <b>title</b>")
     #expect(!html.contains("<script") && !html.contains("<b>"))
     #expect(html.contains("<title>A &lt;b&gt;title&lt;/b&gt;</title>"))
@@ -82,7 +82,7 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 }
 
 @Test func htmlIsSelfContained() throws {
-    let html = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"])).html(title: "cells")
+    let html = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "failed"])).html(title: "cells")
     let withoutNamespace = html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "")
     #expect(!withoutNamespace.contains("http://") && !withoutNamespace.contains("https://"))
     #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("src=") && !html.contains("@import"))
@@ -93,7 +93,7 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 @Test func singleEpochSeriesStillDrawVisibleMarks() {
     let history = [EpochRecord(epoch: 1, trainLoss: 2, validation: ["ndcg@10": 0.1], seconds: 1, targetsPerSecond: 1,
                                learningRate: 0.1)]
-    let html = ComparisonBuilder.compare([syntheticRun(cell: "lstm", seed: 1, history: history)]).html(title: "one")
+    let html = ComparisonBuilder.compare([compareTestRun(cell: "lstm", seed: 1, history: history)]).html(title: "one")
     let svgs = charts(html)
     #expect(svgs.count == 4)
     #expect(count("<circle class=\"point\"", in: svgs[0]) == 1)
@@ -103,7 +103,7 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 @Test func runsWithoutHistoryDrawNoEmptyCharts() {
     // A popularity baseline: test metrics and a per-user sidecar, but no epochs.
     let values = PerUserValues(metric: "ndcg@10", users: [0], values: [0.5])
-    let html = ComparisonBuilder.compare([syntheticRun(cell: "pop", seed: 1, perUser: values)]).html(title: "pop")
+    let html = ComparisonBuilder.compare([compareTestRun(cell: "pop", seed: 1, perUser: values)]).html(title: "pop")
     let svgs = charts(html)
     #expect(svgs.count == 1)
     #expect(svgs.allSatisfy { $0.contains("<path class=\"series\"") || $0.contains("<rect class=\"bar\"") })
@@ -113,7 +113,7 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
     let directory = FileManager.default.temporaryDirectory
         .appendingPathComponent("seqrec-compare-writer-\(UInt32.random(in: 0 ... .max))")
     defer { try? FileManager.default.removeItem(at: directory) }
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells"]))
     let markdown = directory.appendingPathComponent("comparison.md")
     let csv = directory.appendingPathComponent("comparison.csv")
     let html = directory.appendingPathComponent("report.html")

@@ -96,7 +96,7 @@ private func expectMatches(_ result: PairedTestResult, _ expected: Reference.Tes
 
 @Test func fixturePairsMatchScipy() throws {
     let (cases, _, expected) = try reference()
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells"]))
     func rowIndex(_ setting: Reference.Setting) -> Int? {
         comparison.rows.firstIndex {
             $0.settings["model.cell"] == .string(setting.cell) && $0.settings["model.hiddenSize"] == .integer(Int64(setting.hiddenSize))
@@ -123,8 +123,8 @@ private func expectMatches(_ result: PairedTestResult, _ expected: Reference.Tes
     let second = PerUserValues(metric: "ndcg@10", users: [3, 2, 1, 9], values: [0.5, 0.5, 0.5, 1])
     #expect(ComparisonBuilder.pairedDifferences(first, second) == [0.5, -0.25])
     let runs = [
-        syntheticRun(cell: "lstm", seed: 1, perUser: first), syntheticRun(cell: "lstm", seed: 2, perUser: first),
-        syntheticRun(cell: "gru", seed: 2, perUser: second), syntheticRun(cell: "gru", seed: 3, perUser: second),
+        compareTestRun(cell: "lstm", seed: 1, perUser: first), compareTestRun(cell: "lstm", seed: 2, perUser: first),
+        compareTestRun(cell: "gru", seed: 2, perUser: second), compareTestRun(cell: "gru", seed: 3, perUser: second),
     ]
     let comparison = ComparisonBuilder.compare(runs)
     #expect(comparison.significance.count == 1)
@@ -137,13 +137,13 @@ private func expectMatches(_ result: PairedTestResult, _ expected: Reference.Tes
 @Test func pairsAcrossProtocolsOrWithoutSidecarsAreNotTested() {
     let values = PerUserValues(metric: "ndcg@10", users: [0, 1], values: [0.5, 1])
     let acrossProtocols = ComparisonBuilder.compare([
-        syntheticRun(cell: "lstm", seed: 1, perUser: values),
-        syntheticRun(cell: "lstm", seed: 1, candidates: "sampled", perUser: values),
+        compareTestRun(cell: "lstm", seed: 1, perUser: values),
+        compareTestRun(cell: "lstm", seed: 1, candidates: "sampled", perUser: values),
     ])
     #expect(acrossProtocols.significance.map(\.skipReason) == ["different protocols"])
     #expect(acrossProtocols.significance.map(\.differingKey) == ["evaluation.candidates"])
-    let withoutSidecar = ComparisonBuilder.compare([syntheticRun(cell: "lstm", seed: 1, perUser: values),
-                                                    syntheticRun(cell: "gru", seed: 1)])
+    let withoutSidecar = ComparisonBuilder.compare([compareTestRun(cell: "lstm", seed: 1, perUser: values),
+                                                    compareTestRun(cell: "gru", seed: 1)])
     #expect(withoutSidecar.significance.map(\.skipReason) == ["no seed with per-user values in both"])
     #expect(withoutSidecar.markdown().contains("- cell=gru vs cell=lstm: no seed with per-user values in both\n"))
 }

@@ -7,15 +7,15 @@ import Testing
 // (Tests/Fixtures/compare, made by make_fixtures.py).
 
 @Test func cellsTablesMatchSnapshots() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"]))
-    try expectSnapshot(portable(comparison.markdown()), "cells.md")
-    try expectSnapshot(portable(comparison.csv()), "cells.csv")
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "failed"]))
+    try expectCompareSnapshot(comparePortable(comparison.markdown()), "cells.md")
+    try expectCompareSnapshot(comparePortable(comparison.csv()), "cells.csv")
 }
 
 @Test func mixedProtocolTablesMatchSnapshots() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"]))
-    try expectSnapshot(portable(comparison.markdown()), "mixed.md")
-    try expectSnapshot(portable(comparison.csv()), "mixed.csv")
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"]))
+    try expectCompareSnapshot(comparePortable(comparison.markdown()), "mixed.md")
+    try expectCompareSnapshot(comparePortable(comparison.csv()), "mixed.csv")
 }
 
 /// Test metrics straight from the fixture JSON, independent of RunReport decoding.
@@ -27,7 +27,7 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
 }
 
 @Test func seedsOfAConfigurationAreGroupedIntoOneRow() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells"]))
     #expect(comparison.rows.map(\.label) == ["cell=gru, hidden_size=50", "cell=gru, hidden_size=100",
                                              "cell=lstm, hidden_size=50", "cell=rnn, hidden_size=50"])
     #expect(comparison.rows.map { $0.runs.compactMap(\.seed) } == Array(repeating: [1, 2], count: 4))
@@ -43,7 +43,7 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
 }
 
 @Test func bestValuePerMetricIsMarkedWithinAProtocol() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells"]))
     for metric in comparison.metricNames {
         let means = comparison.rows.map { $0.metrics[metric]?.mean ?? -1 }
         let best = comparison.rows.indices.filter { comparison.isBest(row: $0, metric: metric) }
@@ -51,13 +51,13 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
     }
     #expect(Comparison.lowerIsBetter("rmse") && Comparison.lowerIsBetter("mae") && !Comparison.lowerIsBetter("ndcg@10"))
     // A single row per protocol has nothing to be best against.
-    let mixed = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"]))
+    let mixed = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"]))
     let sampledRow = try #require(mixed.rows.firstIndex { $0.protocolIndex == 1 })
     #expect(!mixed.isBest(row: sampledRow, metric: "ndcg@10"))
 }
 
 @Test func mixedProtocolsGetAWarningAndAProtocolColumn() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "sampled"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"]))
     #expect(comparison.mixesProtocols)
     #expect(comparison.protocolDescription(0)
         == "dataset=movielens-100k, split=leave-one-out, max_length=50, candidates=all, exclude_seen=true")
@@ -72,22 +72,22 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
     #expect(warning < header)
     #expect(comparison.csv().hasPrefix("configuration,protocol,protocol_description,seeds,"))
     // The same cells on one protocol: no warning, no column.
-    let single = ComparisonBuilder.compare(try loadFixtureRuns(["cells"])).markdown()
+    let single = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells"])).markdown()
     #expect(!single.contains("WARNING") && single.contains("| configuration | hr@10 |"))
 }
 
 @Test func runsThatAreNotOkAreListedBelowTheTable() throws {
-    let comparison = ComparisonBuilder.compare(try loadFixtureRuns(["cells", "failed"]))
+    let comparison = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "failed"]))
     #expect(comparison.rows.map(\.runs.count) == [2, 2, 2, 2])
-    #expect(comparison.excluded.map { portable($0.run.displayPath) } == ["failed/lstm50-s3", "failed/rnn50-s3"])
+    #expect(comparison.excluded.map { comparePortable($0.run.displayPath) } == ["failed/lstm50-s3", "failed/rnn50-s3"])
     #expect(comparison.excluded.map(\.reason) == ["diverged: loss became NaN in epoch 3",
                                                   "failed: cannot read data/ml-100k/u.data"])
 }
 
 @Test func aLaterCopyOfTheSameSeedSupersedesTheEarlierOne() {
-    let early = syntheticRun(cell: "lstm", seed: 1, ndcg: 0.1, startedAt: 100, path: "a")
-    let late = syntheticRun(cell: "lstm", seed: 1, ndcg: 0.3, startedAt: 200, path: "b")
-    let other = syntheticRun(cell: "lstm", seed: 2, ndcg: 0.2, path: "c")
+    let early = compareTestRun(cell: "lstm", seed: 1, ndcg: 0.1, startedAt: 100, path: "a")
+    let late = compareTestRun(cell: "lstm", seed: 1, ndcg: 0.3, startedAt: 200, path: "b")
+    let other = compareTestRun(cell: "lstm", seed: 2, ndcg: 0.2, path: "c")
     let comparison = ComparisonBuilder.compare([late, early, other])
     #expect(comparison.rows.count == 1)
     #expect(comparison.rows[0].metrics["ndcg@10"]?.mean == 0.25)
@@ -98,8 +98,8 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
 }
 
 @Test func labelsUseOnlyTheSettingsThatDiffer() {
-    let runs = [syntheticRun(cell: "lstm", hidden: 50, seed: 1), syntheticRun(cell: "gru", hidden: 50, seed: 1),
-                syntheticRun(cell: "gru", hidden: 50, seed: 2, name: "renamed")]
+    let runs = [compareTestRun(cell: "lstm", hidden: 50, seed: 1), compareTestRun(cell: "gru", hidden: 50, seed: 1),
+                compareTestRun(cell: "gru", hidden: 50, seed: 2, name: "renamed")]
     let comparison = ComparisonBuilder.compare(runs)
     #expect(comparison.rows.map(\.label) == ["cell=gru", "cell=lstm"])
     #expect(comparison.rows.map(\.runs.count) == [2, 1])
@@ -116,7 +116,7 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
 }
 
 @Test func tableTextIsEscapedForMarkdownAndCSV() {
-    let run = syntheticRun(cell: "lstm", seed: 1, name: "a|b, \"c\"")
+    let run = compareTestRun(cell: "lstm", seed: 1, name: "a|b, \"c\"")
     let comparison = ComparisonBuilder.compare([run])
     #expect(comparison.markdown().contains("| a\\|b, \"c\" |"))
     #expect(comparison.csv().split(separator: "\n")[1].hasPrefix("\"a|b, \"\"c\"\"\",P1,"))
@@ -136,8 +136,8 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
 }
 
 @Test func loadingFindsReportsRecursivelyWithTheirSidecars() throws {
-    let runs = try loadFixtureRuns(["cells"])
-    #expect(runs.map { portable($0.displayPath) } == [
+    let runs = try loadCompareFixtureRuns(["cells"])
+    #expect(runs.map { comparePortable($0.displayPath) } == [
         "cells/gru100-s1", "cells/gru100-s2", "cells/gru50-s1", "cells/gru50-s2", "cells/lstm50-s1", "cells/lstm50-s2",
         "cells/rnn50-s1", "cells/rnn50-s2",
     ])
@@ -145,5 +145,27 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
     #expect(runs[0].perUser?.users.count == 80)
     // A report file given directly is read as well, shown by its directory.
     let direct = try ComparisonBuilder.loadRuns(paths: [compareFixtures.appendingPathComponent("cells/gru50-s1/report.json").path])
-    #expect(direct.map { portable($0.displayPath) } == ["cells/gru50-s1"])
+    #expect(direct.map { comparePortable($0.displayPath) } == ["cells/gru50-s1"])
+}
+
+@Test func reportsWrittenByReportWriterAreComparedWithTheirSidecars() throws {
+    let root = FileManager.default.temporaryDirectory
+        .appendingPathComponent("seqrec-compare-written-\(UInt32.random(in: 0 ... .max))")
+    defer { try? FileManager.default.removeItem(at: root) }
+    let users: [Int32] = [0, 1, 2, 3, 4]
+    let perCell: [String: [Float]] = ["lstm": [0.5, 1, 0.25, 0, .nan], "gru": [0.25, 1, 0, 0.5, 0.5]]
+    for (cell, values) in perCell {
+        let directory = root.appendingPathComponent("sweep/cell=\(cell),seed=1")
+        var run = compareTestRun(cell: cell, seed: 1, perUser: PerUserValues(metric: "ndcg@10", users: users, values: values))
+        run.report.test?.metrics["ndcg@10"] = Double(values.filter(\.isFinite).reduce(0, +)) / 4
+        try ReportWriter.write(run.report, to: directory)
+        try ReportWriter.writePerUser(values, users: users, metric: "ndcg@10", to: directory)
+    }
+    let runs = try ComparisonBuilder.loadRuns(paths: [root.path + "/"])
+    #expect(runs.map(\.displayPath) == [root.path + "/sweep/cell=gru,seed=1", root.path + "/sweep/cell=lstm,seed=1"])
+    let comparison = ComparisonBuilder.compare(runs)
+    let test = try #require(comparison.significance.first?.result)
+    // gru - lstm over users 0...3 (user 4 is NaN for lstm).
+    #expect(test.count == 4)
+    #expect(abs(test.meanDifference - (-0.25 + 0 - 0.25 + 0.5) / 4) < 1e-12)
 }

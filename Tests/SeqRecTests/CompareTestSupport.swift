@@ -8,17 +8,17 @@ let compareFixtures = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/compare")
 
 /// Loads fixture folders (by name under Tests/Fixtures/compare).
-func loadFixtureRuns(_ folders: [String]) throws -> [LoadedRun] {
+func loadCompareFixtureRuns(_ folders: [String]) throws -> [LoadedRun] {
     try ComparisonBuilder.loadRuns(paths: folders.map { compareFixtures.appendingPathComponent($0).path })
 }
 
 /// Output with the machine-specific fixture prefix removed from displayed paths.
-func portable(_ text: String) -> String {
+func comparePortable(_ text: String) -> String {
     text.replacingOccurrences(of: compareFixtures.path + "/", with: "")
 }
 
 /// Compares `actual` with expected/<name>; with SEQREC_UPDATE_SNAPSHOTS=1 rewrites the file instead.
-func expectSnapshot(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectCompareSnapshot(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let url = compareFixtures.appendingPathComponent("expected/\(name)")
     if ProcessInfo.processInfo.environment["SEQREC_UPDATE_SNAPSHOTS"] == "1" {
         try actual.write(to: url, atomically: true, encoding: .utf8)
@@ -36,7 +36,7 @@ func expectSnapshot(_ actual: String, _ name: String, sourceLocation: SourceLoca
 }
 
 /// A minimal ok run for unit tests: config with the given model settings and seed.
-func syntheticRun(cell: String, hidden: Int = 50, seed: Int64, name: String = "unit", ndcg: Double = 0.1,
+func compareTestRun(cell: String, hidden: Int = 50, seed: Int64, name: String = "unit", ndcg: Double = 0.1,
                   history: [EpochRecord] = [], candidates: String = "all", perUser: PerUserValues? = nil,
                   startedAt: Double = 0, status: RunStatus = .ok, path: String? = nil) -> LoadedRun {
     let candidatesConfig: JSONValue = candidates == "all"
