@@ -35,7 +35,9 @@ enum ComparisonFormatting {
     }
 
     static func signed(_ value: Double?, decimals: Int) -> String {
-        guard let value, value.isFinite else { return value.map { $0 > 0 ? "inf" : "-inf" } ?? "-" }
+        guard let value else { return "-" }
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
         let text = fixed(value, decimals)
         return value > 0 && text != fixed(0, decimals) ? "+\(text)" : text
     }
