@@ -10,7 +10,7 @@ struct RunnerCommand: ParsableCommand {
             runner [run] FILE... [--set key.path=value]... [--quiet]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
 
-            Each FILE is an experiment (keys: docs/config-reference.md). A file
+            Each FILE is an experiment (keys: README.md, "Configuration reference"). A file
             with a `grid:` key runs once per combination of its values.
 
             EXAMPLES:
@@ -19,13 +19,15 @@ struct RunnerCommand: ParsableCommand {
               runner experiments/lstm50.yaml --set training.epochs=5
               runner validate experiments/*.yaml
               runner validate experiments/lstm50.yaml --format json
+              runner compare results --output results
+              runner data movielens-100k
 
             EXIT CODES:
               0  every run finished with status ok (validate: all files valid)
               1  a run failed, diverged or was interrupted
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -115,9 +117,66 @@ extension RunnerCommand {
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare reports of several runs (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("compare") }
+        static let configuration = CommandConfiguration(
+            abstract: "Compare reports: comparison.md/.csv tables with significance, and an HTML report.",
+            discussion: """
+                Reads every report.json under the given paths (directories are searched
+                recursively), groups seeds of the same configuration, and runs paired tests
+                (t-test, Wilcoxon signed-rank) between configurations that differ in one key.
+
+                EXAMPLE:
+                  runner compare results/cells --output results
+                """)
+
+        @Argument(help: ArgumentHelp("Report files or directories.", valueName: "path"))
+        var paths: [String]
+
+        @Option(help: ArgumentHelp("Directory for comparison.md, comparison.csv and report.html.", valueName: "dir"))
+        var output = "results"
+
+        @Flag(help: "Do not write the HTML report.")
+        var noHTML = false
+
+        func run() throws {
+            let comparison: Comparison
+            do {
+                comparison = ComparisonBuilder.compare(try ComparisonBuilder.loadRuns(paths: paths))
+            } catch {
+                writeToStandardError("runner compare: \(error)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let directory = URL(fileURLWithPath: output)
+            let markdown = directory.appendingPathComponent("comparison.md")
+            let html = noHTML ? nil : directory.appendingPathComponent("report.html")
+            try ComparisonWriter.write(comparison, markdownTo: markdown,
+                                       csvTo: directory.appendingPathComponent("comparison.csv"), htmlTo: html)
+            print(comparison.markdown(), terminator: "")
+            writeToStandardError("wrote \(markdown.path), comparison.csv\(html == nil ? "" : ", report.html")\n")
+        }
+    }
+
+    struct DataCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "data",
+            abstract: "Download and verify a built-in dataset into the data cache (what `make data` runs).")
+
+        @Argument(help: "Built-in dataset name.")
+        var name = "movielens-100k"
+
+        @Option(help: ArgumentHelp("Cache directory (default: $SEQREC_DATA_DIR, else data/).", valueName: "dir"))
+        var cacheDir: String?
+
+        func run() throws {
+            do {
+                let url = try DatasetLoader.acquire(
+                    builtin: name, cacheDirectory: DatasetLoader.cacheDirectory(configured: cacheDir),
+                    log: { writeToStandardError($0 + "\n") })
+                print(url.path)
+            } catch {
+                writeToStandardError("runner data: \(error)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+        }
     }
 }
 
