@@ -197,7 +197,11 @@ extension RunnerCommand {
             let pending = plan.pending.count
             // Unbuffered output throughout, so that lines appear in order and as points
             // finish, even when stdout is a pipe or a file.
-            writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); running \(pending) with \(min(jobs, max(pending, 1))) at a time\n")
+            let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
+            writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
+            if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
+                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+            }
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
             let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in

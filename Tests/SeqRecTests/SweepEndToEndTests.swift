@@ -53,7 +53,7 @@ struct SweepEndToEndTests {
         // 1. Everything runs, two at a time; each report has its point's config hash.
         let first = try SweepFixtures.runner(["sweep", "--jobs", "2"] + flags, scratch: scratch)
         #expect(first.status == 0, "stdout: \(first.stdout) stderr: \(first.stderr)")
-        #expect(first.stdout.hasPrefix("sweep: 4 points: 0 done, 4 pending; running 4 with 2 at a time\n"))
+        #expect(first.stdout.hasPrefix("sweep: 4 points: 0 done, 4 pending; running 4, 2 at a time\n"))
         #expect(finishedPoints(first.stdout) == pointNames.sorted().map { "ok \($0)" })
         #expect(first.stdout.contains("sweep: 4 ran (4 ok, 0 failed), 0 skipped, "))
         for (point, directory) in zip(plan.points, directories) {
@@ -105,7 +105,10 @@ struct SweepEndToEndTests {
             #expect(dryRun.stdout == "make: Nothing to be done for 'all'.\n")
         }
 
-        // 5. --force runs every point again.
+        // 5. A sweep with every point done runs nothing; --force runs every point again.
+        let idle = try SweepFixtures.runner(["sweep", "--jobs", "2"] + flags, scratch: scratch)
+        #expect(idle.status == 0)
+        #expect(idle.stdout.hasPrefix("sweep: 4 points: 4 done, 0 pending; nothing to run\nsweep: 0 ran (0 ok, 0 failed), 4 skipped, "))
         let beforeForce = try directories.map(SweepFixtures.startedAt)
         let forced = try SweepFixtures.runner(["sweep", "--jobs", "2", "--force"] + flags, scratch: scratch)
         #expect(forced.status == 0)
