@@ -2,6 +2,11 @@
 SWIFT ?= swift
 CONFIG ?= experiments/lstm50.yaml
 GRID ?= experiments/cells.yaml
+# make sweep: the release runner, where the generated rules go, and extra plan flags
+# (e.g. SWEEP_FLAGS="--set training.epochs=5" or "--force").
+RUNNER_BIN ?= .build/release/runner
+SWEEP_MK ?= .build/sweep.mk
+SWEEP_FLAGS ?=
 
 .PHONY: help build test run data sweep compare bench bench-e2e clean
 
@@ -10,7 +15,7 @@ help:
 	@echo "make test       run the test suite (the README's test command)"
 	@echo "make run        train the main job: $(CONFIG)"
 	@echo "make data       fetch and verify MovieLens-100K into the data cache"
-	@echo "make sweep      run the grid GRID=$(GRID)"
+	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make clean      remove build output"
@@ -28,8 +33,13 @@ run:
 data:
 	$(SWIFT) run -c release runner data movielens-100k
 
+# One make rule per grid point (target: its report.json), written by `runner plan`; pending
+# points depend on FORCE, done ones on nothing. `make -j2 sweep` runs two points at a time.
 sweep:
-	@echo "make sweep: not yet"
+	$(SWIFT) build -c release --product runner
+	$(RUNNER_BIN) plan $(GRID) --format make --runner $(RUNNER_BIN) $(SWEEP_FLAGS) > $(SWEEP_MK).tmp
+	mv $(SWEEP_MK).tmp $(SWEEP_MK)
+	$(MAKE) -f $(SWEEP_MK) all
 
 compare:
 	$(SWIFT) run -c release runner compare results --output results

@@ -7,8 +7,10 @@ struct RunnerCommand: ParsableCommand {
         commandName: "runner",
         abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            runner [run] FILE... [--set key.path=value]... [--quiet]
+            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
+            runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
+            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
 
             Each FILE is an experiment (keys: README.md, "Configuration reference"). A file
             with a `grid:` key runs once per combination of its values.
@@ -19,6 +21,8 @@ struct RunnerCommand: ParsableCommand {
               runner experiments/lstm50.yaml --set training.epochs=5
               runner validate experiments/*.yaml
               runner validate experiments/lstm50.yaml --format json
+              runner plan experiments/cells.yaml
+              runner sweep experiments/cells.yaml --jobs 2
               runner compare results --output results
               runner data movielens-100k
 
@@ -43,6 +47,10 @@ struct ConfigOptions: ParsableArguments {
     var overrides: [String] = []
 }
 
+func writeToStandardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
+}
+
 func writeToStandardError(_ text: String) {
     FileHandle.standardError.write(Data(text.utf8))
 }
@@ -57,11 +65,17 @@ extension RunnerCommand {
         @Flag(name: .long, help: "Silence progress output.")
         var quiet = false
 
+        @Option(name: .customLong("point"),
+                help: ArgumentHelp("Run only the grid point with this run name, as `runner plan` prints it; repeatable.",
+                                   valueName: "run-name"))
+        var points: [String] = []
+
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
-            switch ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides) {
-            case .success(let prepared): runs = prepared
+            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides)
+            switch prepared.flatMap({ PointSelection.select($0, names: points) }) {
+            case .success(let selected): runs = selected
             case .failure(let error):
                 writeToStandardError(error.description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
@@ -103,17 +117,105 @@ extension RunnerCommand {
         }
     }
 
-    /// Reserved for later issues: parse anything, say so, exit 2.
     struct Plan: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what a run or sweep would do (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("plan") }
+        static let configuration = CommandConfiguration(
+            abstract: "List the points of grid files, and the runner command that runs each.",
+            discussion: """
+                A point is done when <output.dir>/report.json has status ok and the point's
+                config hash; every other point is pending (missing, failed, diverged,
+                interrupted, unreadable, changed, or forced with --force).
+
+                FORMATS:
+                  lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
+                  commands  COMMAND only (for GNU parallel or a SLURM job array)
+                  make      a makefile fragment; one rule per report.json (make sweep)
+
+                EXAMPLES:
+                  runner plan experiments/cells.yaml
+                  runner plan experiments/cells.yaml --all --set training.epochs=5
+                  runner plan experiments/cells.yaml --format commands | parallel -j 2
+                  runner plan experiments/cells.yaml --format make > .build/sweep.mk
+                """)
+
+        @OptionGroup var config: ConfigOptions
+
+        @Flag(help: "Treat every point as pending.")
+        var force = false
+
+        @Flag(help: "List done points too (lines, commands).")
+        var all = false
+
+        @Option(help: "Output format.")
+        var format: PlanFormat = .lines
+
+        @Option(help: ArgumentHelp("The runner executable to print in commands (default: as invoked).",
+                                   valueName: "path"))
+        var runner: String?
+
+        func run() throws {
+            let plan = try loadPlan(config, force: force)
+            let text: String
+            do {
+                text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
+                                                includeDone: all)
+            } catch {
+                writeToStandardError("\(error)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            print(text, terminator: "")
+            writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+        }
     }
 
     struct Sweep: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run every point of a grid file (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("sweep") }
+        static let configuration = CommandConfiguration(
+            abstract: "Run the pending points of grid files, N runner processes at a time.",
+            discussion: """
+                Skips done points (as `runner plan` shows them) unless --force is given. Each
+                point runs in its own runner process; one line is printed as each finishes.
+                Ctrl-C is forwarded to the running points, which write interrupted reports;
+                rerunning the sweep runs what is missing. Exits 1 if any point failed.
+
+                EXAMPLE:
+                  runner sweep experiments/cells.yaml --jobs 2
+                """)
+
+        @OptionGroup var config: ConfigOptions
+
+        @Option(name: [.customShort("j"), .long], help: "How many points run at once.")
+        var jobs = 1
+
+        @Flag(help: "Run every point, done or not.")
+        var force = false
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs: expected at least 1, found \(jobs)") }
+        }
+
+        func run() throws {
+            let plan = try loadPlan(config, force: force)
+            let pending = plan.pending.count
+            // Unbuffered output throughout, so that lines appear in order and as points
+            // finish, even when stdout is a pipe or a file.
+            let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
+            writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
+            if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
+                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+            }
+            let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+            let clock = Date()
+            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in
+                writeToStandardOutput(result.line + "\n")
+            }
+            var summary = String(format: "sweep: %d ran (%d ok, %d failed), %d skipped, %.1fs",
+                                 outcome.results.count, outcome.results.count - outcome.failedCount,
+                                 outcome.failedCount, outcome.skipped, Date().timeIntervalSince(clock))
+            if let signal = outcome.interruptedBy {
+                summary += "; interrupted by signal \(signal), \(outcome.notStarted) not started"
+            }
+            writeToStandardOutput(summary + "\n")
+            if !outcome.succeeded { throw ExitCode(ExitStatus.runFailed) }
+        }
     }
 
     struct Compare: ParsableCommand {
@@ -182,7 +284,14 @@ extension RunnerCommand {
 
 extension ResolvedFormat: ExpressibleByArgument {}
 
-func notYet(_ command: String) throws -> Never {
-    writeToStandardError("runner \(command): not yet implemented\n")
-    throw ExitCode(ExitStatus.badConfig)
+extension PlanFormat: ExpressibleByArgument {}
+
+/// Loads the plan for `plan` and `sweep`; a bad config exits 2 with every error.
+func loadPlan(_ config: ConfigOptions, force: Bool) throws -> SweepPlan {
+    do {
+        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force)
+    } catch {
+        writeToStandardError(error.description + "\n")
+        throw ExitCode(ExitStatus.badConfig)
+    }
 }
