@@ -1,2 +1,182 @@
-// seqrec micro-benchmarks (`make bench`). Filled in by the models work.
-print("bench: not yet")
+// seqrec-bench: times the recurrent stack alone (embedding + recurrent layers, forward +
+// backward, no output layer) for each cell, next to PyTorch at the same thread count, and
+// measures this machine's single-core sgemm rate at the same shapes in the same run.
+//
+//   OPENBLAS_NUM_THREADS=1 swift run -c release seqrec-bench [--python PATH] [--cells lstm,gru,rnn]
+//       [--hidden 50,128,256] [--iterations 5] [--batch 256] [--steps 50] [--embedding 64]
+//
+// Without --python (or $SEQREC_PYTHON) only the Swift side runs. FLOPs count 2mnk per
+// matrix product; per layer, forward = 2*B*T*G*H*(D + H) and backward = twice that.
+
+import Foundation
+import SeqRec
+
+struct Options {
+    var cells: [CellKind] = [.lstm, .gru, .rnn]
+    var hidden: [Int] = [50, 128, 256]
+    var batch = 256
+    var steps = 50
+    var embedding = 64
+    var items = 1682
+    var layers = 1
+    var iterations = 5
+    var python: String? = ProcessInfo.processInfo.environment["SEQREC_PYTHON"]
+
+    init(arguments: [String]) {
+        var index = 1
+        func value() -> String {
+            index += 1
+            guard index < arguments.count else { fatalError("missing value after \(arguments[index - 1])") }
+            return arguments[index]
+        }
+        func numbers(_ text: String) -> [Int] { text.split(separator: ",").compactMap { Int($0) } }
+        while index < arguments.count {
+            switch arguments[index] {
+            case "--cells": cells = value().split(separator: ",").compactMap { CellKind(rawValue: String($0)) }
+            case "--hidden": hidden = numbers(value())
+            case "--batch": batch = Int(value()) ?? batch
+            case "--steps": steps = Int(value()) ?? steps
+            case "--embedding": embedding = Int(value()) ?? embedding
+            case "--layers": layers = Int(value()) ?? layers
+            case "--iterations": iterations = Int(value()) ?? iterations
+            case "--python": python = value()
+            default: fatalError("unknown option \(arguments[index])")
+            }
+            index += 1
+        }
+    }
+}
+
+/// CPU time of this thread, so that other processes sharing the cores do not inflate the
+/// numbers (this machine is often oversubscribed); torch_step.py measures the same way.
+func milliseconds(_ body: () -> Void) -> Double {
+    var start = timespec(), end = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start)
+    body()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &end)
+    return Double(end.tv_sec - start.tv_sec) * 1e3 + Double(end.tv_nsec - start.tv_nsec) / 1e6
+}
+
+/// Median and minimum over `iterations` timed runs after one warm-up.
+func timeIt(iterations: Int, _ body: () -> Void) -> (median: Double, min: Double) {
+    body()
+    let times = (0..<max(iterations, 1)).map { _ in milliseconds(body) }.sorted()
+    return (times[times.count / 2], times[0])
+}
+
+func peakResidentMB() -> Double {
+    var usage = rusage()
+    #if os(Linux)
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_maxrss) / 1024  // KiB on Linux
+    #else
+    getrusage(RUSAGE_SELF, &usage)
+    return Double(usage.ru_maxrss) / 1_048_576  // bytes on macOS
+    #endif
+}
+
+/// GFLOP/s of C[m, n] = A[m, k] x op(B) at one shape, repeated to ~50 ms.
+func sgemmRate(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool) -> Double {
+    var rng = SeededGenerator(seed: 1)
+    let a = (0..<(m * k)).map { _ in rng.nextFloat(in: -1, 1) }
+    let b = (0..<(k * n)).map { _ in rng.nextFloat(in: -1, 1) }
+    var c = [Float](repeating: 0, count: m * n)
+    let flops = 2.0 * Double(m * n * k)
+    let repeats = max(1, Int(5e9 / 100 / flops))  // ~50 ms at 100 GFLOP/s
+    let time = timeIt(iterations: 3) {
+        a.withUnsafeBufferPointer { pa in
+            b.withUnsafeBufferPointer { pb in
+                c.withUnsafeMutableBufferPointer { pc in
+                    for _ in 0..<repeats {
+                        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1,
+                                   a: pa.baseAddress!, lda: transA ? m : k, b: pb.baseAddress!, ldb: transB ? k : n,
+                                   beta: 1, c: pc.baseAddress!, ldc: n)
+                    }
+                }
+            }
+        }
+    }
+    return flops * Double(repeats) / (time.min * 1e6)
+}
+
+struct TorchResult: Decodable { let cell: String; let hidden: Int; let ms: Double; let msMin: Double; let peakRssMB: Double }
+
+func runTorch(_ options: Options) -> [TorchResult] {
+    guard let python = options.python else { return [] }
+    let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/torch_step.py")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: python)
+    process.arguments = [script.path, "--cells", options.cells.map(\.rawValue).joined(separator: ","),
+                         "--hidden", options.hidden.map(String.init).joined(separator: ","),
+                         "--batch", "\(options.batch)", "--steps", "\(options.steps)",
+                         "--embedding", "\(options.embedding)", "--items", "\(options.items)",
+                         "--layers", "\(options.layers)", "--iterations", "\(options.iterations)", "--threads", "1"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    do { try process.run() } catch { print("could not run \(python): \(error)"); return [] }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return String(decoding: data, as: UTF8.self).split(separator: "\n").compactMap {
+        try? JSONDecoder().decode(TorchResult.self, from: Data($0.utf8))
+    }
+}
+
+let options = Options(arguments: CommandLine.arguments)
+let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
+print("seqrec-bench: recurrent stack alone (embedding + \(options.layers) layer(s), forward + backward)")
+print("B=\(options.batch) T=\(options.steps) E=\(options.embedding) items=\(options.items) OPENBLAS_NUM_THREADS=\(threads)")
+
+// Activation approximation accuracy, measured here too (the tests assert the bounds).
+do {
+    let xs: [Float] = (-200_000...200_000).map { Float(Double($0) * 5e-5) } + (-1000...1000).map { Float($0) / 10 }
+    var worst: [VectorMath.Function: Double] = [:]
+    var ys = [Float](repeating: 0, count: xs.count)
+    for function in [VectorMath.Function.tanh, .sigmoid] {
+        xs.withUnsafeBufferPointer { input in ys.withUnsafeMutableBufferPointer { VectorMath.apply(function, input, into: $0) } }
+        worst[function] = zip(xs, ys).map { x, y in
+            let exact = function == .tanh ? tanh(Double(x)) : 1 / (1 + exp(-Double(x)))
+            return abs(Double(y) - exact)
+        }.max() ?? 0
+    }
+    print(String(format: "max |error| on [-100, 100]: tanh %.2e, sigmoid %.2e", worst[.tanh] ?? 0, worst[.sigmoid] ?? 0))
+}
+
+let torch = runTorch(options)
+
+print("")
+print("cell  H    swift ms (min)    torch ms (min)    torch/swift  swift GFLOP/s  sgemm GFLOP/s [proj, step, dW_hh]")
+for hidden in options.hidden {
+    for cell in options.cells {
+        let gates = cell == .lstm ? 4 : (cell == .gru ? 3 : 1)
+        var rng = SeededGenerator(seed: 42)
+        let encoder = RecurrentEncoder(cell: cell, numItems: options.items, embeddingSize: options.embedding,
+                                       hiddenSize: hidden, layers: options.layers, dropout: 0, rng: &rng)
+        let count = options.batch * options.steps
+        let ids = (0..<count).map { _ in Int32(1 + rng.nextInt(below: options.items)) }
+        let upstream = (0..<(count * hidden)).map { _ in rng.nextFloat(in: -1, 1) }
+        let time = timeIt(iterations: options.iterations) {
+            for parameter in encoder.parameters { parameter.zeroGrad() }
+            ids.withUnsafeBufferPointer { _ = encoder.forward(inputs: $0, batch: options.batch, steps: options.steps, training: true, rng: &rng) }
+            upstream.withUnsafeBufferPointer { encoder.backward(dOutputs: $0) }
+        }
+        var flops = 0.0
+        for layer in 0..<options.layers {
+            let input = layer == 0 ? options.embedding : hidden
+            flops += 3 * 2 * Double(count * gates * hidden * (input + hidden))
+        }
+        let projection = sgemmRate(m: count, n: gates * hidden, k: options.embedding, transB: true)
+        let step = sgemmRate(m: options.batch, n: gates * hidden, k: hidden, transB: true)
+        let weightGrad = sgemmRate(m: gates * hidden, n: hidden, k: count, transA: true, transB: false)
+        let reference = torch.first { $0.cell == cell.rawValue && $0.hidden == hidden }
+        let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
+        let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
+        print(String(format: "%-5@ %-4d %7.2f (%7.2f)  %@  %@      %7.1f        %5.1f %5.1f %5.1f",
+                     cell.rawValue, hidden, time.median, time.min, torchText, ratio, flops / (time.min * 1e6),
+                     projection, step, weightGrad))
+    }
+}
+print(String(format: "peak RSS: swift %.0f MB%@", peakResidentMB(),
+             torch.first.map { String(format: ", torch %.0f MB", $0.peakRssMB) } ?? ""))
+print("ratio = torch min / swift min (higher is better for seqrec); GFLOP/s from min times")
+for (k, v) in PhaseTimer.totals.sorted(by: { $0.key < $1.key }) { print(k, String(format: "%.1f", v / Double(options.iterations + 1))) }

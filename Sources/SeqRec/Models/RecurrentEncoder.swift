@@ -64,7 +64,7 @@ public final class RecurrentEncoder {
 
         let e = embedding.dimension, h = hiddenSize
         embedded.resize(to: steps * batch * e)
-        embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
+        PhaseTimer.time("fwd gather") { embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer) }
         if dropoutActive { applyDropout(site: 0, width: e, values: embedded.pointer, rng: &rng) }
 
         mask.withUnsafeBufferPointer { maskBuffer in
@@ -87,7 +87,7 @@ public final class RecurrentEncoder {
             }
         }
         output.resize(to: batch * steps * h)
-        BufferOps.swapOuterAxes(outer: steps, inner: batch, width: h, source: topLayer.outputs, destination: output.pointer)
+        PhaseTimer.time("fwd transpose") { BufferOps.swapOuterAxes(outer: steps, inner: batch, width: h, source: topLayer.outputs, destination: output.pointer) }
         return UnsafeBufferPointer(start: output.pointer, count: batch * steps * h)
     }
 
@@ -101,7 +101,7 @@ public final class RecurrentEncoder {
         gradientA.resize(to: rows * max(e, h))
         gradientB.resize(to: rows * max(e, h))
         var dCurrent = gradientA.pointer, dBelow = gradientB.pointer
-        BufferOps.swapOuterAxes(outer: batch, inner: steps, width: h, source: dTop, destination: dCurrent)
+        PhaseTimer.time("bwd transpose") { BufferOps.swapOuterAxes(outer: batch, inner: steps, width: h, source: dTop, destination: dCurrent) }
         mask.withUnsafeBufferPointer { maskBuffer in
             guard let maskPointer = maskBuffer.baseAddress else { return }
             for index in stride(from: layers.count - 1, through: 0, by: -1) {
@@ -121,7 +121,7 @@ public final class RecurrentEncoder {
         }
         lastIds.withUnsafeBufferPointer { idBuffer in
             guard let ids = idBuffer.baseAddress else { return }
-            embedding.accumulateGradient(ids: ids, batch: batch, steps: steps, dOutput: dCurrent)
+            PhaseTimer.time("bwd scatter") { embedding.accumulateGradient(ids: ids, batch: batch, steps: steps, dOutput: dCurrent) }
         }
     }
 

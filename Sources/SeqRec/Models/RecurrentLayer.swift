@@ -35,6 +35,18 @@ struct RecurrentBuffers {
     let mask: UnsafePointer<Bool>
 }
 
+import Foundation
+public enum PhaseTimer {
+    nonisolated(unsafe) public static var totals: [String: Double] = [:]
+    @inline(__always) static func time<T>(_ name: String, _ body: () -> T) -> T {
+        var a = timespec(), b = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
+        let r = body()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b)
+        totals[name, default: 0] += Double(b.tv_sec - a.tv_sec) * 1e3 + Double(b.tv_nsec - a.tv_nsec) / 1e6
+        return r
+    }
+}
 final class RecurrentLayer {
     let kind: CellKind
     let inputSize: Int
@@ -118,6 +130,7 @@ final class RecurrentLayer {
         let g = gates.pointer
         // Biases first, then the projection accumulates on top (beta = 1). The LSTM and RNN
         // add b_hh here too; the GRU needs b_hn inside r * (.), so its cell adds b_hh per step.
+        PhaseTimer.time("fwd bias fill") {
         biasIH.value.storage.withUnsafeBufferPointer { bih in
             biasHH.value.storage.withUnsafeBufferPointer { bhh in
                 guard let bih = bih.baseAddress, let bhh = bhh.baseAddress else { return }
@@ -127,13 +140,17 @@ final class RecurrentLayer {
                 for row in 1..<max(rows, 1) { (g + row * width).update(from: firstRow, count: width) }
             }
         }
+        }
+        PhaseTimer.time("fwd proj sgemm") {
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
                        alpha: 1, a: input, lda: inputSize, b: wih, ldb: inputSize,
                        beta: 1, c: g, ldc: width)
         }
+        }
         let views = buffers(mask: mask)
+        PhaseTimer.time("fwd loop") {
         weightHH.value.storage.withUnsafeBufferPointer { whh in
             biasHH.value.storage.withUnsafeBufferPointer { bhh in
                 guard let whh = whh.baseAddress, let bhh = bhh.baseAddress else { return }
@@ -143,6 +160,7 @@ final class RecurrentLayer {
                 default: RNNCell.forward(views, weightHH: whh)
                 }
             }
+        }
         }
     }
 
@@ -156,6 +174,7 @@ final class RecurrentLayer {
         let views = buffers(mask: mask)
         stateGrad.zero()
         if kind == .lstm { cellGrad.zero() }
+        PhaseTimer.time("bwd loop") {
         weightHH.value.storage.withUnsafeBufferPointer { whh in
             guard let whh = whh.baseAddress else { return }
             switch kind {
@@ -164,34 +183,45 @@ final class RecurrentLayer {
             default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs)
             }
         }
+        }
         // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal except for the GRU.
         let dGatesX = UnsafePointer(gates.pointer)
         let dGatesH = kind == .gru ? UnsafePointer(recurrent.pointer) : dGatesX
+        PhaseTimer.time("bwd dWih") {
         weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
             BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
                        alpha: 1, a: dGatesX, lda: width, b: input, ldb: inputSize,
                        beta: 1, c: dW, ldc: inputSize)
         }
+        }
+        PhaseTimer.time("bwd dWhh") {
         weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
             BLAS.sgemm(transA: true, transB: false, m: width, n: hiddenSize, k: rows,
                        alpha: 1, a: dGatesH, lda: width, b: states.pointer, ldb: hiddenSize,
                        beta: 1, c: dW, ldc: hiddenSize)
         }
+        }
+        PhaseTimer.time("bwd dbih") {
         biasIH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
             BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: db)
         }
+        }
+        PhaseTimer.time("bwd dbhh") {
         biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
             BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesH, into: db)
         }
+        }
+        PhaseTimer.time("bwd dX") {
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
             BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
                        alpha: 1, a: dGatesX, lda: width, b: wih, ldb: inputSize,
                        beta: 0, c: dInput, ldc: inputSize)
+        }
         }
     }
 }

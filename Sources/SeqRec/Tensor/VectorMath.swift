@@ -15,9 +15,9 @@ public enum VectorMath {
     /// polynomial for e^r, then scaling by 2^n built directly in the exponent bits.
     /// Inputs are clamped to [-87, 88] so 2^n stays a normal number (saturates to
     /// e^88 = 1.65e38 above and e^-87 = 1.6e-38 below, never inf or NaN).
-    @inline(__always)
+    @_transparent
     public static func exp(_ input: Float8) -> Float8 {
-        let x = input.clamped(lowerBound: Float8(repeating: -87), upperBound: Float8(repeating: 88))
+        let x = clamp(input, -87, 88)
         // Round x*log2(e) to the nearest integer with the 1.5*2^23 trick: the integer ends up
         // in the low mantissa bits of `shifted`.
         let magic = Float8(repeating: 12_582_912)
@@ -44,9 +44,9 @@ public enum VectorMath {
 
     /// 1 / (1 + e^-x). The argument is clamped to [-80, 80] (error < 2e-35 there) so the
     /// result never becomes subnormal; it saturates to exactly 1 for large x.
-    @inline(__always)
+    @_transparent
     public static func sigmoid(_ x: Float8) -> Float8 {
-        let clamped = x.clamped(lowerBound: Float8(repeating: -80), upperBound: Float8(repeating: 80))
+        let clamped = clamp(x, -80, 80)
         return 1 / (1 + exp(-clamped))
     }
 
@@ -55,10 +55,9 @@ public enum VectorMath {
     /// tanh(x) = x * P(x^2) / Q(x^2) with P of degree 6 and Q of degree 3 on x clamped to
     /// +-7.9053111 (beyond which the rational function would overshoot 1). For |x| >= 9,
     /// where Float tanh rounds to +-1, the result is exactly +-1. Odd by construction.
-    @inline(__always)
+    @_transparent
     public static func tanh(_ input: Float8) -> Float8 {
-        let bound = Float8(repeating: 7.905_311_107_635_498_05)
-        let x = input.clamped(lowerBound: -bound, upperBound: bound)
+        let x = clamp(input, -7.905_311_107_635_498_05, 7.905_311_107_635_498_05)
         let x2 = x * x
         var p = Float8(repeating: -2.760_768_477_423_55e-16)
         p = Float8(repeating: 2.000_187_904_824_77e-13).addingProduct(p, x2)
@@ -75,6 +74,14 @@ public enum VectorMath {
         return (x * p / q).replacing(with: saturated, where: (input .>= 9) .| (input .<= -9))
     }
 
+    /// min(max(x, low), high) as compare + blend. (The standard library's `clamped` and
+    /// `pointwiseMin` were not inlined here and cost more than the polynomials.) NaN stays NaN.
+    @_transparent
+    public static func clamp(_ x: Float8, _ low: Float, _ high: Float) -> Float8 {
+        let lowVector = Float8(repeating: low), highVector = Float8(repeating: high)
+        return x.replacing(with: lowVector, where: x .< lowVector).replacing(with: highVector, where: x .> highVector)
+    }
+
     // MARK: partial-vector load/store
 
     /// Loads `count` (< 8 allowed) Floats, zero-filling the rest, so row tails use the same
@@ -82,9 +89,7 @@ public enum VectorMath {
     @inline(__always)
     public static func load(_ source: UnsafePointer<Float>, count: Int) -> Float8 {
         if count >= 8 { return UnsafeRawPointer(source).loadUnaligned(as: Float8.self) }
-        var v = Float8()
-        for lane in 0..<count { v[lane] = source[lane] }
-        return v
+        return loadTail(source, count: count)
     }
 
     @inline(__always)
@@ -93,7 +98,23 @@ public enum VectorMath {
             UnsafeMutableRawPointer(destination).storeBytes(of: value, as: Float8.self)
             return
         }
-        for lane in 0..<count { destination[lane] = value[lane] }
+        storeTail(value, to: destination, count: count)
+    }
+
+    /// Row tails go through a byte copy so the hot full-vector path stays small.
+    @inline(never)
+    static func loadTail(_ source: UnsafePointer<Float>, count: Int) -> Float8 {
+        var v = Float8()
+        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count * MemoryLayout<Float>.stride)) }
+        return v
+    }
+
+    @inline(never)
+    static func storeTail(_ value: Float8, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        withUnsafeBytes(of: value) { bytes in
+            guard let base = bytes.baseAddress else { return }
+            UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: count * MemoryLayout<Float>.stride)
+        }
     }
 }
 
