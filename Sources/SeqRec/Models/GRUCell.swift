@@ -15,19 +15,18 @@
 // Padded steps carry h and write zero gradients.
 
 enum GRUCell {
-    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>) {
+    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 3 * hidden
         for t in 0..<w.steps {
-            let gates = w.gates + t * batch * width          // [B, 3H] x-side, then r, z, n
-            let recurrent = w.recurrent + t * batch * width  // [B, 3H] hr, hz, hn
+            let gates = w.gates + t * batch * width          // [B, 3H] x-side (no bias), then r, z, n
+            let recurrent = w.recurrent + t * batch * width  // [B, 3H] h-side (no bias); hn + b_hn kept for backward
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            for b in 0..<batch { (recurrent + b * width).update(from: biasHH, count: width) }
-            // recurrent += h_{t-1} [B, H] x W_hh^T [H, 3H]
+            // recurrent = h_{t-1} [B, H] x W_hh^T [H, 3H]
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: recurrent, ldc: width)
+                       beta: 0, c: recurrent, ldc: width)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
@@ -36,16 +35,25 @@ enum GRUCell {
                 }
                 let xr = gates + b * width, xz = xr + hidden, xn = xz + hidden
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
+                let bxr = w.gateBias, bxz = bxr + hidden, bxn = bxz + hidden
+                let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
                 var j = 0
                 while j < hidden {
                     let n = min(8, hidden - j)
-                    let r = VectorMath.sigmoid(VectorMath.load(xr + j, count: n) + VectorMath.load(hr + j, count: n))
-                    let z = VectorMath.sigmoid(VectorMath.load(xz + j, count: n) + VectorMath.load(hz + j, count: n))
-                    let candidate = VectorMath.tanh(VectorMath.load(xn + j, count: n).addingProduct(r, VectorMath.load(hn + j, count: n)))
+                    let rPre = VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
+                        + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n)
+                    let zPre = VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
+                        + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n)
+                    let r = VectorMath.sigmoid(rPre)
+                    let z = VectorMath.sigmoid(zPre)
+                    let hnBiased = VectorMath.load(hn + j, count: n) + VectorMath.load(bhn + j, count: n)
+                    let xnBiased = VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n)
+                    let candidate = VectorMath.tanh(xnBiased.addingProduct(r, hnBiased))
                     let h = candidate.addingProduct(z, VectorMath.load(hPrev + row + j, count: n) - candidate)
                     VectorMath.store(r, to: xr + j, count: n)
                     VectorMath.store(z, to: xz + j, count: n)
                     VectorMath.store(candidate, to: xn + j, count: n)
+                    VectorMath.store(hnBiased, to: hn + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
                     j += 8
                 }

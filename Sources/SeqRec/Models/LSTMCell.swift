@@ -24,7 +24,7 @@ enum LSTMCell {
             let cPrev = w.cells + t * batch * hidden
             let cNext = cPrev + batch * hidden
             let cellTanh = w.cellTanh + t * batch * hidden
-            // gates += h_{t-1} [B, H] x W_hh^T [H, 4H]
+            // gates += h_{t-1} [B, H] x W_hh^T [H, 4H]  (biases are added below)
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
                        beta: 1, c: gates, ldc: width)
@@ -36,13 +36,14 @@ enum LSTMCell {
                     continue
                 }
                 let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
+                let bi = w.gateBias, bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
                 var j = 0
                 while j < hidden {
                     let n = min(8, hidden - j)
-                    let i = VectorMath.sigmoid(VectorMath.load(gi + j, count: n))
-                    let f = VectorMath.sigmoid(VectorMath.load(gf + j, count: n))
-                    let g = VectorMath.tanh(VectorMath.load(gg + j, count: n))
-                    let o = VectorMath.sigmoid(VectorMath.load(go + j, count: n))
+                    let i = VectorMath.sigmoid(VectorMath.load(gi + j, count: n) + VectorMath.load(bi + j, count: n))
+                    let f = VectorMath.sigmoid(VectorMath.load(gf + j, count: n) + VectorMath.load(bf + j, count: n))
+                    let g = VectorMath.tanh(VectorMath.load(gg + j, count: n) + VectorMath.load(bg + j, count: n))
+                    let o = VectorMath.sigmoid(VectorMath.load(go + j, count: n) + VectorMath.load(bo + j, count: n))
                     let c = (i * g).addingProduct(f, VectorMath.load(cPrev + row + j, count: n))
                     let tc = VectorMath.tanh(c)
                     VectorMath.store(i, to: gi + j, count: n)

@@ -27,7 +27,7 @@ enum RNNCell {
                 var j = 0
                 while j < hidden {
                     let n = min(8, hidden - j)
-                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n))
+                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n) + VectorMath.load(w.gateBias + j, count: n))
                     VectorMath.store(h, to: gates + row + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
                     j += 8

@@ -2,7 +2,7 @@
 // parameters, its workspaces, and the parts of forward/backward every cell shares.
 //
 // Work split (G = gate count: LSTM 4, GRU 3, RNN 1; all buffers time-major):
-//   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T + biases       ONE sgemm for all steps
+//   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T                 ONE sgemm for all steps
 //             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
 //   backward: the cell's reverse time loop (per step one [B, G*H] x [G*H, H] sgemm) leaves the
 //             pre-activation gradients for all steps in place; then the weight gradients are
@@ -18,16 +18,20 @@ struct RecurrentBuffers {
     let batch: Int
     let steps: Int
     let hidden: Int
-    /// [T, B, G*H]: x-projection + biases -> gate activations (forward) -> input-side
+    /// [T, B, G*H]: x-projection (no bias) -> gate activations (forward) -> input-side
     /// pre-activation gradients (backward, in place).
     let gates: UnsafeMutablePointer<Float>
-    /// GRU only, [T, B, 3H]: W_hh h + b_hh -> hidden-side pre-activation gradients.
+    /// GRU only, [T, B, 3H]: W_hh h (+ b_hh for the n block once used) -> hidden-side pre-activation gradients.
     let recurrent: UnsafeMutablePointer<Float>
     /// [T+1, B, H]: states[0] is the zero initial state, states[t+1] the output at step t.
     let states: UnsafeMutablePointer<Float>
     /// LSTM only, [T+1, B, H] cell states, and [T, B, H] tanh(c_t).
     let cells: UnsafeMutablePointer<Float>
     let cellTanh: UnsafeMutablePointer<Float>
+    /// [G*H] biases added in the pointwise loops: b_ih + b_hh (LSTM, RNN) or b_ih (GRU),
+    /// and b_hh for the GRU's hidden side.
+    let gateBias: UnsafePointer<Float>
+    let recurrentBias: UnsafePointer<Float>
     /// [B, H] gradient carried to the previous step: dh (and dc for the LSTM).
     let stateGrad: UnsafeMutablePointer<Float>
     let cellGrad: UnsafeMutablePointer<Float>
@@ -64,6 +68,9 @@ final class RecurrentLayer {
     private let cellTanh = FloatBuffer()
     private let stateGrad = FloatBuffer()
     private let cellGrad = FloatBuffer()
+    private let gateBias = FloatBuffer()       // [G*H]
+    private let recurrentBias = FloatBuffer()  // [G*H]
+    private let biasSums = FloatBuffer()       // [G*H]
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -98,6 +105,9 @@ final class RecurrentLayer {
         states.resize(to: (steps + 1) * batch * h)
         states.pointer.update(repeating: 0, count: batch * h)  // zero initial state
         stateGrad.resize(to: batch * h)
+        gateBias.resize(to: gateCount * h)
+        recurrentBias.resize(to: gateCount * h)
+        biasSums.resize(to: gateCount * h)
         if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
         if kind == .lstm {
             cells.resize(to: (steps + 1) * batch * h)
@@ -112,6 +122,7 @@ final class RecurrentLayer {
             batch: batch, steps: steps, hidden: hiddenSize,
             gates: gates.pointer, recurrent: recurrent.pointer, states: states.pointer,
             cells: cells.pointer, cellTanh: cellTanh.pointer,
+            gateBias: gateBias.pointer, recurrentBias: recurrentBias.pointer,
             stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
     }
 
@@ -128,37 +139,32 @@ final class RecurrentLayer {
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let g = gates.pointer
-        // Biases first, then the projection accumulates on top (beta = 1). The LSTM and RNN
-        // add b_hh here too; the GRU needs b_hn inside r * (.), so its cell adds b_hh per step.
-        PhaseTimer.time("fwd bias fill") {
+        // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
+        // the LSTM and RNN use b_ih + b_hh; the GRU needs b_hn inside r * (.), so it keeps both.
         biasIH.value.storage.withUnsafeBufferPointer { bih in
             biasHH.value.storage.withUnsafeBufferPointer { bhh in
                 guard let bih = bih.baseAddress, let bhh = bhh.baseAddress else { return }
-                let firstRow = g
-                firstRow.update(from: bih, count: width)
-                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: firstRow) }
-                for row in 1..<max(rows, 1) { (g + row * width).update(from: firstRow, count: width) }
+                gateBias.pointer.update(from: bih, count: width)
+                recurrentBias.pointer.update(from: bhh, count: width)
+                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: gateBias.pointer) }
             }
-        }
         }
         PhaseTimer.time("fwd proj sgemm") {
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
                        alpha: 1, a: input, lda: inputSize, b: wih, ldb: inputSize,
-                       beta: 1, c: g, ldc: width)
+                       beta: 0, c: g, ldc: width)
         }
         }
         let views = buffers(mask: mask)
         PhaseTimer.time("fwd loop") {
         weightHH.value.storage.withUnsafeBufferPointer { whh in
-            biasHH.value.storage.withUnsafeBufferPointer { bhh in
-                guard let whh = whh.baseAddress, let bhh = bhh.baseAddress else { return }
-                switch kind {
-                case .lstm: LSTMCell.forward(views, weightHH: whh)
-                case .gru: GRUCell.forward(views, weightHH: whh, biasHH: bhh)
-                default: RNNCell.forward(views, weightHH: whh)
-                }
+            guard let whh = whh.baseAddress else { return }
+            switch kind {
+            case .lstm: LSTMCell.forward(views, weightHH: whh)
+            case .gru: GRUCell.forward(views, weightHH: whh)
+            default: RNNCell.forward(views, weightHH: whh)
             }
         }
         }
@@ -203,16 +209,23 @@ final class RecurrentLayer {
                        beta: 1, c: dW, ldc: hiddenSize)
         }
         }
-        PhaseTimer.time("bwd dbih") {
+        PhaseTimer.time("bwd db") {
+        // Bias gradients are column sums of the pre-activation gradients; the LSTM and RNN
+        // share one sum for b_ih and b_hh.
+        let sums = biasSums.pointer
+        sums.update(repeating: 0, count: width)
+        BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: sums)
         biasIH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
-            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: db)
+            BufferOps.axpy(count: width, alpha: 1, x: sums, y: db)
         }
+        if kind == .gru {
+            sums.update(repeating: 0, count: width)
+            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesH, into: sums)
         }
-        PhaseTimer.time("bwd dbhh") {
         biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
-            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesH, into: db)
+            BufferOps.axpy(count: width, alpha: 1, x: sums, y: db)
         }
         }
         PhaseTimer.time("bwd dX") {
