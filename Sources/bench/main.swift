@@ -179,4 +179,3 @@ for hidden in options.hidden {
 print(String(format: "peak RSS: swift %.0f MB%@", peakResidentMB(),
              torch.first.map { String(format: ", torch %.0f MB", $0.peakRssMB) } ?? ""))
 print("ratio = torch min / swift min (higher is better for seqrec); GFLOP/s from min times")
-for (k, v) in PhaseTimer.totals.sorted(by: { $0.key < $1.key }) { print(k, String(format: "%.1f", v / Double(options.iterations + 1))) }

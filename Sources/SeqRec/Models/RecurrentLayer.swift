@@ -39,18 +39,16 @@ struct RecurrentBuffers {
     let mask: UnsafePointer<Bool>
 }
 
-import Foundation
-public enum PhaseTimer {
-    nonisolated(unsafe) public static var totals: [String: Double] = [:]
-    @inline(__always) static func time<T>(_ name: String, _ body: () -> T) -> T {
-        var a = timespec(), b = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a)
-        let r = body()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b)
-        totals[name, default: 0] += Double(b.tv_sec - a.tv_sec) * 1e3 + Double(b.tv_nsec - a.tv_nsec) / 1e6
-        return r
-    }
+/// What a layer reads: a dense [T, B, D] buffer, or (layer 0 without embedding dropout) the
+/// embedding table itself plus the ids. With a table of V < T*B rows the input projection is
+/// computed once per table row ([V, D] x [D, G*H]) and gathered, and in backward the
+/// pre-activation gradients are first summed per item so that dW_ih and the embedding
+/// gradient are [V]-row products instead of [T*B]-row ones (exactly the same sums).
+enum LayerInput {
+    case dense(UnsafePointer<Float>)  // [T, B, D]
+    case lookup(ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, rows: Int)  // ids [B, T], table [V, D]
 }
+
 final class RecurrentLayer {
     let kind: CellKind
     let inputSize: Int
@@ -71,6 +69,7 @@ final class RecurrentLayer {
     private let gateBias = FloatBuffer()       // [G*H]
     private let recurrentBias = FloatBuffer()  // [G*H]
     private let biasSums = FloatBuffer()       // [G*H]
+    private let tableBuffer = FloatBuffer()    // lookup input: [V, G*H] projected table / per-item gradients
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -133,8 +132,8 @@ final class RecurrentLayer {
     /// non-padding step, because padded steps carry it).
     var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
 
-    /// input [T, B, D] time-major, mask [T, B].
-    func forward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
+    /// Forward over all steps; mask [T, B].
+    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
         prepare(batch: batch, steps: steps)
         let rows = steps * batch
         let width = gateCount * hiddenSize
@@ -149,16 +148,29 @@ final class RecurrentLayer {
                 if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: gateBias.pointer) }
             }
         }
-        PhaseTimer.time("fwd proj sgemm") {
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
-                       alpha: 1, a: input, lda: inputSize, b: wih, ldb: inputSize,
-                       beta: 0, c: g, ldc: width)
-        }
+            switch input {
+            case .dense(let x):
+                // gates [T*B, G*H] = x [T*B, D] x W_ih^T [D, G*H]
+                BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
+                           alpha: 1, a: x, lda: inputSize, b: wih, ldb: inputSize,
+                           beta: 0, c: g, ldc: width)
+            case .lookup(let ids, let table, let tableRows):
+                // projected [V, G*H] = table [V, D] x W_ih^T, then gates[t, b] = projected[ids[b, t]]
+                tableBuffer.resize(to: tableRows * width)
+                let projected = tableBuffer.pointer
+                BLAS.sgemm(transA: false, transB: true, m: tableRows, n: width, k: inputSize,
+                           alpha: 1, a: table, lda: inputSize, b: wih, ldb: inputSize,
+                           beta: 0, c: projected, ldc: width)
+                for b in 0..<batch {
+                    for t in 0..<steps {
+                        (g + (t * batch + b) * width).update(from: projected + Int(ids[b * steps + t]) * width, count: width)
+                    }
+                }
+            }
         }
         let views = buffers(mask: mask)
-        PhaseTimer.time("fwd loop") {
         weightHH.value.storage.withUnsafeBufferPointer { whh in
             guard let whh = whh.baseAddress else { return }
             switch kind {
@@ -167,20 +179,20 @@ final class RecurrentLayer {
             default: RNNCell.forward(views, weightHH: whh)
             }
         }
-        }
     }
 
-    /// Backward through time for the last forward. `input` is the same [T, B, D] buffer given
-    /// to forward; dOutputs [T, B, H] is consumed (overwritten); dInput [T, B, D] is
-    /// overwritten with the input gradient. Adds into all four parameter gradients.
-    /// The gate workspace is overwritten, so call it once per forward.
-    func backward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, dOutputs: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>) {
+    /// Backward through time for the last forward, with the same `input`. dOutputs [T, B, H]
+    /// is consumed (overwritten). For a dense input, dInput [T, B, D] is overwritten with the
+    /// input gradient; for a lookup, the table gradient is ADDED into tableGrad [V, D] (the
+    /// padding row's gradient sum is exactly zero, as padded steps have zero gradients).
+    /// Adds into all four parameter gradients. Overwrites the gate workspace: once per forward.
+    func backward(input: LayerInput, mask: UnsafePointer<Bool>, dOutputs: UnsafeMutablePointer<Float>,
+                  dInput: UnsafeMutablePointer<Float>?, tableGrad: UnsafeMutablePointer<Float>?) {
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let views = buffers(mask: mask)
         stateGrad.zero()
         if kind == .lstm { cellGrad.zero() }
-        PhaseTimer.time("bwd loop") {
         weightHH.value.storage.withUnsafeBufferPointer { whh in
             guard let whh = whh.baseAddress else { return }
             switch kind {
@@ -189,29 +201,65 @@ final class RecurrentLayer {
             default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs)
             }
         }
-        }
         // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal except for the GRU.
         let dGatesX = UnsafePointer(gates.pointer)
         let dGatesH = kind == .gru ? UnsafePointer(recurrent.pointer) : dGatesX
-        PhaseTimer.time("bwd dWih") {
-        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
-            guard let dW = dW.baseAddress else { return }
-            BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
-                       alpha: 1, a: dGatesX, lda: width, b: input, ldb: inputSize,
-                       beta: 1, c: dW, ldc: inputSize)
-        }
-        }
-        PhaseTimer.time("bwd dWhh") {
         weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
+            // dW_hh [G*H, H] += dGatesH^T [G*H, T*B] x statesPrev [T*B, H]
             BLAS.sgemm(transA: true, transB: false, m: width, n: hiddenSize, k: rows,
                        alpha: 1, a: dGatesH, lda: width, b: states.pointer, ldb: hiddenSize,
                        beta: 1, c: dW, ldc: hiddenSize)
         }
+        accumulateBiasGradients(dGatesX: dGatesX, dGatesH: dGatesH, rows: rows, width: width)
+
+        // Rows of the input-side products: every (t, b), or every table row after summing the
+        // gradients per item.
+        let factorRows: Int
+        let dFactor: UnsafePointer<Float>
+        let inputRows: UnsafePointer<Float>
+        switch input {
+        case .dense(let x):
+            (factorRows, dFactor, inputRows) = (rows, dGatesX, x)
+        case .lookup(let ids, let table, let tableRows):
+            tableBuffer.resize(to: tableRows * width)
+            let perItem = tableBuffer.pointer  // [V, G*H]
+            perItem.update(repeating: 0, count: tableRows * width)
+            for b in 0..<batch {
+                for t in 0..<steps {
+                    let id = Int(ids[b * steps + t])
+                    if id == 0 { continue }  // padded step: its gradients are zero
+                    BufferOps.axpy(count: width, alpha: 1, x: dGatesX + (t * batch + b) * width, y: perItem + id * width)
+                }
+            }
+            (factorRows, dFactor, inputRows) = (tableRows, UnsafePointer(perItem), table)
         }
-        PhaseTimer.time("bwd db") {
-        // Bias gradients are column sums of the pre-activation gradients; the LSTM and RNN
-        // share one sum for b_ih and b_hh.
+        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
+            guard let dW = dW.baseAddress else { return }
+            // dW_ih [G*H, D] += dFactor^T [G*H, rows] x inputRows [rows, D]
+            BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: factorRows,
+                       alpha: 1, a: dFactor, lda: width, b: inputRows, ldb: inputSize,
+                       beta: 1, c: dW, ldc: inputSize)
+        }
+        let (target, beta): (UnsafeMutablePointer<Float>?, Float) = {
+            switch input {
+            case .dense: return (dInput, 0)
+            case .lookup: return (tableGrad, 1)
+            }
+        }()
+        guard let target else { return }
+        weightIH.value.storage.withUnsafeBufferPointer { wih in
+            guard let wih = wih.baseAddress else { return }
+            // dInput [rows, D] (=, or += for the table) dFactor [rows, G*H] x W_ih [G*H, D]
+            BLAS.sgemm(transA: false, transB: false, m: factorRows, n: inputSize, k: width,
+                       alpha: 1, a: dFactor, lda: width, b: wih, ldb: inputSize,
+                       beta: beta, c: target, ldc: inputSize)
+        }
+    }
+
+    /// Bias gradients are column sums of the pre-activation gradients; the LSTM and RNN share
+    /// one sum for b_ih and b_hh.
+    private func accumulateBiasGradients(dGatesX: UnsafePointer<Float>, dGatesH: UnsafePointer<Float>, rows: Int, width: Int) {
         let sums = biasSums.pointer
         sums.update(repeating: 0, count: width)
         BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: sums)
@@ -226,15 +274,6 @@ final class RecurrentLayer {
         biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
             BufferOps.axpy(count: width, alpha: 1, x: sums, y: db)
-        }
-        }
-        PhaseTimer.time("bwd dX") {
-        weightIH.value.storage.withUnsafeBufferPointer { wih in
-            guard let wih = wih.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
-                       alpha: 1, a: dGatesX, lda: width, b: wih, ldb: inputSize,
-                       beta: 0, c: dInput, ldc: inputSize)
-        }
         }
     }
 }
