@@ -101,19 +101,23 @@ public enum VectorMath {
         storeTail(value, to: destination, count: count)
     }
 
-    /// Row tails go through a byte copy so the hot full-vector path stays small.
-    @inline(never)
+    /// Row tails (fewer than 8 values) go lane by lane through a small stack copy.
+    @inline(__always)
     static func loadTail(_ source: UnsafePointer<Float>, count: Int) -> Float8 {
-        var v = Float8()
-        withUnsafeMutableBytes(of: &v) { $0.copyMemory(from: UnsafeRawBufferPointer(start: source, count: count * MemoryLayout<Float>.stride)) }
-        return v
+        var lanes: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &lanes) { raw in
+            let typed = raw.bindMemory(to: Float.self)
+            for lane in 0..<count { typed[lane] = source[lane] }
+        }
+        return unsafeBitCast(lanes, to: Float8.self)
     }
 
-    @inline(never)
+    @inline(__always)
     static func storeTail(_ value: Float8, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        withUnsafeBytes(of: value) { bytes in
-            guard let base = bytes.baseAddress else { return }
-            UnsafeMutableRawPointer(destination).copyMemory(from: base, byteCount: count * MemoryLayout<Float>.stride)
+        let lanes = unsafeBitCast(value, to: (Float, Float, Float, Float, Float, Float, Float, Float).self)
+        withUnsafeBytes(of: lanes) { raw in
+            let typed = raw.bindMemory(to: Float.self)
+            for lane in 0..<count { destination[lane] = typed[lane] }
         }
     }
 }
