@@ -33,9 +33,12 @@ enum GRUCell {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
-                let xr = gates + b * width, xz = xr + hidden, xn = xz + hidden
+                // x side: dense = projection in gates + b_ih; lookup = table row (b_ih folded in).
+                let gr = gates + b * width, gz = gr + hidden, gn = gz + hidden
+                let dense = w.inputTable == nil
+                let xr = dense ? UnsafePointer(gr) : w.inputRow(step: t, row: b, width: width), xz = xr + hidden, xn = xz + hidden
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
-                let bxr = w.gateBias, bxz = bxr + hidden, bxn = bxz + hidden
+                let bxr = dense ? w.gateBias : w.zeroRow, bxz = bxr + hidden, bxn = bxz + hidden
                 let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
                 var j = 0
                 while j < hidden {
@@ -50,9 +53,9 @@ enum GRUCell {
                     let xnBiased = VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n)
                     let candidate = VectorMath.tanh(xnBiased.addingProduct(r, hnBiased))
                     let h = candidate.addingProduct(z, VectorMath.load(hPrev + row + j, count: n) - candidate)
-                    VectorMath.store(r, to: xr + j, count: n)
-                    VectorMath.store(z, to: xz + j, count: n)
-                    VectorMath.store(candidate, to: xn + j, count: n)
+                    VectorMath.store(r, to: gr + j, count: n)
+                    VectorMath.store(z, to: gz + j, count: n)
+                    VectorMath.store(candidate, to: gn + j, count: n)
                     VectorMath.store(hnBiased, to: hn + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
                     j += 8

@@ -24,10 +24,11 @@ enum LSTMCell {
             let cPrev = w.cells + t * batch * hidden
             let cNext = cPrev + batch * hidden
             let cellTanh = w.cellTanh + t * batch * hidden
-            // gates += h_{t-1} [B, H] x W_hh^T [H, 4H]  (biases are added below)
+            // gates (+)= h_{t-1} [B, H] x W_hh^T [H, 4H]; the x side (dense: already in gates,
+            // plus biases; lookup: table row incl. biases) is added below
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: width)
+                       beta: w.recurrentBeta, c: gates, ldc: width)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
@@ -36,7 +37,7 @@ enum LSTMCell {
                     continue
                 }
                 let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
-                let bi = w.gateBias, bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
+                let bi = w.inputRow(step: t, row: b, width: width), bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
                 var j = 0
                 while j < hidden {
                     let n = min(8, hidden - j)

@@ -14,20 +14,21 @@ enum RNNCell {
             let gates = w.gates + t * batch * hidden  // [B, H]
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            // gates += h_{t-1} [B, H] x W_hh^T [H, H]
+            // gates (+)= h_{t-1} [B, H] x W_hh^T [H, H]; x side and biases added below
             BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: hidden)
+                       beta: w.recurrentBeta, c: gates, ldc: hidden)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
+                let x = w.inputRow(step: t, row: b, width: hidden)
                 var j = 0
                 while j < hidden {
                     let n = min(8, hidden - j)
-                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n) + VectorMath.load(w.gateBias + j, count: n))
+                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n) + VectorMath.load(x + j, count: n))
                     VectorMath.store(h, to: gates + row + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
                     j += 8

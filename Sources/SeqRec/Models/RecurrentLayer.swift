@@ -32,11 +32,31 @@ struct RecurrentBuffers {
     /// and b_hh for the GRU's hidden side.
     let gateBias: UnsafePointer<Float>
     let recurrentBias: UnsafePointer<Float>
+    /// Lookup input only: [V, G*H] projected embedding table with the x-side biases folded
+    /// in, and the ids [B, T] that select its rows. Then `gates` receives only the recurrent
+    /// product (beta = 0) and the cells add the table row in their pointwise loops, so no
+    /// [T*B, G*H] gather pass is needed.
+    let inputTable: UnsafePointer<Float>?
+    let ids: UnsafePointer<Int32>?
+    /// [G*H] zeros (the GRU's x-side bias when the table already holds it).
+    let zeroRow: UnsafePointer<Float>
     /// [B, H] gradient carried to the previous step: dh (and dc for the LSTM).
     let stateGrad: UnsafeMutablePointer<Float>
     let cellGrad: UnsafeMutablePointer<Float>
     /// [T, B]: true where the input id is not padding.
     let mask: UnsafePointer<Bool>
+
+    /// What the pointwise loop adds to the x side of step t, row b: the table row (lookup) or
+    /// the gate biases (dense input, whose projection is already in `gates`). [G*H]
+    @inline(__always)
+    func inputRow(step t: Int, row b: Int, width: Int) -> UnsafePointer<Float> {
+        guard let inputTable, let ids else { return gateBias }
+        return inputTable + Int(ids[b * steps + t]) * width
+    }
+
+    /// beta of the per-step recurrent product into `gates`: accumulate onto the dense
+    /// projection, or overwrite when the x side comes from the table.
+    var recurrentBeta: Float { inputTable == nil ? 1 : 0 }
 }
 
 /// What a layer reads: a dense [T, B, D] buffer, or (layer 0 without embedding dropout) the
@@ -70,6 +90,8 @@ final class RecurrentLayer {
     private let recurrentBias = FloatBuffer()  // [G*H]
     private let biasSums = FloatBuffer()       // [G*H]
     private let tableBuffer = FloatBuffer()    // lookup input: [V, G*H] projected table / per-item gradients
+    private let zeroRow = FloatBuffer()        // [G*H] zeros
+    private var lookupIds: UnsafePointer<Int32>?  // set only during a lookup forward
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -107,6 +129,7 @@ final class RecurrentLayer {
         gateBias.resize(to: gateCount * h)
         recurrentBias.resize(to: gateCount * h)
         biasSums.resize(to: gateCount * h)
+        zeroRow.resize(to: gateCount * h)
         if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
         if kind == .lstm {
             cells.resize(to: (steps + 1) * batch * h)
@@ -122,6 +145,8 @@ final class RecurrentLayer {
             gates: gates.pointer, recurrent: recurrent.pointer, states: states.pointer,
             cells: cells.pointer, cellTanh: cellTanh.pointer,
             gateBias: gateBias.pointer, recurrentBias: recurrentBias.pointer,
+            inputTable: lookupIds == nil ? nil : UnsafePointer(tableBuffer.pointer), ids: lookupIds,
+            zeroRow: zeroRow.pointer,
             stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
     }
 
@@ -156,20 +181,19 @@ final class RecurrentLayer {
                 BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
                            alpha: 1, a: x, lda: inputSize, b: wih, ldb: inputSize,
                            beta: 0, c: g, ldc: width)
-            case .lookup(let ids, let table, let tableRows):
-                // projected [V, G*H] = table [V, D] x W_ih^T, then gates[t, b] = projected[ids[b, t]]
+            case .lookup(_, let table, let tableRows):
+                // projected [V, G*H] = table [V, D] x W_ih^T + x-side biases; the cells read
+                // row ids[b, t] at step t.
                 tableBuffer.resize(to: tableRows * width)
                 let projected = tableBuffer.pointer
+                for row in 0..<tableRows { (projected + row * width).update(from: gateBias.pointer, count: width) }
                 BLAS.sgemm(transA: false, transB: true, m: tableRows, n: width, k: inputSize,
                            alpha: 1, a: table, lda: inputSize, b: wih, ldb: inputSize,
-                           beta: 0, c: projected, ldc: width)
-                for b in 0..<batch {
-                    for t in 0..<steps {
-                        (g + (t * batch + b) * width).update(from: projected + Int(ids[b * steps + t]) * width, count: width)
-                    }
-                }
+                           beta: 1, c: projected, ldc: width)
             }
         }
+        if case .lookup(let ids, _, _) = input { lookupIds = ids }
+        defer { lookupIds = nil }
         let views = buffers(mask: mask)
         weightHH.value.storage.withUnsafeBufferPointer { whh in
             guard let whh = whh.baseAddress else { return }
