@@ -40,9 +40,9 @@ enum GRUCell {
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
                 let bxr = dense ? w.gateBias : w.zeroRow, bxz = bxr + hidden, bxn = bxz + hidden
                 let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
+                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
+                // calls inline with n = 8 so their loads and stores are plain vector moves.
+                @inline(__always) func chunk(_ j: Int, _ n: Int) {
                     let rPre = VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
                         + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n)
                     let zPre = VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
@@ -58,8 +58,10 @@ enum GRUCell {
                     VectorMath.store(candidate, to: gn + j, count: n)
                     VectorMath.store(hnBiased, to: hn + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
-                    j += 8
                 }
+                var j = 0
+                while j + 8 <= hidden { chunk(j, 8); j += 8 }
+                if j < hidden { chunk(j, hidden - j) }
             }
         }
     }
@@ -83,9 +85,9 @@ enum GRUCell {
                     rr.update(repeating: 0, count: width)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
+                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
+                // calls inline with n = 8 so their loads and stores are plain vector moves.
+                @inline(__always) func chunk(_ j: Int, _ n: Int) {
                     let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
                     let r = VectorMath.load(gr + j, count: n)
                     let z = VectorMath.load(gz + j, count: n)
@@ -102,8 +104,10 @@ enum GRUCell {
                     VectorMath.store(dzPre, to: rz + j, count: n)
                     VectorMath.store(dnPre * r, to: rn + j, count: n)
                     VectorMath.store(dh * z, to: dhCarry + j, count: n)
-                    j += 8
                 }
+                var j = 0
+                while j + 8 <= hidden { chunk(j, 8); j += 8 }
+                if j < hidden { chunk(j, hidden - j) }
             }
             // dh_carry += [dr_pre, dz_pre, d hn] [B, 3H] x W_hh [3H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,

@@ -38,9 +38,9 @@ enum LSTMCell {
                 }
                 let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
                 let bi = w.inputRow(step: t, row: b, width: width), bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
+                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
+                // calls inline with n = 8 so their loads and stores are plain vector moves.
+                @inline(__always) func chunk(_ j: Int, _ n: Int) {
                     let i = VectorMath.sigmoid(VectorMath.load(gi + j, count: n) + VectorMath.load(bi + j, count: n))
                     let f = VectorMath.sigmoid(VectorMath.load(gf + j, count: n) + VectorMath.load(bf + j, count: n))
                     let g = VectorMath.tanh(VectorMath.load(gg + j, count: n) + VectorMath.load(bg + j, count: n))
@@ -54,8 +54,10 @@ enum LSTMCell {
                     VectorMath.store(c, to: cNext + row + j, count: n)
                     VectorMath.store(tc, to: cellTanh + row + j, count: n)
                     VectorMath.store(o * tc, to: hNext + row + j, count: n)
-                    j += 8
                 }
+                var j = 0
+                while j + 8 <= hidden { chunk(j, 8); j += 8 }
+                if j < hidden { chunk(j, hidden - j) }
             }
         }
     }
@@ -79,9 +81,9 @@ enum LSTMCell {
                     gi.update(repeating: 0, count: width)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
+                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
+                // calls inline with n = 8 so their loads and stores are plain vector moves.
+                @inline(__always) func chunk(_ j: Int, _ n: Int) {
                     let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
                     let i = VectorMath.load(gi + j, count: n)
                     let f = VectorMath.load(gf + j, count: n)
@@ -95,8 +97,10 @@ enum LSTMCell {
                     VectorMath.store(dh * tc * o * (1 - o), to: go + j, count: n)
                     VectorMath.store(dc * f, to: dcCarry + j, count: n)
                     VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                    j += 8
                 }
+                var j = 0
+                while j + 8 <= hidden { chunk(j, 8); j += 8 }
+                if j < hidden { chunk(j, hidden - j) }
             }
             // dh_carry += da [B, 4H] x W_hh [4H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
