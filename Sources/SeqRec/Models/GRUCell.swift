@@ -66,7 +66,8 @@ enum GRUCell {
         }
     }
 
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 3 * hidden
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
@@ -113,6 +114,7 @@ enum GRUCell {
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
                        alpha: 1, a: recurrent, lda: width, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }

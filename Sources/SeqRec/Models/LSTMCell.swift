@@ -63,7 +63,8 @@ enum LSTMCell {
     }
 
     /// dOutputs [T, B, H]; leaves da [T, B, 4H] in w.gates.
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 4 * hidden
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
@@ -106,6 +107,7 @@ enum LSTMCell {
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
                        alpha: 1, a: gates, lda: width, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }

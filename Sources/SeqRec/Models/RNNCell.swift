@@ -39,7 +39,8 @@ enum RNNCell {
         }
     }
 
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
             let gates = w.gates + t * batch * hidden
@@ -68,6 +69,7 @@ enum RNNCell {
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: hidden,
                        alpha: 1, a: gates, lda: hidden, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }
