@@ -147,7 +147,7 @@ func runBenchmark(_ options: Options) {
     let torch = runTorch(options)
 
     print("")
-    print("cell  H    swift ms (min)    torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]")
+    print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]")
     for hidden in options.hidden {
         for cell in options.cells {
             let gates = cell == .lstm ? 4 : (cell == .gru ? 3 : 1)
@@ -165,7 +165,10 @@ func runBenchmark(_ options: Options) {
             // Nominal FLOPs of the textbook algorithm (every product over all T*B rows), and the
             // FLOPs actually executed: layer 0 reads the embedding table, so its three input-side
             // products run over the V table rows instead of the T*B positions.
-            var flops = 0.0, executed = 0.0
+            let forwardTime = timeIt(iterations: options.iterations) {
+            ids.withUnsafeBufferPointer { _ = encoder.forward(inputs: $0, batch: options.batch, steps: options.steps, training: true, rng: &rng) }
+        }
+        var flops = 0.0, executed = 0.0
             for layer in 0..<options.layers {
                 let input = layer == 0 ? options.embedding : hidden
                 flops += 3 * 2 * Double(count * gates * hidden * (input + hidden))
@@ -178,8 +181,8 @@ func runBenchmark(_ options: Options) {
             let reference = torch.first { $0.cell == cell.rawValue && $0.hidden == hidden }
             let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
             let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
-            print(String(format: "%-5@ %-4d %7.2f (%7.2f)  %@  %@   %6.1f / %5.1f     %5.1f %5.1f %5.1f",
-                         cell.rawValue, hidden, time.median, time.min, torchText, ratio, flops / (time.min * 1e6),
+            print(String(format: "%-5@ %-4d %7.2f (%7.2f) %6.2f  %@  %@   %6.1f / %5.1f     %5.1f %5.1f %5.1f",
+                         cell.rawValue, hidden, time.median, time.min, forwardTime.min, torchText, ratio, flops / (time.min * 1e6),
                          executed / (time.min * 1e6), projection, step, weightGrad))
         }
     }
