@@ -64,7 +64,14 @@ public final class RecurrentEncoder {
         lastIds = Array(inputs)
         dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
         if mask.count != batch * steps { mask = [Bool](repeating: false, count: batch * steps) }
-        for b in 0..<batch { for t in 0..<steps { mask[t * batch + b] = ids[b * steps + t] != 0 } }
+        let vocabulary = embedding.vocabularySize
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let id = ids[b * steps + t]
+                precondition(id >= 0 && Int(id) < vocabulary, "item id \(id) at [\(b), \(t)] is outside 0..<\(vocabulary)")
+                mask[t * batch + b] = id != 0
+            }
+        }
 
         let e = embedding.dimension, h = hiddenSize
         // Without dropout on the embedding output, layer 0 reads the table directly when that

@@ -3,12 +3,13 @@
 //
 // Work split (G = gate count: LSTM 4, GRU 3, RNN 1; all buffers time-major):
 //   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T                 ONE sgemm for all steps
+//             (layer 0 without embedding dropout: [V, E] x [E, G*H] once per table row)
 //             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
-//   backward: the cell's reverse time loop (per step one [B, G*H] x [G*H, H] sgemm) leaves the
-//             pre-activation gradients for all steps in place; then the weight gradients are
-//             single big sgemms over all T*B rows:
+//   backward: the cell's reverse time loop: per step one [B, G*H] x [G*H, H] sgemm for dh,
+//             then, while that step is in cache, dW_hh^T += h_{t-1}^T [H, B] x dGates_t and
+//             the bias sums (a [T*B]-deep dW_hh product measured slower at these sizes);
+//             after the loop the input side is one sgemm each over all T*B rows (or V rows):
 //               dW_ih += dGatesX^T[G*H, T*B] x input[T*B, D]
-//               dW_hh += dGatesH^T[G*H, T*B] x statesPrev[T*B, H]
 //               dInput = dGatesX[T*B, G*H] x W_ih[G*H, D]
 // Masking: mask[t, b] = false leaves (h, c) unchanged at that step, the step's output is the
 // carried h, and its pre-activation gradients are zero (no gradient to its input or weights).
