@@ -40,28 +40,26 @@ enum GRUCell {
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
                 let bxr = dense ? w.gateBias : w.zeroRow, bxz = bxr + hidden, bxn = bxz + hidden
                 let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let rPre = VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
-                        + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n)
-                    let zPre = VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
-                        + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
+                        + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n),
+                     VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
+                        + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n),
+                     VectorMath.load(hn + j, count: n) + VectorMath.load(bhn + j, count: n),
+                     VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n),
+                     VectorMath.load(hPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (rPre, zPre, hnBiased, xnBiased, hOld) = v
                     let r = VectorMath.sigmoid(rPre)
                     let z = VectorMath.sigmoid(zPre)
-                    let hnBiased = VectorMath.load(hn + j, count: n) + VectorMath.load(bhn + j, count: n)
-                    let xnBiased = VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n)
                     let candidate = VectorMath.tanh(xnBiased.addingProduct(r, hnBiased))
-                    let h = candidate.addingProduct(z, VectorMath.load(hPrev + row + j, count: n) - candidate)
+                    let h = candidate.addingProduct(z, hOld - candidate)
                     VectorMath.store(r, to: gr + j, count: n)
                     VectorMath.store(z, to: gz + j, count: n)
                     VectorMath.store(candidate, to: gn + j, count: n)
                     VectorMath.store(hnBiased, to: hn + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
         }
     }
@@ -86,15 +84,14 @@ enum GRUCell {
                     rr.update(repeating: 0, count: width)
                     continue
                 }
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let r = VectorMath.load(gr + j, count: n)
-                    let z = VectorMath.load(gz + j, count: n)
-                    let candidate = VectorMath.load(gn + j, count: n)
-                    let hn = VectorMath.load(rn + j, count: n)
-                    let dz = dh * (VectorMath.load(hPrev + row + j, count: n) - candidate)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gr + j, count: n), VectorMath.load(gz + j, count: n),
+                     VectorMath.load(gn + j, count: n), VectorMath.load(rn + j, count: n),
+                     VectorMath.load(hPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, r, z, candidate, hn, hOld) = v
+                    let dz = dh * (hOld - candidate)
                     let dnPre = dh * (1 - z) * (1 - candidate * candidate)
                     let drPre = dnPre * hn * r * (1 - r)
                     let dzPre = dz * z * (1 - z)
@@ -105,10 +102,7 @@ enum GRUCell {
                     VectorMath.store(dzPre, to: rz + j, count: n)
                     VectorMath.store(dnPre * r, to: rn + j, count: n)
                     VectorMath.store(dh * z, to: dhCarry + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
             // dh_carry += [dr_pre, dz_pre, d hn] [B, 3H] x W_hh [3H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,

@@ -38,14 +38,18 @@ enum LSTMCell {
                 }
                 let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
                 let bi = w.inputRow(step: t, row: b, width: width), bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let i = VectorMath.sigmoid(VectorMath.load(gi + j, count: n) + VectorMath.load(bi + j, count: n))
-                    let f = VectorMath.sigmoid(VectorMath.load(gf + j, count: n) + VectorMath.load(bf + j, count: n))
-                    let g = VectorMath.tanh(VectorMath.load(gg + j, count: n) + VectorMath.load(bg + j, count: n))
-                    let o = VectorMath.sigmoid(VectorMath.load(go + j, count: n) + VectorMath.load(bo + j, count: n))
-                    let c = (i * g).addingProduct(f, VectorMath.load(cPrev + row + j, count: n))
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(gi + j, count: n) + VectorMath.load(bi + j, count: n),
+                     VectorMath.load(gf + j, count: n) + VectorMath.load(bf + j, count: n),
+                     VectorMath.load(gg + j, count: n) + VectorMath.load(bg + j, count: n),
+                     VectorMath.load(go + j, count: n) + VectorMath.load(bo + j, count: n),
+                     VectorMath.load(cPrev + row + j, count: n))
+                }, finish: { pre, j, n in
+                    let i = VectorMath.sigmoid(pre.0)
+                    let f = VectorMath.sigmoid(pre.1)
+                    let g = VectorMath.tanh(pre.2)
+                    let o = VectorMath.sigmoid(pre.3)
+                    let c = (i * g).addingProduct(f, pre.4)
                     let tc = VectorMath.tanh(c)
                     VectorMath.store(i, to: gi + j, count: n)
                     VectorMath.store(f, to: gf + j, count: n)
@@ -54,10 +58,7 @@ enum LSTMCell {
                     VectorMath.store(c, to: cNext + row + j, count: n)
                     VectorMath.store(tc, to: cellTanh + row + j, count: n)
                     VectorMath.store(o * tc, to: hNext + row + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
         }
     }
@@ -82,26 +83,22 @@ enum LSTMCell {
                     gi.update(repeating: 0, count: width)
                     continue
                 }
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let i = VectorMath.load(gi + j, count: n)
-                    let f = VectorMath.load(gf + j, count: n)
-                    let g = VectorMath.load(gg + j, count: n)
-                    let o = VectorMath.load(go + j, count: n)
-                    let tc = VectorMath.load(cellTanh + row + j, count: n)
-                    let dc = VectorMath.load(dcCarry + j, count: n).addingProduct(dh * o, 1 - tc * tc)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gi + j, count: n), VectorMath.load(gf + j, count: n),
+                     VectorMath.load(gg + j, count: n), VectorMath.load(go + j, count: n),
+                     VectorMath.load(cellTanh + row + j, count: n), VectorMath.load(dcCarry + j, count: n),
+                     VectorMath.load(cPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, i, f, g, o, tc, dcIn, cOld) = v
+                    let dc = dcIn.addingProduct(dh * o, 1 - tc * tc)
                     VectorMath.store(dc * g * i * (1 - i), to: gi + j, count: n)
-                    VectorMath.store(dc * VectorMath.load(cPrev + row + j, count: n) * f * (1 - f), to: gf + j, count: n)
+                    VectorMath.store(dc * cOld * f * (1 - f), to: gf + j, count: n)
                     VectorMath.store(dc * i * (1 - g * g), to: gg + j, count: n)
                     VectorMath.store(dh * tc * o * (1 - o), to: go + j, count: n)
                     VectorMath.store(dc * f, to: dcCarry + j, count: n)
                     VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
             // dh_carry += da [B, 4H] x W_hh [4H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,

@@ -25,16 +25,13 @@ enum RNNCell {
                     continue
                 }
                 let x = w.inputRow(step: t, row: b, width: hidden)
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n) + VectorMath.load(x + j, count: n))
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    VectorMath.load(gates + row + j, count: n) + VectorMath.load(x + j, count: n)
+                }, finish: { pre, j, n in
+                    let h = VectorMath.tanh(pre)
                     VectorMath.store(h, to: gates + row + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
         }
     }
@@ -53,17 +50,14 @@ enum RNNCell {
                     (gates + row).update(repeating: 0, count: hidden)
                     continue
                 }
-                // One 8-lane chunk at column j (n = 8, or the row's tail); the full-chunk
-                // calls inline with n = 8 so their loads and stores are plain vector moves.
-                @inline(__always) func chunk(_ j: Int, _ n: Int) {
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let h = VectorMath.load(gates + row + j, count: n)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gates + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, h) = v
                     VectorMath.store(dh * (1 - h * h), to: gates + row + j, count: n)
                     VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                }
-                var j = 0
-                while j + 8 <= hidden { chunk(j, 8); j += 8 }
-                if j < hidden { chunk(j, hidden - j) }
+                })
             }
             // dh_carry += da [B, H] x W_hh [H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: hidden,

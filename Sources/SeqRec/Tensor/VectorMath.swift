@@ -146,3 +146,30 @@ extension VectorMath {
         }
     }
 }
+
+// MARK: - Row traversal in 8-lane chunks
+
+extension VectorMath {
+    /// Walks columns 0..<width of a row in 8-lane chunks: `load(j, n)` reads a chunk's inputs,
+    /// `finish(inputs, j, n)` computes and stores it (n = 8 except for rows narrower than 8).
+    /// A row whose width is not a multiple of 8 ends with the full vector at width - 8, which
+    /// overlaps the previous chunk: its inputs are loaded before any chunk stores (so in-place
+    /// kernels read original values) and it is finished last, rewriting the overlapped
+    /// columns with bit-identical values (same inputs, same lane-wise arithmetic). This keeps
+    /// every chunk a plain vector load/store instead of a lane-by-lane tail.
+    @inline(__always)
+    public static func forEachChunk<Inputs>(width: Int, load: (Int, Int) -> Inputs, finish: (Inputs, Int, Int) -> Void) {
+        guard width >= 8 else {
+            if width > 0 { finish(load(0, width), 0, width) }
+            return
+        }
+        let tailStart = width - 8
+        let tail: Inputs? = width % 8 != 0 ? load(tailStart, 8) : nil
+        var j = 0
+        while j + 8 <= width {
+            finish(load(j, 8), j, 8)
+            j += 8
+        }
+        if let tail { finish(tail, tailStart, 8) }
+    }
+}
