@@ -26,13 +26,14 @@ run:
 	$(SWIFT) run -c release runner $(CONFIG)
 
 data:
-	@echo "make data: not yet"
+	$(SWIFT) run -c release runner data movielens-100k
 
 sweep:
 	@echo "make sweep: not yet"
 
 compare:
-	@echo "make compare: not yet"
+	$(SWIFT) run -c release runner compare results --output results
+	scripts/check_html.sh results/report.html results/report.png
 
 bench:
 	@echo "make bench: not yet"

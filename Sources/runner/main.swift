@@ -1,2 +1,19 @@
+import ArgumentParser
+import Foundation
 import SeqRec
-print("runner: not yet")
+
+// Parses the command line and maps every outcome to the documented exit codes:
+// 0 ok, 1 a run failed, 2 a bad config or bad usage (ArgumentParser's own usage errors
+// would otherwise exit 64).
+do {
+    var command = try RunnerCommand.parseAsRoot()
+    try command.run()
+} catch let exitCode as ExitCode {
+    exit(exitCode.rawValue)
+} catch {
+    if RunnerCommand.exitCode(for: error) == .success {
+        RunnerCommand.exit(withError: error)  // --help, --version: print and exit 0
+    }
+    FileHandle.standardError.write(Data((RunnerCommand.fullMessage(for: error) + "\n").utf8))
+    exit(ExitStatus.badConfig)
+}

@@ -1,0 +1,79 @@
+// What the `runner` CLI does with config files, kept in the library so it is testable
+// without the executable: load every file (and grid), render `validate` output, and map
+// outcomes to exit codes.
+
+public enum ExitStatus {
+    /// Every run finished with status ok; for `validate`, every file is valid.
+    public static let ok: Int32 = 0
+    /// A run failed, diverged or was interrupted.
+    public static let runFailed: Int32 = 1
+    /// A bad config or bad usage; nothing was run or written.
+    public static let badConfig: Int32 = 2
+}
+
+public enum ResolvedFormat: String, Sendable, CaseIterable {
+    case yaml, json
+}
+
+/// One experiment to run: the file it came from and its resolved (grid) point.
+public struct PreparedRun: Sendable {
+    public var configPath: String
+    public var point: GridPoint
+}
+
+public enum ConfigCommandLine {
+    /// Loads every file (grids expand to their points). Either all runs, or the error text
+    /// for every bad file.
+    public static func prepareRuns(paths: [String], overrides: [String]) -> Result<[PreparedRun], ConfigError> {
+        var runs: [PreparedRun] = []
+        var diagnostics: [ConfigDiagnostic] = []
+        for path in paths {
+            do {
+                runs += try ConfigLoader.loadGrid(path: path, overrides: overrides).map {
+                    PreparedRun(configPath: path, point: $0)
+                }
+            } catch {
+                diagnostics += error.diagnostics
+            }
+        }
+        return diagnostics.isEmpty ? .success(runs) : .failure(ConfigError(diagnostics))
+    }
+
+    /// What `runner validate` prints and returns.
+    public struct ValidationOutcome: Sendable {
+        /// The resolved configs of the valid files (stdout).
+        public var output: String
+        /// Every error (stderr); empty when all files are valid.
+        public var errors: String
+        public var exitCode: Int32
+    }
+
+    public static func validate(paths: [String], overrides: [String], format: ResolvedFormat) -> ValidationOutcome {
+        var runs: [PreparedRun] = []
+        var errors: [String] = []
+        for path in paths {
+            switch prepareRuns(paths: [path], overrides: overrides) {
+            case .success(let prepared): runs += prepared
+            case .failure(let error): errors.append(error.description)
+            }
+        }
+        let output: String
+        switch format {
+        case .yaml:
+            output = runs.map { run in
+                let label = run.point.varied.isEmpty ? run.configPath : "\(run.configPath) [\(run.point.runName)]"
+                return "# \(label)\n# config hash: \(run.point.spec.configHash)\n" + run.point.spec.resolvedYAML()
+            }.joined(separator: "---\n")
+        case .json:
+            if runs.count == 1, let only = runs.first {
+                output = only.point.spec.resolvedJSON() + "\n"
+            } else {
+                let list = ConfigValue.list(runs.map(\.point.spec.configValue))
+                output = runs.isEmpty ? "" : list.jsonText() + "\n"
+            }
+        }
+        return ValidationOutcome(output: output,
+                                 errors: errors.isEmpty ? "" : errors.joined(separator: "\n") + "\n",
+                                 exitCode: errors.isEmpty ? ExitStatus.ok : ExitStatus.badConfig)
+    }
+}

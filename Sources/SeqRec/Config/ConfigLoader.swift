@@ -1,0 +1,163 @@
+import Foundation
+
+// Loads an experiment: read the file, follow `extends:` (relative to the including
+// file, deep merge, child wins, cycles rejected), apply `--set` overrides last, then
+// decode and validate into an `ExperimentSpec`.
+
+public enum ConfigLoader {
+    /// Loads one experiment. Throws `ConfigError` listing every problem found.
+    public static func load(path: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
+        try load(path: path, displayName: path, overrides: overrides)
+    }
+
+    /// Loads a file that may hold a `grid:`; a file without one yields a single point.
+    public static func loadGrid(path: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
+        try loadGrid(path: path, displayName: path, overrides: overrides)
+    }
+
+    /// `displayName` is how errors name the file (tests use it to keep paths short).
+    static func load(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> ExperimentSpec {
+        let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
+        if let gridKey = tree.mappingEntries?.first(where: { $0.key.scalarText == "grid" })?.key {
+            throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
+                "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
+        }
+        return try decode(tree, overrides: try parseOverrides(overrides), defaultName: stem(of: path))
+    }
+
+    static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
+        let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
+        let overrideNodes = try parseOverrides(overrides)
+        let name = stem(of: path)
+        guard let gridNode = tree.value(forKey: "grid") else {
+            let spec = try decode(tree, overrides: overrideNodes, defaultName: name)
+            return [GridPoint(runName: spec.name, varied: [], spec: spec)]
+        }
+        return try GridExpansion.expand(base: ConfigTree.removing(["grid"], from: tree), grid: gridNode,
+                                        overrides: overrideNodes, defaultName: name)
+    }
+
+    // MARK: - Steps
+
+    /// The default experiment name: the file name without its extension.
+    static func stem(of path: String) -> String {
+        let fileName = (path as NSString).lastPathComponent
+        let stem = (fileName as NSString).deletingPathExtension
+        return stem.isEmpty ? fileName : stem
+    }
+
+    static func parseOverrides(_ overrides: [String]) throws(ConfigError) -> [YAMLNode] {
+        var collector = DiagnosticCollector()
+        var nodes: [YAMLNode] = []
+        for assignment in overrides {
+            do {
+                nodes.append(try ConfigOverride.parse(assignment))
+            } catch {
+                collector.add(contentsOf: error)
+            }
+        }
+        if !collector.isEmpty { throw collector.error() }
+        return nodes
+    }
+
+    /// Merges the overrides over `tree` and decodes it.
+    static func decode(_ tree: YAMLNode, overrides: [YAMLNode], defaultName: String) throws(ConfigError) -> ExperimentSpec {
+        let decoder = SpecDecoder()
+        guard let spec = decoder.decode(applying(overrides, to: tree), defaultName: defaultName) else {
+            throw decoder.diagnostics.error()
+        }
+        return spec
+    }
+
+    static func applying(_ overrides: [YAMLNode], to tree: YAMLNode) -> YAMLNode {
+        overrides.reduce(tree) { ConfigTree.merge($0, $1) }
+    }
+
+    private struct ChainLink {
+        var canonicalPath: String
+        var displayName: String
+    }
+
+    private static func canonicalPath(_ path: String) -> String {
+        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
+    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink]) throws(ConfigError) -> YAMLNode {
+        let bytes = try readFile(path: path, displayName: displayName)
+        let source = ConfigSource(displayName: displayName, text: String(decoding: bytes, as: UTF8.self))
+        guard let root = try YAMLDocumentLoader.load(bytes: bytes, source: source) else {
+            throw ConfigError(ConfigDiagnostic(origin: displayName,
+                "expected a mapping of experiment settings, found an empty document"))
+        }
+        guard root.mappingEntries != nil else {
+            throw ConfigError(ConfigDiagnostic(at: root.location, keyPath: "",
+                "expected a mapping of experiment settings at the top level, found \(root.foundDescription)"))
+        }
+        guard let extendsNode = root.value(forKey: "extends") else { return root }
+        guard let parentText = extendsNode.scalarText, !extendsNode.isNull, !parentText.isEmpty else {
+            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
+                "expected the path of a YAML file to extend, found \(extendsNode.foundDescription)"))
+        }
+        let directory = (path as NSString).deletingLastPathComponent
+        let parentPath = parentText.hasPrefix("/") || directory.isEmpty
+            ? parentText : (directory as NSString).appendingPathComponent(parentText)
+        let displayDirectory = (displayName as NSString).deletingLastPathComponent
+        let parentDisplay = parentText.hasPrefix("/") || displayDirectory.isEmpty || displayDirectory == "."
+            ? parentText : normalized((displayDirectory as NSString).appendingPathComponent(parentText))
+        let link = ChainLink(canonicalPath: canonicalPath(path), displayName: displayName)
+        let links = chain + [link]
+        if links.contains(where: { $0.canonicalPath == canonicalPath(parentPath) }) {
+            let cycle = (links.map(\.displayName) + [parentDisplay]).joined(separator: " -> ")
+            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
+                "expected a chain of files without cycles, found the cycle \(cycle)"))
+        }
+        guard FileManager.default.fileExists(atPath: parentPath) else {
+            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
+                "expected an existing file, found no file at '\(parentDisplay)'"))
+        }
+        let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
+        let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
+        return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// A relative `dataset.path` is relative to the file that sets it; seen from a child in
+    /// another directory it gets the parent's directory (as the child wrote it) in front.
+    private static func rebasingDatasetPath(of tree: YAMLNode, by directory: String) -> YAMLNode {
+        guard !directory.isEmpty, directory != ".",
+              let dataset = tree.value(forKey: "dataset"), let pathNode = dataset.value(forKey: "path"),
+              case .scalar(let text, let style) = pathNode.kind, !pathNode.isNull, !text.hasPrefix("/") else {
+            return tree
+        }
+        var rebasedPath = pathNode
+        rebasedPath.kind = .scalar(normalized((directory as NSString).appendingPathComponent(text)), style)
+        return ConfigTree.replacing(["dataset", "path"], with: rebasedPath, in: tree)
+    }
+
+    /// `a/b/../c.yaml` -> `a/c.yaml`, for readable names in messages (leading `..` kept).
+    static func normalized(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: false) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != "..", !last.isEmpty {
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    private static func readFile(path: String, displayName: String) throws(ConfigError) -> [UInt8] {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: no such file"))
+        }
+        guard !isDirectory.boolValue else {
+            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: it is a directory"))
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: permission denied or unreadable"))
+        }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,139 @@
+// The documented key reference: every key a configuration file may hold, its type and
+// its meaning. Defaults come from `ExperimentSpec`'s own defaults, so the docs cannot
+// drift from the code. `schema/experiment.schema.json` and `docs/config-reference.md`
+// are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
+
+indirect enum SchemaType: Sendable {
+    case integer(minimum: Int)
+    case unsignedInteger
+    case number(NumberRange)
+    case boolean
+    case string
+    case choice([String])
+    case metric
+    case metricList
+    case candidates
+    case fractions(count: Int, summingToOne: Bool)
+    case object([SchemaKey])
+    /// A name, or a mapping whose `name` key is one of the names (optimizer, schedule).
+    case nameOrObject([String], [SchemaKey])
+    /// null (or false, for early stopping) disables.
+    case nullable(SchemaType, falseAllowed: Bool)
+    case filePath
+    case grid
+}
+
+struct SchemaKey: Sendable {
+    var name: String
+    var type: SchemaType
+    var summary: String
+    /// Shown instead of the default spec's value when the default depends on other keys.
+    var defaultText: String?
+
+    init(_ name: String, _ type: SchemaType, _ summary: String, default defaultText: String? = nil) {
+        self.name = name
+        self.type = type
+        self.summary = summary
+        self.defaultText = defaultText
+    }
+}
+
+enum ConfigSchema {
+    static func names<Choice: RawRepresentable & CaseIterable>(_: Choice.Type) -> [String] where Choice.RawValue == String {
+        Choice.allCases.map(\.rawValue)
+    }
+
+    static let keys: [SchemaKey] = [
+        SchemaKey("name", .string, "Experiment name; used in the default output directory.", default: "the file's stem"),
+        SchemaKey("seed", .unsignedInteger, "Seed of the only random generator: data synthesis, initialization, shuffling, dropout, sampling."),
+        SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains are allowed, cycles are errors.", default: "none"),
+        SchemaKey("task", .choice(names(TaskKind.self)), "`next-item`: rank the next item of each sequence. `rating`: predict the rating of the next item (needs `training.loss: mse` and rating metrics)."),
+        SchemaKey("dataset", .object(datasetKeys), "Where the interactions come from and how they are filtered. Exactly one of `name`, `path`, `synthetic`; with none, `name: movielens-100k`. A file that sets one of them replaces the source it inherits."),
+        SchemaKey("split", .object(splitKeys), "How each user's sequence is split into training, validation and test."),
+        SchemaKey("model", .object(modelKeys), "The recommender."),
+        SchemaKey("training", .object(trainingKeys), "Optimization (ignored by `pop` and `markov`)."),
+        SchemaKey("evaluation", .object(evaluationKeys), "How validation and test rankings are scored."),
+        SchemaKey("output", .object([
+            SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory.", default: "`results/<name>`"),
+        ]), "Where results go."),
+        SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`.", default: "none"),
+    ]
+
+    static let datasetKeys: [SchemaKey] = [
+        SchemaKey("name", .nullable(.choice(builtInDatasetNames), falseAllowed: false), "A built-in dataset, downloaded on first use.", default: "`movielens-100k` when neither `path` nor `synthetic` is set"),
+        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file)."),
+        SchemaKey("format", .nullable(.choice(names(DataFormat.self)), falseAllowed: false), "Format of `path`. Detected from the extension (`.csv`, `.tsv`, `.data` = movielens, `.dat` = movielens-dat, `.inter` = recbole); required for any other extension.", default: "from the extension of `path`"),
+        SchemaKey("columns", .nullable(.object([
+            SchemaKey("user", .string, "Column holding the user id."),
+            SchemaKey("item", .string, "Column holding the item id."),
+            SchemaKey("rating", .nullable(.string, falseAllowed: false), "Column holding the rating, if any."),
+            SchemaKey("timestamp", .nullable(.string, falseAllowed: false), "Column holding the timestamp, if any (else file order)."),
+        ]), falseAllowed: false), "Column names for csv/tsv files with a header.", default: "`null` (user_id, item_id, no rating, no timestamp)"),
+        SchemaKey("synthetic", .nullable(.object([
+            SchemaKey("users", .integer(minimum: 1), "Number of sequences."),
+            SchemaKey("items", .integer(minimum: 2), "Catalogue size."),
+            SchemaKey("length", .integer(minimum: 2), "Events per sequence."),
+            SchemaKey("lag", .integer(minimum: 1), "Steps between a key item and its answer; below `length`."),
+            SchemaKey("noise", .number(.unitClosed), "Probability that a filler step ignores the transition table."),
+            SchemaKey("keys", .integer(minimum: 1), "Number of key items, each with its own answer; at most `items / 2`."),
+        ]), falseAllowed: false), "Generate planted long-range data instead of reading a file (defaults shown are for its keys)."),
+        SchemaKey("min_user_interactions", .integer(minimum: 1), "Drop users with fewer events."),
+        SchemaKey("min_item_interactions", .integer(minimum: 1), "Drop items with fewer events."),
+        SchemaKey("rating_threshold", .nullable(.number(.any), falseAllowed: false), "Keep only events rated at least this (implicit feedback); `null` keeps all."),
+        SchemaKey("duplicates", .choice(names(DuplicatePolicy.self)), "Repeated (user, item) events: keep all, or only the first or last."),
+        SchemaKey("cache_dir", .nullable(.string, falseAllowed: false), "Download cache; `null` means `$SEQREC_DATA_DIR`, else `data/`."),
+    ]
+
+    static let splitKeys: [SchemaKey] = [
+        SchemaKey("method", .choice(names(SplitMethod.self)), "`leave-one-out`: last event is test, second to last validation. `user-ratio`: per-user fractions. `temporal`: global timestamp cuts."),
+        SchemaKey("max_length", .integer(minimum: 2), "Input window in items; longer histories keep their most recent part."),
+        SchemaKey("ratios", .fractions(count: 3, summingToOne: true), "For `user-ratio`: train, validation and test fractions per user, summing to 1."),
+        SchemaKey("temporal_cuts", .fractions(count: 2, summingToOne: false), "For `temporal`: increasing quantiles of all timestamps where validation and test begin."),
+    ]
+
+    static let modelKeys: [SchemaKey] = [
+        SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
+        SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width."),
+        SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width."),
+        SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers."),
+        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers."),
+    ]
+
+    static let trainingKeys: [SchemaKey] = [
+        SchemaKey("epochs", .integer(minimum: 1), "Maximum passes over the training sequences."),
+        SchemaKey("batch_size", .integer(minimum: 1), "Sequences per step."),
+        SchemaKey("optimizer", .nameOrObject(names(OptimizerKind.self), [
+            SchemaKey("name", .choice(names(OptimizerKind.self)), "Update rule."),
+            SchemaKey("learning_rate", .number(.positive), "Step size."),
+            SchemaKey("weight_decay", .number(.nonNegative), "L2 penalty (decoupled for `adamw`)."),
+            SchemaKey("momentum", .number(.unitHalfOpen), "Momentum for `sgd` and `rmsprop`."),
+            SchemaKey("nesterov", .boolean, "Nesterov momentum for `sgd` (needs `momentum` > 0)."),
+            SchemaKey("beta1", .number(.unitHalfOpen), "Adam first-moment decay."),
+            SchemaKey("beta2", .number(.unitHalfOpen), "Adam second-moment decay."),
+            SchemaKey("eps", .number(.positive), "Denominator epsilon (Adam, Adagrad, RMSprop)."),
+            SchemaKey("alpha", .number(.unitHalfOpen), "RMSprop smoothing constant."),
+        ]), "A mapping, or just a name: `optimizer: sgd` stands for `{name: sgd}` (and merges like it)."),
+        SchemaKey("loss", .choice(names(LossKind.self)), "`cross-entropy` over the whole catalogue, `sampled-softmax` over shared negatives, `mse` for `task: rating` (required there).", default: "`cross-entropy`; `mse` for `task: rating`"),
+        SchemaKey("negatives", .integer(minimum: 1), "For `sampled-softmax`: negatives shared by a batch."),
+        SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax`: how negatives are drawn."),
+        SchemaKey("clip_norm", .nullable(.number(.positive), falseAllowed: false), "Global gradient-norm clip; `null` disables."),
+        SchemaKey("early_stopping", .nullable(.object([
+            SchemaKey("metric", .metric, "Validation metric to watch; must be one of `evaluation.metrics`.", default: "`ndcg@10`, or the first of `evaluation.metrics` when ndcg@10 is not there"),
+            SchemaKey("patience", .integer(minimum: 1), "Validations without improvement before stopping."),
+        ]), falseAllowed: true), "Stop when the metric stops improving and keep the best epoch; `null` or `false` disables."),
+        SchemaKey("eval_every", .integer(minimum: 1), "Validate every N epochs."),
+        SchemaKey("schedule", .nameOrObject(names(ScheduleKind.self), [
+            SchemaKey("name", .choice(names(ScheduleKind.self)), "Learning-rate schedule."),
+            SchemaKey("step_size", .integer(minimum: 1), "For `step`: epochs between decays."),
+            SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
+            SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
+        ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads; `null` uses all cores."),
+    ]
+
+    static let evaluationKeys: [SchemaKey] = [
+        SchemaKey("candidates", .candidates, "`all`: rank the whole catalogue. `{sampled: N, strategy: uniform|popularity}`: rank the target against N negatives the user has not seen (`sampled` required)."),
+        SchemaKey("exclude_seen", .boolean, "Remove items already in the user's history from the ranking."),
+        SchemaKey("metrics", .metricList, "Metrics to report: ranking metrics `hr`, `recall`, `ndcg`, `mrr`, `precision`, `map`, `coverage` with a cut-off `@k` (k >= 1) for `next-item`; `rmse`, `mae` for `rating`.", default: "`[hr@10, ndcg@10, mrr@10, hr@20, ndcg@20]`; `[rmse, mae]` for `task: rating`"),
+    ]
+}

@@ -1,0 +1,84 @@
+// Node-level operations used while resolving a configuration: deep merging for
+// `extends:`, `--set` and grid values, and building a nested mapping from a dotted path.
+
+enum ConfigTree {
+    /// Keys of `dataset` that choose where the data comes from; exactly one may be set.
+    static let datasetSourceKeys = ["name", "path", "synthetic"]
+    /// Keys that only make sense with one source, dropped when a child switches source.
+    static let datasetSourceDependentKeys = ["format", "columns"]
+
+    /// Deep merge: mappings merge key by key with `override` winning; anything else
+    /// (scalars, lists, a mapping replacing a scalar) is replaced whole.
+    static func merge(_ base: YAMLNode, _ override: YAMLNode, path: String = "") -> YAMLNode {
+        var (base, override) = (base, override)
+        if shorthandPaths.contains(path), base.mappingEntries != nil || override.mappingEntries != nil {
+            // `optimizer: sgd` means `optimizer: {name: sgd}`, so it merges like the long form.
+            (base, override) = (expandingShorthand(base), expandingShorthand(override))
+        }
+        guard var baseEntries = base.mappingEntries, let overrideEntries = override.mappingEntries else {
+            return override
+        }
+        if path == "dataset", overrideEntries.contains(where: { datasetSourceKeys.contains($0.key.scalarText ?? "") }) {
+            // A child that picks its own data source replaces the parent's source entirely,
+            // so that `extends` + `dataset: {path: ...}` does not also keep the parent's name.
+            let dropped = Set(datasetSourceKeys + datasetSourceDependentKeys)
+            baseEntries.removeAll { dropped.contains($0.key.scalarText ?? "") }
+        }
+        for entry in overrideEntries {
+            let key = entry.key.scalarText ?? ""
+            let childPath = path.isEmpty ? key : "\(path).\(key)"
+            if let index = baseEntries.firstIndex(where: { $0.key.scalarText == key }) {
+                baseEntries[index] = YAMLMappingEntry(
+                    key: entry.key, value: merge(baseEntries[index].value, entry.value, path: childPath))
+            } else {
+                baseEntries.append(entry)
+            }
+        }
+        return YAMLNode(.mapping(baseEntries), at: override.location)
+    }
+
+    /// Keys whose value may be a bare name standing for `{name: value}`.
+    static let shorthandPaths: Set<String> = ["training.optimizer", "training.schedule"]
+
+    private static func expandingShorthand(_ node: YAMLNode) -> YAMLNode {
+        guard node.scalarText != nil, !node.isNull else { return node }
+        let key = YAMLNode(.scalar("name", .plain), at: node.location)
+        return YAMLNode(.mapping([YAMLMappingEntry(key: key, value: node)]), at: node.location)
+    }
+
+    /// `{a: {b: value}}` from the path `a.b`; each key node is placed at its own location.
+    static func nested(path segments: [(key: String, location: ConfigLocation)], value: YAMLNode) -> YAMLNode {
+        var node = value
+        for segment in segments.reversed() {
+            let key = YAMLNode(.scalar(segment.key, .plain), at: segment.location)
+            node = YAMLNode(.mapping([YAMLMappingEntry(key: key, value: node)]), at: segment.location)
+        }
+        return node
+    }
+
+    /// The tree with the value at an existing key path replaced (no merge rules applied).
+    static func replacing(_ path: [String], with value: YAMLNode, in node: YAMLNode) -> YAMLNode {
+        guard let key = path.first, let entries = node.mappingEntries else { return node }
+        var copy = node
+        copy.kind = .mapping(entries.map { entry in
+            guard entry.key.scalarText == key else { return entry }
+            let replaced = path.count == 1 ? value : replacing(Array(path.dropFirst()), with: value, in: entry.value)
+            return YAMLMappingEntry(key: entry.key, value: replaced)
+        })
+        return copy
+    }
+
+    /// The mapping without the given top-level keys.
+    static func removing(_ keys: Set<String>, from node: YAMLNode) -> YAMLNode {
+        guard let entries = node.mappingEntries else { return node }
+        var copy = node
+        copy.kind = .mapping(entries.filter { !keys.contains($0.key.scalarText ?? "") })
+        return copy
+    }
+
+    /// Splits `model.hidden_size` into its segments; nil if any segment is empty.
+    static func segments(ofDottedPath path: String) -> [String]? {
+        let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        return parts.contains(where: \.isEmpty) ? nil : parts
+    }
+}

@@ -1,0 +1,131 @@
+// `grid:` — a mapping of dotted key paths to lists of values. It expands to the cartesian
+// product of resolved experiments: keys in file order, the last key varying fastest.
+// Each value is merged over the base tree like a `--set`, so it is typed and validated
+// the same way (an unknown path is an unknown-key error pointing into the grid).
+
+/// One run of a grid.
+public struct GridPoint: Sendable {
+    /// `cell=gru,seed=2` (the varied values), or the experiment name when nothing varies.
+    public var runName: String
+    /// The varied keys (full dotted paths) and their values, in grid order.
+    public var varied: [(key: String, value: String)]
+    /// The resolved experiment; its name and output dir carry the run name.
+    public var spec: ExperimentSpec
+
+    public init(runName: String, varied: [(key: String, value: String)], spec: ExperimentSpec) {
+        self.runName = runName
+        self.varied = varied
+        self.spec = spec
+    }
+}
+
+public enum GridExpansion {
+    /// The most runs a grid may expand to.
+    public static let maxPoints = 10_000
+
+    struct Axis {
+        var keyPath: String
+        /// The label in run names: the last path segment, or the full path when ambiguous.
+        var label: String
+        var segments: [(key: String, location: ConfigLocation)]
+        var values: [YAMLNode]
+    }
+
+    static func expand(base: YAMLNode, grid: YAMLNode, overrides: [YAMLNode],
+                       defaultName: String) throws(ConfigError) -> [GridPoint] {
+        let axes = try parseAxes(grid)
+        var collector = DiagnosticCollector()
+        var points: [GridPoint] = []
+        for choice in combinations(of: axes.map(\.values.count)) {
+            var tree = base
+            var varied: [(key: String, value: String)] = []
+            for (axis, index) in zip(axes, choice) {
+                tree = ConfigTree.merge(tree, ConfigTree.nested(path: axis.segments, value: axis.values[index]))
+                varied.append((axis.keyPath, axis.values[index].flowText))
+            }
+            let runName = zip(axes, varied).map { "\($0.label)=\($1.value)" }.joined(separator: ",")
+            do {
+                var spec = try ConfigLoader.decode(tree, overrides: overrides, defaultName: defaultName)
+                if !axes.contains(where: { $0.keyPath == "name" }) { spec.name += "/\(runName)" }
+                if !axes.contains(where: { $0.keyPath == "output.dir" || $0.keyPath == "output" }) {
+                    spec.output.dir += "/\(runName)"
+                }
+                points.append(GridPoint(runName: runName, varied: varied, spec: spec))
+            } catch {
+                collector.add(contentsOf: error)
+            }
+        }
+        if !collector.isEmpty { throw collector.error() }
+        return points
+    }
+
+    /// Index tuples of the cartesian product, the last axis varying fastest.
+    static func combinations(of counts: [Int]) -> [[Int]] {
+        counts.reduce([[]]) { partial, count in
+            partial.flatMap { prefix in (0..<count).map { prefix + [$0] } }
+        }
+    }
+
+    static func parseAxes(_ grid: YAMLNode) throws(ConfigError) -> [Axis] {
+        var collector = DiagnosticCollector()
+        guard let entries = grid.mappingEntries, !entries.isEmpty else {
+            throw ConfigError(ConfigDiagnostic(at: grid.location, keyPath: "grid",
+                "expected a mapping of key paths to lists of values (e.g. {model.cell: [lstm, gru]}), found \(grid.foundDescription)"))
+        }
+        var axes: [Axis] = []
+        for entry in entries {
+            let keyText = entry.key.scalarText ?? ""
+            let keyPath = "grid.\(keyText)"
+            guard let parts = ConfigTree.segments(ofDottedPath: keyText), parts.allSatisfy(ConfigOverride.isKeySegment) else {
+                collector.add(entry.key, keyPath, "expected a dotted key path such as 'model.cell', found '\(keyText)'")
+                continue
+            }
+            if let first = parts.first, ConfigOverride.reservedKeys.contains(first) {
+                collector.add(entry.key, keyPath, "'\(first)' cannot be varied by a grid")
+                continue
+            }
+            guard case .sequence(let values) = entry.value.kind, !values.isEmpty else {
+                collector.add(entry.value, keyPath, "expected a non-empty list of values, found \(entry.value.foundDescription)")
+                continue
+            }
+            var seen: Set<String> = []
+            for (index, value) in values.enumerated() where !seen.insert(value.flowText).inserted {
+                collector.add(value, "\(keyPath)[\(index)]", "duplicate value '\(value.flowText)'")
+            }
+            var offset = 0
+            var segments: [(key: String, location: ConfigLocation)] = []
+            for part in parts {
+                var location = entry.key.location
+                if entry.key.isPlain { location.column += offset }
+                segments.append((part, location))
+                offset += part.count + 1
+            }
+            axes.append(Axis(keyPath: parts.joined(separator: "."), label: parts.last ?? keyText,
+                             segments: segments, values: values))
+        }
+        // Labels must tell axes apart: fall back to the full path when last segments clash.
+        let labels = axes.map(\.label)
+        for index in axes.indices where labels.filter({ $0 == labels[index] }).count > 1 {
+            axes[index].label = axes[index].keyPath
+        }
+        let total = axes.reduce(1) { $0.multipliedReportingOverflow(by: $1.values.count).partialValue }
+        if total > maxPoints || total < 0 {
+            collector.add(grid, "grid", "expected at most \(maxPoints) runs, found \(total)")
+        }
+        if !collector.isEmpty { throw collector.error() }
+        return axes
+    }
+}
+
+extension YAMLNode {
+    /// Compact flow-style text: `gru`, `[1, 2]`, `{sampled: 100}`.
+    public var flowText: String {
+        switch kind {
+        case .scalar(let text, .plain): return text
+        case .scalar(let text, _): return text
+        case .sequence(let items): return "[" + items.map(\.flowText).joined(separator: ", ") + "]"
+        case .mapping(let entries):
+            return "{" + entries.map { "\($0.key.flowText): \($0.value.flowText)" }.joined(separator: ", ") + "}"
+        }
+    }
+}

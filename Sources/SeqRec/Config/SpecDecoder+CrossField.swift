@@ -1,0 +1,116 @@
+// Defaults that depend on other fields, and rules that relate several fields.
+
+extension DataFormat {
+    /// The format implied by a file's extension, or nil when the extension is ambiguous.
+    public static func detected(fromPath path: String) -> DataFormat? {
+        let fileName = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = fileName.lastIndex(of: ".") else { return nil }
+        switch fileName[fileName.index(after: dot)...].lowercased() {
+        case "csv": return .csv
+        case "tsv": return .tsv
+        case "data": return .movielens
+        case "dat": return .movielensDat
+        case "inter": return .recbole
+        default: return nil
+        }
+    }
+}
+
+extension SpecDecoder {
+    /// Fills defaults that depend on other settings (task, metrics, path).
+    func applyDependentDefaults(_ spec: inout ExperimentSpec) {
+        if spec.task == .rating {
+            if nodes["training.loss"] == nil { spec.training.loss = .mse }
+            if nodes["evaluation.metrics"] == nil {
+                spec.evaluation.metrics = [MetricSpec(kind: .rmse, k: nil), MetricSpec(kind: .mae, k: nil)]
+            }
+        }
+        if var stopping = spec.training.earlyStopping, nodes["training.early_stopping.metric"] == nil,
+           !spec.evaluation.metrics.contains(stopping.metric), let first = spec.evaluation.metrics.first {
+            stopping.metric = first
+            spec.training.earlyStopping = stopping
+        }
+        if let path = spec.dataset.path, spec.dataset.format == nil {
+            spec.dataset.format = DataFormat.detected(fromPath: path)
+        }
+    }
+
+    /// Cross-field rules skip fields that already have errors, to avoid cascades.
+    private func hasErrors(under prefixes: String...) -> Bool {
+        diagnostics.diagnostics.contains { diagnostic in
+            prefixes.contains { diagnostic.keyPath == $0 || diagnostic.keyPath.hasPrefix($0 + ".") || diagnostic.keyPath.hasPrefix($0 + "[") }
+        }
+    }
+
+    func checkCrossFieldRules(_ spec: ExperimentSpec) {
+        if !hasErrors(under: "dataset") { checkDataset(spec) }
+        if !hasErrors(under: "task", "training.loss", "evaluation.metrics", "dataset") { checkTask(spec) }
+        if !hasErrors(under: "training.early_stopping", "evaluation.metrics"),
+           let stopping = spec.training.earlyStopping, !spec.evaluation.metrics.contains(stopping.metric) {
+            let listed = spec.evaluation.metrics.map(\.description).joined(separator: ", ")
+            report(at: "training.early_stopping.metric",
+                   "expected one of evaluation.metrics (\(listed)), found '\(stopping.metric)'")
+        }
+        if !hasErrors(under: "training.optimizer"), spec.training.optimizer.nesterov, spec.training.optimizer.momentum == 0 {
+            report(at: "training.optimizer.nesterov", "expected training.optimizer.momentum > 0 for Nesterov momentum, found momentum 0")
+        }
+    }
+
+    private func checkDataset(_ spec: ExperimentSpec) {
+        let sources = ConfigTree.datasetSourceKeys.filter { key in nodes["dataset.\(key)"].map { !$0.isNull } ?? false }
+        if sources.count > 1 {
+            let listed = sources.map { "dataset.\($0)" }.joined(separator: " and ")
+            report(at: "dataset.\(sources[1])",
+                   "expected only one of dataset.name, dataset.path, dataset.synthetic, found \(listed)")
+        }
+        if spec.dataset.path == nil {
+            for key in ConfigTree.datasetSourceDependentKeys where nodes["dataset.\(key)"].map({ !$0.isNull }) ?? false {
+                report(at: "dataset.\(key)", "expected dataset.\(key) only together with dataset.path, found no dataset.path")
+            }
+        } else if let path = spec.dataset.path, spec.dataset.format == nil, nodes["dataset.format"] == nil {
+            let formats = DataFormat.allCases.map(\.rawValue).joined(separator: ", ")
+            report(at: "dataset.path", keyPath: "dataset.format",
+                   "missing required key 'format': the extension of '\(path)' does not tell the format (expected one of \(formats))")
+        }
+        if let synthetic = spec.dataset.synthetic {
+            if synthetic.lag >= synthetic.length {
+                report(at: "dataset.synthetic.lag",
+                       "expected a lag below dataset.synthetic.length (\(synthetic.length)), found \(synthetic.lag)")
+            }
+            if synthetic.keys * 2 > synthetic.items {
+                report(at: "dataset.synthetic.keys",
+                       "expected at most \(synthetic.items / 2) keys (half of dataset.synthetic.items, each key needs an answer item), found \(synthetic.keys)")
+            }
+        }
+    }
+
+    private func checkTask(_ spec: ExperimentSpec) {
+        let rating = spec.task == .rating
+        if rating, spec.training.loss != .mse {
+            report(at: "training.loss", "expected loss 'mse' for task 'rating', found '\(spec.training.loss.rawValue)'")
+        } else if !rating, spec.training.loss == .mse {
+            report(at: "training.loss", "expected task 'rating' for loss 'mse', found task '\(spec.task.rawValue)'")
+        }
+        for (index, metric) in spec.evaluation.metrics.enumerated() where metric.kind.isRanking == rating {
+            let path = nodes["evaluation.metrics[\(index)]"] != nil ? "evaluation.metrics[\(index)]" : "evaluation.metrics"
+            if rating {
+                report(at: path, "expected a rating metric (rmse, mae) for task 'rating', found '\(metric)'")
+            } else {
+                report(at: path, "expected a ranking metric such as 'ndcg@10' for task 'next-item', found '\(metric)'")
+            }
+        }
+        if rating, spec.dataset.synthetic != nil {
+            report(at: "task", "expected a dataset with ratings for task 'rating', found dataset.synthetic (which has none)")
+        }
+    }
+
+    /// Reports at the node of `path`, or the nearest enclosing node that exists.
+    private func report(at path: String, keyPath: String? = nil, _ message: String) {
+        var probe = path
+        while nodes[probe] == nil, let cut = probe.lastIndex(where: { $0 == "." || $0 == "[" }) {
+            probe = String(probe[..<cut])
+        }
+        guard let node = nodes[probe] ?? rootNode else { return }
+        diagnostics.add(node, keyPath ?? path, message)
+    }
+}

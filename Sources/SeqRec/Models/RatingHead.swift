@@ -1,0 +1,99 @@
+// The rating head (task: rating): the recurrent state h [H] after the user's history,
+// concatenated with the target item's own embedding e [E], through Linear [H + E] -> 1,
+// trained with the mean squared error against the observed rating:
+//
+//     r̂ = w_h·h + w_e·e[item] + b,   loss = mean_i (r̂_i − r_i)²
+//
+// The item embedding is the head's own (not the input embedding), so the rating model can
+// learn item biases/traits separately from what drives the sequence.
+
+public final class RatingHead {
+    /// "rating.item_embedding.weight" [V, E], row 0 (padding) zero and never updated by its gradient.
+    public let itemEmbedding: Parameter
+    /// "rating.linear.weight" [1, H + E]: the first H columns read h, the last E read e.
+    public let weight: Parameter
+    /// "rating.linear.bias" [1].
+    public let bias: Parameter
+    public let hiddenSize: Int
+    public let embeddingSize: Int
+
+    private var rows: [Int] = []  // rows of the [R, H] input with a target
+
+    /// PyTorch defaults: nn.Embedding ~ N(0, 1) (padding row zeroed), nn.Linear ~
+    /// U(-1/sqrt(H + E), 1/sqrt(H + E)) for weight and bias. Drawn in that order.
+    public init(classes: Int, hiddenSize: Int, embeddingSize: Int, rng: inout SeededGenerator) {
+        precondition(classes >= 2 && hiddenSize >= 1 && embeddingSize >= 1,
+                     "rating head needs >= 2 classes and positive sizes, got \(classes), \(hiddenSize), \(embeddingSize)")
+        self.hiddenSize = hiddenSize
+        self.embeddingSize = embeddingSize
+        itemEmbedding = Embedding(vocabularySize: classes, dimension: embeddingSize,
+                                  name: "rating.item_embedding.weight", rng: &rng).weight
+        let fanIn = hiddenSize + embeddingSize
+        let bound = 1 / Float(fanIn).squareRoot()
+        let weightValues = (0..<fanIn).map { _ in rng.nextFloat(in: -bound, bound) }
+        weight = Parameter(name: "rating.linear.weight", value: Tensor(shape: [1, fanIn], storage: weightValues))
+        bias = Parameter(name: "rating.linear.bias", value: Tensor(shape: [1], storage: [rng.nextFloat(in: -bound, bound)]))
+    }
+
+    public var parameters: [Parameter] { [itemEmbedding, weight, bias] }
+
+    /// Predicted rating of `items[i]` given `hidden` row i ([N, H]) -> [N].
+    public func predict(hidden: UnsafePointer<Float>, items: [Int32]) -> [Float] {
+        items.enumerated().map { i, item in prediction(hidden + i * hiddenSize, item: item) }
+    }
+
+    /// Mean squared error over the rows of `hidden` [R, H] whose target [R] is not 0, against
+    /// `ratings` [R]. Adds gradients into the head's parameters (only the target items'
+    /// embedding rows) and into those rows of `dHidden` [R, H]. Returns the mean loss and N.
+    public func lossAndBackward(
+        hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, ratings: UnsafeBufferPointer<Float>,
+        dHidden: UnsafeMutablePointer<Float>
+    ) -> (loss: Double, targets: Int) {
+        precondition(ratings.count == targets.count, "ratings (\(ratings.count)) and targets (\(targets.count)) differ in length")
+        rows.removeAll(keepingCapacity: true)
+        for (row, target) in targets.enumerated() where target != 0 { rows.append(row) }
+        let n = rows.count
+        guard n > 0 else { return (0, 0) }
+        let h = hiddenSize
+        let e = embeddingSize
+        var totalLoss = 0.0
+        let scale = 2 / Float(n)
+        let w = weight.value.storage
+        let embedding = itemEmbedding.value.storage
+        w.withUnsafeBufferPointer { wBuffer in
+        embedding.withUnsafeBufferPointer { eBuffer in
+        weight.grad.storage.withUnsafeMutableBufferPointer { dwBuffer in
+        itemEmbedding.grad.storage.withUnsafeMutableBufferPointer { deBuffer in
+            guard let wp = wBuffer.baseAddress, let ep = eBuffer.baseAddress,
+                  let dw = dwBuffer.baseAddress, let de = deBuffer.baseAddress else { return }
+            var biasGrad: Float = 0
+            for row in rows {
+                let item = Int(targets[row])
+                let x = hidden + row * h
+                let itemVector = ep + item * e
+                let error = prediction(x, item: targets[row]) - ratings[row]
+                totalLoss += Double(error) * Double(error)
+                let dPrediction = scale * error
+                RowKernels.axpy(dPrediction, wp, into: dHidden + row * h, count: h)
+                RowKernels.axpy(dPrediction, wp + h, into: de + item * e, count: e)
+                RowKernels.axpy(dPrediction, x, into: dw, count: h)
+                RowKernels.axpy(dPrediction, itemVector, into: dw + h, count: e)
+                biasGrad += dPrediction
+            }
+            bias.grad.storage[0] += biasGrad
+        }}}}
+        return (totalLoss / Double(n), n)
+    }
+
+    @inline(__always)
+    private func prediction(_ x: UnsafePointer<Float>, item: Int32) -> Float {
+        weight.value.storage.withUnsafeBufferPointer { wBuffer in
+            itemEmbedding.value.storage.withUnsafeBufferPointer { eBuffer in
+                guard let wp = wBuffer.baseAddress, let ep = eBuffer.baseAddress else { return 0 }
+                return RowKernels.dot(wp, x, count: hiddenSize)
+                    + RowKernels.dot(wp + hiddenSize, ep + Int(item) * embeddingSize, count: embeddingSize)
+                    + bias.value.storage[0]
+            }
+        }
+    }
+}

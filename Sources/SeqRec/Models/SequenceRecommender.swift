@@ -1,0 +1,166 @@
+// The trainable sequence recommender: item embedding -> dropout -> recurrent stack
+// (RecurrentEncoder) -> one head:
+//   next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
+//   next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
+//   rating (loss mse)             -> RatingHead
+// Parameters: the encoder's ("embedding.weight", "rnn.*"), then the head's ("output.*" or
+// "rating.*"), named as in the equivalent PyTorch module.
+
+public final class SequenceRecommender {
+    public let task: TaskKind
+    public let loss: LossKind
+    public let numItems: Int
+    let encoder: RecurrentEncoder
+    let head: Head
+    private var dHidden: [Float] = []  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+
+    enum Head {
+        case fullSoftmax(SoftmaxOutputLayer)
+        case sampledSoftmax(SampledSoftmax)
+        case rating(RatingHead)
+    }
+
+    /// `spec.cell` must be recurrent (pop/markov are PopularityModel/MarkovModel). For
+    /// `task: next-item` the loss is cross-entropy or sampled-softmax; for `task: rating` the
+    /// head is the MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
+    /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
+    /// Random draws: the encoder's weights, then the head's.
+    public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
+                sampling: SamplingStrategy, itemCounts: [Int], rng: inout SeededGenerator) {
+        precondition(spec.cell.isRecurrent, "SequenceRecommender needs a recurrent cell (lstm, gru, rnn), got \(spec.cell.rawValue)")
+        self.task = task
+        self.loss = loss
+        self.numItems = numItems
+        encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
+                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout), rng: &rng)
+        let classes = numItems + 1
+        switch (task, loss) {
+        case (.rating, _):
+            precondition(loss == .mse, "task rating trains with loss mse, got \(loss.rawValue)")
+            head = .rating(RatingHead(classes: classes, hiddenSize: spec.hiddenSize, embeddingSize: spec.embeddingSize, rng: &rng))
+        case (.nextItem, .crossEntropy):
+            head = .fullSoftmax(SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng))
+        case (.nextItem, .sampledSoftmax):
+            let output = SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
+            let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
+            head = .sampledSoftmax(SampledSoftmax(output: output, negatives: negatives, sampler: sampler))
+        case (.nextItem, .mse):
+            preconditionFailure("task next-item trains with cross-entropy or sampled-softmax, not mse")
+        }
+    }
+
+    public var parameters: [Parameter] {
+        switch head {
+        case .fullSoftmax(let output): encoder.parameters + output.parameters
+        case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
+        case .rating(let rating): encoder.parameters + rating.parameters
+        }
+    }
+
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Forward + loss + backward for one batch; grads are ADDED (the trainer zeroes them).
+    /// Returns the mean loss over the batch's targets and their count (0, 0 without targets).
+    /// `rng` drives dropout and, for sampled-softmax, the negatives.
+    public func trainBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
+        let rows = batch.batchSize * batch.steps
+        let h = encoder.hiddenSize
+        let outputs = batch.inputs.withUnsafeBufferPointer {
+            encoder.forward(inputs: $0, batch: batch.batchSize, steps: batch.steps, training: true, rng: &rng)
+        }
+        guard let hidden = outputs.baseAddress, rows > 0 else { return (0, 0) }
+        if dHidden.count != rows * h { dHidden = [Float](repeating: 0, count: rows * h) }
+        dHidden.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        let result = batch.targets.withUnsafeBufferPointer { targets in
+            dHidden.withUnsafeMutableBufferPointer { dBuffer -> (loss: Double, targets: Int) in
+                guard let d = dBuffer.baseAddress else { return (0, 0) }
+                switch head {
+                case .fullSoftmax(let output):
+                    return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
+                case .sampledSoftmax(let sampled):
+                    return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
+                case .rating(let rating):
+                    return batch.ratings.withUnsafeBufferPointer {
+                        rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
+                    }
+                }
+            }
+        }
+        if result.targets > 0 {
+            dHidden.withUnsafeBufferPointer { encoder.backward(dOutputs: $0) }
+        }
+        return result
+    }
+
+    /// Next-item scores after the last non-padding input of each row: [B, V] row-major
+    /// (column 0 = padding), the full catalogue whatever the training loss.
+    public func scoreNext(_ batch: SequenceBatch) -> [Float] {
+        let output: SoftmaxOutputLayer
+        switch head {
+        case .fullSoftmax(let layer): output = layer
+        case .sampledSoftmax(let sampled): output = sampled.output
+        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
+        let last = batch.inputs.withUnsafeBufferPointer {
+            encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
+        }
+        return output.scores(hidden: last)
+    }
+
+    /// Rating task: predicted rating of each row's target item (the row's last target), [B],
+    /// from the recurrent state at that position. Rows without any target get 0.
+    public func predictRatings(_ batch: SequenceBatch) -> [Float] {
+        guard case .rating(let rating) = head else {
+            preconditionFailure("predictRatings needs a model built for task rating")
+        }
+        let h = encoder.hiddenSize
+        var unused = SeededGenerator(seed: 0)
+        let outputs = batch.inputs.withUnsafeBufferPointer {
+            encoder.forward(inputs: $0, batch: batch.batchSize, steps: batch.steps, training: false, rng: &unused)
+        }
+        var gathered = [Float](repeating: 0, count: batch.batchSize * h)  // [B, H]
+        var items = [Int32](repeating: 0, count: batch.batchSize)
+        var hasTarget = [Bool](repeating: false, count: batch.batchSize)
+        for b in 0..<batch.batchSize {
+            guard let t = (0..<batch.steps).last(where: { batch.targets[b * batch.steps + $0] != 0 }) else { continue }
+            let row = b * batch.steps + t
+            for j in 0..<h { gathered[b * h + j] = outputs[row * h + j] }
+            items[b] = batch.targets[row]
+            hasTarget[b] = true
+        }
+        let predictions = gathered.withUnsafeBufferPointer { g -> [Float] in
+            guard let base = g.baseAddress else { return [] }
+            return rating.predict(hidden: base, items: items)
+        }
+        return zip(predictions, hasTarget).map { $1 ? $0 : 0 }
+    }
+
+    /// Tests and checkpoints: overwrites parameter values by name (e.g. from a PyTorch state dict).
+    func setParameterValues(_ values: [String: [Float]]) throws(ParameterLoadError) {
+        let byName = Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0) })
+        for (name, data) in values.sorted(by: { $0.key < $1.key }) {
+            guard let parameter = byName[name] else {
+                throw .unknownName(name, known: byName.keys.sorted())
+            }
+            guard data.count == parameter.count else {
+                throw .wrongCount(name, expected: parameter.count, found: data.count)
+            }
+            parameter.value.storage = data
+        }
+    }
+}
+
+/// Loading parameter values by name failed.
+public enum ParameterLoadError: Error, Equatable, CustomStringConvertible {
+    case unknownName(String, known: [String])
+    case wrongCount(String, expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case .unknownName(let name, let known):
+            "no parameter named '\(name)' (the model has: \(known.joined(separator: ", ")))"
+        case .wrongCount(let name, let expected, let found):
+            "parameter '\(name)' holds \(expected) values, found \(found)"
+        }
+    }
+}

@@ -1,0 +1,95 @@
+// Row-wise softmax cross-entropy on a block of logits, numerically stable through
+// log-sum-exp, computed in place so the logits buffer becomes the gradient buffer.
+// Shared by the full softmax and the sampled softmax.
+
+import Foundation
+
+enum SoftmaxCrossEntropy {
+    /// For each row r of `logits` [rows, columns] with target column `targetColumns[r]`:
+    ///
+    ///     m_r    = max_j z_rj
+    ///     lse_r  = m_r + log(sum_j exp(z_rj - m_r))      (never overflows: every exponent <= 0)
+    ///     loss_r = lse_r - z_r[target]
+    ///
+    /// and overwrites the row with `gradientScale * (softmax(z_r) - onehot(target))`, the
+    /// gradient of `gradientScale * loss_r`. A logit of -infinity (a masked column) gets
+    /// probability exactly 0 and gradient 0. Returns sum_r loss_r (in Double).
+    static func lossAndGradientInPlace(
+        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        targetColumns: UnsafePointer<Int32>, gradientScale: Float
+    ) -> Double {
+        var totalLoss = 0.0
+        for row in 0..<rows {
+            let z = logits + row * columns
+            let target = Int(targetColumns[row])
+            let targetLogit = z[target]
+            let maximum = rowMaximum(z, count: columns)
+            let expSum = exponentiateShifted(z, count: columns, shift: maximum)
+            // (m - z_target) first: exact cancellation even for huge logits.
+            totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
+            scale(z, count: columns, by: gradientScale / expSum)
+            z[target] -= gradientScale
+        }
+        return totalLoss
+    }
+
+    @inline(__always)
+    private static func rowMaximum(_ z: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= count {
+            lanes = pointwiseMax(lanes, z.simd8(at: j))
+            j += 8
+        }
+        var maximum = lanes.max()
+        while j < count {
+            maximum = max(maximum, z[j])
+            j += 1
+        }
+        return maximum
+    }
+
+    /// z_j <- exp(z_j - shift); returns the sum.
+    @inline(__always)
+    private static func exponentiateShifted(_ z: UnsafeMutablePointer<Float>, count: Int, shift: Float) -> Float {
+        let shiftLanes = SIMD8<Float>(repeating: shift)
+        var sumLanes = SIMD8<Float>.zero
+        var j = 0
+        while j + 8 <= count {
+            let e = expOrZero(z.simd8(at: j) - shiftLanes)
+            z.setSIMD8(e, at: j)
+            sumLanes += e
+            j += 8
+        }
+        var sum = sumLanes.sum()
+        while j < count {
+            let e = expOrZero(SIMD8<Float>(repeating: z[j] - shift))[0]
+            z[j] = e
+            sum += e
+            j += 1
+        }
+        return sum
+    }
+
+    @inline(__always)
+    private static func scale(_ z: UnsafeMutablePointer<Float>, count: Int, by factor: Float) {
+        let factorLanes = SIMD8<Float>(repeating: factor)
+        var j = 0
+        while j + 8 <= count {
+            z.setSIMD8(z.simd8(at: j) * factorLanes, at: j)
+            j += 8
+        }
+        while j < count {
+            z[j] *= factor
+            j += 1
+        }
+    }
+
+    /// e^x through the shared vector exp, but exactly 0 below -87 where VectorMath.exp
+    /// saturates: masked (-infinity) logits must get probability 0, and e^-87 < 2e-38 is
+    /// negligible next to the row sum (>= 1, the maximum's own term).
+    @inline(__always)
+    static func expOrZero(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        VectorMath.exp(x).replacing(with: 0, where: x .< SIMD8(repeating: -87))
+    }
+}

@@ -1,0 +1,134 @@
+// The full-softmax output layer: Linear [H] -> [V] over every class, V = numItems + 1
+// (class 0 is padding: it is scored but is never a target), trained with the mean
+// softmax cross-entropy over the positions that have a target. Exactly PyTorch's
+// nn.Linear(H, V) followed by nn.CrossEntropyLoss() on those positions.
+
+public final class SoftmaxOutputLayer {
+    /// "output.weight" [V, H].
+    public let weight: Parameter
+    /// "output.bias" [V].
+    public let bias: Parameter
+    /// V: number of classes (items + padding).
+    public let classes: Int
+    /// H: size of the hidden state fed in.
+    public let inputSize: Int
+
+    // Workspaces, grown on demand and reused across batches.
+    private var gatheredHidden: [Float] = []  // [N, H]
+    private var logits: [Float] = []  // [N, V], becomes dLoss/dLogits
+    private var gatheredDHidden: [Float] = []  // [N, H]
+    private var targetClasses: [Int32] = []  // [N]
+    private var targetRows: [Int] = []  // [N] row of each target in the [R, H] input
+
+    /// PyTorch nn.Linear init: weight and bias ~ U(-1/sqrt(H), 1/sqrt(H)) (kaiming-uniform with
+    /// a = sqrt(5) reduces to this bound). Weight values are drawn first, row-major, then the bias.
+    public init(classes: Int, inputSize: Int, rng: inout SeededGenerator) {
+        precondition(classes >= 2 && inputSize >= 1, "output layer needs >= 2 classes and >= 1 input, got \(classes), \(inputSize)")
+        self.classes = classes
+        self.inputSize = inputSize
+        let bound = 1 / Float(inputSize).squareRoot()
+        let weightValues = (0..<(classes * inputSize)).map { _ in rng.nextFloat(in: -bound, bound) }
+        let biasValues = (0..<classes).map { _ in rng.nextFloat(in: -bound, bound) }
+        weight = Parameter(name: "output.weight", value: Tensor(shape: [classes, inputSize], storage: weightValues))
+        bias = Parameter(name: "output.bias", value: Tensor(shape: [classes], storage: biasValues))
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    /// Mean cross-entropy over the rows of `hidden` [R, H] whose `targets` [R] entry is not 0.
+    /// Only those N rows go through the layer: gathered into [N, H], one sgemm to [N, V].
+    /// Adds d(mean loss) into `weight.grad`, `bias.grad` and the matching rows of
+    /// `dHidden` [R, H] (other rows are untouched). Returns the mean loss and N
+    /// (loss 0 when N = 0).
+    public func lossAndBackward(
+        hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>
+    ) -> (loss: Double, targets: Int) {
+        let h = inputSize
+        targetRows.removeAll(keepingCapacity: true)
+        targetClasses.removeAll(keepingCapacity: true)
+        for (row, target) in targets.enumerated() where target != 0 {
+            precondition(Int(target) < classes, "target class \(target) out of range 0..<\(classes)")
+            targetRows.append(row)
+            targetClasses.append(target)
+        }
+        let n = targetRows.count
+        guard n > 0 else { return (0, 0) }
+        RowKernels.growIfNeeded(&gatheredHidden, to: n * h)
+        RowKernels.growIfNeeded(&logits, to: n * classes)
+        RowKernels.growIfNeeded(&gatheredDHidden, to: n * h)
+
+        let loss = gatheredHidden.withUnsafeMutableBufferPointer { xBuffer -> Double in
+            logits.withUnsafeMutableBufferPointer { zBuffer -> Double in
+                gatheredDHidden.withUnsafeMutableBufferPointer { dxBuffer -> Double in
+                    guard let x = xBuffer.baseAddress, let z = zBuffer.baseAddress, let dx = dxBuffer.baseAddress else { return 0 }
+                    // x [N, H] <- hidden rows with a target.
+                    for (i, row) in targetRows.enumerated() {
+                        (x + i * h).update(from: hidden + row * h, count: h)
+                    }
+                    affine(x, rows: n, into: z)
+                    let loss = targetClasses.withUnsafeBufferPointer { t -> Double in
+                        guard let tp = t.baseAddress else { return 0 }
+                        return SoftmaxCrossEntropy.lossAndGradientInPlace(
+                            logits: z, rows: n, columns: classes, targetColumns: tp, gradientScale: 1 / Float(n))
+                    }
+                    // z now holds dL/dlogits [N, V].
+                    backward(dLogits: z, x: x, rows: n, dx: dx)
+                    for (i, row) in targetRows.enumerated() {
+                        RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h)
+                    }
+                    return loss / Double(n)
+                }
+            }
+        }
+        return (loss, n)
+    }
+
+    /// Logits for every class: `hidden` [N, H] -> [N, V] row-major (one sgemm plus bias).
+    public func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * classes)
+        out.withUnsafeMutableBufferPointer { outBuffer in
+            if let o = outBuffer.baseAddress { affine(hidden, rows: rows, into: o) }
+        }
+        return out
+    }
+
+    /// Convenience for callers holding an array: `hidden` [N, H] -> [N, V].
+    public func scores(hidden: [Float]) -> [Float] {
+        precondition(hidden.count % inputSize == 0, "hidden has \(hidden.count) values, not a multiple of H = \(inputSize)")
+        return hidden.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return [] }
+            return scores(hidden: base, rows: buffer.count / inputSize)
+        }
+    }
+
+    /// z [N, V] = x [N, H] W^T + b.
+    private func affine(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>) {
+        bias.value.storage.withUnsafeBufferPointer { b in
+            guard let bp = b.baseAddress else { return }
+            for i in 0..<rows { (z + i * classes).update(from: bp, count: classes) }
+        }
+        weight.value.storage.withUnsafeBufferPointer { w in
+            guard let wp = w.baseAddress else { return }
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
+                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: 1, c: z, ldc: classes)
+        }
+    }
+
+    /// dW += dZ^T x, db += column sums of dZ, dx = dZ W.
+    private func backward(dLogits dz: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
+        weight.grad.storage.withUnsafeMutableBufferPointer { dw in
+            guard let dwp = dw.baseAddress else { return }
+            BLAS.sgemm(transA: true, transB: false, m: classes, n: inputSize, k: rows,
+                       alpha: 1, a: dz, lda: classes, b: x, ldb: inputSize, beta: 1, c: dwp, ldc: inputSize)
+        }
+        bias.grad.storage.withUnsafeMutableBufferPointer { db in
+            guard let dbp = db.baseAddress else { return }
+            for i in 0..<rows { RowKernels.addRow(dz + i * classes, into: dbp, count: classes) }
+        }
+        weight.value.storage.withUnsafeBufferPointer { w in
+            guard let wp = w.baseAddress else { return }
+            BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: classes,
+                       alpha: 1, a: dz, lda: classes, b: wp, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
+        }
+    }
+}

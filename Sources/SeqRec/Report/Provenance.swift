@@ -1,0 +1,135 @@
+// Where and with what a run was made: git state, toolchain, OS, CPU, threads.
+
+import Foundation
+
+public struct GitState: Sendable, Equatable, Codable {
+    public var commit: String
+    /// True when `git status --porcelain` lists anything (modified, staged or untracked,
+    /// ignored files excluded).
+    public var dirty: Bool
+
+    public init(commit: String, dirty: Bool) {
+        self.commit = commit
+        self.dirty = dirty
+    }
+}
+
+public struct Provenance: Sendable, Equatable, Codable {
+    /// Nil when not run inside a git checkout or git is missing.
+    public var git: GitState?
+    /// Swift compiler version that built this binary, e.g. `6.3`, determined at compile time.
+    public var swiftVersion: String
+    /// `compile-time`: how `swift_version` was determined.
+    public var swiftVersionSource: String
+    /// Operating system, e.g. `Ubuntu 24.04.1 LTS (Linux 6.8.0)` or `macOS 14.5`.
+    public var os: String
+    /// CPU model name, nil when unknown.
+    public var cpu: String?
+    /// Logical cores available to the process.
+    public var cores: Int
+    /// Worker threads the run used.
+    public var threads: Int
+
+    public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
+                cores: Int, threads: Int) {
+        self.git = git
+        self.swiftVersion = swiftVersion
+        self.swiftVersionSource = swiftVersionSource
+        self.os = os
+        self.cpu = cpu
+        self.cores = cores
+        self.threads = threads
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case git, os, cpu, cores, threads
+        case swiftVersion = "swift_version"
+        case swiftVersionSource = "swift_version_source"
+    }
+
+    /// Captures the current machine. `directory` is where git is asked (default: the
+    /// working directory); `threads` is what the run uses.
+    public static func capture(threads: Int, directory: URL? = nil) -> Provenance {
+        Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
+                   os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
+                   threads: threads)
+    }
+
+    /// The compiler version this file was built with (to the minor version).
+    public static var compilerVersion: String {
+        #if compiler(>=7.0)
+        return ">=7.0"
+        #elseif compiler(>=6.4)
+        return "6.4"
+        #elseif compiler(>=6.3)
+        return "6.3"
+        #elseif compiler(>=6.2)
+        return "6.2"
+        #elseif compiler(>=6.1)
+        return "6.1"
+        #else
+        return "6.0"
+        #endif
+    }
+
+    /// HEAD commit and dirty flag, or nil outside a checkout / without git.
+    public static func gitState(in directory: URL? = nil) -> GitState? {
+        guard let head = runGit(["rev-parse", "HEAD"], in: directory), !head.isEmpty,
+              let status = runGit(["status", "--porcelain"], in: directory) else { return nil }
+        return GitState(commit: head, dirty: !status.isEmpty)
+    }
+
+    /// Runs `git ARGS` through /usr/bin/env; trimmed stdout, or nil on any failure.
+    private static func runGit(_ arguments: [String], in directory: URL?) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var fullArguments = ["git"]
+        if let directory { fullArguments += ["-C", directory.path] }
+        process.arguments = fullArguments + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func operatingSystem() -> String {
+        #if os(Linux)
+        var name = "Linux"
+        if let release = try? String(contentsOfFile: "/etc/os-release", encoding: .utf8) {
+            for line in release.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
+                name = String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        if let kernel = try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8) {
+            name += " (Linux \(kernel.trimmingCharacters(in: .whitespacesAndNewlines)))"
+        }
+        return name
+        #else
+        let version = ProcessInfo.processInfo.operatingSystemVersion
+        return "macOS \(version.majorVersion).\(version.minorVersion).\(version.patchVersion)"
+        #endif
+    }
+
+    static func cpuModel() -> String? {
+        #if os(Linux)
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in info.split(separator: "\n") where line.hasPrefix("model name") {
+            if let colon = line.firstIndex(of: ":") {
+                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+        #else
+        var size = 0
+        guard sysctlbyname("machdep.cpu.brand_string", nil, &size, nil, 0) == 0, size > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: size)
+        guard sysctlbyname("machdep.cpu.brand_string", &buffer, &size, nil, 0) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #endif
+    }
+}

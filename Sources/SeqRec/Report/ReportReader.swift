@@ -1,0 +1,100 @@
+// Reads reports and per-user sidecars back (for `compare` and tests).
+
+import Foundation
+
+/// The content of a per-user sidecar.
+public struct PerUserValues: Sendable, Equatable {
+    public var metric: String
+    public var users: [Int32]
+    public var values: [Float]
+
+    public init(metric: String, users: [Int32], values: [Float]) {
+        self.metric = metric
+        self.users = users
+        self.values = values
+    }
+}
+
+public enum ReportReader {
+    private struct VersionProbe: Decodable {
+        var schemaVersion: Int
+        enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
+    }
+
+    /// Reads a report.json; rejects newer schema versions with a clear error.
+    public static func read(_ url: URL) throws -> RunReport {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+        }
+        let decoder = ReportCoding.decoder()
+        let version: Int
+        do {
+            version = try decoder.decode(VersionProbe.self, from: data).schemaVersion
+        } catch {
+            throw ReportError.invalidReport(path: url.path, reason: describe(error))
+        }
+        guard version <= RunReport.currentSchemaVersion else {
+            throw ReportError.unsupportedSchemaVersion(path: url.path, found: version,
+                                                       supported: RunReport.currentSchemaVersion)
+        }
+        do {
+            return try decoder.decode(RunReport.self, from: data)
+        } catch {
+            throw ReportError.invalidReport(path: url.path, reason: describe(error))
+        }
+    }
+
+    /// Reads a sidecar written by `ReportWriter.writePerUser`.
+    public static func readPerUser(_ url: URL) throws -> PerUserValues {
+        let text: String
+        do {
+            text = try String(contentsOf: url, encoding: .utf8)
+        } catch {
+            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        if lines.last == "" { lines.removeLast() }
+        guard let header = lines.first else {
+            throw ReportError.invalidPerUserFile(path: url.path, line: 1, reason: "empty file, expected 'user<TAB><metric>'")
+        }
+        let headerFields = header.split(separator: "\t", omittingEmptySubsequences: false)
+        guard headerFields.count == 2, headerFields[0] == "user", !headerFields[1].isEmpty else {
+            throw ReportError.invalidPerUserFile(path: url.path, line: 1,
+                                                 reason: "expected header 'user<TAB><metric>', found '\(header)'")
+        }
+        var result = PerUserValues(metric: String(headerFields[1]), users: [], values: [])
+        for (index, line) in lines.enumerated().dropFirst() {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 2, let user = Int32(fields[0]), let value = Float(fields[1]) else {
+                throw ReportError.invalidPerUserFile(path: url.path, line: index + 1,
+                                                     reason: "expected '<user><TAB><value>', found '\(line)'")
+            }
+            result.users.append(user)
+            result.values.append(value)
+        }
+        return result
+    }
+
+    /// A decoding error as one line: what and at which key path.
+    static func describe(_ error: Error) -> String {
+        func path(_ codingPath: [CodingKey]) -> String {
+            codingPath.isEmpty ? "top level" : codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+                .joined(separator: ".")
+        }
+        switch error as? DecodingError {
+        case .keyNotFound(let key, let context)?:
+            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
+        case .typeMismatch(let type, let context)?:
+            return "wrong type at \(path(context.codingPath)), expected \(type)"
+        case .valueNotFound(let type, let context)?:
+            return "null at \(path(context.codingPath)), expected \(type)"
+        case .dataCorrupted(let context)?:
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        default:
+            return String(describing: error)
+        }
+    }
+}

@@ -1,0 +1,84 @@
+// report.json: everything needed to trust, reproduce and compare one run.
+// Keys are snake_case; the writer sorts them and pretty-prints. Optional sections are omitted
+// while empty (e.g. `test` of a diverged run). The shape is `schema/report.schema.json`.
+
+import Crypto
+import Foundation
+
+public struct RunReport: Sendable, Equatable, Codable {
+    /// Bumped when a field changes meaning or a required field is added.
+    public static let currentSchemaVersion = 1
+
+    public var schemaVersion: Int
+    /// `<name>-<UTC start yyyyMMddTHHmmssZ>-<first 8 hex of config_hash>`.
+    public var runID: String
+    /// The experiment's name.
+    public var name: String
+    /// The resolved config, as the config layer encodes it.
+    public var config: JSONValue
+    /// SHA-256 (hex) of the config's canonical JSON (sorted keys, no whitespace).
+    public var configHash: String
+    public var provenance: Provenance
+    public var startedAt: Timestamp
+    public var finishedAt: Timestamp?
+    public var status: RunStatus
+    /// Why the run failed, diverged or was interrupted; a short note for ok runs.
+    public var message: String?
+    public var dataset: DatasetReport?
+    public var split: SplitReport?
+    /// One record per finished epoch.
+    public var history: [EpochRecord]
+    /// Epoch whose weights were restored for the test pass.
+    public var bestEpoch: Int?
+    public var validation: MetricsReport?
+    public var test: MetricsReport?
+    public var ratingBaselines: RatingBaselines?
+    public var timing: TimingReport?
+    /// Trainable scalars of the model (0 for pop/markov).
+    public var parameterCount: Int?
+
+    public init(runID: String, name: String, config: JSONValue, configHash: String, provenance: Provenance,
+                startedAt: Timestamp, status: RunStatus, message: String? = nil) {
+        self.schemaVersion = Self.currentSchemaVersion
+        self.runID = runID
+        self.name = name
+        self.config = config
+        self.configHash = configHash
+        self.provenance = provenance
+        self.startedAt = startedAt
+        self.status = status
+        self.message = message
+        self.history = []
+    }
+
+    /// A report for `config` started now, with its hash and run id filled in.
+    public init(name: String, config: JSONValue, provenance: Provenance, startedAt: Timestamp = .now(),
+                status: RunStatus = .failed, message: String? = nil) throws {
+        let hash = try Self.configHash(of: config)
+        self.init(runID: Self.makeRunID(name: name, startedAt: startedAt, configHash: hash), name: name,
+                  config: config, configHash: hash, provenance: provenance, startedAt: startedAt,
+                  status: status, message: message)
+    }
+
+    public static func configHash(of config: JSONValue) throws -> String {
+        SHA256.hash(data: try config.canonicalData()).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func makeRunID(name: String, startedAt: Timestamp, configHash: String) -> String {
+        let time = startedAt.date.formatted(Date.ISO8601FormatStyle(dateSeparator: .omitted, dateTimeSeparator: .standard,
+                                                                    timeSeparator: .omitted, timeZone: .gmt))
+        return "\(name)-\(time)-\(configHash.prefix(8))"
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, config, provenance, status, message, dataset, split, history, validation, test, timing
+        case schemaVersion = "schema_version"
+        case runID = "run_id"
+        case configHash = "config_hash"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+        case bestEpoch = "best_epoch"
+        case ratingBaselines = "rating_baselines"
+        case parameterCount = "parameter_count"
+    }
+}

@@ -1,0 +1,78 @@
+// torch.optim.Adam (defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0,
+// amsgrad false). Weight decay is L2: added to the gradient. At step t (from 1):
+//
+//     g = grad + weight_decay * p
+//     m = m + (1 - beta1) * (g - m)          (torch lerp_, = beta1 m + (1 - beta1) g)
+//     v = beta2 * v + (1 - beta2) * g * g
+//     step_size = lr / (1 - beta1^t)          (bias corrections in double, as in Python)
+//     denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+//     p = p - step_size * m / denom
+
+import Foundation
+
+public final class Adam: Optimizer {
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    /// Decoupled (AdamW) decay: p *= 1 - lr * weight_decay before the Adam step, and no L2 term.
+    let decoupledWeightDecay: Bool
+    private var firstMoments = OptimizerSlots()
+    private var secondMoments = OptimizerSlots()
+    private(set) var stepCount = 0
+
+    public convenience init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
+        self.init(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: false)
+    }
+
+    init(beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool) {
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupled
+    }
+
+    public func step(_ parameters: [Parameter], learningRate: Float) {
+        _ = firstMoments.prepare(for: parameters)
+        _ = secondMoments.prepare(for: parameters)
+        stepCount += 1
+        let t = Double(stepCount)
+        let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
+        let correction2Root = Float((1 - pow(Double(beta2), t)).squareRoot())
+        let l2 = SIMD8<Float>(repeating: decoupledWeightDecay ? 0 : weightDecay)
+        let shrink = SIMD8<Float>(repeating: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1)
+        let oneMinusBeta1 = SIMD8<Float>(repeating: 1 - beta1)
+        let b2 = SIMD8<Float>(repeating: beta2)
+        let oneMinusBeta2 = SIMD8<Float>(repeating: 1 - beta2)
+        let root2 = SIMD8<Float>(repeating: correction2Root)
+        let epsLanes = SIMD8<Float>(repeating: eps)
+        let negStep = SIMD8<Float>(repeating: -stepSize)
+        for (index, parameter) in parameters.enumerated() {
+            withValueAndGradient(parameter) { p, g, count in
+                firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
+                    secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
+                        guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
+                        forEachLane(count) { j in
+                            let param = p.simd8(at: j) * shrink
+                            let grad = g.simd8(at: j) + l2 * param
+                            let mean = m.simd8(at: j) + oneMinusBeta1 * (grad - m.simd8(at: j))
+                            let square = b2 * v.simd8(at: j) + oneMinusBeta2 * grad * grad
+                            m.setSIMD8(mean, at: j)
+                            v.setSIMD8(square, at: j)
+                            let denom = square.squareRoot() / root2 + epsLanes
+                            p.setSIMD8(param + negStep * (mean / denom), at: j)
+                        } scalar: { j in
+                            let param = p[j] * shrink[0]
+                            let grad = g[j] + l2[0] * param
+                            m[j] += (1 - beta1) * (grad - m[j])
+                            v[j] = beta2 * v[j] + (1 - beta2) * grad * grad
+                            let denom = v[j].squareRoot() / correction2Root + eps
+                            p[j] = param + -stepSize * (m[j] / denom)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+// Training progress: a live bar on a terminal, one plain line per epoch otherwise (CI logs),
+// nothing with --quiet. Writes to standard error so stdout stays machine-readable.
+import Foundation
+
+public final class ProgressReporter: @unchecked Sendable {
+    public enum Mode: Sendable { case live, lines, quiet }
+    public let mode: Mode
+    private var lastDraw = Date.distantPast
+
+    public init(quiet: Bool) {
+        if quiet {
+            mode = .quiet
+        } else {
+            mode = isatty(STDERR_FILENO) != 0 ? .live : .lines
+        }
+    }
+
+    public init(mode: Mode) { self.mode = mode }
+
+    public func message(_ text: String) {
+        guard mode != .quiet else { return }
+        write(text + "\n")
+    }
+
+    /// Called after each batch. Redraws the bar at most 10 times a second.
+    public func batch(epoch: Int, done: Int, total: Int, loss: Double, targetsPerSecond: Double, elapsed: Double) {
+        guard mode == .live else { return }
+        let now = Date()
+        guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
+        lastDraw = now
+        let width = 24
+        let filled = total > 0 ? width * done / total : width
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        let remaining = done > 0 ? elapsed / Double(done) * Double(total - done) : 0
+        write(String(format: "\r\u{1B}[2Kepoch %3d [%@] %d/%d loss %.4f  %.0f targets/s  eta %.1fs",
+                     epoch, bar, done, total, loss, targetsPerSecond, remaining))
+    }
+
+    /// Called once per epoch with the summary line.
+    public func epoch(_ summary: String) {
+        switch mode {
+        case .quiet: return
+        case .live: write("\r\u{1B}[2K" + summary + "\n")
+        case .lines: write(summary + "\n")
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

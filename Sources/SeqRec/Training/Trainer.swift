@@ -1,0 +1,127 @@
+// The training loop: shuffled mini-batch epochs, gradient clipping, validation every
+// `eval_every` epochs, early stopping with best-weight restore, divergence and
+// interruption handling. It knows the model only through `SequenceRecommender`.
+import Foundation
+
+public struct TrainingResult: Sendable {
+    public var status: RunStatus
+    public var message: String
+    public var history: [EpochRecord]
+    public var bestEpoch: Int?
+    public var trainingSeconds: Double
+    public var validationSeconds: Double
+}
+
+public final class Trainer {
+    private let spec: ExperimentSpec
+    private let model: SequenceRecommender
+    private let batcher: TrainingBatcher
+    private let optimizer: any Optimizer
+    private let schedule: LearningRateSchedule
+    private let progress: ProgressReporter
+    /// Scores the validation set with the model's current weights.
+    private let validate: () -> [String: Double]
+
+    public init(
+        spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
+        progress: ProgressReporter, validate: @escaping () -> [String: Double]
+    ) {
+        self.spec = spec
+        self.model = model
+        self.batcher = batcher
+        self.optimizer = Optimizers.make(spec.training.optimizer)
+        self.schedule = LearningRateSchedule(
+            base: spec.training.optimizer.learningRate, spec: spec.training.schedule,
+            totalEpochs: spec.training.epochs)
+        self.progress = progress
+        self.validate = validate
+    }
+
+    public func run() -> TrainingResult {
+        let training = spec.training
+        var dropoutRandom = SeededGenerator(seed: spec.seed, stream: "dropout")
+        var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
+        var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
+        let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+        var bestWeights: [Tensor]?
+        var history: [EpochRecord] = []
+        var status = RunStatus.ok
+        var message = "completed \(training.epochs) epochs"
+        var trainingSeconds = 0.0, validationSeconds = 0.0
+        let parameters = model.parameters
+
+        epochs: for epoch in 1...max(training.epochs, 1) {
+            let learningRate = schedule.rate(epoch: epoch)
+            let batches = batcher.epoch(rng: &shuffleRandom)
+            let start = Date()
+            var lossSum = 0.0
+            var targetCount = 0
+            for (index, batch) in batches.enumerated() {
+                if let signal = Interruption.requested {
+                    status = .interrupted
+                    message = "interrupted by signal \(signal) during epoch \(epoch)"
+                    break epochs
+                }
+                for parameter in parameters { parameter.zeroGrad() }
+                let (loss, targets) = model.trainBatch(batch, rng: &dropoutRandom)
+                // The clip norm doubles as the divergence check: a NaN/Inf anywhere in a
+                // gradient makes the global norm non-finite.
+                let norm = clipGradientNorm(parameters, maxNorm: Float(training.clipNorm ?? .infinity))
+                guard loss.isFinite, norm.isFinite else {
+                    status = .diverged
+                    message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
+                    break epochs
+                }
+                optimizer.step(parameters, learningRate: Float(learningRate))
+                lossSum += loss * Double(targets)
+                targetCount += targets
+                let elapsed = Date().timeIntervalSince(start)
+                progress.batch(epoch: epoch, done: index + 1, total: batches.count,
+                               loss: lossSum / Double(max(targetCount, 1)),
+                               targetsPerSecond: Double(targetCount) / max(elapsed, 1e-9), elapsed: elapsed)
+            }
+            let seconds = Date().timeIntervalSince(start)
+            trainingSeconds += seconds
+            var record = EpochRecord(
+                epoch: epoch, trainLoss: lossSum / Double(max(targetCount, 1)), validation: nil,
+                seconds: seconds, targetsPerSecond: Double(targetCount) / max(seconds, 1e-9),
+                learningRate: learningRate)
+
+            let isLast = epoch == training.epochs
+            if epoch % max(training.evalEvery, 1) == 0 || isLast {
+                let validationStart = Date()
+                let metrics = validate()
+                validationSeconds += Date().timeIntervalSince(validationStart)
+                record.validation = metrics
+                if var early = stopper, let name = monitored, let value = metrics[name] {
+                    if early.record(value, epoch: epoch) { bestWeights = parameters.map(\.value) }
+                    stopper = early
+                }
+            }
+            history.append(record)
+            progress.epoch(Self.summary(record, monitored: monitored, best: stopper?.bestValue))
+            if let early = stopper, early.shouldStop {
+                message = "early stop after epoch \(epoch): no \(early.metric) improvement for \(early.patience) validation passes"
+                break
+            }
+        }
+
+        // Restore the best epoch's weights (only for a run whose numbers we report as-is).
+        if status == .ok, let best = bestWeights {
+            for (parameter, value) in zip(parameters, best) { parameter.value = value }
+        }
+        return TrainingResult(
+            status: status, message: message, history: history, bestEpoch: stopper?.bestEpoch,
+            trainingSeconds: trainingSeconds, validationSeconds: validationSeconds)
+    }
+
+    static func summary(_ record: EpochRecord, monitored: String?, best: Double?) -> String {
+        var text = String(format: "epoch %3d  loss %.4f  %.1fs  %.0f targets/s  lr %.2g",
+                          record.epoch, record.trainLoss, record.seconds, record.targetsPerSecond, record.learningRate)
+        if let name = monitored, let value = record.validation?[name] {
+            text += String(format: "  val %@ %.4f", name, value)
+            if let best { text += String(format: " (best %.4f)", best) }
+        }
+        return text
+    }
+}

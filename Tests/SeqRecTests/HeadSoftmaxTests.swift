@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+/// Runs the full-softmax layer on array inputs; returns (mean loss, N, dHidden).
+private func softmaxLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32]) -> (Double, Int, [Float]) {
+    var dHidden = [Float](repeating: 0, count: hidden.count)
+    let result = hidden.withUnsafeBufferPointer { h in
+        targets.withUnsafeBufferPointer { t in
+            dHidden.withUnsafeMutableBufferPointer { d in
+                layer.lossAndBackward(hidden: h.baseAddress!, targets: t, dHidden: d.baseAddress!)
+            }
+        }
+    }
+    return (result.loss, result.targets, dHidden)
+}
+
+/// Reference mean cross-entropy in Double: logits = h W^T + b over all classes.
+private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32]) -> Double {
+    let h = layer.inputSize, v = layer.classes
+    var total = 0.0, n = 0
+    for (row, target) in targets.enumerated() where target != 0 {
+        let logits = (0..<v).map { j in
+            (0..<h).reduce(Double(layer.bias.value.storage[j])) {
+                $0 + Double(hidden[row * h + $1]) * Double(layer.weight.value.storage[j * h + $1])
+            }
+        }
+        let m = logits.max()!
+        total += m + log(logits.reduce(0) { $0 + exp($1 - m) }) - logits[Int(target)]
+        n += 1
+    }
+    return total / Double(n)
+}
+
+@Test func softmaxLossMatchesDoubleReference() {
+    var rng = SeededGenerator(seed: 1)
+    let layer = SoftmaxOutputLayer(classes: 19, inputSize: 5, rng: &rng)
+    let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 2)
+    let targets: [Int32] = [3, 0, 18, 1, 0, 7]
+    let (loss, n, _) = softmaxLoss(layer, hidden: hidden, targets: targets)
+    #expect(n == 4)
+    #expect(abs(loss - referenceLoss(layer, hidden: hidden, targets: targets)) < 1e-6)
+}
+
+@Test func softmaxGradientsMatchFiniteDifferences() {
+    var rng = SeededGenerator(seed: 2)
+    // 11 classes: one 8-lane block plus a tail in every softmax row.
+    let layer = SoftmaxOutputLayer(classes: 11, inputSize: 5, rng: &rng)
+    var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
+    let targets: [Int32] = [3, 0, 10, 1, 0, 3]
+    let (_, _, dHidden) = softmaxLoss(layer, hidden: hidden, targets: targets)
+    let weightGrad = layer.weight.grad.storage, biasGrad = layer.bias.grad.storage
+    let loss = { softmaxLoss(layer, hidden: hidden, targets: targets).0 }
+    let eps: Float = 3e-3
+    let numericHidden = HeadTestSupport.numericGradient(
+        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: loss)
+    let numericWeight = HeadTestSupport.numericGradient(of: layer.weight, eps: eps, loss: loss)
+    let numericBias = HeadTestSupport.numericGradient(of: layer.bias, eps: eps, loss: loss)
+    // Rows without a target get exactly zero gradient.
+    #expect((5..<10).allSatisfy { dHidden[$0] == 0 } && (20..<25).allSatisfy { dHidden[$0] == 0 })
+    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
+    #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
+    #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
+}
+
+@Test func softmaxGradientsAccumulateAcrossCalls() {
+    var rng = SeededGenerator(seed: 3)
+    let layer = SoftmaxOutputLayer(classes: 9, inputSize: 4, rng: &rng)
+    let hidden = HeadTestSupport.uniformValues(3 * 4, &rng)
+    let targets: [Int32] = [1, 2, 8]
+    _ = softmaxLoss(layer, hidden: hidden, targets: targets)
+    let once = layer.weight.grad.storage
+    _ = softmaxLoss(layer, hidden: hidden, targets: targets)
+    #expect(zip(layer.weight.grad.storage, once).allSatisfy { abs($0 - 2 * $1) <= 1e-6 * max(1, abs($1)) })
+}
+
+@Test func softmaxWithoutTargetsIsZeroLossAndNoGradient() {
+    var rng = SeededGenerator(seed: 4)
+    let layer = SoftmaxOutputLayer(classes: 9, inputSize: 4, rng: &rng)
+    let (loss, n, dHidden) = softmaxLoss(layer, hidden: HeadTestSupport.uniformValues(8, &rng), targets: [0, 0])
+    #expect(loss == 0 && n == 0 && dHidden.allSatisfy { $0 == 0 })
+    #expect(layer.weight.grad.storage.allSatisfy { $0 == 0 })
+}
+
+@Test func logSumExpIsStableForHugeLogits() {
+    // Row [1e4, 1e4 + 1, 1e4 + 2, -1e38, 1e38 / 2 - ...]: naive exp overflows at 89.
+    for (offset, target) in [(Float(1e4), Int32(0)), (Float(-1e4), Int32(2)), (Float(3e37), Int32(1))] {
+        var logits: [Float] = [offset, offset + 1, offset + 2, -3e38]
+        if offset == 3e37 { logits = [offset, offset, offset, -3e38] }
+        let expected: Double = offset == 3e37
+            ? log(3.0)
+            : log(1 + M_E + M_E * M_E) - Double(logits[Int(target)] - offset)
+        let targets: [Int32] = [target]
+        let loss = logits.withUnsafeMutableBufferPointer { z in
+            targets.withUnsafeBufferPointer { t in
+                SoftmaxCrossEntropy.lossAndGradientInPlace(
+                    logits: z.baseAddress!, rows: 1, columns: 4, targetColumns: t.baseAddress!, gradientScale: 1)
+            }
+        }
+        #expect(loss.isFinite && abs(loss - expected) < 1e-5, "offset \(offset): \(loss) vs \(expected)")
+        #expect(logits.allSatisfy { $0.isFinite })
+        #expect(abs(logits.reduce(0, +)) < 1e-6, "softmax - onehot sums to 0")
+        #expect(logits[3] == 0)
+    }
+}
+
+@Test func maskedLogitsGetExactlyZeroProbability() {
+    var logits: [Float] = [0.5, -.infinity, 1.5, -.infinity, 0, 0, 0, 0, 0, 2]
+    let targets: [Int32] = [2]
+    _ = logits.withUnsafeMutableBufferPointer { z in
+        targets.withUnsafeBufferPointer { SoftmaxCrossEntropy.lossAndGradientInPlace(
+            logits: z.baseAddress!, rows: 1, columns: 10, targetColumns: $0.baseAddress!, gradientScale: 1) }
+    }
+    #expect(logits[1] == 0 && logits[3] == 0)
+}
+
+@Test func softmaxExpIsZeroBelowTheSaturationPoint() {
+    let values = SoftmaxCrossEntropy.expOrZero(SIMD8<Float>(-.infinity, -1000, -87.5, 0, 1, -1, -86, -20))
+    #expect(values[0] == 0 && values[1] == 0 && values[2] == 0 && values[3] == 1)
+    #expect(abs(values[4] - Float(M_E)) < 1e-6 && abs(values[5] - Float(exp(-1.0))) < 1e-7)
+    #expect(values[6] > 0 && abs(Double(values[6]) - exp(-86.0)) / exp(-86.0) < 1e-5)
+}
+
+@Test func scoresAreTheAffineLogits() {
+    var rng = SeededGenerator(seed: 5)
+    let layer = SoftmaxOutputLayer(classes: 10, inputSize: 3, rng: &rng)
+    let hidden = HeadTestSupport.uniformValues(2 * 3, &rng)
+    let scores = layer.scores(hidden: hidden)
+    #expect(scores.count == 20)
+    for row in 0..<2 {
+        for j in 0..<10 {
+            let expected = (0..<3).reduce(layer.bias.value.storage[j]) { $0 + hidden[row * 3 + $1] * layer.weight.value.storage[j * 3 + $1] }
+            #expect(abs(scores[row * 10 + j] - expected) < 1e-6)
+        }
+    }
+}
+
+@Test func outputLayerInitMatchesPyTorchBounds() {
+    var rng = SeededGenerator(seed: 6)
+    let layer = SoftmaxOutputLayer(classes: 500, inputSize: 16, rng: &rng)
+    #expect(layer.weight.name == "output.weight" && layer.weight.shape == [500, 16])
+    #expect(layer.bias.name == "output.bias" && layer.bias.shape == [500])
+    let all = layer.weight.value.storage + layer.bias.value.storage
+    #expect(all.allSatisfy { abs($0) <= 0.25 })
+    #expect(all.max()! > 0.24 && all.min()! < -0.24)
+}
