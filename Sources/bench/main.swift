@@ -1,9 +1,11 @@
-// seqrec-bench: times the recurrent stack alone (embedding + recurrent layers, forward +
-// backward, no output layer) for each cell, next to PyTorch at the same thread count, and
+// seqrec-bench: times (1) the recurrent stack alone (embedding + recurrent layers, forward +
+// backward, no output layer) and (2) the whole training step (+ full-softmax output layer,
+// cross-entropy, Adam) for each cell, next to PyTorch at the same thread count, and
 // measures this machine's single-core sgemm rate at the same shapes in the same run.
 //
 //   OPENBLAS_NUM_THREADS=1 swift run -c release seqrec-bench [--python PATH] [--cells lstm,gru,rnn]
 //       [--hidden 50,128,256] [--iterations 5] [--batch 256] [--steps 50] [--embedding 64]
+//       [--layers 1] [--stack-only]
 //
 // Without --python (or $SEQREC_PYTHON) only the Swift side runs. FLOPs count 2mnk per
 // matrix product; per layer, forward = 2*B*T*G*H*(D + H) and backward = twice that.
@@ -20,6 +22,7 @@ struct Options {
     var items = 1682
     var layers = 1
     var iterations = 5
+    var wholeStep = true
     var python: String? = ProcessInfo.processInfo.environment["SEQREC_PYTHON"]
 
     init(arguments: [String]) {
@@ -40,6 +43,7 @@ struct Options {
             case "--layers": layers = Int(value()) ?? layers
             case "--iterations": iterations = Int(value()) ?? iterations
             case "--python": python = value()
+            case "--stack-only": wholeStep = false
             default: fatalError("unknown option \(arguments[index])")
             }
             index += 1
@@ -99,7 +103,7 @@ func sgemmRate(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool) -> Do
     return flops * Double(repeats) / (time.min * 1e6)
 }
 
-struct TorchResult: Decodable { let cell: String; let hidden: Int; let ms: Double; let msMin: Double; let peakRssMB: Double }
+struct TorchResult: Decodable { let mode: String; let cell: String; let hidden: Int; let ms: Double; let msMin: Double; let peakRssMB: Double }
 
 func runTorch(_ options: Options) -> [TorchResult] {
     guard let python = options.python else { return [] }
@@ -112,6 +116,7 @@ func runTorch(_ options: Options) -> [TorchResult] {
                          "--batch", "\(options.batch)", "--steps", "\(options.steps)",
                          "--embedding", "\(options.embedding)", "--items", "\(options.items)",
                          "--layers", "\(options.layers)", "--iterations", "\(options.iterations)", "--threads", "1"]
+        + (options.wholeStep ? ["--whole-step"] : [])
     let pipe = Pipe()
     process.standardOutput = pipe
     do { try process.run() } catch { print("could not run \(python): \(error)"); return [] }
@@ -178,7 +183,7 @@ func runBenchmark(_ options: Options) {
             let projection = sgemmRate(m: count, n: gates * hidden, k: options.embedding, transB: true)
             let step = sgemmRate(m: options.batch, n: gates * hidden, k: hidden, transB: true)
             let weightGrad = sgemmRate(m: gates * hidden, n: hidden, k: count, transA: true, transB: false)
-            let reference = torch.first { $0.cell == cell.rawValue && $0.hidden == hidden }
+            let reference = torch.first { $0.mode == "stack" && $0.cell == cell.rawValue && $0.hidden == hidden }
             let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
             let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
             print(String(format: "%-5@ %-4d %7.2f (%7.2f) %6.2f  %@  %@   %6.1f / %5.1f     %5.1f %5.1f %5.1f",
@@ -186,10 +191,62 @@ func runBenchmark(_ options: Options) {
                          executed / (time.min * 1e6), projection, step, weightGrad))
         }
     }
+    if options.wholeStep { runWholeStep(options, torch: torch) }
     print(String(format: "peak RSS: swift %.0f MB%@", peakResidentMB(),
                  torch.first.map { String(format: ", torch %.0f MB", $0.peakRssMB) } ?? ""))
     print("times are thread CPU ms, median (min) of the iterations; ratio = torch min / swift min")
     print("GFLOP/s from min times; nominal = 2mnk over every product of the T*B-row algorithm, executed = what ran")
+}
+
+/// One whole training step: SequenceRecommender (embedding -> stack -> full softmax over
+/// items + 1 classes, cross-entropy) forward + backward, then Adam. No dropout, no padding.
+func runWholeStep(_ options: Options, torch: [TorchResult]) {
+    print("")
+    print("whole step (+ output layer [H] -> [\(options.items + 1)], cross-entropy, Adam)")
+    print("cell  H    swift ms (min)   torch ms (min)    torch/swift  GFLOP/s   % of sgemm rate")
+    for hidden in options.hidden {
+        // The output layer's products: logits [T*B, V] = h [T*B, H] x W^T, and its two gradients.
+        let classes = options.items + 1
+        let rows = options.batch * options.steps
+        let outputRate = sgemmRate(m: rows, n: classes, k: hidden, transB: true)
+        for cell in options.cells {
+            let gates = cell == .lstm ? 4 : (cell == .gru ? 3 : 1)
+            var rng = SeededGenerator(seed: 7)
+            var spec = ModelSpec()
+            spec.cell = cell
+            spec.embeddingSize = options.embedding
+            spec.hiddenSize = hidden
+            spec.layers = options.layers
+            spec.dropout = 0
+            let model = SequenceRecommender(spec: spec, task: .nextItem, loss: .crossEntropy, numItems: options.items,
+                                            negatives: 0, sampling: .uniform, itemCounts: [], rng: &rng)
+            let optimizer = Adam()
+            let ids = (0..<rows).map { _ in Int32(1 + rng.nextInt(below: options.items)) }
+            let targets = (0..<rows).map { _ in Int32(1 + rng.nextInt(below: options.items)) }
+            let batch = SequenceBatch(batchSize: options.batch, steps: options.steps, inputs: ids, targets: targets,
+                                      ratings: [Float](repeating: 0, count: rows), users: [Int32](repeating: 0, count: options.batch))
+            let parameters = model.parameters
+            let time = timeIt(iterations: options.iterations) {
+                for parameter in parameters { parameter.zeroGrad() }
+                _ = model.trainBatch(batch, rng: &rng)
+                optimizer.step(parameters, learningRate: 1e-3)
+            }
+            var flops = 3 * 2 * Double(rows * hidden * classes)
+            for layer in 0..<options.layers {
+                let input = layer == 0 ? options.embedding : hidden
+                flops += 3 * 2 * Double(rows * gates * hidden * (input + hidden))
+            }
+            let reference = torch.first { $0.mode == "whole" && $0.cell == cell.rawValue && $0.hidden == hidden }
+            let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
+            let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
+            let rate = flops / (time.min * 1e6)
+            print(String(format: "%-5@ %-4d %7.2f (%7.2f)  %@  %@    %6.1f    %3.0f%% of %.1f",
+                         cell.rawValue, hidden, time.median, time.min, torchText, ratio, rate,
+                         100 * rate / outputRate, outputRate))
+        }
+    }
+    print("GFLOP/s = nominal FLOPs (stack as above + 3 x 2*T*B*H*V for the output layer) / min time;")
+    print("the sgemm rate is the output layer's [T*B, H] x [H, V] product measured here")
 }
 
 runBenchmark(Options(arguments: CommandLine.arguments))
