@@ -61,7 +61,8 @@ public final class RecurrentEncoder {
         }
         self.batch = batch
         self.steps = steps
-        lastIds = Array(inputs)
+        if lastIds.count != inputs.count { lastIds = [Int32](repeating: 0, count: inputs.count) }
+        lastIds.withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: ids, count: inputs.count) }
         dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
         if mask.count != batch * steps { mask = [Bool](repeating: false, count: batch * steps) }
         let vocabulary = embedding.vocabularySize
