@@ -4,7 +4,9 @@
 // [-100, 100]): |tanh error| < 4e-7, |sigmoid error| < 1e-7, exp relative error < 2e-7.
 //
 // All work on SIMD8<Float> (one AVX2 register); with -target-cpu haswell the polynomial
-// steps compile to vfmadd instructions.
+// steps compile to vfmadd instructions (checked with objdump on the release .o files).
+// exp/sigmoid/tanh/clamp are @_transparent because @inline(__always) left them as calls from
+// the cell files, passing each vector through memory.
 
 public typealias Float8 = SIMD8<Float>
 
