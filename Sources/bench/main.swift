@@ -146,7 +146,12 @@ func runBenchmark(_ options: Options) {
                 return abs(Double(y) - exact)
             }.max() ?? 0
         }
-        print(String(format: "max |error| on [-100, 100]: tanh %.2e, sigmoid %.2e", worst[.tanh] ?? 0, worst[.sigmoid] ?? 0))
+        let expInputs = xs.filter { $0 >= -87 && $0 <= 88 }
+        var expOutputs = [Float](repeating: 0, count: expInputs.count)
+        expInputs.withUnsafeBufferPointer { input in expOutputs.withUnsafeMutableBufferPointer { VectorMath.apply(.exp, input, into: $0) } }
+        let expError = zip(expInputs, expOutputs).map { x, y in abs(Double(y) / exp(Double(x)) - 1) }.max() ?? 0
+        print(String(format: "max |error| on [-100, 100]: tanh %.2e, sigmoid %.2e; exp relative error on [-87, 88]: %.2e",
+                     worst[.tanh] ?? 0, worst[.sigmoid] ?? 0, expError))
     }
 
     let torch = runTorch(options)
