@@ -45,8 +45,15 @@ compare:
 	$(SWIFT) run -c release runner compare results --output results
 	scripts/check_html.sh results/report.html results/report.png
 
-bench:
-	@echo "make bench: not yet"
+# PyTorch for the reference side of the benchmark, in a git-ignored virtualenv (PyPI).
+BENCH_VENV ?= bench/.venv
+$(BENCH_VENV)/bin/python: bench/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_VENV)/bin/python
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) run -c release seqrec-bench --python $(BENCH_VENV)/bin/python
 
 bench-e2e:
 	@echo "make bench-e2e: not yet"

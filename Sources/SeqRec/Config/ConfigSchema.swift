@@ -1,6 +1,6 @@
 // The documented key reference: every key a configuration file may hold, its type and
 // its meaning. Defaults come from `ExperimentSpec`'s own defaults, so the docs cannot
-// drift from the code. `schema/experiment.schema.json` and `docs/config-reference.md`
+// drift from the code. `schema/experiment.schema.json` and the README's configuration reference
 // are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
 
 indirect enum SchemaType: Sendable {
