@@ -5,22 +5,25 @@ import SeqRec
 struct RunnerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runner",
-        abstract: "Run declarative sequence-recommendation experiments described in YAML.",
+        abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            Each FILE is an experiment (see docs/config-reference.md). A file with a `grid:`
-            key runs once per combination of its values.
+            runner [run] FILE... [--set key.path=value]... [--quiet]
+            runner validate FILE... [--set key.path=value]... [--format yaml|json]
+
+            Each FILE is an experiment (keys: docs/config-reference.md). A file
+            with a `grid:` key runs once per combination of its values.
 
             EXAMPLES:
               runner experiments/lstm50.yaml
               runner experiments/gru50.yaml experiments/rnn50.yaml --quiet
-              runner experiments/lstm50.yaml --set training.epochs=5 --set model.hidden_size=128
+              runner experiments/lstm50.yaml --set training.epochs=5
               runner validate experiments/*.yaml
               runner validate experiments/lstm50.yaml --format json
 
             EXIT CODES:
-              0  every run finished with status ok (validate: every file is valid)
+              0  every run finished with status ok (validate: all files valid)
               1  a run failed, diverged or was interrupted
-              2  a bad config or bad usage (nothing is run, nothing is written)
+              2  a bad config or bad usage (nothing is run or written)
             """,
         subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self],
         defaultSubcommand: Run.self
@@ -45,7 +48,7 @@ func writeToStandardError(_ text: String) {
 extension RunnerCommand {
     struct Run: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Run each experiment and write <output.dir>/report.json (the default command).")
+            abstract: "Run experiments; write <output.dir>/report.json (default).")
 
         @OptionGroup var config: ConfigOptions
 
@@ -78,21 +81,17 @@ extension RunnerCommand {
 
     struct Validate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check experiment files and print their resolved configuration.")
+            abstract: "Check files and print their resolved configuration.")
 
         @OptionGroup var config: ConfigOptions
 
         @Option(help: "Output format of the resolved configuration.")
-        var format: OutputFormat = .yaml
-
-        enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
-            case yaml, json
-        }
+        var format: ResolvedFormat = .yaml
 
         func run() throws {
             let outcome = ConfigCommandLine.validate(
                 paths: config.files, overrides: config.overrides,
-                format: format == .json ? .json : .yaml)
+                format: format)
             print(outcome.output, terminator: "")
             writeToStandardError(outcome.errors)
             if outcome.exitCode != ExitStatus.ok { throw ExitCode(outcome.exitCode) }
@@ -118,6 +117,8 @@ extension RunnerCommand {
         func run() throws { try notYet("compare") }
     }
 }
+
+extension ResolvedFormat: ExpressibleByArgument {}
 
 func notYet(_ command: String) throws -> Never {
     writeToStandardError("runner \(command): not yet implemented\n")

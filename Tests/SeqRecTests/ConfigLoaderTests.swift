@@ -190,8 +190,22 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
         #expect(try JSONDecoder().decode(ExperimentSpec.self, from: data) == spec, "\(spec.name)")
     }
     let json = try ConfigLoader.load(path: experiment("lstm50.yaml")).resolvedJSON()
-    #expect(json.contains("\"metrics\" : [\n      \"hr@10\""))
-    #expect(json.contains("\"candidates\" : \"all\""))
+    #expect(json.contains("\"metrics\": [\n      \"hr@10\""))
+    #expect(json.contains("\"candidates\": \"all\""))
+    #expect(json.contains("\"clip_norm\": 5.0,") && json.contains("\"eps\": 1e-08,"))
+}
+
+@Test func resolvedJSONDecodesBackToTheSameSpec() throws {
+    var specs = try roundTripSpecs()
+    var odd = ExperimentSpec(name: "quote\" back\\slash\nnew line\ttab é")
+    odd.dataset.cacheDir = "\u{1}control"
+    specs.append(odd)
+    for spec in specs {
+        let decoded = try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.resolvedJSON().utf8))
+        #expect(decoded == spec, "\(spec.name)")
+        let path = ConfigFixtures.temporaryFile(spec.resolvedYAML(), name: "resolved.yaml")
+        #expect(try ConfigLoader.load(path: path) == spec, "\(spec.name)")
+    }
 }
 
 @Test func resolvedJSONHasSortedKeysAndHashIdentifiesTheConfig() throws {
@@ -252,4 +266,18 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
     #expect(DataFormat.detected(fromPath: "x.inter") == .recbole)
     #expect(DataFormat.detected(fromPath: "x.txt") == nil)
     #expect(DataFormat.detected(fromPath: "noextension") == nil)
+}
+
+@Test func optimizerShorthandMergesLikeTheLongForm() throws {
+    let renamed = try ConfigLoader.load(path: experiment("lstm50.yaml"), overrides: ["training.optimizer=sgd"])
+    #expect(renamed.training.optimizer.name == .sgd && renamed.training.optimizer.learningRate == 0.001)
+    let tuned = try ConfigLoader.load(path: config("shorthand.yaml"), overrides: ["training.optimizer.learning_rate=0.1"])
+    #expect(tuned.training.optimizer.name == .sgd && tuned.training.optimizer.learningRate == 0.1)
+    #expect(tuned.training.schedule.name == .cosine)
+}
+
+@Test func emptySectionsTakeTheirDefaults() throws {
+    let path = ConfigFixtures.temporaryFile("model:\ntraining:\n  epochs: 3\n", name: "empty-sections.yaml")
+    let spec = try ConfigLoader.load(path: path)
+    #expect(spec.model == ModelSpec() && spec.training.epochs == 3)
 }

@@ -112,7 +112,7 @@ enum ConfigSchema {
             SchemaKey("beta2", .number(.unitHalfOpen), "Adam second-moment decay."),
             SchemaKey("eps", .number(.positive), "Denominator epsilon (Adam, Adagrad, RMSprop)."),
             SchemaKey("alpha", .number(.unitHalfOpen), "RMSprop smoothing constant."),
-        ]), "An optimizer name (`optimizer: sgd`) or a mapping."),
+        ]), "A mapping, or just a name: `optimizer: sgd` stands for `{name: sgd}` (and merges like it)."),
         SchemaKey("loss", .choice(names(LossKind.self)), "`cross-entropy` over the whole catalogue, `sampled-softmax` over shared negatives, `mse` for `task: rating` (required there).", default: "`cross-entropy`; `mse` for `task: rating`"),
         SchemaKey("negatives", .integer(minimum: 1), "For `sampled-softmax`: negatives shared by a batch."),
         SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax`: how negatives are drawn."),
@@ -127,7 +127,7 @@ enum ConfigSchema {
             SchemaKey("step_size", .integer(minimum: 1), "For `step`: epochs between decays."),
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
-        ]), "A schedule name or a mapping."),
+        ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
         SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads; `null` uses all cores."),
     ]
 

@@ -31,7 +31,36 @@ public enum ConfigReference {
             "a value in the file; its errors name the flag. `runner validate FILE` prints the resolved result.",
             "",
         ]
+        lines += [
+            "Example: a file that starts from another and changes two keys, plus a one-off override:",
+            "",
+            "```yaml",
+            "# experiments/gru50.yaml",
+            "extends: lstm50.yaml",
+            "name: gru50",
+            "model:",
+            "  cell: gru",
+            "```",
+            "",
+            "```sh",
+            "swift run -c release runner experiments/gru50.yaml --set training.epochs=5",
+            "```",
+            "",
+            "## Top-level keys",
+            "",
+            "| Key | Type and allowed values | Default | Meaning |",
+            "|---|---|---|---|",
+        ]
         for key in ConfigSchema.keys {
+            if case .object = key.type {
+                lines.append("| `\(key.name)` | mapping | see [`\(key.name)`](#\(key.name)) | \(key.summary) |")
+            } else {
+                appendRows(key, path: [], to: &lines)
+            }
+        }
+        lines.append("")
+        for key in ConfigSchema.keys {
+            guard case .object = key.type else { continue }
             lines.append("## `\(key.name)`")
             lines.append("")
             lines.append(key.summary)
@@ -41,6 +70,22 @@ public enum ConfigReference {
             appendRows(key, path: [], to: &lines)
             lines.append("")
         }
+        lines += [
+            "## Grids",
+            "",
+            "```yaml",
+            "# experiments/cells.yaml: 3 cells x 3 seeds = 9 runs, e.g. results/cells/cell=gru,seed=2/",
+            "extends: lstm50.yaml",
+            "name: cells",
+            "grid:",
+            "  model.cell: [lstm, gru, rnn]",
+            "  seed: [1, 2, 3]",
+            "```",
+            "",
+            "Each grid path is checked like a key in the file (an unknown path is an error with a",
+            "suggestion), and each value like a value written at that path.",
+            "",
+        ]
         lines += [
             "## Rules across keys",
             "",
@@ -67,6 +112,7 @@ public enum ConfigReference {
     private static let documentedDefaults: ConfigValue = {
         var spec = ExperimentSpec(name: "x")
         spec.dataset.synthetic = SyntheticSpec()
+        spec.dataset.columns = ColumnMapping()
         return spec.configValue
     }()
 
@@ -203,7 +249,7 @@ public enum ConfigReference {
         switch key.type {
         case .object(let children), .nullable(.object(let children), _), .nameOrObject(_, let children):
             if !path.isEmpty {
-                let shownDefault = key.defaultText ?? (isNullDefault(fullPath) ? "`null`" : "")
+                let shownDefault = key.defaultText ?? (isNullDefault(fullPath) ? "`null`" : "—")
                 lines.append("| `\(dotted)` | \(typeText(key.type)) | \(shownDefault) | \(key.summary) |")
             }
             for child in children { appendRows(child, path: fullPath, to: &lines) }

@@ -10,6 +10,11 @@ enum ConfigTree {
     /// Deep merge: mappings merge key by key with `override` winning; anything else
     /// (scalars, lists, a mapping replacing a scalar) is replaced whole.
     static func merge(_ base: YAMLNode, _ override: YAMLNode, path: String = "") -> YAMLNode {
+        var (base, override) = (base, override)
+        if shorthandPaths.contains(path), base.mappingEntries != nil || override.mappingEntries != nil {
+            // `optimizer: sgd` means `optimizer: {name: sgd}`, so it merges like the long form.
+            (base, override) = (expandingShorthand(base), expandingShorthand(override))
+        }
         guard var baseEntries = base.mappingEntries, let overrideEntries = override.mappingEntries else {
             return override
         }
@@ -30,6 +35,15 @@ enum ConfigTree {
             }
         }
         return YAMLNode(.mapping(baseEntries), at: override.location)
+    }
+
+    /// Keys whose value may be a bare name standing for `{name: value}`.
+    static let shorthandPaths: Set<String> = ["training.optimizer", "training.schedule"]
+
+    private static func expandingShorthand(_ node: YAMLNode) -> YAMLNode {
+        guard node.scalarText != nil, !node.isNull else { return node }
+        let key = YAMLNode(.scalar("name", .plain), at: node.location)
+        return YAMLNode(.mapping([YAMLMappingEntry(key: key, value: node)]), at: node.location)
     }
 
     /// `{a: {b: value}}` from the path `a.b`; each key node is placed at its own location.

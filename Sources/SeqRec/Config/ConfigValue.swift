@@ -94,12 +94,63 @@ extension ConfigValue: Codable {
 // MARK: - Rendering
 
 extension ConfigValue {
-    /// Pretty JSON with sorted keys (the canonical form hashed by `configHash`).
+    /// Pretty JSON with sorted keys: the canonical form hashed by `configHash`. Written by
+    /// hand (not JSONEncoder) so that number formatting is the same on every platform.
     public func jsonText() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        guard let data = try? encoder.encode(self) else { return "null" }
-        return String(decoding: data, as: UTF8.self)
+        var text = ""
+        appendJSON(to: &text, indent: "")
+        return text
+    }
+
+    private func appendJSON(to text: inout String, indent: String) {
+        let inner = indent + "  "
+        switch self {
+        case .mapping(let fields) where !fields.isEmpty:
+            text += "{\n"
+            for (index, field) in fields.sorted(by: { $0.key < $1.key }).enumerated() {
+                text += inner + Self.jsonString(field.key) + ": "
+                field.value.appendJSON(to: &text, indent: inner)
+                text += index == fields.count - 1 ? "\n" : ",\n"
+            }
+            text += indent + "}"
+        case .list(let items) where !items.isEmpty:
+            text += "[\n"
+            for (index, item) in items.enumerated() {
+                text += inner
+                item.appendJSON(to: &text, indent: inner)
+                text += index == items.count - 1 ? "\n" : ",\n"
+            }
+            text += indent + "]"
+        case .mapping: text += "{}"
+        case .list: text += "[]"
+        case .null: text += "null"
+        case .bool(let value): text += value ? "true" : "false"
+        case .int(let value): text += String(value)
+        case .unsigned(let value): text += String(value)
+        case .double(let value): text += value.isFinite ? String(value) : "null"
+        case .string(let value): text += Self.jsonString(value)
+        }
+    }
+
+    static func jsonString(_ value: String) -> String {
+        var escaped = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": escaped += "\\\""
+            case "\\": escaped += "\\\\"
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    escaped += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    escaped.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return escaped + "\""
     }
 
     /// Block-style YAML (mappings in field order, lists in flow style), ending in a newline.

@@ -35,6 +35,7 @@ extension SpecDecoder {
             return nil
         }
         var metrics: [MetricSpec] = []
+        var seen: Set<MetricSpec> = []
         var failed = false
         for (index, item) in items.enumerated() {
             let itemPath = "\(path)[\(index)]"
@@ -43,7 +44,7 @@ extension SpecDecoder {
                 failed = true
                 continue
             }
-            if metrics.contains(metric) {
+            if !seen.insert(metric).inserted {
                 diagnostics.add(item, itemPath, "duplicate metric '\(metric)'")
                 failed = true
             }

@@ -20,23 +20,23 @@ final class SpecDecoder {
         top.read("task", into: &spec.task) { self.choice($0, $1, noun: "task") }
         _ = top.take("extends")  // consumed by ConfigLoader
         _ = top.take("grid")  // consumed by ConfigLoader.loadGrid
-        if let node = top.take("dataset"), let fields = section(node, path: "dataset") {
+        if let node = top.take("dataset"), !node.isNull, let fields = section(node, path: "dataset") {
             decodeDataset(fields, into: &spec.dataset)
         }
-        if let node = top.take("split"), let fields = section(node, path: "split") {
+        if let node = top.take("split"), !node.isNull, let fields = section(node, path: "split") {
             decodeSplit(fields, into: &spec.split)
         }
-        if let node = top.take("model"), let fields = section(node, path: "model") {
+        if let node = top.take("model"), !node.isNull, let fields = section(node, path: "model") {
             decodeModel(fields, into: &spec.model)
         }
-        if let node = top.take("training"), let fields = section(node, path: "training") {
+        if let node = top.take("training"), !node.isNull, let fields = section(node, path: "training") {
             decodeTraining(fields, into: &spec.training)
         }
-        if let node = top.take("evaluation"), let fields = section(node, path: "evaluation") {
+        if let node = top.take("evaluation"), !node.isNull, let fields = section(node, path: "evaluation") {
             decodeEvaluation(fields, into: &spec.evaluation)
         }
         spec.output = OutputSpec(dir: "results/\(spec.name)")
-        if let node = top.take("output"), let fields = section(node, path: "output") {
+        if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
             fields.read("dir", into: &spec.output.dir) { self.nonEmptyText($0, $1) }
             fields.reportUnknownKeys()
         }
@@ -182,63 +182,5 @@ final class SpecDecoder {
             return nil
         }
         return Section(decoder: self, node: node, path: path, entries: entries)
-    }
-}
-
-/// One mapping being decoded: hands out values by key and remembers which keys were
-/// asked for, so that the rest can be reported as unknown (with a suggestion).
-final class Section {
-    unowned let decoder: SpecDecoder
-    let node: YAMLNode
-    let prefix: String
-    private let entries: [YAMLMappingEntry]
-    private var knownKeys: [String] = []
-
-    init(decoder: SpecDecoder, node: YAMLNode, path: String, entries: [YAMLMappingEntry]) {
-        self.decoder = decoder
-        self.node = node
-        self.prefix = path
-        self.entries = entries
-    }
-
-    func path(_ key: String) -> String { prefix.isEmpty ? key : "\(prefix).\(key)" }
-
-    /// The value for `key` without marking it as read.
-    func peek(_ key: String) -> YAMLNode? {
-        entries.first { $0.key.scalarText == key }?.value
-    }
-
-    /// The value for `key` (nil if absent); the key becomes known.
-    func take(_ key: String) -> YAMLNode? {
-        knownKeys.append(key)
-        let value = peek(key)
-        if let value { decoder.nodes[path(key)] = value }
-        return value
-    }
-
-    /// Parses a required-typed value if present; null is a type error, like any other.
-    func read<T>(_ key: String, into target: inout T, _ parse: (YAMLNode, String) -> T?) {
-        guard let node = take(key) else { return }
-        if let value = parse(node, path(key)) { target = value }
-    }
-
-    /// Parses an optional value if present; null sets nil.
-    func readOptional<T>(_ key: String, into target: inout T?, _ parse: (YAMLNode, String) -> T?) {
-        guard let node = take(key) else { return }
-        if node.isNull {
-            target = nil
-        } else if let value = parse(node, path(key)) {
-            target = value
-        }
-    }
-
-    /// Reports every key no decoder asked for.
-    func reportUnknownKeys() {
-        for entry in entries {
-            let key = entry.key.scalarText ?? ""
-            guard !knownKeys.contains(key) else { continue }
-            let hint = Suggestion.hint(for: key, among: knownKeys)
-            decoder.diagnostics.add(entry.key, path(key), "unknown key '\(key)'\(hint)")
-        }
     }
 }

@@ -110,20 +110,25 @@ enum YAMLDocumentLoader {
 private struct TreeBuilder {
     enum Outcome { case ok, failure(ConfigDiagnostic) }
 
-    private enum Frame {
-        case sequence(items: [YAMLNode], location: SourceLocation, anchor: String?)
-        case mapping(MappingFrame)
-    }
-
-    private struct MappingFrame {
+    /// A collection being built. A class, so that appending to the innermost open
+    /// collection mutates it in place (no copy per element).
+    private final class Frame {
+        let isMapping: Bool
+        let location: SourceLocation
+        let anchor: String?
+        var items: [YAMLNode] = []
         var entries: [YAMLMappingEntry] = []
         /// The key whose value is being parsed.
         var pendingKey: YAMLNode?
         /// A repeated key's value is parsed (to stay in sync) and then dropped.
         var pendingKeyIsDuplicate = false
-        var location: SourceLocation
-        var anchor: String?
         var firstLineOfKey: [String: Int] = [:]
+
+        init(isMapping: Bool, location: SourceLocation, anchor: String?) {
+            self.isMapping = isMapping
+            self.location = location
+            self.anchor = anchor
+        }
     }
 
     let source: ConfigSource
@@ -164,24 +169,19 @@ private struct TreeBuilder {
                     "unknown alias '*\(name)'"))
             }
             target.location = location
-            return complete(target, anchor: nil, countedAlready: false)
+            return complete(target, anchor: nil)
         case YAML_SEQUENCE_START_EVENT:
-            stack.append(.sequence(items: [], location: location,
-                                   anchor: anchorName(event.data.sequence_start.anchor)))
+            stack.append(Frame(isMapping: false, location: location,
+                               anchor: anchorName(event.data.sequence_start.anchor)))
             return count(1, at: location)
         case YAML_MAPPING_START_EVENT:
-            stack.append(.mapping(MappingFrame(location: location,
-                                               anchor: anchorName(event.data.mapping_start.anchor))))
+            stack.append(Frame(isMapping: true, location: location,
+                               anchor: anchorName(event.data.mapping_start.anchor)))
             return count(1, at: location)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return .ok }
-            switch frame {
-            case .sequence(let items, let start, let anchor):
-                return complete(YAMLNode(.sequence(items), at: start), anchor: anchor, countedAlready: true)
-            case .mapping(let mapping):
-                return complete(YAMLNode(.mapping(mapping.entries), at: mapping.location),
-                                anchor: mapping.anchor, countedAlready: true)
-            }
+            let node = YAMLNode(frame.isMapping ? .mapping(frame.entries) : .sequence(frame.items), at: frame.location)
+            return complete(node, anchor: frame.anchor, countedAlready: true)
         default:
             break
         }
@@ -206,40 +206,34 @@ private struct TreeBuilder {
             }
         }
         if let anchor { anchors[anchor] = node }
-        guard let parent = stack.popLast() else {
+        guard let parent = stack.last else {
             root = node
             return .ok
         }
-        switch parent {
-        case .sequence(var items, let location, let parentAnchor):
-            items.append(node)
-            stack.append(.sequence(items: items, location: location, anchor: parentAnchor))
-        case .mapping(var mapping):
-            if let key = mapping.pendingKey {
-                if !mapping.pendingKeyIsDuplicate {
-                    mapping.entries.append(YAMLMappingEntry(key: key, value: node))
-                }
-                mapping.pendingKey = nil
-                mapping.pendingKeyIsDuplicate = false
-                stack.append(.mapping(mapping))
-                return .ok
-            }
-            stack.append(.mapping(mapping))
-            guard let keyText = node.scalarText else {
-                return .failure(ConfigDiagnostic(at: node.location, keyPath: currentPath(),
-                    "expected a plain key, found \(node.foundDescription) used as a key"))
-            }
-            if let firstLine = mapping.firstLineOfKey[keyText] {
-                diagnostics.append(ConfigDiagnostic(at: node.location, keyPath: joinPath(currentPath(), keyText),
-                    "duplicate key '\(keyText)' (first defined at line \(firstLine))"))
-                mapping.pendingKeyIsDuplicate = true
-            } else {
-                mapping.firstLineOfKey[keyText] = node.location.line
-            }
-            mapping.pendingKey = node
-            stack.removeLast()
-            stack.append(.mapping(mapping))
+        guard parent.isMapping else {
+            parent.items.append(node)
+            return .ok
         }
+        if let key = parent.pendingKey {
+            if !parent.pendingKeyIsDuplicate {
+                parent.entries.append(YAMLMappingEntry(key: key, value: node))
+            }
+            parent.pendingKey = nil
+            parent.pendingKeyIsDuplicate = false
+            return .ok
+        }
+        guard let keyText = node.scalarText else {
+            return .failure(ConfigDiagnostic(at: node.location, keyPath: currentPath(),
+                "expected a plain key, found \(node.foundDescription) used as a key"))
+        }
+        if let firstLine = parent.firstLineOfKey[keyText] {
+            diagnostics.append(ConfigDiagnostic(at: node.location, keyPath: joinPath(currentPath(), keyText),
+                "duplicate key '\(keyText)' (first defined at line \(firstLine))"))
+            parent.pendingKeyIsDuplicate = true
+        } else {
+            parent.firstLineOfKey[keyText] = node.location.line
+        }
+        parent.pendingKey = node
         return .ok
     }
 
@@ -247,11 +241,10 @@ private struct TreeBuilder {
     private func currentPath() -> String {
         var path = ""
         for frame in stack {
-            switch frame {
-            case .sequence(let items, _, _):
-                path += "[\(items.count)]"
-            case .mapping(let mapping):
-                if let key = mapping.pendingKey?.scalarText { path = joinPath(path, key) }
+            if !frame.isMapping {
+                path += "[\(frame.items.count)]"
+            } else if let key = frame.pendingKey?.scalarText {
+                path = joinPath(path, key)
             }
         }
         return path

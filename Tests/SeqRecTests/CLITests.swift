@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// The `runner` CLI: through the built binary (.build/debug/runner, built by
+// `swift build --build-tests`) for exit codes and help text, and through the library
+// (`ConfigCommandLine`) for what `validate` prints.
+
+private struct RunnerResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
+
+private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures.repositoryRoot) throws -> RunnerResult {
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let stdoutURL = scratch.appendingPathComponent("stdout"), stderrURL = scratch.appendingPathComponent("stderr")
+    _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+    let process = Process()
+    process.executableURL = ConfigFixtures.runnerBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var environment = ProcessInfo.processInfo.environment
+    environment["COLUMNS"] = "80"
+    process.environment = environment
+    let stdoutHandle = try FileHandle(forWritingTo: stdoutURL), stderrHandle = try FileHandle(forWritingTo: stderrURL)
+    process.standardOutput = stdoutHandle
+    process.standardError = stderrHandle
+    try process.run()
+    process.waitUntilExit()
+    try stdoutHandle.close()
+    try stderrHandle.close()
+    return RunnerResult(status: process.terminationStatus,
+                        stdout: ConfigFixtures.read(stdoutURL), stderr: ConfigFixtures.read(stderrURL))
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func helpTextMatchesSnapshot() throws {
+    let result = try runRunner(["--help"])
+    #expect(result.status == 0)
+    let snapshot = ConfigFixtures.fixtures.appendingPathComponent("cli/help.txt")
+    if ConfigFixtures.updating {
+        try result.stdout.write(to: snapshot, atomically: true, encoding: .utf8)
+    }
+    #expect(result.stdout == ConfigFixtures.read(snapshot))
+    #expect(result.stdout.contains("EXAMPLES:") && result.stdout.contains("EXIT CODES:"))
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func validateAcceptsEveryExperiment() throws {
+    let files = ConfigFixtures.yamlFiles(in: ConfigFixtures.experiments).map { "experiments/\($0.lastPathComponent)" }
+    let result = try runRunner(["validate"] + files)
+    #expect(result.status == 0)
+    #expect(result.stderr.isEmpty)
+    #expect(result.stdout.contains("# experiments/lstm50.yaml\n# config hash: "))
+    #expect(result.stdout.contains("# experiments/cells.yaml [cell=rnn,seed=3]"))
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func validatePrintsJSON() throws {
+    let result = try runRunner(["validate", "experiments/lstm50.yaml", "--format", "json", "--set", "model.hidden_size=128"])
+    #expect(result.status == 0)
+    let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    let model = try #require(object["model"] as? [String: Any])
+    #expect(model["hidden_size"] as? Int == 128)
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func validateRejectsABadConfigWithExitCodeTwo() throws {
+    let result = try runRunner(["validate", "bad-configs/multiple-errors.yaml"], in: ConfigFixtures.fixtures)
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr == ConfigFixtures.read(ConfigFixtures.badConfigs.appendingPathComponent("multiple-errors.expected")))
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func badSetFlagNamesTheFlag() throws {
+    let result = try runRunner(["validate", "experiments/lstm50.yaml", "--set", "model.hidden_size=abc"])
+    #expect(result.status == 2)
+    #expect(result.stderr == "--set model.hidden_size=abc: error: model.hidden_size: expected a positive integer, found 'abc'\n")
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func usageErrorsExitWithTwo() throws {
+    let unknownOption = try runRunner(["validate", "experiments/lstm50.yaml", "--bogus"])
+    #expect(unknownOption.status == 2)
+    #expect(unknownOption.stderr.contains("Unknown option '--bogus'"))
+    let noFiles = try runRunner([])
+    #expect(noFiles.status == 2)
+    let badFormat = try runRunner(["validate", "experiments/lstm50.yaml", "--format", "toml"])
+    #expect(badFormat.status == 2)
+}
+
+@Test(.enabled(if: runnerIsBuilt), arguments: ["plan", "sweep", "compare"])
+func reservedSubcommandsSayNotYet(_ command: String) throws {
+    let result = try runRunner([command, "experiments/cells.yaml"])
+    #expect(result.status == 2)
+    #expect(result.stderr == "runner \(command): not yet implemented\n")
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func runWithABadConfigRunsNothingAndWritesNothing() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let good = ConfigFixtures.experiments.appendingPathComponent("lstm50.yaml").path
+    let bad = ConfigFixtures.badConfigs.appendingPathComponent("hidden-size-zero.yaml").path
+    for arguments in [[good, bad], ["run", good, bad], [good, "--set", "training.epochs=0"]] {
+        let result = try runRunner(arguments, in: directory)
+        #expect(result.status == 2, "\(arguments)")
+        #expect(result.stderr.contains("error:"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+}
+
+// MARK: - Through the library
+
+@Test func validateOutcomeForGoodAndBadFiles() throws {
+    let good = ConfigFixtures.experiments.appendingPathComponent("gru50.yaml").path
+    let outcome = ConfigCommandLine.validate(paths: [good], overrides: [], format: .yaml)
+    #expect(outcome.exitCode == ExitStatus.ok && outcome.errors.isEmpty)
+    #expect(outcome.output.hasPrefix("# \(good)\n# config hash: "))
+    let reloaded = try ConfigLoader.load(path: ConfigFixtures.temporaryFile(outcome.output, name: "gru50.yaml"))
+    #expect(reloaded == (try ConfigLoader.load(path: good)))
+
+    let bad = ConfigFixtures.badConfigs.appendingPathComponent("unknown-cell.yaml").path
+    let mixed = ConfigCommandLine.validate(paths: [good, bad], overrides: [], format: .yaml)
+    #expect(mixed.exitCode == ExitStatus.badConfig)
+    #expect(mixed.errors.hasPrefix("\(bad):2:9: error: model.cell: unknown cell 'lstn'"))
+}
+
+@Test func validateJSONListsEveryGridPoint() throws {
+    let cells = ConfigFixtures.experiments.appendingPathComponent("cells.yaml").path
+    let outcome = ConfigCommandLine.validate(paths: [cells], overrides: [], format: .json)
+    #expect(outcome.exitCode == ExitStatus.ok)
+    let list = try #require(try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [[String: Any]])
+    #expect(list.count == 9)
+    #expect(list.compactMap { $0["seed"] as? Int } == [1, 2, 3, 1, 2, 3, 1, 2, 3])
+}
+
+@Test func prepareRunsReportsEveryBadFile() {
+    let first = ConfigFixtures.badConfigs.appendingPathComponent("hidden-size-zero.yaml").path
+    let second = ConfigFixtures.badConfigs.appendingPathComponent("dropout-one.yaml").path
+    guard case .failure(let error) = ConfigCommandLine.prepareRuns(paths: [first, second], overrides: []) else {
+        Issue.record("bad files were accepted")
+        return
+    }
+    #expect(error.diagnostics.count == 2)
+    #expect(error.diagnostics.map(\.origin) == [first, second])
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// The JSON Schema and the markdown reference are generated from ConfigSchema; the
+// committed files must be current, and the schema must cover every key the spec writes.
+
+private func checkGenerated(_ generated: String, at relativePath: String) throws {
+    let url = ConfigFixtures.repositoryRoot.appendingPathComponent(relativePath)
+    if ConfigFixtures.updating {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try generated.write(to: url, atomically: true, encoding: .utf8)
+    }
+    #expect(ConfigFixtures.read(url) == generated, "\(relativePath) is stale: run the tests with SEQREC_UPDATE_FIXTURES=1")
+}
+
+@Test func committedJSONSchemaIsCurrent() throws {
+    try checkGenerated(ConfigReference.jsonSchema(), at: "schema/experiment.schema.json")
+}
+
+@Test func committedConfigReferenceIsCurrent() throws {
+    try checkGenerated(ConfigReference.markdown(), at: "docs/config-reference.md")
+}
+
+@Test func jsonSchemaIsValidJSONWithClosedObjects() throws {
+    let data = Data(ConfigReference.jsonSchema().utf8)
+    let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    #expect(root["additionalProperties"] as? Bool == false)
+    let properties = try #require(root["properties"] as? [String: Any])
+    #expect(Set(properties.keys) == ["name", "seed", "extends", "task", "dataset", "split", "model",
+                                     "training", "evaluation", "output", "grid"])
+    let model = try #require(properties["model"] as? [String: Any])
+    let modelProperties = try #require(model["properties"] as? [String: Any])
+    let hidden = try #require(modelProperties["hidden_size"] as? [String: Any])
+    #expect(hidden["minimum"] as? Int == 1 && hidden["default"] as? Int == 50)
+    #expect(hidden["description"] is String)
+}
+
+/// Dotted paths of the leaves of a value tree (a mapping of leaves counts as a leaf for candidates).
+private func leafPaths(_ value: ConfigValue, prefix: String = "") -> Set<String> {
+    guard case .mapping(let fields) = value else { return [prefix] }
+    return fields.reduce(into: Set<String>()) { paths, field in
+        let path = prefix.isEmpty ? field.key : "\(prefix).\(field.key)"
+        paths.formUnion(path == "evaluation.candidates" ? [path] : leafPaths(field.value, prefix: path))
+    }
+}
+
+private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<String> {
+    keys.reduce(into: Set<String>()) { paths, key in
+        let path = prefix.isEmpty ? key.name : "\(prefix).\(key.name)"
+        switch key.type {
+        case .object(let children), .nullable(.object(let children), _), .nameOrObject(_, let children):
+            paths.formUnion(schemaLeafPaths(children, prefix: path))
+        default:
+            paths.insert(path)
+        }
+    }
+}
+
+@Test func schemaDocumentsExactlyTheKeysTheSpecWrites() {
+    var spec = ExperimentSpec(name: "x")
+    spec.dataset.synthetic = SyntheticSpec()
+    spec.dataset.columns = ColumnMapping()
+    let written = leafPaths(spec.configValue)
+    let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
+    #expect(written == documented)
+}
