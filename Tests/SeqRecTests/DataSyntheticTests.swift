@@ -98,7 +98,7 @@ import Testing
         var spec = smallSpec()
         spec.noise = 0
         let data = try SyntheticGenerator.generate(spec, seed: 3)
-        let firstFiller = Int32(2 * spec.keys + 1)
+        let firstFiller = SyntheticGenerator.queryItem(keys: spec.keys) + 1
         var successors: [Int32: Set<Int32>] = [:]
         for sequence in data.sequences {
             let fillers = sequence.filter { $0 >= firstFiller }
