@@ -24,57 +24,81 @@ import Testing
         #expect(first.source.generator?.seed == 42 && first.source.generator?.spec == smallSpec())
     }
 
-    @Test(arguments: [(30, 12), (30, 27), (40, 20), (60, 5)])
+    @Test(arguments: [(30, 12), (30, 28), (40, 20), (60, 5), (5, 3)])
     func answersSitExactlyLagAfterTheirKeys(length: Int, lag: Int) throws {
         var spec = smallSpec()
         spec.length = length
         spec.lag = lag
         let data = try SyntheticGenerator.generate(spec, seed: 1)
         let keys = spec.keys
+        let query = SyntheticGenerator.queryItem(keys: keys)
         func keyIndex(_ item: Int32) -> Int? { (1...keys).contains(Int(item)) ? Int(item) - 1 : nil }
         func answerIndex(_ item: Int32) -> Int? { (keys + 1...2 * keys).contains(Int(item)) ? Int(item) - keys - 1 : nil }
-        var pairs = 0
+        let episodes = length / (lag + 2)
+        #expect(data.source.generator?.pairsPerUser == 2 * episodes)
         for sequence in data.sequences {
             #expect(sequence.count == length)
             #expect(sequence.allSatisfy { (1...spec.items).contains(Int($0)) })
+            var keyCount = 0, answerCount = 0, queryCount = 0
             for (position, item) in sequence.enumerated() {
                 if let key = keyIndex(item) {
                     #expect(position + lag < length)
                     if position + lag < length {
                         #expect(sequence[position + lag] == SyntheticGenerator.answerItem(key, keys: keys))
                     }
-                    pairs += 1
+                    keyCount += 1
                 }
                 if let answer = answerIndex(item) {
                     #expect(position >= lag && sequence[position - lag] == SyntheticGenerator.keyItem(answer))
+                    // Answers come in twos: right after the query, or right after the first answer.
+                    let previous = sequence[position - 1]
+                    #expect(previous == query || answerIndex(previous) != nil)
+                    answerCount += 1
+                }
+                if item == query {
+                    // The query announces the episode's two answers and occurs nowhere else.
+                    #expect(position + 2 < length && answerIndex(sequence[position + 1]) != nil
+                        && answerIndex(sequence[position + 2]) != nil)
+                    queryCount += 1
                 }
             }
-            // The last event (the leave-one-out test target) is always an answer.
-            #expect(answerIndex(sequence[length - 1]) != nil)
-            #expect(keyIndex(sequence[length - 1 - lag]) != nil)
+            #expect(keyCount == 2 * episodes && answerCount == 2 * episodes && queryCount == episodes)
+            // The leave-one-out validation and test targets (last two events) are both answers.
+            #expect(answerIndex(sequence[length - 1]) != nil && answerIndex(sequence[length - 2]) != nil)
+            #expect(sequence[length - 3] == query)
         }
-        let pairsPerUser = data.source.generator?.pairsPerUser ?? 0
-        #expect(pairsPerUser == (length - 3 - lag >= 0 ? 2 : 1))
-        // The earlier pair is occasionally dropped when its slots collide; nearly always placed.
-        #expect(pairs >= data.numUsers * pairsPerUser * 95 / 100 && pairs <= data.numUsers * pairsPerUser)
     }
 
-    @Test func trainingPartContainsCompletePairsAndTestTargetsAreAnswers() throws {
-        var spec = SyntheticSpec()  // defaults: 2000 users, length 40, lag 20
+    @Test func keysAndGapsAreRandomAcrossUsers() throws {
+        var spec = smallSpec()  // lag 12: episodes of 14 events
+        spec.length = 33        // two episodes of 14, 5 gap fillers
+        let data = try SyntheticGenerator.generate(spec, seed: 2)
+        let keyRange = Int32(1)...Int32(spec.keys)
+        let firstKeyPositions = Set(data.sequences.compactMap { $0.firstIndex(where: keyRange.contains) })
+        let lastKeys = data.sequences.map { $0[33 - 14] }
+        // Gaps of 0...5 fillers before the first episode, and every key shows up in the final episode.
+        #expect(firstKeyPositions == Set(0...5))
+        #expect(Set(lastKeys) == Set(keyRange))
+    }
+
+    @Test func trainingPartContainsCompletePairsAndValidationAndTestTargetsAreAnswers() throws {
+        var spec = SyntheticSpec()
         spec.users = 300
+        spec.length = 100  // lag 20: four episodes, three of them in the training part
         let data = try SyntheticGenerator.generate(spec, seed: 5)
         let split = try Splitter.split(data, spec: SplitSpec())
         let answers = Int32(spec.keys + 1)...Int32(2 * spec.keys)
         #expect(split.test.allSatisfy { answers.contains($0.targets[0]) })
+        #expect(split.validation.allSatisfy { answers.contains($0.targets[0]) })
         let trainingAnswers = split.train.reduce(0) { $0 + $1.filter { answers.contains($0) }.count }
-        #expect(trainingAnswers >= 290)
+        #expect(trainingAnswers == 300 * 2 * 3)
     }
 
     @Test func fillersFollowTheSparseTransitionTable() throws {
         var spec = smallSpec()
         spec.noise = 0
         let data = try SyntheticGenerator.generate(spec, seed: 3)
-        let firstFiller = Int32(2 * spec.keys + 1)
+        let firstFiller = SyntheticGenerator.queryItem(keys: spec.keys) + 1
         var successors: [Int32: Set<Int32>] = [:]
         for sequence in data.sequences {
             let fillers = sequence.filter { $0 >= firstFiller }
@@ -91,7 +115,8 @@ import Testing
         let data = try DatasetLoader.load(spec, seed: 9, baseDirectory: "", log: { lines.append($0) })
         #expect(data.source.kind == .synthetic && data.source.generator?.seed == 9)
         #expect(data.numUsers == 200 && data.numItems == 60 && data.stats.interactions == 200 * 30)
-        #expect(data.rawItemIds.count == 61 && data.rawItemIds[1] == "key-1" && data.rawItemIds[6] == "answer-1")
+        #expect(data.rawItemIds.count == 61 && data.rawItemIds[1] == "key-1" && data.rawItemIds[6] == "answer-1"
+            && data.rawItemIds[11] == "query" && data.rawItemIds[12] == "filler-1")
         #expect(lines.count == 1)
     }
 
@@ -101,8 +126,12 @@ import Testing
         #expect(DataFixtures.errorText { _ = try SyntheticGenerator.generate(spec, seed: 1) }
             == "invalid dataset.synthetic: length must be >= lag + 2 = 14, found 10")
         spec = smallSpec()
-        spec.items = 11
+        spec.items = 12
         #expect(DataFixtures.errorText { _ = try SyntheticGenerator.generate(spec, seed: 1) }
-            == "invalid dataset.synthetic: items must be >= 2 * keys + 2 = 12 (keys, answers, and at least 2 fillers), found 11")
+            == "invalid dataset.synthetic: items must be >= 2 * keys + 3 = 13 (keys, answers, the query, and at least 2 fillers), found 12")
+        spec = smallSpec()
+        spec.lag = 2
+        #expect(DataFixtures.errorText { _ = try SyntheticGenerator.generate(spec, seed: 1) }
+            == "invalid dataset.synthetic: lag must be >= 3, found 2")
     }
 }

@@ -1,17 +1,21 @@
 // Synthetic sequences with a planted long-range dependency, deterministic from the seed.
 //
-// Items: keys 1...K, answers K+1...2K (answer of key k is K+k), fillers 2K+1...items.
-// Each user has `length` events (timestamps 0..<length, rating 1):
-//   - the final pair: a random key at position length-1-lag and its answer at the last
-//     position, so the leave-one-out test target of every user is an answer;
-//   - one earlier pair, key at p and answer at p+lag <= length-3, when it fits, so the
-//     training part (before the validation and test events) shows the pattern too;
-//   - every other position is a filler: with probability `noise` drawn uniformly, else a
-//     first-order transition from the previous filler (each filler has a few fixed, random
-//     successors; keys and answers do not interrupt the filler chain).
-// Keys and answers occur only in planted pairs, so "answer k is due now" is knowable only
-// by remembering key k from exactly `lag` steps back; a memoryless model can only guess
-// among the K answers.
+// Items: keys 1...K, answers K+1...2K (answer of key k is K+k), one query item 2K+1,
+// fillers 2K+2...items. Each user has `length` events (timestamps 0..<length, rating 1),
+// tiled with as many episodes of `lag + 2` events as fit. An episode at offset p is
+//   p: key a, p+1: key b, p+lag-1: query, p+lag: answer of a, p+lag+1: answer of b,
+// with fillers at every other offset. The last episode ends at the last event, so the
+// leave-one-out validation and test targets of every user are the answers of its two keys,
+// and every earlier episode gives training two more answer targets. The leftover events
+// (length mod (lag + 2)) become filler gaps before and between episodes, at random.
+//
+// The query only says *when* answers are due (so no model has to count `lag` steps); *which*
+// answer is due is fixed by a key exactly `lag` steps back, with random fillers in between.
+// Keys are drawn independently, so the first answer says nothing about the second: a model
+// that does not remember the keys can only guess among the K answers (hit rate 1/K).
+// Fillers follow a first-order transition from the previous filler (each filler has a few
+// fixed, random successors; with probability `noise` one is drawn uniformly instead); keys,
+// query and answers do not interrupt the filler chain.
 
 /// The generator's parameters as recorded in the report.
 public struct SyntheticParameters: Sendable, Equatable, Codable {
@@ -19,22 +23,27 @@ public struct SyntheticParameters: Sendable, Equatable, Codable {
     public var seed: UInt64
     /// Successors of each filler in the sparse transition table.
     public var successorsPerFiller: Int
-    /// Key/answer pairs per user: the final pair, plus one earlier pair when it fits before validation.
+    /// Key/answer pairs per user: two per episode, `length / (lag + 2)` episodes (same for every user).
     public var pairsPerUser: Int
     public var layout: String
 }
 
 public enum SyntheticGenerator {
-    /// Dense id of key `k` (0-based) and of its answer.
+    /// Dense id of key `k` (0-based), of its answer, and of the query item that precedes each episode's answers.
     public static func keyItem(_ k: Int) -> Int32 { Int32(k + 1) }
     public static func answerItem(_ k: Int, keys: Int) -> Int32 { Int32(keys + k + 1) }
+    public static func queryItem(keys: Int) -> Int32 { Int32(2 * keys + 1) }
+
+    /// Events in one episode: two keys, `lag - 3` fillers, the query, two answers.
+    public static func episodeLength(lag: Int) -> Int { lag + 2 }
 
     public static func generate(_ spec: SyntheticSpec, seed: UInt64) throws -> InteractionData {
         try validate(spec)
         var rng = SeededGenerator(seed: seed, stream: "synthetic")
         let keys = spec.keys, length = spec.length, lag = spec.lag
-        let firstFiller = 2 * keys + 1
-        let fillerCount = spec.items - 2 * keys
+        let query = queryItem(keys: keys)
+        let firstFiller = Int(query) + 1
+        let fillerCount = spec.items - Int(query)
         let successorsPerFiller = min(5, fillerCount)
 
         // [fillerCount][successorsPerFiller] filler offsets, drawn without replacement.
@@ -48,26 +57,26 @@ public enum SyntheticGenerator {
             successors.append(Array(pool[0..<successorsPerFiller]))
         }
 
-        let finalKeyPosition = length - 1 - lag
-        let earlierPairFits = length - 3 - lag >= 0
+        let span = episodeLength(lag: lag)
+        let episodes = length / span
+        let slack = length - episodes * span
         var sequences: [[Int32]] = []
         sequences.reserveCapacity(spec.users)
         for _ in 0..<spec.users {
             var sequence = [Int32](repeating: 0, count: length)
-            let finalKey = rng.nextInt(below: keys)
-            sequence[finalKeyPosition] = keyItem(finalKey)
-            sequence[length - 1] = answerItem(finalKey, keys: keys)
-            if earlierPairFits {
-                // Retry a few times to avoid the final key's slot; rarely gives up.
-                for _ in 0..<8 {
-                    let start = rng.nextInt(below: length - 2 - lag)
-                    if sequence[start] == 0 && sequence[start + lag] == 0 {
-                        let key = rng.nextInt(below: keys)
-                        sequence[start] = keyItem(key)
-                        sequence[start + lag] = answerItem(key, keys: keys)
-                        break
-                    }
-                }
+            // gaps[i]: fillers before episode i; the last episode ends at the last event.
+            var gaps = [Int](repeating: 0, count: episodes)
+            for _ in 0..<slack { gaps[rng.nextInt(below: episodes)] += 1 }
+            var start = 0
+            for gap in gaps {
+                start += gap
+                let first = rng.nextInt(below: keys), second = rng.nextInt(below: keys)
+                sequence[start] = keyItem(first)
+                sequence[start + 1] = keyItem(second)
+                sequence[start + lag - 1] = query
+                sequence[start + lag] = answerItem(first, keys: keys)
+                sequence[start + lag + 1] = answerItem(second, keys: keys)
+                start += span
             }
             var previousFiller: Int?
             for position in 0..<length where sequence[position] == 0 {
@@ -84,11 +93,14 @@ public enum SyntheticGenerator {
         }
 
         let parameters = SyntheticParameters(
-            spec: spec, seed: seed, successorsPerFiller: successorsPerFiller, pairsPerUser: earlierPairFits ? 2 : 1,
+            spec: spec, seed: seed, successorsPerFiller: successorsPerFiller, pairsPerUser: 2 * episodes,
             layout: "keys 1...\(keys), answers \(keys + 1)...\(2 * keys) (answer of key k = k + \(keys)), "
-                + "fillers \(firstFiller)...\(spec.items); final key at position \(finalKeyPosition), answer last")
+                + "query \(query), fillers \(firstFiller)...\(spec.items); \(episodes) episode(s) of \(span) events "
+                + "per user (key a, key b at p, p+1; query at p+\(lag - 1); answers of a, b at p+\(lag), p+\(lag + 1)), "
+                + "the last ending at the last event, \(slack) filler(s) of random gaps")
         let rawItemIds = [InteractionData.paddingRawId]
-            + (1...keys).map { "key-\($0)" } + (1...keys).map { "answer-\($0)" } + (1...fillerCount).map { "filler-\($0)" }
+            + (1...keys).map { "key-\($0)" } + (1...keys).map { "answer-\($0)" } + ["query"]
+            + (1...fillerCount).map { "filler-\($0)" }
         let stats = DatasetStats(sequences: sequences, numItems: spec.items, rawInteractions: spec.users * length,
                                  removed: FilterRemovals(), kCoreRounds: 0)
         return InteractionData(
@@ -104,13 +116,14 @@ public enum SyntheticGenerator {
         func fail(_ reason: String) -> DataError { .invalidSynthetic(reason: reason) }
         guard spec.users >= 1 else { throw fail("users must be >= 1, found \(spec.users)") }
         guard spec.keys >= 1 else { throw fail("keys must be >= 1, found \(spec.keys)") }
-        guard spec.lag >= 2 else { throw fail("lag must be >= 2, found \(spec.lag)") }
-        guard spec.length >= spec.lag + 2 else {
-            throw fail("length must be >= lag + 2 = \(spec.lag + 2), found \(spec.length)")
+        // The query sits between the second key (offset 1) and the first answer (offset lag).
+        guard spec.lag >= 3 else { throw fail("lag must be >= 3, found \(spec.lag)") }
+        guard spec.length >= episodeLength(lag: spec.lag) else {
+            throw fail("length must be >= lag + 2 = \(episodeLength(lag: spec.lag)), found \(spec.length)")
         }
-        guard spec.items >= 2 * spec.keys + 2 else {
-            throw fail("items must be >= 2 * keys + 2 = \(2 * spec.keys + 2) (keys, answers, and at least 2 fillers), "
-                + "found \(spec.items)")
+        guard spec.items >= 2 * spec.keys + 3 else {
+            throw fail("items must be >= 2 * keys + 3 = \(2 * spec.keys + 3) "
+                + "(keys, answers, the query, and at least 2 fillers), found \(spec.items)")
         }
         guard spec.noise >= 0 && spec.noise <= 1 else { throw fail("noise must be in [0, 1], found \(spec.noise)") }
     }
