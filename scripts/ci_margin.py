@@ -10,8 +10,8 @@ import pathlib
 import statistics
 import sys
 
-GATED_FLOOR = 0.9
-MARGIN = 0.3
+GATED_FLOOR = 0.8
+MARGIN = 0.5
 METRIC = "hr@1"
 
 root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results/ci/synthetic")

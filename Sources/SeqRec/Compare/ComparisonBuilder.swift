@@ -63,14 +63,22 @@ public enum ComparisonBuilder {
 
         var protocols: [EvaluationProtocol] = []
         let allSettings = groupOrder.compactMap { groupSettings[$0] }
-        let labelPaths = ConfigSettings.differingPaths(allSettings)
-        var rows: [ConfigurationRow] = []
-        for (settings, members) in zip(allSettings, groupRuns) {
-            guard let first = members.first else { continue }
+        var protocolOfGroup: [Int] = []
+        for members in groupRuns {
+            guard let first = members.first else { protocolOfGroup.append(-1); continue }
             let evaluationProtocol = EvaluationProtocol(of: first.report)
             if !protocols.contains(evaluationProtocol) { protocols.append(evaluationProtocol) }
-            let protocolIndex = protocols.firstIndex(of: evaluationProtocol) ?? 0
-            var label = ConfigSettings.labelParts(settings, paths: labelPaths).joined(separator: ", ")
+            protocolOfGroup.append(protocols.firstIndex(of: evaluationProtocol) ?? 0)
+        }
+        // Labels name what differs among the rows of one protocol; the protocol column (and
+        // its legend) already says what differs between protocols.
+        let labelPaths = protocols.indices.map { index in
+            ConfigSettings.differingPaths(zip(allSettings, protocolOfGroup).filter { $0.1 == index }.map(\.0))
+        }
+        var rows: [ConfigurationRow] = []
+        for ((settings, members), protocolIndex) in zip(zip(allSettings, groupRuns), protocolOfGroup) {
+            guard protocolIndex >= 0 else { continue }
+            var label = ConfigSettings.labelParts(settings, paths: labelPaths[protocolIndex]).joined(separator: ", ")
             if label.isEmpty { label = uniqueNames(members).joined(separator: " / ") }
             rows.append(summarize(members, label: label, settings: settings, protocolIndex: protocolIndex))
         }
