@@ -6,6 +6,9 @@ import Foundation
 /// The config keys that do not define a configuration: runs differing only in these are
 /// seeds (or copies) of one configuration.
 let perRunConfigKeys: Set<String> = ["seed", "output", "name"]
+/// Execution settings below the top level that change how fast a run is, not what it
+/// measures (the thread count only changes float summation order).
+let executionConfigPaths: Set<String> = ["training.threads"]
 
 enum ConfigSettings {
     /// Config paths holding an enum with associated values (`{sampled: {count: 100, ...}}`):
@@ -22,7 +25,7 @@ enum ConfigSettings {
                     if path.isEmpty, perRunConfigKeys.contains(key) { continue }
                     walk(child, path + [key])
                 }
-            } else if !path.isEmpty {
+            } else if !path.isEmpty, !executionConfigPaths.contains(path.joined(separator: ".")) {
                 leaves[path.joined(separator: ".")] = value
             }
         }
