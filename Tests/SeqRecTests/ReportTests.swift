@@ -32,7 +32,7 @@ func sampleReport() throws -> RunReport {
     report.dataset = DatasetReport(source: "movielens-100k", path: "data/ml-100k/u.data",
                                    sha256: String(repeating: "0f", count: 32), users: 943, items: 1_682,
                                    interactions: 100_000, density: 0.063_047_033,
-                                   sequenceLength: SequenceLengthStats(lengths: [20, 737, 106, 65]),
+                                   sequenceLength: SequenceLengthStats(min: 20, median: 85.5, mean: 232, max: 737),  // lengths 20, 737, 106, 65
                                    removed: ["min_user_interactions": 0, "rating_threshold": 0])
     report.split = SplitReport(method: "leave-one-out", maxLength: 50, trainTargets: 98_114, trainSequences: 2_690,
                                validationCases: 943, testCases: 943, trainingOnlyUsers: 0)

@@ -12,16 +12,6 @@ public struct SequenceLengthStats: Sendable, Equatable, Codable {
         self.mean = mean
         self.max = max
     }
-
-    /// Statistics of per-user sequence lengths; nil for no users.
-    public init?(lengths: [Int]) {
-        guard !lengths.isEmpty else { return nil }
-        let sorted = lengths.sorted()
-        let middle = sorted.count / 2
-        let median = sorted.count % 2 == 1 ? Double(sorted[middle]) : Double(sorted[middle - 1] + sorted[middle]) / 2
-        self.init(min: sorted[0], median: median,
-                  mean: Double(sorted.reduce(0, +)) / Double(sorted.count), max: sorted[sorted.count - 1])
-    }
 }
 
 public struct DatasetReport: Sendable, Equatable, Codable {

@@ -93,13 +93,7 @@ enum SweepSignals {
             SweepSignals.last = sig_atomic_t(signal)
             SweepSignals.count += 1
         }
-        _ = signal(SIGINT, handler)
-        _ = signal(SIGTERM, handler)
-        var unblock = sigset_t()
-        sigemptyset(&unblock)
-        sigaddset(&unblock, SIGINT)
-        sigaddset(&unblock, SIGTERM)
-        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+        Interruption.installForInterruptSignals(handler)
     }
 
     static func restoreDefaults() {

@@ -17,10 +17,14 @@ public enum Interruption {
             if Interruption.flag != 0 { _exit(128 + signal) }
             Interruption.flag = sig_atomic_t(signal)
         }
+        installForInterruptSignals(handler)
+    }
+
+    /// Installs `handler` for SIGINT and SIGTERM and unblocks both: a parent may have
+    /// started us with them blocked (Foundation's Process passes its thread's mask on).
+    static func installForInterruptSignals(_ handler: @convention(c) (Int32) -> Void) {
         _ = signal(SIGINT, handler)
         _ = signal(SIGTERM, handler)
-        // A parent may have started us with these signals blocked (Foundation's Process
-        // passes its thread's mask on); unblock them so that the handler can run.
         var unblock = sigset_t()
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGINT)
