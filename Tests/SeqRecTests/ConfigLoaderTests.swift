@@ -124,6 +124,18 @@ func cellVariantsDifferFromTheMainJobOnlyInCellAndName(file: String, cell: CellK
     #expect(spec.evaluation.candidates == .sampled(count: 100, strategy: .uniform))
 }
 
+@Test func setInsideTheSameDataSourceMergesIntoIt() throws {
+    // One synthetic key changes; the file's other synthetic keys stay (same source merges).
+    let spec = try ConfigLoader.load(path: experiment("synthetic-longrange.yaml"),
+                                     overrides: ["dataset.synthetic.lag=10"])
+    let synthetic = try #require(spec.dataset.synthetic)
+    #expect(synthetic.lag == 10 && synthetic.length == 100 && synthetic.users == 2000)
+    // Switching source still replaces the parent's source.
+    let switched = try ConfigLoader.load(path: experiment("synthetic-longrange.yaml"),
+                                         overrides: ["dataset.name=movielens-100k"])
+    #expect(switched.dataset.synthetic == nil && switched.dataset.name == "movielens-100k")
+}
+
 @Test func anchorsAndAliasesAreAllowed() throws {
     let spec = try ConfigLoader.load(path: config("anchors.yaml"))
     #expect(spec.model.embeddingSize == 48 && spec.model.hiddenSize == 48)

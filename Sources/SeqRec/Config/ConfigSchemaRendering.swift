@@ -91,7 +91,7 @@ public enum ConfigReference {
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
-            "- `dataset.synthetic`: `lag` < `length`; `keys` <= `items / 2`.",
+            "- `dataset.synthetic`: `3 <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
             "- `task: rating` requires `training.loss: mse`, rating metrics (`rmse`, `mae`) and a dataset with",
             "  ratings (not `synthetic`); `training.loss: mse` requires `task: rating`; `task: next-item` requires",
             "  ranking metrics.",

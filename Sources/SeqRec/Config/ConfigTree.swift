@@ -18,11 +18,18 @@ enum ConfigTree {
         guard var baseEntries = base.mappingEntries, let overrideEntries = override.mappingEntries else {
             return override
         }
-        if path == "dataset", overrideEntries.contains(where: { datasetSourceKeys.contains($0.key.scalarText ?? "") }) {
-            // A child that picks its own data source replaces the parent's source entirely,
-            // so that `extends` + `dataset: {path: ...}` does not also keep the parent's name.
-            let dropped = Set(datasetSourceKeys + datasetSourceDependentKeys)
-            baseEntries.removeAll { dropped.contains($0.key.scalarText ?? "") }
+        if path == "dataset" {
+            // A child that switches to another data source replaces the parent's source
+            // entirely, so that `extends` + `dataset: {path: ...}` does not also keep the
+            // parent's name. The same source merges (`--set dataset.synthetic.noise=1`).
+            let sources = { (entries: [YAMLMappingEntry]) in
+                Set(entries.compactMap(\.key.scalarText).filter { datasetSourceKeys.contains($0) })
+            }
+            let overrideSources = sources(overrideEntries)
+            if !overrideSources.isEmpty, !sources(baseEntries).isSubset(of: overrideSources) {
+                let dropped = Set(datasetSourceKeys + datasetSourceDependentKeys).subtracting(overrideSources)
+                baseEntries.removeAll { dropped.contains($0.key.scalarText ?? "") }
+            }
         }
         for entry in overrideEntries {
             let key = entry.key.scalarText ?? ""

@@ -73,13 +73,14 @@ extension SpecDecoder {
                    "missing required key 'format': the extension of '\(path)' does not tell the format (expected one of \(formats))")
         }
         if let synthetic = spec.dataset.synthetic {
-            if synthetic.lag >= synthetic.length {
+            // The generator tiles episodes of lag + 2 events: two keys, fillers, a query, two answers.
+            if synthetic.lag + 2 > synthetic.length {
                 report(at: "dataset.synthetic.lag",
-                       "expected a lag below dataset.synthetic.length (\(synthetic.length)), found \(synthetic.lag)")
+                       "expected a lag of at most dataset.synthetic.length - 2 (\(synthetic.length - 2)): an episode is lag + 2 events, found \(synthetic.lag)")
             }
-            if synthetic.keys * 2 > synthetic.items {
+            if synthetic.keys * 2 + 3 > synthetic.items {
                 report(at: "dataset.synthetic.keys",
-                       "expected at most \(synthetic.items / 2) keys (half of dataset.synthetic.items, each key needs an answer item), found \(synthetic.keys)")
+                       "expected at most \(max((synthetic.items - 3) / 2, 0)) keys (each key needs an answer item, plus a query item and at least 2 fillers in dataset.synthetic.items), found \(synthetic.keys)")
             }
         }
     }
