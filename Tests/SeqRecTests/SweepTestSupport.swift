@@ -49,7 +49,9 @@ enum SweepFixtures {
         process.arguments = arguments
         process.currentDirectoryURL = ConfigFixtures.repositoryRoot
         var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "MAKEFLAGS")
+        // Run as a top-level make even when the suite itself runs under `make test`
+        // (otherwise make prints "Entering directory" and inherits the parent's flags).
+        for key in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"] { environment.removeValue(forKey: key) }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
