@@ -81,7 +81,7 @@ public enum ExperimentRunner {
         let baseDirectory = options.configPath.isEmpty
             ? FileManager.default.currentDirectoryPath
             : URL(fileURLWithPath: options.configPath).deletingLastPathComponent().path
-        let data = try DatasetLoader.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
+        let data = try DatasetCache.shared.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
                                           log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
