@@ -226,3 +226,41 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     #expect(fused == plain)
     #expect(sums == expectedSums)
 }
+
+@Test func sampledSoftmaxGradientsMatchFiniteDifferences() {
+    // Popularity sampling (a non-constant logQ correction), a duplicated negative and an
+    // accidental hit (row 2's target 5 is also drawn as a negative).
+    var rng = SeededGenerator(seed: 9)
+    let items = 12
+    let output = SoftmaxOutputLayer(classes: items + 1, inputSize: 4, rng: &rng)
+    let counts = [0] + (1...items).map { $0 * 3 % 7 }
+    let sampled = SampledSoftmax(output: output, negatives: 5,
+                                 sampler: NegativeSampler(numItems: items, strategy: .popularity, itemCounts: counts))
+    let negatives: [Int32] = [3, 5, 11, 3, 9]
+    var hidden = HeadTestSupport.uniformValues(4 * 4, &rng, scale: 1.5)
+    let targets: [Int32] = [7, 0, 5, 12]
+    func run() -> (Double, [Float]) {
+        var dHidden = [Float](repeating: 0, count: hidden.count)
+        let result = hidden.withUnsafeBufferPointer { h in
+            targets.withUnsafeBufferPointer { t in
+                dHidden.withUnsafeMutableBufferPointer { d in
+                    sampled.lossAndBackward(hidden: h.baseAddress!, targets: t, dHidden: d.baseAddress!, negatives: negatives)
+                }
+            }
+        }
+        return (result.loss, dHidden)
+    }
+    let (loss, dHidden) = run()
+    #expect(loss.isFinite && loss > 0)
+    let weightGrad = output.weight.grad.storage, biasGrad = output.bias.grad.storage
+    let lossOnly = { run().0 }
+    let eps: Float = 3e-3
+    let numericHidden = HeadTestSupport.numericGradient(
+        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: lossOnly)
+    let numericWeight = HeadTestSupport.numericGradient(of: output.weight, eps: eps, loss: lossOnly)
+    let numericBias = HeadTestSupport.numericGradient(of: output.bias, eps: eps, loss: lossOnly)
+    #expect((4..<8).allSatisfy { dHidden[$0] == 0 })
+    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
+    #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
+    #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
+}
