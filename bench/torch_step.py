@@ -23,6 +23,8 @@ parser.add_argument("--iterations", type=int, default=5)
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--whole-step", action="store_true",
                     help="also time the whole training step: + Linear(H, items + 1), cross-entropy, Adam")
+parser.add_argument("--output-rows", default="",
+                    help="time only Linear(H, items + 1) + cross-entropy forward + backward on N rows each")
 args = parser.parse_args()
 
 # Thread counts must be fixed before torch (and its BLAS) load.
@@ -38,6 +40,35 @@ from torch import nn  # noqa: E402
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 MODULES = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}
+
+if args.output_rows:
+    # The output layer alone: logits, mean cross-entropy, and the gradients of the weight,
+    # the bias and the hidden input.
+    for hidden in (int(h) for h in args.hidden.split(",")):
+        for rows in (int(n) for n in args.output_rows.split(",")):
+            output = nn.Linear(hidden, args.items + 1)
+            inputs = torch.randn(rows, hidden, requires_grad=True)
+            targets = torch.randint(1, args.items + 1, (rows,))
+            loss_function = nn.CrossEntropyLoss()
+
+            def output_step():
+                output.zero_grad(set_to_none=False)
+                inputs.grad = None
+                loss_function(output(inputs), targets).backward()
+
+            output_step()
+            times = []
+            for _ in range(args.iterations):
+                start = time.thread_time()
+                output_step()
+                times.append((time.thread_time() - start) * 1000)
+            times.sort()
+            print(json.dumps({
+                "mode": "output", "cell": "-", "hidden": hidden, "rows": rows,
+                "ms": times[len(times) // 2], "msMin": times[0], "threads": torch.get_num_threads(),
+                "torch": torch.__version__, "peakRssMB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }), flush=True)
+    sys.exit(0)
 
 for cell in args.cells.split(","):
     for hidden in (int(h) for h in args.hidden.split(",")):

@@ -5,7 +5,11 @@
 //
 //   OPENBLAS_NUM_THREADS=1 swift run -c release seqrec-bench [--python PATH] [--cells lstm,gru,rnn]
 //       [--hidden 50,128,256] [--iterations 5] [--batch 256] [--steps 50] [--embedding 64]
-//       [--layers 1] [--stack-only]
+//       [--layers 1] [--stack-only] [--output-rows 256,12800]
+//
+// --output-rows times only the full-softmax output layer (logits + cross-entropy + all its
+// gradients, SoftmaxOutputLayer.lossAndBackward) on N rows that all have a target, for each
+// N and H, next to PyTorch's Linear + CrossEntropyLoss forward + backward on the same shape.
 //
 // Without --python (or $SEQREC_PYTHON) only the Swift side runs. FLOPs count 2mnk per
 // matrix product; per layer, forward = 2*B*T*G*H*(D + H) and backward = twice that.
@@ -23,6 +27,7 @@ struct Options {
     var layers = 1
     var iterations = 5
     var wholeStep = true
+    var outputRows: [Int] = []
     var python: String? = ProcessInfo.processInfo.environment["SEQREC_PYTHON"]
 
     init(arguments: [String]) {
@@ -44,6 +49,7 @@ struct Options {
             case "--iterations": iterations = Int(value()) ?? iterations
             case "--python": python = value()
             case "--stack-only": wholeStep = false
+            case "--output-rows": outputRows = numbers(value())
             default: fatalError("unknown option \(arguments[index])")
             }
             index += 1
@@ -103,7 +109,10 @@ func sgemmRate(m: Int, n: Int, k: Int, transA: Bool = false, transB: Bool) -> Do
     return flops * Double(repeats) / (time.min * 1e6)
 }
 
-struct TorchResult: Decodable { let mode: String; let cell: String; let hidden: Int; let ms: Double; let msMin: Double; let peakRssMB: Double }
+struct TorchResult: Decodable {
+    let mode: String; let cell: String; let hidden: Int; let ms: Double; let msMin: Double; let peakRssMB: Double
+    var rows: Int? = nil
+}
 
 func runTorch(_ options: Options) -> [TorchResult] {
     guard let python = options.python else { return [] }
@@ -111,12 +120,16 @@ func runTorch(_ options: Options) -> [TorchResult] {
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("bench/torch_step.py")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: python)
-    process.arguments = [script.path, "--cells", options.cells.map(\.rawValue).joined(separator: ","),
+    var arguments = [script.path, "--cells", options.cells.map(\.rawValue).joined(separator: ","),
                          "--hidden", options.hidden.map(String.init).joined(separator: ","),
                          "--batch", "\(options.batch)", "--steps", "\(options.steps)",
                          "--embedding", "\(options.embedding)", "--items", "\(options.items)",
                          "--layers", "\(options.layers)", "--iterations", "\(options.iterations)", "--threads", "1"]
-        + (options.wholeStep ? ["--whole-step"] : [])
+    if options.wholeStep { arguments.append("--whole-step") }
+    if !options.outputRows.isEmpty {
+        arguments += ["--output-rows", options.outputRows.map(String.init).joined(separator: ",")]
+    }
+    process.arguments = arguments
     let pipe = Pipe()
     process.standardOutput = pipe
     do { try process.run() } catch { print("could not run \(python): \(error)"); return [] }
@@ -130,6 +143,10 @@ func runTorch(_ options: Options) -> [TorchResult] {
 /// Everything runs inside a function: top-level code is main-actor isolated in Swift 6,
 /// and its globals cost executor checks inside the timed closures.
 func runBenchmark(_ options: Options) {
+    if !options.outputRows.isEmpty {
+        runOutputLayer(options, torch: runTorch(options))
+        return
+    }
     let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset"
     print("seqrec-bench: recurrent stack alone (embedding + \(options.layers) layer(s), forward + backward)")
     print("B=\(options.batch) T=\(options.steps) E=\(options.embedding) items=\(options.items) OPENBLAS_NUM_THREADS=\(threads)")
@@ -252,6 +269,43 @@ func runWholeStep(_ options: Options, torch: [TorchResult]) {
     }
     print("GFLOP/s = nominal FLOPs (stack as above + 3 x 2*T*B*H*V for the output layer) / min time;")
     print("the sgemm rate is the output layer's [T*B, H] x [H, V] product measured here")
+}
+
+/// The output layer alone: lossAndBackward on [N, H] rows (every row has a target), and
+/// scores() for evaluation-sized batches.
+func runOutputLayer(_ options: Options, torch: [TorchResult]) {
+    let classes = options.items + 1
+    print("output layer alone: [N, H] -> [N, \(classes)], cross-entropy, dW/db/dHidden")
+    print("N      H    swift ms (min)   torch ms (min)    torch/swift  GFLOP/s   scores ms (min)")
+    for hidden in options.hidden {
+        for rows in options.outputRows {
+            var rng = SeededGenerator(seed: 11)
+            let layer = SoftmaxOutputLayer(classes: classes, inputSize: hidden, rng: &rng)
+            let input = (0..<(rows * hidden)).map { _ in rng.nextFloat(in: -1, 1) }
+            let targets = (0..<rows).map { _ in Int32(1 + rng.nextInt(below: options.items)) }
+            var dHidden = [Float](repeating: 0, count: rows * hidden)
+            let time = timeIt(iterations: options.iterations) {
+                layer.weight.zeroGrad()
+                layer.bias.zeroGrad()
+                input.withUnsafeBufferPointer { x in
+                    targets.withUnsafeBufferPointer { t in
+                        dHidden.withUnsafeMutableBufferPointer { d in
+                            _ = layer.lossAndBackward(hidden: x.baseAddress!, targets: t, dHidden: d.baseAddress!)
+                        }
+                    }
+                }
+            }
+            let scoreTime = timeIt(iterations: options.iterations) { _ = layer.scores(hidden: input) }
+            let flops = 3 * 2 * Double(rows * hidden * classes)
+            let reference = torch.first { $0.mode == "output" && $0.hidden == hidden && $0.rows == rows }
+            let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
+            let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
+            print(String(format: "%-6d %-4d %7.2f (%7.2f)  %@  %@    %6.1f    %7.2f (%7.2f)", rows, hidden, time.median, time.min,
+                         torchText, ratio, flops / (time.min * 1e6), scoreTime.median, scoreTime.min))
+        }
+    }
+    print(String(format: "peak RSS: swift %.0f MB", peakResidentMB()))
+    print("times are thread CPU ms, median (min); GFLOP/s = 3 x 2*N*H*V / min time")
 }
 
 runBenchmark(Options(arguments: CommandLine.arguments))

@@ -144,3 +144,123 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     #expect(all.allSatisfy { abs($0) <= 0.25 })
     #expect(all.max()! > 0.24 && all.min()! < -0.24)
 }
+
+/// Loss and every gradient of the full-softmax layer in Double, straight from the formulas:
+/// dz = (softmax(z) - onehot) / N, dW = dz^T x, db = column sums of dz, dx = dz W.
+private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32])
+    -> (loss: Double, weight: [Double], bias: [Double], hidden: [Double]) {
+    let h = layer.inputSize, v = layer.classes
+    let w = layer.weight.value.storage, b = layer.bias.value.storage
+    let n = Double(targets.filter { $0 != 0 }.count)
+    var loss = 0.0
+    var dW = [Double](repeating: 0, count: v * h), dB = [Double](repeating: 0, count: v)
+    var dX = [Double](repeating: 0, count: hidden.count)
+    for (row, target) in targets.enumerated() where target != 0 {
+        let logits = (0..<v).map { j in (0..<h).reduce(Double(b[j])) { $0 + Double(hidden[row * h + $1]) * Double(w[j * h + $1]) } }
+        let m = logits.max()!
+        let expSum = logits.reduce(0) { $0 + exp($1 - m) }
+        loss += m + log(expSum) - logits[Int(target)]
+        for j in 0..<v {
+            let dz = (exp(logits[j] - m) / expSum - (j == Int(target) ? 1 : 0)) / n
+            dB[j] += dz
+            for k in 0..<h {
+                dW[j * h + k] += dz * Double(hidden[row * h + k])
+                dX[row * h + k] += dz * Double(w[j * h + k])
+            }
+        }
+    }
+    return (loss / n, dW, dB, dX)
+}
+
+@Test func softmaxOverSeveralRowBlocksMatchesDoubleReference() {
+    // More target rows than one block (plus a partial block), with rows without a target
+    // spread through: every block's gradients must add up, and untouched rows stay 0.
+    var rng = SeededGenerator(seed: 7)
+    let layer = SoftmaxOutputLayer(classes: 21, inputSize: 6, rng: &rng)
+    let rows = 2 * SoftmaxOutputLayer.rowBlock + 37
+    let hidden = HeadTestSupport.uniformValues(rows * 6, &rng, scale: 2)
+    let targets = (0..<rows).map { $0 % 9 == 4 ? Int32(0) : Int32(1 + rng.nextInt(below: 20)) }
+    let (loss, n, dHidden) = softmaxLoss(layer, hidden: hidden, targets: targets)
+    let reference = referenceGradients(layer, hidden: hidden, targets: targets)
+    #expect(n == targets.filter { $0 != 0 }.count && n > 2 * SoftmaxOutputLayer.rowBlock)
+    #expect(abs(loss - reference.loss) < 1e-5)
+    // Each gradient element is ~1/N; compare against the largest one.
+    func worst(_ analytic: [Float], _ exact: [Double]) -> Double {
+        let largest = exact.map(abs).max() ?? 1
+        return zip(analytic, exact).map { abs(Double($0) - $1) }.max().map { $0 / largest } ?? 0
+    }
+    #expect(worst(layer.weight.grad.storage, reference.weight) < 1e-5)
+    #expect(worst(layer.bias.grad.storage, reference.bias) < 1e-5)
+    #expect(worst(dHidden, reference.hidden) < 1e-5)
+    #expect((0..<rows).filter { targets[$0] == 0 }.allSatisfy { row in (0..<6).allSatisfy { dHidden[row * 6 + $0] == 0 } })
+}
+
+@Test func fusedColumnSumsEqualAddingTheFinishedRows() {
+    // 19 columns: two 8-lane chunks and a tail; targets in a chunk and in the tail.
+    var rng = SeededGenerator(seed: 8)
+    let rows = 5, columns = 19
+    let logits = HeadTestSupport.uniformValues(rows * columns, &rng, scale: 4)
+    let targets: [Int32] = [0, 17, 8, 18, 3]
+    let initialSums = HeadTestSupport.uniformValues(columns, &rng)
+    var plain = logits, fused = logits, sums = initialSums
+    let plainLoss = plain.withUnsafeMutableBufferPointer { z in
+        targets.withUnsafeBufferPointer { t in
+            SoftmaxCrossEntropy.lossAndGradientInPlace(
+                logits: z.baseAddress!, rows: rows, columns: columns, targetColumns: t.baseAddress!, gradientScale: 0.25)
+        }
+    }
+    let fusedLoss = fused.withUnsafeMutableBufferPointer { z in
+        targets.withUnsafeBufferPointer { t in
+            sums.withUnsafeMutableBufferPointer { s in
+                SoftmaxCrossEntropy.lossAndGradientInPlace(
+                    logits: z.baseAddress!, rows: rows, columns: columns, targetColumns: t.baseAddress!, gradientScale: 0.25,
+                    addingColumnSumsInto: s.baseAddress!)
+            }
+        }
+    }
+    var expectedSums = initialSums
+    for row in 0..<rows {
+        for j in 0..<columns { expectedSums[j] += plain[row * columns + j] }
+    }
+    #expect(fusedLoss == plainLoss)
+    #expect(fused == plain)
+    #expect(sums == expectedSums)
+}
+
+@Test func sampledSoftmaxGradientsMatchFiniteDifferences() {
+    // Popularity sampling (a non-constant logQ correction), a duplicated negative and an
+    // accidental hit (row 2's target 5 is also drawn as a negative).
+    var rng = SeededGenerator(seed: 9)
+    let items = 12
+    let output = SoftmaxOutputLayer(classes: items + 1, inputSize: 4, rng: &rng)
+    let counts = [0] + (1...items).map { $0 * 3 % 7 }
+    let sampled = SampledSoftmax(output: output, negatives: 5,
+                                 sampler: NegativeSampler(numItems: items, strategy: .popularity, itemCounts: counts))
+    let negatives: [Int32] = [3, 5, 11, 3, 9]
+    var hidden = HeadTestSupport.uniformValues(4 * 4, &rng, scale: 1.5)
+    let targets: [Int32] = [7, 0, 5, 12]
+    func run() -> (Double, [Float]) {
+        var dHidden = [Float](repeating: 0, count: hidden.count)
+        let result = hidden.withUnsafeBufferPointer { h in
+            targets.withUnsafeBufferPointer { t in
+                dHidden.withUnsafeMutableBufferPointer { d in
+                    sampled.lossAndBackward(hidden: h.baseAddress!, targets: t, dHidden: d.baseAddress!, negatives: negatives)
+                }
+            }
+        }
+        return (result.loss, dHidden)
+    }
+    let (loss, dHidden) = run()
+    #expect(loss.isFinite && loss > 0)
+    let weightGrad = output.weight.grad.storage, biasGrad = output.bias.grad.storage
+    let lossOnly = { run().0 }
+    let eps: Float = 3e-3
+    let numericHidden = HeadTestSupport.numericGradient(
+        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: lossOnly)
+    let numericWeight = HeadTestSupport.numericGradient(of: output.weight, eps: eps, loss: lossOnly)
+    let numericBias = HeadTestSupport.numericGradient(of: output.bias, eps: eps, loss: lossOnly)
+    #expect((4..<8).allSatisfy { dHidden[$0] == 0 })
+    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
+    #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
+    #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
+}

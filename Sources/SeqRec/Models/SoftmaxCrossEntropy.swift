@@ -33,12 +33,38 @@ enum SoftmaxCrossEntropy {
         return totalLoss
     }
 
+    /// `lossAndGradientInPlace` that also adds each row's gradient into `columnSums`
+    /// [columns] (the bias gradient of an affine layer) in the same pass over the row, with
+    /// the same results as adding the finished rows afterwards.
+    static func lossAndGradientInPlace(
+        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        targetColumns: UnsafePointer<Int32>, gradientScale: Float, addingColumnSumsInto columnSums: UnsafeMutablePointer<Float>
+    ) -> Double {
+        var totalLoss = 0.0
+        for row in 0..<rows {
+            let z = logits + row * columns
+            let target = Int(targetColumns[row])
+            let targetLogit = z[target]
+            let maximum = rowMaximum(z, count: columns)
+            let expSum = exponentiateShifted(z, count: columns, shift: maximum)
+            totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
+            let targetSumBefore = columnSums[target]
+            scaleAndAccumulate(z, count: columns, by: gradientScale / expSum, into: columnSums)
+            z[target] -= gradientScale
+            // The target column's sum gets the finished gradient, as if added afterwards.
+            columnSums[target] = targetSumBefore + z[target]
+        }
+        return totalLoss
+    }
+
     @inline(__always)
     private static func rowMaximum(_ z: UnsafePointer<Float>, count: Int) -> Float {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j + 8 <= count {
-            lanes = pointwiseMax(lanes, z.simd8(at: j))
+            // Compare + blend: the standard library's pointwiseMax stayed an out-of-line call.
+            let values = z.simd8(at: j)
+            lanes = lanes.replacing(with: values, where: values .> lanes)
             j += 8
         }
         var maximum = lanes.max()
@@ -85,11 +111,32 @@ enum SoftmaxCrossEntropy {
         }
     }
 
+    /// z_j <- factor * z_j; sums_j += z_j.
+    @inline(__always)
+    private static func scaleAndAccumulate(_ z: UnsafeMutablePointer<Float>, count: Int, by factor: Float, into sums: UnsafeMutablePointer<Float>) {
+        let factorLanes = SIMD8<Float>(repeating: factor)
+        var j = 0
+        while j + 8 <= count {
+            let scaled = z.simd8(at: j) * factorLanes
+            z.setSIMD8(scaled, at: j)
+            sums.setSIMD8(sums.simd8(at: j) + scaled, at: j)
+            j += 8
+        }
+        while j < count {
+            z[j] *= factor
+            sums[j] += z[j]
+            j += 1
+        }
+    }
+
     /// e^x through the shared vector exp, but exactly 0 below -87 where VectorMath.exp
     /// saturates: masked (-infinity) logits must get probability 0, and e^-87 < 2e-38 is
-    /// negligible next to the row sum (>= 1, the maximum's own term).
-    @inline(__always)
+    /// negligible next to the row sum (>= 1, the maximum's own term). The mask is compared
+    /// against a vector and blended with a vector: with the scalar forms
+    /// (`x .< -87`, `replacing(with: 0, ...)`) the compiler built the mask lane by lane.
+    @_transparent
     static func expOrZero(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        VectorMath.exp(x).replacing(with: 0, where: x .< SIMD8(repeating: -87))
+        let limit = SIMD8<Float>(repeating: -87)
+        return VectorMath.exp(x).replacing(with: SIMD8<Float>.zero, where: x .< limit)
     }
 }
