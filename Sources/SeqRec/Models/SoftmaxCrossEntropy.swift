@@ -38,10 +38,12 @@ enum SoftmaxCrossEntropy {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j + 8 <= count {
-            lanes = pointwiseMax(lanes, z.simd8(at: j))
+            let values = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
+            lanes.replace(with: values, where: values .> lanes)  // pointwiseMax is an out-of-line call
             j += 8
         }
-        var maximum = lanes.max()
+        var maximum = -Float.infinity
+        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
         while j < count {
             maximum = max(maximum, z[j])
             j += 1
@@ -56,8 +58,8 @@ enum SoftmaxCrossEntropy {
         var sumLanes = SIMD8<Float>.zero
         var j = 0
         while j + 8 <= count {
-            let e = expOrZero(z.simd8(at: j) - shiftLanes)
-            z.setSIMD8(e, at: j)
+            let e = expOrZero(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - shiftLanes)
+            UnsafeMutableRawPointer(z + j).storeBytes(of: e, as: SIMD8<Float>.self)
             sumLanes += e
             j += 8
         }
@@ -76,7 +78,8 @@ enum SoftmaxCrossEntropy {
         let factorLanes = SIMD8<Float>(repeating: factor)
         var j = 0
         while j + 8 <= count {
-            z.setSIMD8(z.simd8(at: j) * factorLanes, at: j)
+            let values = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(z + j).storeBytes(of: values * factorLanes, as: SIMD8<Float>.self)
             j += 8
         }
         while j < count {
@@ -85,11 +88,31 @@ enum SoftmaxCrossEntropy {
         }
     }
 
-    /// e^x through the shared vector exp, but exactly 0 below -87 where VectorMath.exp
-    /// saturates: masked (-infinity) logits must get probability 0, and e^-87 < 2e-38 is
-    /// negligible next to the row sum (>= 1, the maximum's own term).
+    /// e^x for softmax: Cephes' expf (range reduction x = n ln2 + r, |r| <= ln2/2, degree-5
+    /// polynomial for e^r, 2^n built in the exponent bits; relative error < 2e-7, the same
+    /// algorithm as VectorMath.exp), but exactly 0 below -87 so masked (-infinity) logits get
+    /// probability 0. Its own copy because clamping with SIMD.clamped/pointwiseMin/Max
+    /// compiles to out-of-line calls per vector, which tripled the cost of this loop
+    /// (B·T·V exponentials per batch); `replacing(with:where:)` compiles to vmaxps/vblendvps.
     @inline(__always)
-    static func expOrZero(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        VectorMath.exp(x).replacing(with: 0, where: x .< SIMD8(repeating: -87))
+    static func expOrZero(_ input: SIMD8<Float>) -> SIMD8<Float> {
+        let low = SIMD8<Float>(repeating: -87), high = SIMD8<Float>(repeating: 88)
+        var x = input.replacing(with: low, where: input .< low)
+        x.replace(with: high, where: x .> high)
+        let magic = SIMD8<Float>(repeating: 12_582_912)  // 1.5 * 2^23: rounds to an integer in the low mantissa bits
+        let shifted = magic.addingProduct(x, SIMD8<Float>(repeating: 1.442_695_04))
+        let n = shifted - magic
+        var r = x.addingProduct(n, SIMD8<Float>(repeating: -0.693_359_375))
+        r = r.addingProduct(n, SIMD8<Float>(repeating: 2.121_944_4e-4))
+        var p = SIMD8<Float>(repeating: 1.987_569_150_0e-4)
+        p = SIMD8<Float>(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+        p = SIMD8<Float>(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+        let expR = (r + 1).addingProduct(p, r * r)
+        let nBits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let result = expR * unsafeBitCast((nBits &+ 127) &<< 23, to: SIMD8<Float>.self)
+        return result.replacing(with: 0, where: input .< low)
     }
 }
