@@ -116,3 +116,15 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     #expect(result.loss == 0 && result.targets == 0)
     #expect(model.parameters.allSatisfy { $0.grad.storage.allSatisfy { $0 == 0 } })
 }
+
+@Test func incompatibleTaskAndLossAreReported() throws {
+    try SequenceRecommender.checkCompatible(task: .nextItem, loss: .sampledSoftmax)
+    try SequenceRecommender.checkCompatible(task: .rating, loss: .mse)
+    #expect(throws: ModelConfigurationError(task: .rating, loss: .crossEntropy)) {
+        try SequenceRecommender.checkCompatible(task: .rating, loss: .crossEntropy)
+    }
+    #expect(ModelConfigurationError(task: .rating, loss: .crossEntropy).description
+            == "training.loss 'cross-entropy' cannot train task 'rating': expected mse")
+    #expect(ModelConfigurationError(task: .nextItem, loss: .mse).description
+            == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy or sampled-softmax")
+}
