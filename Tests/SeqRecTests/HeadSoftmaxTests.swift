@@ -114,6 +114,23 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     #expect(logits[1] == 0 && logits[3] == 0)
 }
 
+@Test func softmaxExpIsAccurateOverItsRange() {
+    var worst = 0.0
+    var worstAt: Float = 0
+    var x: Float = -86.9
+    while x < 87.9 {  // inputs are clamped at 88 (softmax passes only x <= 0)
+        let lanes = SIMD8<Float>((0..<8).map { x + Float($0) * 0.0123 })
+        let result = SoftmaxCrossEntropy.expOrZero(lanes)
+        for lane in 0..<8 {
+            let exact = Foundation.exp(Double(lanes[lane]))
+            let error = abs(Double(result[lane]) - exact) / exact
+            if error > worst { worst = error; worstAt = lanes[lane] }
+        }
+        x += 0.0987
+    }
+    #expect(worst < 1e-6, "worst relative error \(worst) at \(worstAt)")
+}
+
 @Test func softmaxExpIsZeroBelowTheSaturationPoint() {
     let values = SoftmaxCrossEntropy.expOrZero(SIMD8<Float>(-.infinity, -1000, -87.5, 0, 1, -1, -86, -20))
     #expect(values[0] == 0 && values[1] == 0 && values[2] == 0 && values[3] == 1)
@@ -227,7 +244,7 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     #expect(sums == expectedSums)
 }
 
-@Test func sampledSoftmaxGradientsMatchFiniteDifferences() {
+@Test func sampledSoftmaxWithAccidentalHitAndDuplicateMatchesFiniteDifferences() {
     // Popularity sampling (a non-constant logQ correction), a duplicated negative and an
     // accidental hit (row 2's target 5 is also drawn as a negative).
     var rng = SeededGenerator(seed: 9)

@@ -49,6 +49,15 @@ public final class SequenceRecommender {
         }
     }
 
+    /// The (task, loss) pairs `init` accepts; callers validating a config check this first
+    /// instead of hitting init's precondition.
+    public static func checkCompatible(task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
+        switch (task, loss) {
+        case (.rating, .mse), (.nextItem, .crossEntropy), (.nextItem, .sampledSoftmax): return
+        case (.rating, _), (.nextItem, .mse): throw ModelConfigurationError(task: task, loss: loss)
+        }
+    }
+
     public var parameters: [Parameter] {
         switch head {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
@@ -147,6 +156,17 @@ public final class SequenceRecommender {
             }
             parameter.value.storage = data
         }
+    }
+}
+
+/// A task trained with a loss it cannot use.
+public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible {
+    public let task: TaskKind
+    public let loss: LossKind
+
+    public var description: String {
+        let allowed = task == .rating ? "mse" : "cross-entropy or sampled-softmax"
+        return "training.loss '\(loss.rawValue)' cannot train task '\(task.rawValue)': expected \(allowed)"
     }
 }
 

@@ -67,7 +67,8 @@ enum SoftmaxCrossEntropy {
             lanes = lanes.replacing(with: values, where: values .> lanes)
             j += 8
         }
-        var maximum = lanes.max()
+        var maximum = -Float.infinity
+        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
         while j < count {
             maximum = max(maximum, z[j])
             j += 1
@@ -82,8 +83,8 @@ enum SoftmaxCrossEntropy {
         var sumLanes = SIMD8<Float>.zero
         var j = 0
         while j + 8 <= count {
-            let e = expOrZero(z.simd8(at: j) - shiftLanes)
-            z.setSIMD8(e, at: j)
+            let e = expOrZero(UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self) - shiftLanes)
+            UnsafeMutableRawPointer(z + j).storeBytes(of: e, as: SIMD8<Float>.self)
             sumLanes += e
             j += 8
         }
@@ -102,7 +103,8 @@ enum SoftmaxCrossEntropy {
         let factorLanes = SIMD8<Float>(repeating: factor)
         var j = 0
         while j + 8 <= count {
-            z.setSIMD8(z.simd8(at: j) * factorLanes, at: j)
+            let values = UnsafeRawPointer(z + j).loadUnaligned(as: SIMD8<Float>.self)
+            UnsafeMutableRawPointer(z + j).storeBytes(of: values * factorLanes, as: SIMD8<Float>.self)
             j += 8
         }
         while j < count {

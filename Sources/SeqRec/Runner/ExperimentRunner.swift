@@ -100,6 +100,7 @@ public enum ExperimentRunner {
         var trainingSeconds = 0.0
         var evaluationSeconds = 0.0
         if spec.model.cell.isRecurrent {
+            try SequenceRecommender.checkCompatible(task: spec.task, loss: spec.training.loss)
             let model = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
                 negatives: spec.training.negatives, sampling: spec.training.negativeSampling,
