@@ -2,6 +2,11 @@
 SWIFT ?= swift
 CONFIG ?= experiments/lstm50.yaml
 GRID ?= experiments/cells.yaml
+# make sweep: the release runner, where the generated rules go, and extra plan flags
+# (e.g. SWEEP_FLAGS="--set training.epochs=5" or "--force").
+RUNNER_BIN ?= .build/release/runner
+SWEEP_MK ?= .build/sweep.mk
+SWEEP_FLAGS ?=
 
 .PHONY: help build test run data sweep compare bench bench-e2e clean
 
@@ -10,7 +15,7 @@ help:
 	@echo "make test       run the test suite (the README's test command)"
 	@echo "make run        train the main job: $(CONFIG)"
 	@echo "make data       fetch and verify MovieLens-100K into the data cache"
-	@echo "make sweep      run the grid GRID=$(GRID)"
+	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make clean      remove build output"
@@ -26,16 +31,29 @@ run:
 	$(SWIFT) run -c release runner $(CONFIG)
 
 data:
-	@echo "make data: not yet"
+	$(SWIFT) run -c release runner data movielens-100k
 
+# One make rule per grid point (target: its report.json), written by `runner plan`; pending
+# points depend on FORCE, done ones on nothing. `make -j2 sweep` runs two points at a time.
 sweep:
-	@echo "make sweep: not yet"
+	$(SWIFT) build -c release --product runner
+	$(RUNNER_BIN) plan $(GRID) --format make --runner $(RUNNER_BIN) $(SWEEP_FLAGS) > $(SWEEP_MK).tmp
+	mv $(SWEEP_MK).tmp $(SWEEP_MK)
+	$(MAKE) -f $(SWEEP_MK) all
 
 compare:
-	@echo "make compare: not yet"
+	$(SWIFT) run -c release runner compare results --output results
+	scripts/check_html.sh results/report.html results/report.png
 
-bench:
-	@echo "make bench: not yet"
+# PyTorch for the reference side of the benchmark, in a git-ignored virtualenv (PyPI).
+BENCH_VENV ?= bench/.venv
+$(BENCH_VENV)/bin/python: bench/requirements.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install -q -r bench/requirements.txt
+	touch $@
+
+bench: $(BENCH_VENV)/bin/python
+	OPENBLAS_NUM_THREADS=1 $(SWIFT) run -c release seqrec-bench --python $(BENCH_VENV)/bin/python
 
 bench-e2e:
 	@echo "make bench-e2e: not yet"

@@ -7,10 +7,12 @@ struct RunnerCommand: ParsableCommand {
         commandName: "runner",
         abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            runner [run] FILE... [--set key.path=value]... [--quiet]
+            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
+            runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
+            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
 
-            Each FILE is an experiment (keys: docs/config-reference.md). A file
+            Each FILE is an experiment (keys: README.md, "Configuration reference"). A file
             with a `grid:` key runs once per combination of its values.
 
             EXAMPLES:
@@ -19,13 +21,17 @@ struct RunnerCommand: ParsableCommand {
               runner experiments/lstm50.yaml --set training.epochs=5
               runner validate experiments/*.yaml
               runner validate experiments/lstm50.yaml --format json
+              runner plan experiments/cells.yaml
+              runner sweep experiments/cells.yaml --jobs 2
+              runner compare results --output results
+              runner data movielens-100k
 
             EXIT CODES:
               0  every run finished with status ok (validate: all files valid)
               1  a run failed, diverged or was interrupted
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
 }
@@ -39,6 +45,10 @@ struct ConfigOptions: ParsableArguments {
             help: ArgumentHelp("Override a key after `extends:`; repeatable (e.g. --set model.hidden_size=128).",
                                valueName: "key.path=value"))
     var overrides: [String] = []
+}
+
+func writeToStandardOutput(_ text: String) {
+    FileHandle.standardOutput.write(Data(text.utf8))
 }
 
 func writeToStandardError(_ text: String) {
@@ -55,11 +65,17 @@ extension RunnerCommand {
         @Flag(name: .long, help: "Silence progress output.")
         var quiet = false
 
+        @Option(name: .customLong("point"),
+                help: ArgumentHelp("Run only the grid point with this run name, as `runner plan` prints it; repeatable.",
+                                   valueName: "run-name"))
+        var points: [String] = []
+
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
-            switch ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides) {
-            case .success(let prepared): runs = prepared
+            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides)
+            switch prepared.flatMap({ PointSelection.select($0, names: points) }) {
+            case .success(let selected): runs = selected
             case .failure(let error):
                 writeToStandardError(error.description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
@@ -70,9 +86,12 @@ extension RunnerCommand {
                                                    options: RunOptions(quiet: quiet, configPath: run.configPath))
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
-                    writeToStandardError("\(run.point.spec.name): \(outcome.status): \(outcome.message)\n")
-                } else if !quiet {
-                    print("\(run.point.spec.name): \(outcome.status) -> \(outcome.reportPath)")
+                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")
+                    // Ctrl-C stops the whole batch, not just the current run.
+                    if outcome.status == .interrupted { break }
+                } else if !quiet, runs.count > 1 {
+                    // ExperimentRunner reports each run; a one-line summary helps in a grid.
+                    print("\(run.point.spec.name): \(outcome.status.rawValue) -> \(outcome.reportPath)")
                 }
             }
             if failed { throw ExitCode(ExitStatus.runFailed) }
@@ -98,29 +117,181 @@ extension RunnerCommand {
         }
     }
 
-    /// Reserved for later issues: parse anything, say so, exit 2.
     struct Plan: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show what a run or sweep would do (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("plan") }
+        static let configuration = CommandConfiguration(
+            abstract: "List the points of grid files, and the runner command that runs each.",
+            discussion: """
+                A point is done when <output.dir>/report.json has status ok and the point's
+                config hash; every other point is pending (missing, failed, diverged,
+                interrupted, unreadable, changed, or forced with --force).
+
+                FORMATS:
+                  lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
+                  commands  COMMAND only (for GNU parallel or a SLURM job array)
+                  make      a makefile fragment; one rule per report.json (make sweep)
+
+                EXAMPLES:
+                  runner plan experiments/cells.yaml
+                  runner plan experiments/cells.yaml --all --set training.epochs=5
+                  runner plan experiments/cells.yaml --format commands | parallel -j 2
+                  runner plan experiments/cells.yaml --format make > .build/sweep.mk
+                """)
+
+        @OptionGroup var config: ConfigOptions
+
+        @Flag(help: "Treat every point as pending.")
+        var force = false
+
+        @Flag(help: "List done points too (lines, commands).")
+        var all = false
+
+        @Option(help: "Output format.")
+        var format: PlanFormat = .lines
+
+        @Option(help: ArgumentHelp("The runner executable to print in commands (default: as invoked).",
+                                   valueName: "path"))
+        var runner: String?
+
+        func run() throws {
+            let plan = try loadPlan(config, force: force)
+            let text: String
+            do {
+                text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
+                                                includeDone: all)
+            } catch {
+                writeToStandardError("\(error)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            print(text, terminator: "")
+            writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+        }
     }
 
     struct Sweep: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run every point of a grid file (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("sweep") }
+        static let configuration = CommandConfiguration(
+            abstract: "Run the pending points of grid files, N runner processes at a time.",
+            discussion: """
+                Skips done points (as `runner plan` shows them) unless --force is given. Each
+                point runs in its own runner process; one line is printed as each finishes.
+                Ctrl-C is forwarded to the running points, which write interrupted reports;
+                rerunning the sweep runs what is missing. Exits 1 if any point failed.
+
+                EXAMPLE:
+                  runner sweep experiments/cells.yaml --jobs 2
+                """)
+
+        @OptionGroup var config: ConfigOptions
+
+        @Option(name: [.customShort("j"), .long], help: "How many points run at once.")
+        var jobs = 1
+
+        @Flag(help: "Run every point, done or not.")
+        var force = false
+
+        func validate() throws {
+            guard jobs >= 1 else { throw ValidationError("--jobs: expected at least 1, found \(jobs)") }
+        }
+
+        func run() throws {
+            let plan = try loadPlan(config, force: force)
+            let pending = plan.pending.count
+            // Unbuffered output throughout, so that lines appear in order and as points
+            // finish, even when stdout is a pipe or a file.
+            let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
+            writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
+            if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
+                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+            }
+            let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
+            let clock = Date()
+            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in
+                writeToStandardOutput(result.line + "\n")
+            }
+            var summary = String(format: "sweep: %d ran (%d ok, %d failed), %d skipped, %.1fs",
+                                 outcome.results.count, outcome.results.count - outcome.failedCount,
+                                 outcome.failedCount, outcome.skipped, Date().timeIntervalSince(clock))
+            if let signal = outcome.interruptedBy {
+                summary += "; interrupted by signal \(signal), \(outcome.notStarted) not started"
+            }
+            writeToStandardOutput(summary + "\n")
+            if !outcome.succeeded { throw ExitCode(ExitStatus.runFailed) }
+        }
     }
 
     struct Compare: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Compare reports of several runs (not yet).")
-        @Argument(parsing: .allUnrecognized) var arguments: [String] = []
-        func run() throws { try notYet("compare") }
+        static let configuration = CommandConfiguration(
+            abstract: "Compare reports: comparison.md/.csv tables with significance, and an HTML report.",
+            discussion: """
+                Reads every report.json under the given paths (directories are searched
+                recursively), groups seeds of the same configuration, and runs paired tests
+                (t-test, Wilcoxon signed-rank) between configurations that differ in one key.
+
+                EXAMPLE:
+                  runner compare results/cells --output results
+                """)
+
+        @Argument(help: ArgumentHelp("Report files or directories.", valueName: "path"))
+        var paths: [String]
+
+        @Option(help: ArgumentHelp("Directory for comparison.md, comparison.csv and report.html.", valueName: "dir"))
+        var output = "results"
+
+        @Flag(help: "Do not write the HTML report.")
+        var noHTML = false
+
+        func run() throws {
+            let comparison: Comparison
+            do {
+                comparison = ComparisonBuilder.compare(try ComparisonBuilder.loadRuns(paths: paths))
+            } catch {
+                writeToStandardError("runner compare: \(error)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let directory = URL(fileURLWithPath: output)
+            let markdown = directory.appendingPathComponent("comparison.md")
+            let html = noHTML ? nil : directory.appendingPathComponent("report.html")
+            try ComparisonWriter.write(comparison, markdownTo: markdown,
+                                       csvTo: directory.appendingPathComponent("comparison.csv"), htmlTo: html)
+            print(comparison.markdown(), terminator: "")
+            writeToStandardError("wrote \(markdown.path), comparison.csv\(html == nil ? "" : ", report.html")\n")
+        }
+    }
+
+    struct DataCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "data",
+            abstract: "Download and verify a built-in dataset into the data cache (what `make data` runs).")
+
+        @Argument(help: "Built-in dataset name.")
+        var name = "movielens-100k"
+
+        @Option(help: ArgumentHelp("Cache directory (default: $SEQREC_DATA_DIR, else data/).", valueName: "dir"))
+        var cacheDir: String?
+
+        func run() throws {
+            do {
+                let url = try DatasetLoader.acquire(
+                    builtin: name, cacheDirectory: DatasetLoader.cacheDirectory(configured: cacheDir),
+                    log: { writeToStandardError($0 + "\n") })
+                print(url.path)
+            } catch {
+                writeToStandardError("runner data: \(error)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+        }
     }
 }
 
 extension ResolvedFormat: ExpressibleByArgument {}
 
-func notYet(_ command: String) throws -> Never {
-    writeToStandardError("runner \(command): not yet implemented\n")
-    throw ExitCode(ExitStatus.badConfig)
+extension PlanFormat: ExpressibleByArgument {}
+
+/// Loads the plan for `plan` and `sweep`; a bad config exits 2 with every error.
+func loadPlan(_ config: ConfigOptions, force: Bool) throws -> SweepPlan {
+    do {
+        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force)
+    } catch {
+        writeToStandardError(error.description + "\n")
+        throw ExitCode(ExitStatus.badConfig)
+    }
 }

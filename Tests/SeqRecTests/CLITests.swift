@@ -90,13 +90,6 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(badFormat.status == 2)
 }
 
-@Test(.enabled(if: runnerIsBuilt), arguments: ["plan", "sweep", "compare"])
-func reservedSubcommandsSayNotYet(_ command: String) throws {
-    let result = try runRunner([command, "experiments/cells.yaml"])
-    #expect(result.status == 2)
-    #expect(result.stderr == "runner \(command): not yet implemented\n")
-}
-
 @Test(.enabled(if: runnerIsBuilt)) func runWithABadConfigRunsNothingAndWritesNothing() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

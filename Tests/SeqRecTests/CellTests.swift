@@ -121,3 +121,21 @@ func workspacesReusedAcrossShapesGiveIdenticalResults(_ kind: CellKind) {
     #expect(first == again)
     #expect(firstGrads == encoder.parameters.map(\.grad.storage))
 }
+
+/// Without embedding dropout, layer 0 projects the embedding table once and sums gradients
+/// per item; it must agree with the per-position path used under dropout.
+@Test(arguments: [CellKind.lstm, .gru, .rnn])
+func tableLookupPathMatchesPerPositionPath(_ kind: CellKind) {
+    let ids: [Int32] = (0..<36).map { Int32(($0 * 5 + $0 / 7) % 10) }  // includes padding and repeats
+    var results: [([Float], [[Float]])] = []
+    for allowsLookup in [true, false] {
+        let encoder = makeEncoder(kind)
+        encoder.allowsTableLookup = allowsLookup
+        let outputs = runForward(encoder, ids, batch: 4, steps: 9, training: true)
+        runBackward(encoder, uniformValues(outputs.count, seed: 6))
+        results.append((outputs, encoder.parameters.map(\.grad.storage)))
+    }
+    expectNear(results[0].0, results[1].0, "\(kind) outputs")
+    for (a, b) in zip(results[0].1, results[1].1) { expectNear(a, b, "\(kind) gradients", tolerance: 2e-5) }
+    #expect(results[0].1[0][0..<5].allSatisfy { $0 == 0 }, "padding row got gradient through the table path")
+}

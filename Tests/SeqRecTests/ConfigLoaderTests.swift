@@ -281,3 +281,10 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
     let spec = try ConfigLoader.load(path: path)
     #expect(spec.model == ModelSpec() && spec.training.epochs == 3)
 }
+
+@Test func inheritedDatasetPathIsRebasedOntoTheExtendingFile() throws {
+    let spec = try ConfigLoader.load(path: config("nested/data-child.yaml"))
+    #expect(spec.dataset.path == "../data/interactions.tsv")
+    #expect(spec.dataset.format == .tsv && spec.dataset.columns?.user == "uid")  // the rest is untouched
+    #expect(try ConfigLoader.load(path: config("own-data.yaml")).dataset.path == "data/interactions.tsv")
+}

@@ -17,7 +17,7 @@ private func evaluate(_ scores: [Float], targets: [Int32], history: [Int32] = []
 }
 
 private func expectClose(_ actual: Double?, _ expected: Double, _ name: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+                         sourceLocation: Testing.SourceLocation = #_sourceLocation) {
     guard let actual else {
         Issue.record("\(name) missing", sourceLocation: sourceLocation)
         return

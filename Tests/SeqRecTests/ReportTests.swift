@@ -259,7 +259,7 @@ func sampleReport() throws -> RunReport {
     let value = try JSONValue(encoding: spec)
     #expect(value["seed"] == .unsigned(.max))
     #expect(value["model"]?["dropout"] == .number(0.2))
-    #expect(value["model"]?["hidden_size"] == nil && value["model"]?["hiddenSize"] == .integer(50))
+    #expect(value["model"]?["hidden_size"] == .integer(50) && value["model"]?["hiddenSize"] == nil)
     // Re-encoding the embedded value gives the config layer's own bytes back.
     #expect(try encoder.encode(value) == original)
     // The hash ignores key order and whitespace.

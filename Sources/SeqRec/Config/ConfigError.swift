@@ -9,7 +9,7 @@
 /// One problem at one place.
 public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
     /// Where; nil for problems with no position (e.g. an unreadable file).
-    public var location: SourceLocation?
+    public var location: ConfigLocation?
     /// The file or flag, used when `location` is nil.
     public var origin: String
     /// The dotted key path (`model.hidden_size`, `evaluation.metrics[2]`); empty if none.
@@ -18,7 +18,7 @@ public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
     /// Whether to print the source line and caret.
     public var showsSourceLine: Bool
 
-    public init(at location: SourceLocation, keyPath: String, _ message: String, showsSourceLine: Bool = true) {
+    public init(at location: ConfigLocation, keyPath: String, _ message: String, showsSourceLine: Bool = true) {
         self.location = location
         self.origin = location.source.displayName
         self.keyPath = keyPath

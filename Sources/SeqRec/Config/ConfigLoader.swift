@@ -116,7 +116,21 @@ public enum ConfigLoader {
                 "expected an existing file, found no file at '\(parentDisplay)'"))
         }
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
-        return ConfigTree.merge(parent, ConfigTree.removing(["extends"], from: root))
+        let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
+        return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// A relative `dataset.path` is relative to the file that sets it; seen from a child in
+    /// another directory it gets the parent's directory (as the child wrote it) in front.
+    private static func rebasingDatasetPath(of tree: YAMLNode, by directory: String) -> YAMLNode {
+        guard !directory.isEmpty, directory != ".",
+              let dataset = tree.value(forKey: "dataset"), let pathNode = dataset.value(forKey: "path"),
+              case .scalar(let text, let style) = pathNode.kind, !pathNode.isNull, !text.hasPrefix("/") else {
+            return tree
+        }
+        var rebasedPath = pathNode
+        rebasedPath.kind = .scalar(normalized((directory as NSString).appendingPathComponent(text)), style)
+        return ConfigTree.replacing(["dataset", "path"], with: rebasedPath, in: tree)
     }
 
     /// `a/b/../c.yaml` -> `a/c.yaml`, for readable names in messages (leading `..` kept).

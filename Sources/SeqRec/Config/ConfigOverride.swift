@@ -21,7 +21,7 @@ enum ConfigOverride {
                 "'\(first)' cannot be set from the command line"))
         }
         let valueText = String(assignment[assignment.index(after: equals)...])
-        let location = SourceLocation(source: source, line: 1, column: 1)
+        let location = ConfigLocation(source: source, line: 1, column: 1)
         let value: YAMLNode
         do {
             value = try YAMLDocumentLoader.load(bytes: Array(valueText.utf8), source: source)

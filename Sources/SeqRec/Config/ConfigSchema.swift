@@ -1,6 +1,6 @@
 // The documented key reference: every key a configuration file may hold, its type and
 // its meaning. Defaults come from `ExperimentSpec`'s own defaults, so the docs cannot
-// drift from the code. `schema/experiment.schema.json` and `docs/config-reference.md`
+// drift from the code. `schema/experiment.schema.json` and the README's configuration reference
 // are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
 
 indirect enum SchemaType: Sendable {
@@ -61,7 +61,7 @@ enum ConfigSchema {
 
     static let datasetKeys: [SchemaKey] = [
         SchemaKey("name", .nullable(.choice(builtInDatasetNames), falseAllowed: false), "A built-in dataset, downloaded on first use.", default: "`movielens-100k` when neither `path` nor `synthetic` is set"),
-        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the directory of the experiment file given to the runner."),
+        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file)."),
         SchemaKey("format", .nullable(.choice(names(DataFormat.self)), falseAllowed: false), "Format of `path`. Detected from the extension (`.csv`, `.tsv`, `.data` = movielens, `.dat` = movielens-dat, `.inter` = recbole); required for any other extension.", default: "from the extension of `path`"),
         SchemaKey("columns", .nullable(.object([
             SchemaKey("user", .string, "Column holding the user id."),

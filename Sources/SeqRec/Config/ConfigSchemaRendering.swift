@@ -7,15 +7,15 @@ public enum ConfigReference {
         let root = ConfigValue.mapping([
             ConfigField("$schema", .string("http://json-schema.org/draft-07/schema#")),
             ConfigField("title", .string("seqrec experiment")),
-            ConfigField("description", .string("A seqrec experiment file (YAML). See docs/config-reference.md.")),
+            ConfigField("description", .string("A seqrec experiment file (YAML). See the configuration reference in README.md.")),
         ] + objectFields(ConfigSchema.keys, path: []))
         return root.jsonText() + "\n"
     }
 
-    /// `docs/config-reference.md`.
+    /// The "Configuration reference" section of README.md (between the generated-section markers).
     public static func markdown() -> String {
         var lines: [String] = [
-            "# Experiment configuration reference",
+            "## Configuration reference",
             "",
             "<!-- Generated from Sources/SeqRec/Config/ConfigSchema.swift; a test checks it is current. -->",
             "",
@@ -46,14 +46,14 @@ public enum ConfigReference {
             "swift run -c release runner experiments/gru50.yaml --set training.epochs=5",
             "```",
             "",
-            "## Top-level keys",
+            "### Top-level keys",
             "",
             "| Key | Type and allowed values | Default | Meaning |",
             "|---|---|---|---|",
         ]
         for key in ConfigSchema.keys {
             if case .object = key.type {
-                lines.append("| `\(key.name)` | mapping | see [`\(key.name)`](#\(key.name)) | \(key.summary) |")
+                lines.append("| `\(key.name)` | mapping | see [`\(key.name)`](#\(key.name)) | \(cell(key.summary)) |")
             } else {
                 appendRows(key, path: [], to: &lines)
             }
@@ -61,7 +61,7 @@ public enum ConfigReference {
         lines.append("")
         for key in ConfigSchema.keys {
             guard case .object = key.type else { continue }
-            lines.append("## `\(key.name)`")
+            lines.append("### `\(key.name)`")
             lines.append("")
             lines.append(key.summary)
             lines.append("")
@@ -71,7 +71,7 @@ public enum ConfigReference {
             lines.append("")
         }
         lines += [
-            "## Grids",
+            "### Grids",
             "",
             "```yaml",
             "# experiments/cells.yaml: 3 cells x 3 seeds = 9 runs, e.g. results/cells/cell=gru,seed=2/",
@@ -87,7 +87,7 @@ public enum ConfigReference {
             "",
         ]
         lines += [
-            "## Rules across keys",
+            "### Rules across keys",
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
@@ -250,12 +250,17 @@ public enum ConfigReference {
         case .object(let children), .nullable(.object(let children), _), .nameOrObject(_, let children):
             if !path.isEmpty {
                 let shownDefault = key.defaultText ?? (isNullDefault(fullPath) ? "`null`" : "—")
-                lines.append("| `\(dotted)` | \(typeText(key.type)) | \(shownDefault) | \(key.summary) |")
+                lines.append("| `\(dotted)` | \(typeText(key.type)) | \(shownDefault) | \(cell(key.summary)) |")
             }
             for child in children { appendRows(child, path: fullPath, to: &lines) }
         default:
-            lines.append("| `\(dotted)` | \(typeText(key.type)) | \(defaultText) | \(key.summary) |")
+            lines.append("| `\(dotted)` | \(typeText(key.type)) | \(defaultText) | \(cell(key.summary)) |")
         }
+    }
+
+    /// Table cells cannot hold a bare `|`, not even inside backticks.
+    private static func cell(_ text: String) -> String {
+        text.replacingOccurrences(of: "|", with: "\\|")
     }
 
     private static func isNullDefault(_ path: [String]) -> Bool {

@@ -47,13 +47,25 @@ enum ConfigTree {
     }
 
     /// `{a: {b: value}}` from the path `a.b`; each key node is placed at its own location.
-    static func nested(path segments: [(key: String, location: SourceLocation)], value: YAMLNode) -> YAMLNode {
+    static func nested(path segments: [(key: String, location: ConfigLocation)], value: YAMLNode) -> YAMLNode {
         var node = value
         for segment in segments.reversed() {
             let key = YAMLNode(.scalar(segment.key, .plain), at: segment.location)
             node = YAMLNode(.mapping([YAMLMappingEntry(key: key, value: node)]), at: segment.location)
         }
         return node
+    }
+
+    /// The tree with the value at an existing key path replaced (no merge rules applied).
+    static func replacing(_ path: [String], with value: YAMLNode, in node: YAMLNode) -> YAMLNode {
+        guard let key = path.first, let entries = node.mappingEntries else { return node }
+        var copy = node
+        copy.kind = .mapping(entries.map { entry in
+            guard entry.key.scalarText == key else { return entry }
+            let replaced = path.count == 1 ? value : replacing(Array(path.dropFirst()), with: value, in: entry.value)
+            return YAMLMappingEntry(key: entry.key, value: replaced)
+        })
+        return copy
     }
 
     /// The mapping without the given top-level keys.

@@ -218,7 +218,7 @@ extension ConfigValue {
 
     /// The value as a node tree, for decoding with the same rules as a YAML file.
     func node(source: ConfigSource) -> YAMLNode {
-        let location = SourceLocation(source: source, line: 1, column: 1)
+        let location = ConfigLocation(source: source, line: 1, column: 1)
         switch self {
         case .null: return YAMLNode(.scalar("", .plain), at: location)
         case .bool(let value): return YAMLNode(.scalar(value ? "true" : "false", .plain), at: location)

@@ -27,7 +27,7 @@ public enum GridExpansion {
         var keyPath: String
         /// The label in run names: the last path segment, or the full path when ambiguous.
         var label: String
-        var segments: [(key: String, location: SourceLocation)]
+        var segments: [(key: String, location: ConfigLocation)]
         var values: [YAMLNode]
     }
 
@@ -93,7 +93,7 @@ public enum GridExpansion {
                 collector.add(value, "\(keyPath)[\(index)]", "duplicate value '\(value.flowText)'")
             }
             var offset = 0
-            var segments: [(key: String, location: SourceLocation)] = []
+            var segments: [(key: String, location: ConfigLocation)] = []
             for part in parts {
                 var location = entry.key.location
                 if entry.key.isPlain { location.column += offset }

@@ -60,11 +60,11 @@ enum YAMLDocumentLoader {
             let line = Int(parser.context_mark.line) + 1, column = Int(parser.context_mark.column) + 1
             message += source.isFlag ? " (\(context))" : " (\(context) at line \(line), column \(column))"
         }
-        let location: SourceLocation
+        let location: ConfigLocation
         if parser.error == YAML_READER_ERROR {
             location = position(ofByte: parser.problem_offset, in: bytes, source: source)
         } else {
-            location = SourceLocation(source: source, line: Int(parser.problem_mark.line) + 1,
+            location = ConfigLocation(source: source, line: Int(parser.problem_mark.line) + 1,
                                       column: Int(parser.problem_mark.column) + 1)
         }
         return ConfigDiagnostic(at: location, keyPath: "", message)
@@ -92,7 +92,7 @@ enum YAMLDocumentLoader {
     }
 
     /// Line and column (in characters) of a byte offset.
-    private static func position(ofByte offset: Int, in bytes: [UInt8], source: ConfigSource) -> SourceLocation {
+    private static func position(ofByte offset: Int, in bytes: [UInt8], source: ConfigSource) -> ConfigLocation {
         let end = min(offset, bytes.count)
         var lineStart = 0
         var line = 1
@@ -101,7 +101,7 @@ enum YAMLDocumentLoader {
             lineStart = index + 1
         }
         let column = String(decoding: bytes[lineStart..<end], as: UTF8.self).count + 1
-        return SourceLocation(source: source, line: line, column: column)
+        return ConfigLocation(source: source, line: line, column: column)
     }
 }
 
@@ -114,7 +114,7 @@ private struct TreeBuilder {
     /// collection mutates it in place (no copy per element).
     private final class Frame {
         let isMapping: Bool
-        let location: SourceLocation
+        let location: ConfigLocation
         let anchor: String?
         var items: [YAMLNode] = []
         var entries: [YAMLMappingEntry] = []
@@ -124,7 +124,7 @@ private struct TreeBuilder {
         var pendingKeyIsDuplicate = false
         var firstLineOfKey: [String: Int] = [:]
 
-        init(isMapping: Bool, location: SourceLocation, anchor: String?) {
+        init(isMapping: Bool, location: ConfigLocation, anchor: String?) {
             self.isMapping = isMapping
             self.location = location
             self.anchor = anchor
@@ -142,7 +142,7 @@ private struct TreeBuilder {
     init(source: ConfigSource) { self.source = source }
 
     mutating func handle(_ event: yaml_event_t) -> Outcome {
-        let location = SourceLocation(source: source, line: Int(event.start_mark.line) + 1,
+        let location = ConfigLocation(source: source, line: Int(event.start_mark.line) + 1,
                                       column: Int(event.start_mark.column) + 1)
         switch event.type {
         case YAML_DOCUMENT_START_EVENT:
@@ -188,7 +188,7 @@ private struct TreeBuilder {
         return .ok
     }
 
-    private mutating func count(_ nodes: Int, at location: SourceLocation) -> Outcome {
+    private mutating func count(_ nodes: Int, at location: ConfigLocation) -> Outcome {
         expandedNodes += nodes
         if expandedNodes > YAMLDocumentLoader.maxExpandedNodes {
             return .failure(ConfigDiagnostic(at: location, keyPath: "",

@@ -26,7 +26,7 @@ public final class ConfigSource: Sendable {
 }
 
 /// A 1-based position in a source.
-public struct SourceLocation: Sendable {
+public struct ConfigLocation: Sendable {
     public var source: ConfigSource
     public var line: Int
     public var column: Int
@@ -58,11 +58,11 @@ public struct YAMLNode: Sendable {
     }
 
     public var kind: Kind
-    public var location: SourceLocation
+    public var location: ConfigLocation
     /// Nodes in this subtree, counting every alias expansion (bounds alias bombs).
     public var expandedSize: Int
 
-    public init(_ kind: Kind, at location: SourceLocation) {
+    public init(_ kind: Kind, at location: ConfigLocation) {
         self.kind = kind
         self.location = location
         switch kind {

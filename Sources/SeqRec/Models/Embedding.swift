@@ -31,8 +31,7 @@ public final class Embedding {
             guard let base = table.baseAddress else { return }
             for b in 0..<batch {
                 for t in 0..<steps {
-                    let id = Int(ids[b * steps + t])
-                    precondition(id >= 0 && id < vocabularySize, "item id \(id) at [\(b), \(t)] is outside 0..<\(vocabularySize)")
+                    let id = Int(ids[b * steps + t])  // validated by the caller
                     (output + (t * batch + b) * dimension).update(from: base + id * dimension, count: dimension)
                 }
             }

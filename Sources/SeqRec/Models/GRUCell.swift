@@ -15,45 +15,57 @@
 // Padded steps carry h and write zero gradients.
 
 enum GRUCell {
-    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, biasHH: UnsafePointer<Float>) {
+    static func forward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 3 * hidden
         for t in 0..<w.steps {
-            let gates = w.gates + t * batch * width          // [B, 3H] x-side, then r, z, n
-            let recurrent = w.recurrent + t * batch * width  // [B, 3H] hr, hz, hn
+            let gates = w.gates + t * batch * width          // [B, 3H] x-side (no bias), then r, z, n
+            let recurrent = w.recurrent + t * batch * width  // [B, 3H] h-side (no bias); hn + b_hn kept for backward
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            for b in 0..<batch { (recurrent + b * width).update(from: biasHH, count: width) }
-            // recurrent += h_{t-1} [B, H] x W_hh^T [H, 3H]
+            // recurrent = h_{t-1} [B, H] x W_hh^T [H, 3H]
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: recurrent, ldc: width)
+                       beta: 0, c: recurrent, ldc: width)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
-                let xr = gates + b * width, xz = xr + hidden, xn = xz + hidden
+                // x side: dense = projection in gates + b_ih; lookup = table row (b_ih folded in).
+                let gr = gates + b * width, gz = gr + hidden, gn = gz + hidden
+                let dense = w.inputTable == nil
+                let xr = dense ? UnsafePointer(gr) : w.inputRow(step: t, row: b, width: width), xz = xr + hidden, xn = xz + hidden
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let r = VectorMath.sigmoid(VectorMath.load(xr + j, count: n) + VectorMath.load(hr + j, count: n))
-                    let z = VectorMath.sigmoid(VectorMath.load(xz + j, count: n) + VectorMath.load(hz + j, count: n))
-                    let candidate = VectorMath.tanh(VectorMath.load(xn + j, count: n).addingProduct(r, VectorMath.load(hn + j, count: n)))
-                    let h = candidate.addingProduct(z, VectorMath.load(hPrev + row + j, count: n) - candidate)
-                    VectorMath.store(r, to: xr + j, count: n)
-                    VectorMath.store(z, to: xz + j, count: n)
-                    VectorMath.store(candidate, to: xn + j, count: n)
+                let bxr = dense ? w.gateBias : w.zeroRow, bxz = bxr + hidden, bxn = bxz + hidden
+                let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
+                        + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n),
+                     VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
+                        + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n),
+                     VectorMath.load(hn + j, count: n) + VectorMath.load(bhn + j, count: n),
+                     VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n),
+                     VectorMath.load(hPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (rPre, zPre, hnBiased, xnBiased, hOld) = v
+                    let r = VectorMath.sigmoid(rPre)
+                    let z = VectorMath.sigmoid(zPre)
+                    let candidate = VectorMath.tanh(xnBiased.addingProduct(r, hnBiased))
+                    let h = candidate.addingProduct(z, hOld - candidate)
+                    VectorMath.store(r, to: gr + j, count: n)
+                    VectorMath.store(z, to: gz + j, count: n)
+                    VectorMath.store(candidate, to: gn + j, count: n)
+                    VectorMath.store(hnBiased, to: hn + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
-                    j += 8
-                }
+                })
             }
         }
     }
 
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 3 * hidden
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
@@ -72,15 +84,14 @@ enum GRUCell {
                     rr.update(repeating: 0, count: width)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let r = VectorMath.load(gr + j, count: n)
-                    let z = VectorMath.load(gz + j, count: n)
-                    let candidate = VectorMath.load(gn + j, count: n)
-                    let hn = VectorMath.load(rn + j, count: n)
-                    let dz = dh * (VectorMath.load(hPrev + row + j, count: n) - candidate)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gr + j, count: n), VectorMath.load(gz + j, count: n),
+                     VectorMath.load(gn + j, count: n), VectorMath.load(rn + j, count: n),
+                     VectorMath.load(hPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, r, z, candidate, hn, hOld) = v
+                    let dz = dh * (hOld - candidate)
                     let dnPre = dh * (1 - z) * (1 - candidate * candidate)
                     let drPre = dnPre * hn * r * (1 - r)
                     let dzPre = dz * z * (1 - z)
@@ -91,13 +102,13 @@ enum GRUCell {
                     VectorMath.store(dzPre, to: rz + j, count: n)
                     VectorMath.store(dnPre * r, to: rn + j, count: n)
                     VectorMath.store(dh * z, to: dhCarry + j, count: n)
-                    j += 8
-                }
+                })
             }
             // dh_carry += [dr_pre, dz_pre, d hn] [B, 3H] x W_hh [3H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
                        alpha: 1, a: recurrent, lda: width, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }

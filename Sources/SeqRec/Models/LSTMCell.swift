@@ -24,10 +24,11 @@ enum LSTMCell {
             let cPrev = w.cells + t * batch * hidden
             let cNext = cPrev + batch * hidden
             let cellTanh = w.cellTanh + t * batch * hidden
-            // gates += h_{t-1} [B, H] x W_hh^T [H, 4H]
+            // gates (+)= h_{t-1} [B, H] x W_hh^T [H, 4H]; the x side (dense: already in gates,
+            // plus biases; lookup: table row incl. biases) is added below
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: width)
+                       beta: w.recurrentBeta, c: gates, ldc: width)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
@@ -36,14 +37,19 @@ enum LSTMCell {
                     continue
                 }
                 let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let i = VectorMath.sigmoid(VectorMath.load(gi + j, count: n))
-                    let f = VectorMath.sigmoid(VectorMath.load(gf + j, count: n))
-                    let g = VectorMath.tanh(VectorMath.load(gg + j, count: n))
-                    let o = VectorMath.sigmoid(VectorMath.load(go + j, count: n))
-                    let c = (i * g).addingProduct(f, VectorMath.load(cPrev + row + j, count: n))
+                let bi = w.inputRow(step: t, row: b, width: width), bf = bi + hidden, bg = bf + hidden, bo = bg + hidden
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(gi + j, count: n) + VectorMath.load(bi + j, count: n),
+                     VectorMath.load(gf + j, count: n) + VectorMath.load(bf + j, count: n),
+                     VectorMath.load(gg + j, count: n) + VectorMath.load(bg + j, count: n),
+                     VectorMath.load(go + j, count: n) + VectorMath.load(bo + j, count: n),
+                     VectorMath.load(cPrev + row + j, count: n))
+                }, finish: { pre, j, n in
+                    let i = VectorMath.sigmoid(pre.0)
+                    let f = VectorMath.sigmoid(pre.1)
+                    let g = VectorMath.tanh(pre.2)
+                    let o = VectorMath.sigmoid(pre.3)
+                    let c = (i * g).addingProduct(f, pre.4)
                     let tc = VectorMath.tanh(c)
                     VectorMath.store(i, to: gi + j, count: n)
                     VectorMath.store(f, to: gf + j, count: n)
@@ -52,14 +58,14 @@ enum LSTMCell {
                     VectorMath.store(c, to: cNext + row + j, count: n)
                     VectorMath.store(tc, to: cellTanh + row + j, count: n)
                     VectorMath.store(o * tc, to: hNext + row + j, count: n)
-                    j += 8
-                }
+                })
             }
         }
     }
 
     /// dOutputs [T, B, H]; leaves da [T, B, 4H] in w.gates.
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = 4 * hidden
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
@@ -77,29 +83,28 @@ enum LSTMCell {
                     gi.update(repeating: 0, count: width)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let i = VectorMath.load(gi + j, count: n)
-                    let f = VectorMath.load(gf + j, count: n)
-                    let g = VectorMath.load(gg + j, count: n)
-                    let o = VectorMath.load(go + j, count: n)
-                    let tc = VectorMath.load(cellTanh + row + j, count: n)
-                    let dc = VectorMath.load(dcCarry + j, count: n).addingProduct(dh * o, 1 - tc * tc)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gi + j, count: n), VectorMath.load(gf + j, count: n),
+                     VectorMath.load(gg + j, count: n), VectorMath.load(go + j, count: n),
+                     VectorMath.load(cellTanh + row + j, count: n), VectorMath.load(dcCarry + j, count: n),
+                     VectorMath.load(cPrev + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, i, f, g, o, tc, dcIn, cOld) = v
+                    let dc = dcIn.addingProduct(dh * o, 1 - tc * tc)
                     VectorMath.store(dc * g * i * (1 - i), to: gi + j, count: n)
-                    VectorMath.store(dc * VectorMath.load(cPrev + row + j, count: n) * f * (1 - f), to: gf + j, count: n)
+                    VectorMath.store(dc * cOld * f * (1 - f), to: gf + j, count: n)
                     VectorMath.store(dc * i * (1 - g * g), to: gg + j, count: n)
                     VectorMath.store(dh * tc * o * (1 - o), to: go + j, count: n)
                     VectorMath.store(dc * f, to: dcCarry + j, count: n)
                     VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                    j += 8
-                }
+                })
             }
             // dh_carry += da [B, 4H] x W_hh [4H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
                        alpha: 1, a: gates, lda: width, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }

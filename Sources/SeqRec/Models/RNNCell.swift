@@ -14,29 +14,30 @@ enum RNNCell {
             let gates = w.gates + t * batch * hidden  // [B, H]
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            // gates += h_{t-1} [B, H] x W_hh^T [H, H]
+            // gates (+)= h_{t-1} [B, H] x W_hh^T [H, H]; x side and biases added below
             BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: hidden)
+                       beta: w.recurrentBeta, c: gates, ldc: hidden)
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let h = VectorMath.tanh(VectorMath.load(gates + row + j, count: n))
+                let x = w.inputRow(step: t, row: b, width: hidden)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    VectorMath.load(gates + row + j, count: n) + VectorMath.load(x + j, count: n)
+                }, finish: { pre, j, n in
+                    let h = VectorMath.tanh(pre)
                     VectorMath.store(h, to: gates + row + j, count: n)
                     VectorMath.store(h, to: hNext + row + j, count: n)
-                    j += 8
-                }
+                })
             }
         }
     }
 
-    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>) {
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    static func backward(_ w: RecurrentBuffers, weightHH: UnsafePointer<Float>, dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
             let gates = w.gates + t * batch * hidden
@@ -49,20 +50,20 @@ enum RNNCell {
                     (gates + row).update(repeating: 0, count: hidden)
                     continue
                 }
-                var j = 0
-                while j < hidden {
-                    let n = min(8, hidden - j)
-                    let dh = VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n)
-                    let h = VectorMath.load(gates + row + j, count: n)
+                VectorMath.forEachChunk(width: hidden, load: { j, n in
+                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
+                     VectorMath.load(gates + row + j, count: n))
+                }, finish: { v, j, n in
+                    let (dh, h) = v
                     VectorMath.store(dh * (1 - h * h), to: gates + row + j, count: n)
                     VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                    j += 8
-                }
+                })
             }
             // dh_carry += da [B, H] x W_hh [H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: hidden,
                        alpha: 1, a: gates, lda: hidden, b: weightHH, ldb: hidden,
                        beta: 1, c: w.stateGrad, ldc: hidden)
+            afterStep(t)
         }
     }
 }

@@ -26,6 +26,10 @@ public final class RecurrentEncoder {
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
+    private var usesTableLookup = false
+    /// Tests only: false forces layer 0 to read a gathered [T, B, E] buffer (the path used
+    /// under embedding dropout), so both input paths can be compared.
+    var allowsTableLookup = true
 
     public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float, rng: inout SeededGenerator) {
         precondition(layers >= 1, "an encoder needs at least one layer, got \(layers)")
@@ -57,33 +61,46 @@ public final class RecurrentEncoder {
         }
         self.batch = batch
         self.steps = steps
-        lastIds = Array(inputs)
+        if lastIds.count != inputs.count { lastIds = [Int32](repeating: 0, count: inputs.count) }
+        lastIds.withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: ids, count: inputs.count) }
         dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
         if mask.count != batch * steps { mask = [Bool](repeating: false, count: batch * steps) }
-        for b in 0..<batch { for t in 0..<steps { mask[t * batch + b] = ids[b * steps + t] != 0 } }
+        let vocabulary = embedding.vocabularySize
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let id = ids[b * steps + t]
+                precondition(id >= 0 && Int(id) < vocabulary, "item id \(id) at [\(b), \(t)] is outside 0..<\(vocabulary)")
+                mask[t * batch + b] = id != 0
+            }
+        }
 
         let e = embedding.dimension, h = hiddenSize
-        embedded.resize(to: steps * batch * e)
-        embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
-        if dropoutActive { applyDropout(site: 0, width: e, values: embedded.pointer, rng: &rng) }
+        // Without dropout on the embedding output, layer 0 reads the table directly when that
+        // is cheaper (fewer table rows than positions); see LayerInput.
+        usesTableLookup = allowsTableLookup && !dropoutActive && embedding.vocabularySize < batch * steps
+        if !usesTableLookup {
+            embedded.resize(to: steps * batch * e)
+            embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
+            if dropoutActive { applyDropout(site: 0, width: e, values: embedded.pointer, rng: &rng) }
+        }
 
         mask.withUnsafeBufferPointer { maskBuffer in
             guard let maskPointer = maskBuffer.baseAddress else { return }
-            var input = UnsafePointer(embedded.pointer)
             for (index, layer) in layers.enumerated() {
-                if index > 0 {
-                    let previous = layers[index - 1].outputs
-                    if dropoutActive {
-                        let dropped = droppedInputs[index]
-                        dropped.resize(to: steps * batch * h)
-                        dropped.pointer.update(from: previous, count: steps * batch * h)
-                        applyDropout(site: index, width: h, values: dropped.pointer, rng: &rng)
-                        input = UnsafePointer(dropped.pointer)
-                    } else {
-                        input = UnsafePointer(previous)
-                    }
+                if index == 0 {
+                    withFirstLayerInput(ids: ids) { layer.forward(input: $0, mask: maskPointer, batch: batch, steps: steps) }
+                    continue
                 }
-                layer.forward(input: input, mask: maskPointer, batch: batch, steps: steps)
+                let previous = layers[index - 1].outputs
+                var input = UnsafePointer(previous)
+                if dropoutActive {
+                    let dropped = droppedInputs[index]
+                    dropped.resize(to: steps * batch * h)
+                    dropped.pointer.update(from: previous, count: steps * batch * h)
+                    applyDropout(site: index, width: h, values: dropped.pointer, rng: &rng)
+                    input = UnsafePointer(dropped.pointer)
+                }
+                layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
             }
         }
         output.resize(to: batch * steps * h)
@@ -102,26 +119,41 @@ public final class RecurrentEncoder {
         gradientB.resize(to: rows * max(e, h))
         var dCurrent = gradientA.pointer, dBelow = gradientB.pointer
         BufferOps.swapOuterAxes(outer: batch, inner: steps, width: h, source: dTop, destination: dCurrent)
-        mask.withUnsafeBufferPointer { maskBuffer in
-            guard let maskPointer = maskBuffer.baseAddress else { return }
-            for index in stride(from: layers.count - 1, through: 0, by: -1) {
-                let layer = layers[index]
-                let input: UnsafePointer<Float>
-                if index == 0 {
-                    input = UnsafePointer(embedded.pointer)
-                } else {
-                    input = UnsafePointer(dropoutActive ? droppedInputs[index].pointer : layers[index - 1].outputs)
-                }
-                layer.backward(input: input, mask: maskPointer, dOutputs: dCurrent, dInput: dBelow)
-                if dropoutActive {
-                    BufferOps.multiply(count: rows * layer.inputSize, by: dropoutMasks[index].pointer, into: dBelow)
-                }
-                swap(&dCurrent, &dBelow)
-            }
-        }
         lastIds.withUnsafeBufferPointer { idBuffer in
             guard let ids = idBuffer.baseAddress else { return }
-            embedding.accumulateGradient(ids: ids, batch: batch, steps: steps, dOutput: dCurrent)
+            mask.withUnsafeBufferPointer { maskBuffer in
+                guard let maskPointer = maskBuffer.baseAddress else { return }
+                for index in stride(from: layers.count - 1, through: 1, by: -1) {
+                    let layer = layers[index]
+                    let input = UnsafePointer(dropoutActive ? droppedInputs[index].pointer : layers[index - 1].outputs)
+                    layer.backward(input: .dense(input), mask: maskPointer, dOutputs: dCurrent, dInput: dBelow, tableGrad: nil)
+                    if dropoutActive {
+                        BufferOps.multiply(count: rows * layer.inputSize, by: dropoutMasks[index].pointer, into: dBelow)
+                    }
+                    swap(&dCurrent, &dBelow)
+                }
+                let first = layers[0]
+                if usesTableLookup {
+                    embedding.weight.grad.storage.withUnsafeMutableBufferPointer { tableGrad in
+                        withFirstLayerInput(ids: ids) {
+                            first.backward(input: $0, mask: maskPointer, dOutputs: dCurrent, dInput: nil, tableGrad: tableGrad.baseAddress)
+                        }
+                    }
+                } else {
+                    first.backward(input: .dense(embedded.pointer), mask: maskPointer, dOutputs: dCurrent, dInput: dBelow, tableGrad: nil)
+                    if dropoutActive { BufferOps.multiply(count: rows * e, by: dropoutMasks[0].pointer, into: dBelow) }
+                    embedding.accumulateGradient(ids: ids, batch: batch, steps: steps, dOutput: dBelow)
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with layer 0's input: the embedding table (lookup) or the gathered [T, B, E] buffer.
+    private func withFirstLayerInput(ids: UnsafePointer<Int32>, _ body: (LayerInput) -> Void) {
+        guard usesTableLookup else { return body(.dense(embedded.pointer)) }
+        embedding.weight.value.storage.withUnsafeBufferPointer { table in
+            guard let table = table.baseAddress else { return }
+            body(.lookup(ids: ids, table: table, rows: embedding.vocabularySize))
         }
     }
 

@@ -2,13 +2,14 @@
 // parameters, its workspaces, and the parts of forward/backward every cell shares.
 //
 // Work split (G = gate count: LSTM 4, GRU 3, RNN 1; all buffers time-major):
-//   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T + biases       ONE sgemm for all steps
+//   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T                 ONE sgemm for all steps
+//             (layer 0 without embedding dropout: [V, E] x [E, G*H] once per table row)
 //             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
-//   backward: the cell's reverse time loop (per step one [B, G*H] x [G*H, H] sgemm) leaves the
-//             pre-activation gradients for all steps in place; then the weight gradients are
-//             single big sgemms over all T*B rows:
+//   backward: the cell's reverse time loop: per step one [B, G*H] x [G*H, H] sgemm for dh,
+//             then, while that step is in cache, dW_hh^T += h_{t-1}^T [H, B] x dGates_t and
+//             the bias sums (a [T*B]-deep dW_hh product measured slower at these sizes);
+//             after the loop the input side is one sgemm each over all T*B rows (or V rows):
 //               dW_ih += dGatesX^T[G*H, T*B] x input[T*B, D]
-//               dW_hh += dGatesH^T[G*H, T*B] x statesPrev[T*B, H]
 //               dInput = dGatesX[T*B, G*H] x W_ih[G*H, D]
 // Masking: mask[t, b] = false leaves (h, c) unchanged at that step, the step's output is the
 // carried h, and its pre-activation gradients are zero (no gradient to its input or weights).
@@ -18,21 +19,55 @@ struct RecurrentBuffers {
     let batch: Int
     let steps: Int
     let hidden: Int
-    /// [T, B, G*H]: x-projection + biases -> gate activations (forward) -> input-side
+    /// [T, B, G*H]: x-projection (no bias) -> gate activations (forward) -> input-side
     /// pre-activation gradients (backward, in place).
     let gates: UnsafeMutablePointer<Float>
-    /// GRU only, [T, B, 3H]: W_hh h + b_hh -> hidden-side pre-activation gradients.
+    /// GRU only, [T, B, 3H]: W_hh h (+ b_hh for the n block once used) -> hidden-side pre-activation gradients.
     let recurrent: UnsafeMutablePointer<Float>
     /// [T+1, B, H]: states[0] is the zero initial state, states[t+1] the output at step t.
     let states: UnsafeMutablePointer<Float>
     /// LSTM only, [T+1, B, H] cell states, and [T, B, H] tanh(c_t).
     let cells: UnsafeMutablePointer<Float>
     let cellTanh: UnsafeMutablePointer<Float>
+    /// [G*H] biases added in the pointwise loops: b_ih + b_hh (LSTM, RNN) or b_ih (GRU),
+    /// and b_hh for the GRU's hidden side.
+    let gateBias: UnsafePointer<Float>
+    let recurrentBias: UnsafePointer<Float>
+    /// Lookup input only: [V, G*H] projected embedding table with the x-side biases folded
+    /// in, and the ids [B, T] that select its rows. Then `gates` receives only the recurrent
+    /// product (beta = 0) and the cells add the table row in their pointwise loops, so no
+    /// [T*B, G*H] gather pass is needed.
+    let inputTable: UnsafePointer<Float>?
+    let ids: UnsafePointer<Int32>?
+    /// [G*H] zeros (the GRU's x-side bias when the table already holds it).
+    let zeroRow: UnsafePointer<Float>
     /// [B, H] gradient carried to the previous step: dh (and dc for the LSTM).
     let stateGrad: UnsafeMutablePointer<Float>
     let cellGrad: UnsafeMutablePointer<Float>
     /// [T, B]: true where the input id is not padding.
     let mask: UnsafePointer<Bool>
+
+    /// What the pointwise loop adds to the x side of step t, row b: the table row (lookup) or
+    /// the gate biases (dense input, whose projection is already in `gates`). [G*H]
+    @inline(__always)
+    func inputRow(step t: Int, row b: Int, width: Int) -> UnsafePointer<Float> {
+        guard let inputTable, let ids else { return gateBias }
+        return inputTable + Int(ids[b * steps + t]) * width
+    }
+
+    /// beta of the per-step recurrent product into `gates`: accumulate onto the dense
+    /// projection, or overwrite when the x side comes from the table.
+    var recurrentBeta: Float { inputTable == nil ? 1 : 0 }
+}
+
+/// What a layer reads: a dense [T, B, D] buffer, or (layer 0 without embedding dropout) the
+/// embedding table itself plus the ids. With a table of V < T*B rows the input projection is
+/// computed once per table row ([V, D] x [D, G*H]) and gathered, and in backward the
+/// pre-activation gradients are first summed per item so that dW_ih and the embedding
+/// gradient are [V]-row products instead of [T*B]-row ones (exactly the same sums).
+enum LayerInput {
+    case dense(UnsafePointer<Float>)  // [T, B, D]
+    case lookup(ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, rows: Int)  // ids [B, T], table [V, D]
 }
 
 final class RecurrentLayer {
@@ -52,6 +87,14 @@ final class RecurrentLayer {
     private let cellTanh = FloatBuffer()
     private let stateGrad = FloatBuffer()
     private let cellGrad = FloatBuffer()
+    private let gateBias = FloatBuffer()       // [G*H]
+    private let recurrentBias = FloatBuffer()  // [G*H]
+    private let biasSums = FloatBuffer()       // [G*H] bias gradient sums (input side)
+    private let hiddenBiasSums = FloatBuffer() // [G*H] GRU hidden-side bias gradient sums
+    private let weightHHGradT = FloatBuffer()  // [H, G*H] transposed dW_hh accumulator
+    private let tableBuffer = FloatBuffer()    // lookup input: [V, G*H] projected table / per-item gradients
+    private let zeroRow = FloatBuffer()        // [G*H] zeros
+    private var lookupIds: UnsafePointer<Int32>?  // set only during a lookup forward
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -86,6 +129,10 @@ final class RecurrentLayer {
         states.resize(to: (steps + 1) * batch * h)
         states.pointer.update(repeating: 0, count: batch * h)  // zero initial state
         stateGrad.resize(to: batch * h)
+        gateBias.resize(to: gateCount * h)
+        recurrentBias.resize(to: gateCount * h)
+        biasSums.resize(to: gateCount * h)
+        zeroRow.resize(to: gateCount * h)
         if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
         if kind == .lstm {
             cells.resize(to: (steps + 1) * batch * h)
@@ -100,6 +147,9 @@ final class RecurrentLayer {
             batch: batch, steps: steps, hidden: hiddenSize,
             gates: gates.pointer, recurrent: recurrent.pointer, states: states.pointer,
             cells: cells.pointer, cellTanh: cellTanh.pointer,
+            gateBias: gateBias.pointer, recurrentBias: recurrentBias.pointer,
+            inputTable: lookupIds == nil ? nil : UnsafePointer(tableBuffer.pointer), ids: lookupIds,
+            zeroRow: zeroRow.pointer,
             stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
     }
 
@@ -110,88 +160,160 @@ final class RecurrentLayer {
     /// non-padding step, because padded steps carry it).
     var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
 
-    /// input [T, B, D] time-major, mask [T, B].
-    func forward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
+    /// Forward over all steps; mask [T, B].
+    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
         prepare(batch: batch, steps: steps)
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let g = gates.pointer
-        // Biases first, then the projection accumulates on top (beta = 1). The LSTM and RNN
-        // add b_hh here too; the GRU needs b_hn inside r * (.), so its cell adds b_hh per step.
+        // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
+        // the LSTM and RNN use b_ih + b_hh; the GRU needs b_hn inside r * (.), so it keeps both.
         biasIH.value.storage.withUnsafeBufferPointer { bih in
             biasHH.value.storage.withUnsafeBufferPointer { bhh in
                 guard let bih = bih.baseAddress, let bhh = bhh.baseAddress else { return }
-                let firstRow = g
-                firstRow.update(from: bih, count: width)
-                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: firstRow) }
-                for row in 1..<max(rows, 1) { (g + row * width).update(from: firstRow, count: width) }
+                gateBias.pointer.update(from: bih, count: width)
+                recurrentBias.pointer.update(from: bhh, count: width)
+                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: gateBias.pointer) }
             }
         }
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
-                       alpha: 1, a: input, lda: inputSize, b: wih, ldb: inputSize,
-                       beta: 1, c: g, ldc: width)
+            switch input {
+            case .dense(let x):
+                // gates [T*B, G*H] = x [T*B, D] x W_ih^T [D, G*H]
+                BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
+                           alpha: 1, a: x, lda: inputSize, b: wih, ldb: inputSize,
+                           beta: 0, c: g, ldc: width)
+            case .lookup(_, let table, let tableRows):
+                // projected [V, G*H] = table [V, D] x W_ih^T + x-side biases; the cells read
+                // row ids[b, t] at step t.
+                tableBuffer.resize(to: tableRows * width)
+                let projected = tableBuffer.pointer
+                for row in 0..<tableRows { (projected + row * width).update(from: gateBias.pointer, count: width) }
+                BLAS.sgemm(transA: false, transB: true, m: tableRows, n: width, k: inputSize,
+                           alpha: 1, a: table, lda: inputSize, b: wih, ldb: inputSize,
+                           beta: 1, c: projected, ldc: width)
+            }
         }
+        if case .lookup(let ids, _, _) = input { lookupIds = ids }
+        defer { lookupIds = nil }
         let views = buffers(mask: mask)
         weightHH.value.storage.withUnsafeBufferPointer { whh in
-            biasHH.value.storage.withUnsafeBufferPointer { bhh in
-                guard let whh = whh.baseAddress, let bhh = bhh.baseAddress else { return }
-                switch kind {
-                case .lstm: LSTMCell.forward(views, weightHH: whh)
-                case .gru: GRUCell.forward(views, weightHH: whh, biasHH: bhh)
-                default: RNNCell.forward(views, weightHH: whh)
-                }
+            guard let whh = whh.baseAddress else { return }
+            switch kind {
+            case .lstm: LSTMCell.forward(views, weightHH: whh)
+            case .gru: GRUCell.forward(views, weightHH: whh)
+            default: RNNCell.forward(views, weightHH: whh)
             }
         }
     }
 
-    /// Backward through time for the last forward. `input` is the same [T, B, D] buffer given
-    /// to forward; dOutputs [T, B, H] is consumed (overwritten); dInput [T, B, D] is
-    /// overwritten with the input gradient. Adds into all four parameter gradients.
-    /// The gate workspace is overwritten, so call it once per forward.
-    func backward(input: UnsafePointer<Float>, mask: UnsafePointer<Bool>, dOutputs: UnsafeMutablePointer<Float>, dInput: UnsafeMutablePointer<Float>) {
+    /// Backward through time for the last forward, with the same `input`. dOutputs [T, B, H]
+    /// is consumed (overwritten). For a dense input, dInput [T, B, D] is overwritten with the
+    /// input gradient; for a lookup, the table gradient is ADDED into tableGrad [V, D] (the
+    /// padding row's gradient sum is exactly zero, as padded steps have zero gradients).
+    /// Adds into all four parameter gradients. Overwrites the gate workspace: once per forward.
+    func backward(input: LayerInput, mask: UnsafePointer<Bool>, dOutputs: UnsafeMutablePointer<Float>,
+                  dInput: UnsafeMutablePointer<Float>?, tableGrad: UnsafeMutablePointer<Float>?) {
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let views = buffers(mask: mask)
         stateGrad.zero()
         if kind == .lstm { cellGrad.zero() }
-        weightHH.value.storage.withUnsafeBufferPointer { whh in
-            guard let whh = whh.baseAddress else { return }
-            switch kind {
-            case .lstm: LSTMCell.backward(views, weightHH: whh, dOutputs: dOutputs)
-            case .gru: GRUCell.backward(views, weightHH: whh, dOutputs: dOutputs)
-            default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs)
-            }
-        }
         // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal except for the GRU.
         let dGatesX = UnsafePointer(gates.pointer)
         let dGatesH = kind == .gru ? UnsafePointer(recurrent.pointer) : dGatesX
-        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
-            guard let dW = dW.baseAddress else { return }
-            BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: rows,
-                       alpha: 1, a: dGatesX, lda: width, b: input, ldb: inputSize,
-                       beta: 1, c: dW, ldc: inputSize)
+        // Per-step accumulations, done right after each step while its [B, G*H] gradients are
+        // in cache (measured faster than one [T*B]-deep product at these sizes):
+        //   dW_hh^T [H, G*H] += h_{t-1}^T [H, B] x dGatesH_t [B, G*H]
+        //   bias sums [G*H] += column sums of dGatesX_t (and dGatesH_t for the GRU)
+        //   lookup input: perItem[ids[b, t]] += dGatesX_t[b]  ([V, G*H], padding skipped)
+        let h = hiddenSize
+        weightHHGradT.resize(to: h * width)
+        weightHHGradT.zero()
+        hiddenBiasSums.resize(to: width)
+        let sums = biasSums.pointer, hiddenSums = hiddenBiasSums.pointer
+        sums.update(repeating: 0, count: width)
+        hiddenSums.update(repeating: 0, count: width)
+        var lookup: (ids: UnsafePointer<Int32>, table: UnsafePointer<Float>, rows: Int)?
+        if case .lookup(let ids, let table, let tableRows) = input {
+            lookup = (ids, table, tableRows)
+            tableBuffer.resize(to: tableRows * width)
+            tableBuffer.pointer.update(repeating: 0, count: tableRows * width)
+        }
+        let perItem = tableBuffer.pointer  // [V, G*H] (lookup only)
+        let gradT = weightHHGradT.pointer
+        let statesPointer = UnsafePointer(states.pointer)
+        let (batch, steps, kind) = (self.batch, self.steps, self.kind)
+        let afterStep = { (t: Int) in
+            let dX = dGatesX + t * batch * width, dH = dGatesH + t * batch * width
+            BLAS.sgemm(transA: true, transB: false, m: h, n: width, k: batch,
+                       alpha: 1, a: statesPointer + t * batch * h, lda: h, b: dH, ldb: width,
+                       beta: 1, c: gradT, ldc: width)
+            BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
+            if kind == .gru { BufferOps.addColumnSums(rows: batch, columns: width, matrix: dH, into: hiddenSums) }
+            if let lookup {
+                for b in 0..<batch {
+                    let id = Int(lookup.ids[b * steps + t])
+                    if id == 0 { continue }  // padded step: its gradients are zero
+                    BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
+                }
+            }
+        }
+        weightHH.value.storage.withUnsafeBufferPointer { whh in
+            guard let whh = whh.baseAddress else { return }
+            switch kind {
+            case .lstm: LSTMCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
+            case .gru: GRUCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
+            default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
+            }
         }
         weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
-            BLAS.sgemm(transA: true, transB: false, m: width, n: hiddenSize, k: rows,
-                       alpha: 1, a: dGatesH, lda: width, b: states.pointer, ldb: hiddenSize,
-                       beta: 1, c: dW, ldc: hiddenSize)
+            for row in 0..<width {
+                for column in 0..<h { dW[row * h + column] += gradT[column * width + row] }
+            }
         }
         biasIH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
-            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesX, into: db)
+            BufferOps.axpy(count: width, alpha: 1, x: sums, y: db)
         }
         biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
             guard let db = db.baseAddress else { return }
-            BufferOps.addColumnSums(rows: rows, columns: width, matrix: dGatesH, into: db)
+            BufferOps.axpy(count: width, alpha: 1, x: kind == .gru ? hiddenSums : sums, y: db)
         }
+
+        // Rows of the input-side products: every (t, b), or every table row (gradients summed per item).
+        let factorRows: Int
+        let dFactor: UnsafePointer<Float>
+        let inputRows: UnsafePointer<Float>
+        if let lookup {
+            (factorRows, dFactor, inputRows) = (lookup.rows, UnsafePointer(perItem), lookup.table)
+        } else if case .dense(let x) = input {
+            (factorRows, dFactor, inputRows) = (rows, dGatesX, x)
+        } else {
+            return
+        }
+        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
+            guard let dW = dW.baseAddress else { return }
+            // dW_ih [G*H, D] += dFactor^T [G*H, rows] x inputRows [rows, D]
+            BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: factorRows,
+                       alpha: 1, a: dFactor, lda: width, b: inputRows, ldb: inputSize,
+                       beta: 1, c: dW, ldc: inputSize)
+        }
+        let (target, beta): (UnsafeMutablePointer<Float>?, Float) = {
+            switch input {
+            case .dense: return (dInput, 0)
+            case .lookup: return (tableGrad, 1)
+            }
+        }()
+        guard let target else { return }
         weightIH.value.storage.withUnsafeBufferPointer { wih in
             guard let wih = wih.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: width,
-                       alpha: 1, a: dGatesX, lda: width, b: wih, ldb: inputSize,
-                       beta: 0, c: dInput, ldc: inputSize)
+            // dInput [rows, D] (=, or += for the table) dFactor [rows, G*H] x W_ih [G*H, D]
+            BLAS.sgemm(transA: false, transB: false, m: factorRows, n: inputSize, k: width,
+                       alpha: 1, a: dFactor, lda: width, b: wih, ldb: inputSize,
+                       beta: beta, c: target, ldc: inputSize)
         }
     }
 }

@@ -36,6 +36,9 @@ public enum ExperimentRunner {
             let config = try JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8))
             report = try RunReport(name: spec.name, config: config,
                                    provenance: Provenance.capture(threads: threads))
+            // One hash everywhere: the config layer's (what sweeps compare to skip a point).
+            report.configHash = spec.configHash
+            report.runID = RunReport.makeRunID(name: spec.name, startedAt: report.startedAt, configHash: spec.configHash)
         } catch {
             return RunOutcome(status: .failed, reportPath: reportURL.path, message: "could not record the config: \(error)")
         }

@@ -49,18 +49,10 @@ public enum BufferOps {
         while i < count { out[i] = a[i] * b[i]; i += 1 }
     }
 
-    /// sums[j] += sum over rows of matrix[row, j]; matrix is [rows, columns].
+    /// sums[j] += sum over rows of matrix[row, j]; matrix is [rows, columns]. Row by row, so
+    /// the matrix streams through once and the sums stay in L1.
     public static func addColumnSums(rows: Int, columns: Int, matrix: UnsafePointer<Float>, into sums: UnsafeMutablePointer<Float>) {
-        var j = 0
-        while j < columns {
-            let width = Swift.min(8, columns - j)
-            var accumulator = Float8()
-            for row in 0..<rows {
-                accumulator += VectorMath.load(matrix + row * columns + j, count: width)
-            }
-            VectorMath.store(VectorMath.load(sums + j, count: width) + accumulator, to: sums + j, count: width)
-            j += 8
-        }
+        for row in 0..<rows { axpy(count: columns, alpha: 1, x: matrix + row * columns, y: sums) }
     }
 
     /// Swaps the two outer axes: source [outer, inner, width] -> destination [inner, outer, width].

@@ -19,6 +19,13 @@ public enum Interruption {
         }
         _ = signal(SIGINT, handler)
         _ = signal(SIGTERM, handler)
+        // A parent may have started us with these signals blocked (Foundation's Process
+        // passes its thread's mask on); unblock them so that the handler can run.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signal that was received, or nil.

@@ -1,0 +1,148 @@
+// Reads reports and groups them into configurations, protocols and paired tests.
+
+import Foundation
+
+public enum ComparisonBuilder {
+    /// Reads every report.json under the paths (directories searched recursively), with the
+    /// per-user sidecar of its test pass when the report names one that exists.
+    public static func loadRuns(paths: [String]) throws -> [LoadedRun] {
+        let found = try findReports(paths: paths)
+        guard !found.isEmpty else { throw CompareError.noReports(paths: paths) }
+        return try found.map { url, display in
+            let report = try ReportReader.read(url)
+            let directory = url.deletingLastPathComponent()
+            var perUser: PerUserValues?
+            if let file = report.test?.perUserFile {
+                let sidecar = directory.appendingPathComponent(file)
+                if FileManager.default.fileExists(atPath: sidecar.path) {
+                    perUser = try ReportReader.readPerUser(sidecar)
+                }
+            }
+            return LoadedRun(report: report, directory: directory, displayPath: display, perUser: perUser)
+        }
+    }
+
+    /// Groups `runs` into configurations (same config except seed, name and output); only
+    /// `ok` runs enter the rows.
+    public static func compare(_ runs: [LoadedRun]) -> Comparison {
+        var excluded: [ExcludedRun] = []
+        var groups: [String: [LoadedRun]] = [:]
+        var groupOrder: [String] = []
+        var groupSettings: [String: [String: JSONValue]] = [:]
+        for run in runs {
+            guard run.report.status == .ok else {
+                let message = run.report.message.map { ": \($0)" } ?? ""
+                excluded.append(ExcludedRun(run: run, reason: "\(run.report.status.rawValue)\(message)"))
+                continue
+            }
+            let settings = ConfigSettings.flatten(run.report.config)
+            let identity = ConfigSettings.identity(settings)
+            if groups[identity] == nil {
+                groupOrder.append(identity)
+                groupSettings[identity] = settings
+            }
+            groups[identity, default: []].append(run)
+        }
+
+        // One run per seed: a later start supersedes an earlier copy.
+        var groupRuns: [[LoadedRun]] = []
+        for identity in groupOrder {
+            var bySeed: [UInt64?: LoadedRun] = [:]
+            for run in groups[identity] ?? [] {
+                if let kept = bySeed[run.seed] {
+                    let (newer, older) = run.report.startedAt.date > kept.report.startedAt.date ? (run, kept) : (kept, run)
+                    bySeed[run.seed] = newer
+                    excluded.append(ExcludedRun(run: older, reason: "superseded by a later run of the same "
+                        + "configuration and seed in \(newer.displayPath)"))
+                } else {
+                    bySeed[run.seed] = run
+                }
+            }
+            groupRuns.append(bySeed.values.sorted { ($0.seed ?? 0, $0.displayPath) < ($1.seed ?? 0, $1.displayPath) })
+        }
+
+        var protocols: [EvaluationProtocol] = []
+        let allSettings = groupOrder.compactMap { groupSettings[$0] }
+        var protocolOfGroup: [Int] = []
+        for members in groupRuns {
+            guard let first = members.first else { protocolOfGroup.append(-1); continue }
+            let evaluationProtocol = EvaluationProtocol(of: first.report)
+            if !protocols.contains(evaluationProtocol) { protocols.append(evaluationProtocol) }
+            protocolOfGroup.append(protocols.firstIndex(of: evaluationProtocol) ?? 0)
+        }
+        // Labels name what differs among the rows of one protocol; the protocol column (and
+        // its legend) already says what differs between protocols.
+        let labelPaths = protocols.indices.map { index in
+            ConfigSettings.differingPaths(zip(allSettings, protocolOfGroup).filter { $0.1 == index }.map(\.0))
+        }
+        var rows: [ConfigurationRow] = []
+        for ((settings, members), protocolIndex) in zip(zip(allSettings, groupRuns), protocolOfGroup) {
+            guard protocolIndex >= 0 else { continue }
+            var label = ConfigSettings.labelParts(settings, paths: labelPaths[protocolIndex]).joined(separator: ", ")
+            if label.isEmpty { label = uniqueNames(members).joined(separator: " / ") }
+            rows.append(summarize(members, label: label, settings: settings, protocolIndex: protocolIndex))
+        }
+        // Protocol groups together, then natural order of labels.
+        rows.sort { ($0.protocolIndex, NaturalOrder.key($0.label)) < ($1.protocolIndex, NaturalOrder.key($1.label)) }
+
+        let metricNames = Set(rows.flatMap(\.metrics.keys)).sorted { NaturalOrder.key($0) < NaturalOrder.key($1) }
+        excluded.sort { $0.run.displayPath < $1.run.displayPath }
+        return Comparison(rows: rows, protocols: protocols, metricNames: metricNames, excluded: excluded,
+                          significance: significance(rows))
+    }
+
+    private static func uniqueNames(_ runs: [LoadedRun]) -> [String] {
+        var names: [String] = []
+        for run in runs where !names.contains(run.report.name) { names.append(run.report.name) }
+        return names
+    }
+
+    static func summarize(_ runs: [LoadedRun], label: String, settings: [String: JSONValue],
+                          protocolIndex: Int) -> ConfigurationRow {
+        var metricValues: [String: [Double]] = [:]
+        for run in runs {
+            for (name, value) in run.report.test?.metrics ?? [:] { metricValues[name, default: []].append(value) }
+        }
+        let epochSeconds: [Double] = runs.compactMap { run in
+            let seconds = run.report.history.map(\.seconds).filter(\.isFinite)
+            return seconds.isEmpty ? nil : seconds.reduce(0, +) / Double(seconds.count)
+        }
+        return ConfigurationRow(
+            label: label, settings: settings, protocolIndex: protocolIndex, runs: runs,
+            metrics: metricValues.compactMapValues { ValueSummary($0) },
+            bestEpoch: ValueSummary(runs.compactMap { $0.report.bestEpoch.map(Double.init) }),
+            secondsPerEpoch: ValueSummary(epochSeconds),
+            totalSeconds: ValueSummary(runs.compactMap { $0.report.timing?.totalSeconds }),
+            parameterCounts: Set(runs.compactMap(\.report.parameterCount)).sorted())
+    }
+}
+
+/// Orders `hidden_size=50` before `hidden_size=100`: digit runs compare as numbers.
+enum NaturalOrder {
+    struct Key: Comparable {
+        var parts: [Part]
+        enum Part: Comparable {
+            case number(Double)
+            case text(String)
+        }
+        static func < (lhs: Key, rhs: Key) -> Bool { lhs.parts.lexicographicallyPrecedes(rhs.parts) }
+    }
+
+    static func key(_ text: String) -> Key {
+        var parts: [Key.Part] = []
+        var current = ""
+        var inNumber = false
+        func flush() {
+            guard !current.isEmpty else { return }
+            parts.append(inNumber ? .number(Double(current) ?? 0) : .text(current))
+            current = ""
+        }
+        for character in text {
+            let isDigit = character.isASCII && character.isNumber
+            if isDigit != inNumber { flush(); inNumber = isDigit }
+            current.append(character)
+        }
+        flush()
+        return Key(parts: parts)
+    }
+}

@@ -1,0 +1,112 @@
+// A runner child of `runner sweep`, started with posix_spawn in its own process group:
+// the terminal's Ctrl-C then reaches only the sweep, which forwards it exactly once (a
+// runner that gets a second SIGINT exits at once, without writing its report).
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a child ended.
+public enum ChildTermination: Sendable, Equatable, CustomStringConvertible {
+    case exited(Int32)
+    case signaled(Int32)
+
+    public var description: String {
+        switch self {
+        case .exited(let code): return "exit \(code)"
+        case .signaled(let signal): return "signal \(signal)"
+        }
+    }
+}
+
+public struct ChildSpawnError: Error, Sendable, CustomStringConvertible {
+    public var executable: String
+    public var errorNumber: Int32
+    public var description: String {
+        "could not start \(executable): \(String(cString: strerror(errorNumber))) (errno \(errorNumber))"
+    }
+}
+
+struct ChildProcess {
+    let pid: pid_t
+
+    /// Starts `executable arguments...` with our environment, stdio, and default SIGINT/SIGTERM.
+    static func spawn(executable: String, arguments: [String]) throws(ChildSpawnError) -> ChildProcess {
+        #if os(Linux)
+        var attributes = posix_spawnattr_t()
+        #else
+        var attributes: posix_spawnattr_t?
+        #endif
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setpgroup(&attributes, 0)
+        // Handlers are not inherited anyway; an ignored or blocked signal would be.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let words = ([executable] + arguments).map { strdup($0) }
+        defer { words.forEach { free($0) } }
+        var pid = pid_t()
+        let result = (words + [nil]).withUnsafeBufferPointer { argv -> Int32 in
+            guard let base = argv.baseAddress else { return EINVAL }
+            return posix_spawn(&pid, executable, nil, &attributes, base, environ)
+        }
+        guard result == 0 else { throw ChildSpawnError(executable: executable, errorNumber: result) }
+        return ChildProcess(pid: pid)
+    }
+
+    /// The termination if the child has ended (reaping it), nil while it runs.
+    func poll() -> ChildTermination? {
+        var status: Int32 = 0
+        let reaped = waitpid(pid, &status, WNOHANG)
+        if reaped == 0 { return nil }
+        guard reaped == pid else {
+            // ECHILD: somebody else reaped it; nothing more can be known.
+            return errno == EINTR ? nil : .exited(-1)
+        }
+        let signal = status & 0x7f
+        return signal == 0 ? .exited((status >> 8) & 0xff) : .signaled(signal)
+    }
+
+    func send(_ signal: Int32) {
+        kill(pid, signal)
+    }
+}
+
+/// Counts SIGINT/SIGTERM received by the sweep, so that the pool can forward each one.
+enum SweepSignals {
+    // Written by the handler, read by the pool loop: sig_atomic_t is all a handler may touch.
+    nonisolated(unsafe) private static var count: sig_atomic_t = 0
+    nonisolated(unsafe) private static var last: sig_atomic_t = 0
+
+    static func install() {
+        let handler: @convention(c) (Int32) -> Void = { signal in
+            SweepSignals.last = sig_atomic_t(signal)
+            SweepSignals.count += 1
+        }
+        _ = signal(SIGINT, handler)
+        _ = signal(SIGTERM, handler)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
+    }
+
+    static func restoreDefaults() {
+        _ = signal(SIGINT, SIG_DFL)
+        _ = signal(SIGTERM, SIG_DFL)
+    }
+
+    static var received: Int { Int(count) }
+    static var lastSignal: Int32 { Int32(last) }
+}

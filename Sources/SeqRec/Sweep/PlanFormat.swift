@@ -1,0 +1,32 @@
+// How `runner plan` prints a plan: tab-separated lines (state, output dir, command), bare
+// commands (for GNU parallel or a SLURM array), or a makefile fragment.
+
+public enum PlanFormat: String, Sendable, CaseIterable {
+    case lines, commands, make
+}
+
+public enum PlanRendering {
+    /// The shell command that runs one point; `runner` is the executable to print.
+    public static func command(_ point: PlannedPoint, runner: String, quiet: Bool = false) -> String {
+        ShellQuoting.command([runner] + point.arguments + (quiet ? ["--quiet"] : []))
+    }
+
+    /// `lines`/`commands`: pending points, or every point when `includeDone`.
+    public static func render(_ plan: SweepPlan, format: PlanFormat, runner: String,
+                              includeDone: Bool) throws(MakeFragmentError) -> String {
+        let shown = includeDone ? plan.points : plan.pending
+        switch format {
+        case .lines:
+            return shown.map { "\($0.state.label)\t\($0.outputDirectory)\t\(command($0, runner: runner))\n" }.joined()
+        case .commands:
+            return shown.map { command($0, runner: runner) + "\n" }.joined()
+        case .make:
+            return try MakeFragment.render(plan, runner: runner)
+        }
+    }
+
+    /// `9 points: 3 done, 6 pending`.
+    public static func summary(_ plan: SweepPlan) -> String {
+        "\(plan.points.count) point\(plan.points.count == 1 ? "" : "s"): \(plan.doneCount) done, \(plan.pending.count) pending"
+    }
+}

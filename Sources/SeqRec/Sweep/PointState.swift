@@ -1,0 +1,65 @@
+// The skip rule shared by `runner plan`, `runner sweep` and `make sweep`: a point is done
+// when its report.json reads back with status `ok` and the config hash of the point's
+// resolved config. Anything else (no report, a failed/diverged/interrupted run, a report
+// that does not parse, a different config) leaves the point pending.
+
+import Foundation
+
+/// Why a point still has to run.
+public enum PendingReason: Sendable, Equatable {
+    /// No report.json yet.
+    case missing
+    /// The last run ended with this status (failed, diverged, interrupted).
+    case notOK(RunStatus)
+    /// The report exists but cannot be read (the reader's message).
+    case unreadable(String)
+    /// The report is from another configuration (its recorded hash).
+    case configChanged(recordedHash: String)
+    /// `--force` was given.
+    case forced
+}
+
+public enum PointState: Sendable, Equatable {
+    case done
+    case pending(PendingReason)
+
+    public var isDone: Bool { self == .done }
+
+    /// One word for listings: `done`, `missing`, `failed`, `diverged`, `interrupted`,
+    /// `unreadable`, `changed` or `forced`.
+    public var label: String {
+        switch self {
+        case .done: return "done"
+        case .pending(.missing): return "missing"
+        case .pending(.notOK(let status)): return status.rawValue
+        case .pending(.unreadable): return "unreadable"
+        case .pending(.configChanged): return "changed"
+        case .pending(.forced): return "forced"
+        }
+    }
+}
+
+public enum SkipRule {
+    /// `<output.dir>/report.json`.
+    public static func reportURL(for spec: ExperimentSpec) -> URL {
+        URL(fileURLWithPath: spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
+    }
+
+    /// Done or pending, from the report on disk; `force` makes every point pending.
+    public static func state(of spec: ExperimentSpec, force: Bool = false) -> PointState {
+        if force { return .pending(.forced) }
+        let url = reportURL(for: spec)
+        guard FileManager.default.fileExists(atPath: url.path) else { return .pending(.missing) }
+        let report: RunReport
+        do {
+            report = try ReportReader.read(url)
+        } catch {
+            return .pending(.unreadable("\(error)"))
+        }
+        guard report.status == .ok else { return .pending(.notOK(report.status)) }
+        guard report.configHash == spec.configHash else {
+            return .pending(.configChanged(recordedHash: report.configHash))
+        }
+        return .done
+    }
+}

@@ -1,0 +1,108 @@
+// `runner sweep`: runs the pending points of a plan, `jobs` runner processes at a time.
+// Each child is the runner itself (`run FILE --point NAME ... --quiet`), so a point runs
+// exactly as `runner plan` prints it. Points that share a dataset each load it in their own
+// process; the download cache is shared safely because the data layer writes it to a
+// temporary file and renames it into place (see DatasetVerifier).
+
+import Foundation
+
+/// One finished point.
+public struct PointResult: Sendable {
+    public var point: PlannedPoint
+    /// The status its report records (`ok`, `failed`, `diverged`, `interrupted`), or
+    /// `failed` when the child wrote no report.
+    public var status: String
+    public var termination: ChildTermination
+    public var seconds: Double
+
+    public var succeeded: Bool { status == RunStatus.ok.rawValue && termination == .exited(0) }
+
+    /// `ok            3.2s  results/cells/cell=gru,seed=2`, plus how the child ended if it failed.
+    public var line: String {
+        let padded = status.padding(toLength: max(status.count, 12), withPad: " ", startingAt: 0)
+        let time = String(format: "%7.1fs", seconds)
+        return "\(padded)\(time)  \(point.outputDirectory)" + (succeeded ? "" : "  (\(termination))")
+    }
+}
+
+public struct SweepOutcome: Sendable {
+    public var results: [PointResult]
+    /// Points left alone because they were done.
+    public var skipped: Int
+    /// Pending points never started because the sweep was interrupted.
+    public var notStarted: Int
+    /// The signal that stopped the sweep, if any.
+    public var interruptedBy: Int32?
+
+    public var failedCount: Int { results.filter { !$0.succeeded }.count }
+    public var succeeded: Bool { failedCount == 0 && interruptedBy == nil }
+}
+
+public enum SweepRunner {
+    /// How often the pool checks its children and the signal counter.
+    static let pollInterval: useconds_t = 50_000
+
+    /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends.
+    public static func run(_ plan: SweepPlan, executable: String, jobs: Int,
+                           finished: (PointResult) -> Void) -> SweepOutcome {
+        var queue = plan.pending[...]
+        var running: [(child: ChildProcess, point: PlannedPoint, start: Date)] = []
+        var results: [PointResult] = []
+        var forwarded = 0
+        SweepSignals.install()
+        defer { SweepSignals.restoreDefaults() }
+        let alreadyReceived = SweepSignals.received
+
+        while !queue.isEmpty || !running.isEmpty {
+            let interrupted = SweepSignals.received > alreadyReceived
+            if SweepSignals.received - alreadyReceived > forwarded {
+                for entry in running { entry.child.send(SweepSignals.lastSignal) }
+                forwarded = SweepSignals.received - alreadyReceived
+            }
+            while !interrupted, running.count < max(1, jobs), let point = queue.popFirst() {
+                let start = Date()
+                do {
+                    let child = try ChildProcess.spawn(executable: executable, arguments: point.arguments + ["--quiet"])
+                    running.append((child, point, start))
+                } catch {
+                    FileHandle.standardError.write(Data("\(point.spec.name): \(error)\n".utf8))
+                    let result = PointResult(point: point, status: RunStatus.failed.rawValue,
+                                             termination: .exited(-1), seconds: 0)
+                    results.append(result)
+                    finished(result)
+                }
+            }
+            if interrupted && running.isEmpty { break }
+            var stillRunning: [(child: ChildProcess, point: PlannedPoint, start: Date)] = []
+            for entry in running {
+                guard let termination = entry.child.poll() else {
+                    stillRunning.append(entry)
+                    continue
+                }
+                let result = PointResult(point: entry.point,
+                                         status: recordedStatus(of: entry.point, since: entry.start, termination: termination),
+                                         termination: termination, seconds: Date().timeIntervalSince(entry.start))
+                results.append(result)
+                finished(result)
+            }
+            running = stillRunning
+            if !running.isEmpty { usleep(pollInterval) }
+        }
+        let received = SweepSignals.received > alreadyReceived
+        return SweepOutcome(results: results, skipped: plan.doneCount, notStarted: queue.count,
+                            interruptedBy: received ? SweepSignals.lastSignal : nil)
+    }
+
+    /// The status in the report this child wrote; `failed` if it wrote none.
+    static func recordedStatus(of point: PlannedPoint, since start: Date, termination: ChildTermination) -> String {
+        let url = URL(fileURLWithPath: point.reportPath)
+        let written = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
+        // Reports from earlier runs say nothing about this one (mtime has whole-second or
+        // finer resolution; allow for a coarse file system).
+        guard let written, written.timeIntervalSince(start) > -1,
+              let report = try? ReportReader.read(url), report.configHash == point.spec.configHash else {
+            return termination == .exited(0) ? RunStatus.ok.rawValue : RunStatus.failed.rawValue
+        }
+        return report.status.rawValue
+    }
+}

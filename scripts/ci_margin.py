@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""CI gate: on the synthetic long-range set, LSTM and GRU must beat the tanh RNN.
+
+Reads every report.json under the given directory, averages test hr@1 per cell over seeds,
+and fails unless min(LSTM, GRU) >= GATED_FLOOR and each beats the RNN by MARGIN. The numbers
+are the ones the long-range test asserts (Tests/SeqRecTests/LongRangeTests.swift).
+"""
+import json
+import pathlib
+import statistics
+import sys
+
+GATED_FLOOR = 0.8
+MARGIN = 0.5
+METRIC = "hr@1"
+
+root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results/ci/synthetic")
+values = {}
+for path in sorted(root.rglob("report.json")):
+    report = json.loads(path.read_text())
+    if report.get("status") != "ok":
+        sys.exit(f"ci_margin: {path}: status {report.get('status')}: {report.get('message')}")
+    cell = report["config"]["model"]["cell"]
+    values.setdefault(cell, []).append(report["test"]["metrics"][METRIC])
+
+means = {cell: statistics.mean(v) for cell, v in values.items()}
+print(f"ci_margin: test {METRIC} by cell: " + ", ".join(f"{c} {m:.3f} (n={len(values[c])})" for c, m in sorted(means.items())))
+missing = {"lstm", "gru", "rnn"} - means.keys()
+if missing:
+    sys.exit(f"ci_margin: no reports for {sorted(missing)} under {root}")
+failures = []
+for cell in ("lstm", "gru"):
+    if means[cell] < GATED_FLOOR:
+        failures.append(f"{cell} {METRIC} {means[cell]:.3f} < {GATED_FLOOR}")
+    if means[cell] - means["rnn"] < MARGIN:
+        failures.append(f"{cell} beats rnn by {means[cell] - means['rnn']:.3f} < {MARGIN}")
+if failures:
+    sys.exit("ci_margin: FAILED: " + "; ".join(failures))
+print("ci_margin: ok: LSTM and GRU beat the RNN by the required margin")
