@@ -1,18 +1,8 @@
 // The dataset section of a report: where the data came from and what survived filtering.
 
-public struct SequenceLengthStats: Sendable, Equatable, Codable {
-    public var min: Int
-    public var median: Double
-    public var mean: Double
-    public var max: Int
-
-    public init(min: Int, median: Double, mean: Double, max: Int) {
-        self.min = min
-        self.median = median
-        self.mean = mean
-        self.max = max
-    }
-}
+/// Per-user sequence length min / median / mean / max: the data layer's summary, recorded
+/// as it is (one definition for the statistic and its JSON shape).
+public typealias SequenceLengthStats = LengthSummary
 
 public struct DatasetReport: Sendable, Equatable, Codable {
     /// Built-in name (`movielens-100k`), `file` or `synthetic`.

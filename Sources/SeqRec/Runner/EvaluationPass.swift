@@ -5,7 +5,7 @@ final class RankingPass {
     let evaluator: RankingEvaluator
     let batches: [SequenceBatch]
 
-    init(cases: [EvaluationCase], numItems: Int, spec: ExperimentSpec, itemCounts: [Int], stream: String) {
+    init(cases: [EvaluationCase], numItems: Int, spec: ExperimentSpec, itemCounts: [Int]) {
         evaluator = RankingEvaluator(
             cases: cases.map { RankingCase(user: $0.user, history: $0.history, targets: $0.targets) },
             numItems: numItems, spec: spec.evaluation, itemCounts: itemCounts, seed: spec.seed)

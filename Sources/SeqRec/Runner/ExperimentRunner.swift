@@ -99,6 +99,11 @@ public enum ExperimentRunner {
         let scorer: any NextItemScorer
         var trainingSeconds = 0.0
         var evaluationSeconds = 0.0
+        // Validation batches (and sampled negatives) are built once, for every epoch's pass
+        // and the final one.
+        let rankingValidation = spec.task == .rating ? nil
+            : RankingPass(cases: split.validation, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
+        let ratingValidation = spec.task == .rating ? RatingPass(cases: split.validation, spec: spec) : nil
         if spec.model.cell.isRecurrent {
             try SequenceRecommender.checkCompatible(task: spec.task, loss: spec.training.loss)
             let model = SequenceRecommender(
@@ -107,14 +112,8 @@ public enum ExperimentRunner {
                 itemCounts: itemCounts, rng: &initRandom)
             report.parameterCount = model.parameterCount
             scorer = model
-            let validate: () -> [String: Double]
-            if spec.task == .rating {
-                let pass = RatingPass(cases: split.validation, spec: spec)
-                validate = { pass.run(model).metrics }
-            } else {
-                let pass = RankingPass(cases: split.validation, numItems: data.numItems, spec: spec,
-                                       itemCounts: itemCounts, stream: "validation")
-                validate = { pass.run(model).metrics }
+            let validate: () -> [String: Double] = {
+                ratingValidation?.run(model).metrics ?? rankingValidation?.run(model).metrics ?? [:]
             }
             let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress, validate: validate)
             let result = trainer.run()
@@ -129,8 +128,9 @@ public enum ExperimentRunner {
                                          evaluationSeconds: evaluationSeconds,
                                          targetsPerSecond: trainingSeconds > 0 ? targets / trainingSeconds : nil)
             guard result.status == .ok else { return }
-            if spec.task == .rating {
-                try finishRating(spec, model: model, split: split, report: &report, outputDirectory: outputDirectory)
+            if let ratingValidation {
+                try finishRating(spec, model: model, split: split, validation: ratingValidation,
+                                 report: &report, outputDirectory: outputDirectory)
                 return
             }
         } else {
@@ -144,10 +144,11 @@ public enum ExperimentRunner {
 
         // MARK: Final validation and test, with the restored best weights
         let evaluationStart = Date()
-        let validation = RankingPass(cases: split.validation, numItems: data.numItems, spec: spec,
-                                     itemCounts: itemCounts, stream: "validation").run(scorer)
-        let test = RankingPass(cases: split.test, numItems: data.numItems, spec: spec,
-                               itemCounts: itemCounts, stream: "test").run(scorer)
+        let validationPass = rankingValidation
+            ?? RankingPass(cases: split.validation, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
+        let validation = validationPass.run(scorer)
+        let test = RankingPass(cases: split.test, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
+            .run(scorer)
         evaluationSeconds += Date().timeIntervalSince(evaluationStart)
         report.validation = MetricsReport(validation)
         var testReport = MetricsReport(test)
@@ -165,10 +166,10 @@ public enum ExperimentRunner {
 
     /// Rating task: test RMSE/MAE beside the global-mean and user-mean baselines.
     static func finishRating(
-        _ spec: ExperimentSpec, model: SequenceRecommender, split: SplitData,
+        _ spec: ExperimentSpec, model: SequenceRecommender, split: SplitData, validation validationPass: RatingPass,
         report: inout RunReport, outputDirectory: URL
     ) throws {
-        let validation = RatingPass(cases: split.validation, spec: spec).run(model)
+        let validation = validationPass.run(model)
         let test = RatingPass(cases: split.test, spec: spec).run(model)
         report.validation = MetricsReport(validation)
         var testReport = MetricsReport(test)

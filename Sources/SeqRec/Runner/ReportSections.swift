@@ -9,9 +9,7 @@ extension DatasetReport {
             path: source.path, sha256: source.sha256,
             users: data.stats.users, items: data.stats.items, interactions: data.stats.interactions,
             density: data.stats.density,
-            sequenceLength: SequenceLengthStats(
-                min: data.stats.sequenceLength.min, median: data.stats.sequenceLength.median,
-                mean: data.stats.sequenceLength.mean, max: data.stats.sequenceLength.max),
+            sequenceLength: data.stats.sequenceLength,
             removed: [
                 "rating_threshold": removed.ratingThreshold, "duplicates": removed.duplicates,
                 "min_user_interactions": removed.minUserInteractions,
