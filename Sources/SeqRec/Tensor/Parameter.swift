@@ -18,4 +18,27 @@ public final class Parameter: @unchecked Sendable {
     public var count: Int { value.count }
 
     public func zeroGrad() { grad.zero() }
+
+    /// Data-parallel training: adds a replica's gradient into this one (the reduction runs
+    /// in a fixed replica order, so a given thread count gives bitwise-reproducible results).
+    public func accumulateGradient(from replica: Parameter) {
+        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
+        grad.storage.withUnsafeMutableBufferPointer { destination in
+            replica.grad.storage.withUnsafeBufferPointer { source in
+                for index in destination.indices { destination[index] += source[index] }
+            }
+        }
+    }
+
+    /// Data-parallel training: makes a replica's values equal to this parameter's, after an
+    /// optimizer step changed them.
+    public func copyValues(to replica: Parameter) {
+        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
+        replica.value.storage.withUnsafeMutableBufferPointer { destination in
+            value.storage.withUnsafeBufferPointer { source in
+                guard let to = destination.baseAddress, let from = source.baseAddress else { return }
+                to.update(from: from, count: source.count)
+            }
+        }
+    }
 }
