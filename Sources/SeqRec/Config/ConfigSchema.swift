@@ -117,6 +117,7 @@ enum ConfigSchema {
         SchemaKey("negatives", .integer(minimum: 1), "For `sampled-softmax`: negatives shared by a batch."),
         SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax`: how negatives are drawn."),
         SchemaKey("clip_norm", .nullable(.number(.positive), falseAllowed: false), "Global gradient-norm clip; `null` disables."),
+        SchemaKey("sparse_gradients", .boolean, "Row-sparse updates of the item tables (input embedding; output weight and bias under `sampled-softmax`; the rating head's item embedding): only the rows a batch used are zeroed, clipped and updated. `adam` becomes `torch.optim.SparseAdam` (lazy: unused rows keep their values and moments); `sgd` (momentum 0) and `adagrad` give the same result as dense. Other optimizers, momentum and weight decay are errors. `false` is PyTorch's dense `nn.Embedding(sparse=False)`."),
         SchemaKey("early_stopping", .nullable(.object([
             SchemaKey("metric", .metric, "Validation metric to watch; must be one of `evaluation.metrics`.", default: "`ndcg@10`, or the first of `evaluation.metrics` when ndcg@10 is not there"),
             SchemaKey("patience", .integer(minimum: 1), "Validations without improvement before stopping."),

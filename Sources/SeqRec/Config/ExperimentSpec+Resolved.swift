@@ -104,6 +104,7 @@ extension TrainingSpec {
             ConfigField("negatives", .int(negatives)),
             ConfigField("negative_sampling", .string(negativeSampling.rawValue)),
             ConfigField("clip_norm", clipNorm.map(ConfigValue.double) ?? .null),
+            ConfigField("sparse_gradients", .bool(sparseGradients)),
             ConfigField("early_stopping", earlyStopping.map { stopping in
                 .mapping([
                     ConfigField("metric", .string(stopping.metric.description)),

@@ -140,6 +140,10 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     public var negativeSampling: SamplingStrategy = .uniform
     /// Global gradient-norm clip; nil disables clipping.
     public var clipNorm: Double? = 5.0
+    /// Row-sparse updates of the item tables (see Parameter): only the rows a step used are
+    /// zeroed, clipped and updated (Adam as torch.optim.SparseAdam). False is PyTorch's dense
+    /// nn.Embedding(sparse=False) behaviour.
+    public var sparseGradients: Bool = false
     public var earlyStopping: EarlyStoppingSpec? = EarlyStoppingSpec()
     /// Validate every N epochs.
     public var evalEvery: Int = 1

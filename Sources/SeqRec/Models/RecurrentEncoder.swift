@@ -134,6 +134,7 @@ public final class RecurrentEncoder {
                 }
                 let first = layers[0]
                 if usesTableLookup {
+                    embedding.markRows(ids: ids, count: rows)  // the table product adds exact zeros elsewhere
                     embedding.weight.grad.storage.withUnsafeMutableBufferPointer { tableGrad in
                         withFirstLayerInput(ids: ids) {
                             first.backward(input: $0, mask: maskPointer, dOutputs: dCurrent, dInput: nil, tableGrad: tableGrad.baseAddress)

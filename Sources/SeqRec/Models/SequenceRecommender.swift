@@ -24,9 +24,12 @@ public final class SequenceRecommender {
     /// `task: next-item` the loss is cross-entropy or sampled-softmax; for `task: rating` the
     /// head is the MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
     /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
-    /// Random draws: the encoder's weights, then the head's.
+    /// Random draws: the encoder's weights, then the head's. `sparseGradients` turns on row
+    /// tracking (`training.sparse_gradients`) for the item tables: the input embedding, the
+    /// rating head's item embedding, and under sampled-softmax the output weight and bias.
     public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
-                sampling: SamplingStrategy, itemCounts: [Int], rng: inout SeededGenerator) {
+                sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false,
+                rng: inout SeededGenerator) {
         precondition(spec.cell.isRecurrent, "SequenceRecommender needs a recurrent cell (lstm, gru, rnn), got \(spec.cell.rawValue)")
         self.task = task
         self.loss = loss
@@ -46,6 +49,17 @@ public final class SequenceRecommender {
             head = .sampledSoftmax(SampledSoftmax(output: output, negatives: negatives, sampler: sampler))
         case (.nextItem, .mse):
             preconditionFailure("task next-item trains with cross-entropy or sampled-softmax, not mse")
+        }
+        if sparseGradients { rowSparseParameters.forEach { $0.enableRowTracking() } }
+    }
+
+    /// The item tables whose rows a step can touch selectively (the full softmax's output
+    /// layer is not one: every class gets gradient).
+    var rowSparseParameters: [Parameter] {
+        switch head {
+        case .fullSoftmax: [encoder.embedding.weight]
+        case .sampledSoftmax(let sampled): [encoder.embedding.weight, sampled.output.weight, sampled.output.bias]
+        case .rating(let rating): [encoder.embedding.weight, rating.itemEmbedding]
         }
     }
 

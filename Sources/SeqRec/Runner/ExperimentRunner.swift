@@ -109,7 +109,7 @@ public enum ExperimentRunner {
             let model = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
                 negatives: spec.training.negatives, sampling: spec.training.negativeSampling,
-                itemCounts: itemCounts, rng: &initRandom)
+                itemCounts: itemCounts, sparseGradients: spec.training.sparseGradients, rng: &initRandom)
             report.parameterCount = model.parameterCount
             scorer = model
             let validate: () -> [String: Double] = {
