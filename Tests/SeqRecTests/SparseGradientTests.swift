@@ -281,3 +281,29 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
         "training: {optimizer: {name: sgd, learning_rate: 0.1}, sparse_gradients: true}\n"))
     #expect(sparse.training.sparseGradients == true)
 }
+
+/// Train losses of the tiny end-to-end experiment under sampled softmax with `optimizer`.
+private func tinyRunLosses(optimizer: OptimizerKind, sparse: Bool, in directory: URL) throws -> [Double] {
+    var spec = try ConfigLoader.load(path: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path)
+    spec.training.loss = .sampledSoftmax
+    spec.training.negatives = 6
+    spec.training.optimizer.name = optimizer
+    spec.training.sparseGradients = sparse
+    spec.training.threads = 1
+    spec.output.dir = directory.appendingPathComponent("\(optimizer.rawValue)-\(sparse)").path
+    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ""))
+    #expect(outcome.status == .ok, "\(outcome.message)")
+    let report = try ReportReader.read(URL(fileURLWithPath: outcome.reportPath))
+    return report.history.map(\.trainLoss)
+}
+
+@Test func runnerAppliesTrainingSparseGradients() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-sparse-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    // SGD: sparse and dense are the same run, bit for bit.
+    let sgd = try [false, true].map { try tinyRunLosses(optimizer: .sgd, sparse: $0, in: directory) }
+    #expect(sgd[0] == sgd[1] && sgd[0].count == 2)
+    // Adam: the key switches to SparseAdam, so the runs differ.
+    let adam = try [false, true].map { try tinyRunLosses(optimizer: .adam, sparse: $0, in: directory) }
+    #expect(adam[0] != adam[1] && adam[1].allSatisfy(\.isFinite))
+}
