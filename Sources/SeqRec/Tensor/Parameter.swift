@@ -21,12 +21,20 @@ public final class Parameter: @unchecked Sendable {
 
     /// Data-parallel training: adds a replica's gradient into this one (the reduction runs
     /// in a fixed replica order, so a given thread count gives bitwise-reproducible results).
-    public func accumulateGradient(from replica: Parameter) {
+    public func accumulateGradient(from replica: Parameter, scale: Float = 1) {
         precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
         grad.storage.withUnsafeMutableBufferPointer { destination in
             replica.grad.storage.withUnsafeBufferPointer { source in
-                for index in destination.indices { destination[index] += source[index] }
+                for index in destination.indices { destination[index] += scale * source[index] }
             }
+        }
+    }
+
+    /// grad *= factor (data-parallel training weighs each replica's mean-loss gradient).
+    public func scaleGradient(by factor: Float) {
+        guard factor != 1 else { return }
+        grad.storage.withUnsafeMutableBufferPointer { values in
+            for index in values.indices { values[index] *= factor }
         }
     }
 

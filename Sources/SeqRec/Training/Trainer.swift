@@ -19,13 +19,16 @@ public final class Trainer {
     private let optimizer: any Optimizer
     private let schedule: LearningRateSchedule
     private let progress: ProgressReporter
+    /// Worker threads for the data-parallel forward/backward (1 = single-threaded).
+    private let threads: Int
     /// Scores the validation set with the model's current weights.
     private let validate: () -> [String: Double]
 
     public init(
         spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
-        progress: ProgressReporter, validate: @escaping () -> [String: Double]
+        progress: ProgressReporter, threads: Int = 1, validate: @escaping () -> [String: Double]
     ) {
+        self.threads = max(threads, 1)
         self.spec = spec
         self.model = model
         self.batcher = batcher
@@ -39,7 +42,7 @@ public final class Trainer {
 
     public func run() -> TrainingResult {
         let training = spec.training
-        var dropoutRandom = SeededGenerator(seed: spec.seed, stream: "dropout")
+        let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
         var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
         let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
@@ -62,8 +65,7 @@ public final class Trainer {
                     message = "interrupted by signal \(signal) during epoch \(epoch)"
                     break epochs
                 }
-                for parameter in parameters { parameter.zeroGrad() }
-                let (loss, targets) = model.trainBatch(batch, rng: &dropoutRandom)
+                let (loss, targets) = step.run(batch)
                 // The clip norm doubles as the divergence check: a NaN/Inf anywhere in a
                 // gradient makes the global norm non-finite.
                 let norm = clipGradientNorm(parameters, maxNorm: Float(training.clipNorm ?? .infinity))
