@@ -110,4 +110,28 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
         for (source, copy) in zip(original.parameters, replica.parameters) { source.copyValues(to: copy) }
         #expect(original.parameters.map(\.value) == replica.parameters.map(\.value))
     }
+
+    @Test func parameterGroupsPartitionAndBalance() {
+        let groups = DataParallelStep.balancedGroups(sizes: [100, 5, 60, 50, 5], into: 2)
+        #expect(groups == [[0, 1, 4], [2, 3]])  // 100 + 5 + 5 against 60 + 50
+        #expect(DataParallelStep.balancedGroups(sizes: [3, 1], into: 3) == [[0], [1], []])
+    }
+
+    /// Stepping parameter groups with separate optimizer instances (in parallel) gives
+    /// bitwise the same weights as one optimizer over all parameters.
+    @Test func groupedOptimizersMatchOneOptimizer() {
+        func weights(grouped: Bool) -> [[Float]] {
+            let trained = model(.lstm, dropout: 0.2)
+            let step = DataParallelStep(model: trained, threads: 2, seed: 3)
+            let parameters = trained.parameters
+            let groups = grouped ? step.parameterGroups.map { $0.map { parameters[$0] } } : [parameters]
+            let optimizers = groups.map { _ in Adam(weightDecay: 0.01) }
+            for index in 0..<3 {
+                _ = step.run(ragged(rows: 6, steps: 8, seed: UInt64(40 + index)))
+                ParallelFor.run(groups.count) { optimizers[$0].step(groups[$0], learningRate: 0.01) }
+            }
+            return parameters.map(\.value.storage)
+        }
+        #expect(weights(grouped: true) == weights(grouped: false))
+    }
 }

@@ -6,9 +6,11 @@
 //   1. the batch's rows are cut into K contiguous shards with about equal target counts;
 //   2. every worker, in parallel: re-syncs its replica's values from the model (k > 0),
 //      zeroes its gradients, runs forward + loss + backward on its shard;
-//   3. the calling thread reduces: grad = sum_k (n_k / N) * grad_k in replica order, which
-//      is the gradient of the batch's mean loss (n_k targets in shard k, N in the batch).
-// The optimizer then steps the model alone. Same seed and same K give bitwise-identical
+//   3. the workers reduce, each a fixed group of parameters: grad = sum_k (n_k / N) * grad_k
+//      in replica order, the gradient of the batch's mean loss (n_k targets in shard k, N in
+//      the batch).
+// The optimizer then steps the model's parameters, one optimizer per group in parallel
+// (elementwise updates, so the grouping does not change the result). Same seed and same K give bitwise-identical
 // runs; different K give (slightly) different ones, as dropout masks and summation order
 // differ. K = 1 is exactly the single-threaded step.
 
@@ -17,6 +19,9 @@ final class DataParallelStep {
     private let replicaParameters: [[Parameter]]     // [K][P]
     private var dropoutStreams: [SeededGenerator]    // [K]
     private var shardResults: [(loss: Double, targets: Int)]
+    /// [K] disjoint groups of the model's parameter indices with about equal element counts:
+    /// worker k reduces (and the trainer's k-th optimizer steps) group k.
+    let parameterGroups: [[Int]]
 
     var threads: Int { replicas.count }
 
@@ -32,6 +37,21 @@ final class DataParallelStep {
             SeededGenerator(seed: seed, stream: $0 == 0 ? "dropout" : "dropout-\($0)")
         }
         shardResults = Array(repeating: (0, 0), count: count)
+        parameterGroups = Self.balancedGroups(sizes: model.parameters.map(\.count), into: count)
+    }
+
+    /// Largest first, each to the currently smallest group (ties: lowest group); indices
+    /// within a group ascending.
+    static func balancedGroups(sizes: [Int], into parts: Int) -> [[Int]] {
+        var groups = [[Int]](repeating: [], count: max(parts, 1))
+        var totals = [Int](repeating: 0, count: groups.count)
+        let order = sizes.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
+        for index in order {
+            let target = totals.indices.min { totals[$0] != totals[$1] ? totals[$0] < totals[$1] : $0 < $1 } ?? 0
+            groups[target].append(index)
+            totals[target] += sizes[index]
+        }
+        return groups.map { $0.sorted() }
     }
 
     /// Forward + backward of `batch`; afterwards the model's gradients hold the gradient of
@@ -62,10 +82,13 @@ final class DataParallelStep {
         let total = shardResults.reduce(0) { $0 + $1.targets }
         guard total > 0 else { return (0, 0) }
         let weights = shardResults.map { Float($0.targets) / Float(total) }
-        for (index, parameter) in master.enumerated() {
-            parameter.scaleGradient(by: weights[0])
-            for worker in 1..<threads where shardResults[worker].targets > 0 {
-                parameter.accumulateGradient(from: replicaParameters[worker][index], scale: weights[worker])
+        let active = (1..<threads).filter { shardResults[$0].targets > 0 }
+        ParallelFor.run(threads) { worker in
+            for index in parameterGroups[worker] {
+                master[index].scaleGradient(by: weights[0])
+                for replica in active {
+                    master[index].accumulateGradient(from: replicaParameters[replica][index], scale: weights[replica])
+                }
             }
         }
         let lossSum = shardResults.reduce(0.0) { $0 + $1.loss * Double($1.targets) }

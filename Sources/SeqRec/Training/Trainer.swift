@@ -16,7 +16,6 @@ public final class Trainer {
     private let spec: ExperimentSpec
     private let model: SequenceRecommender
     private let batcher: TrainingBatcher
-    private let optimizer: any Optimizer
     private let schedule: LearningRateSchedule
     private let progress: ProgressReporter
     /// Worker threads for the data-parallel forward/backward (1 = single-threaded).
@@ -32,7 +31,6 @@ public final class Trainer {
         self.spec = spec
         self.model = model
         self.batcher = batcher
-        self.optimizer = Optimizers.make(spec.training.optimizer)
         self.schedule = LearningRateSchedule(
             base: spec.training.optimizer.learningRate, spec: spec.training.schedule,
             totalEpochs: spec.training.epochs)
@@ -43,6 +41,10 @@ public final class Trainer {
     public func run() -> TrainingResult {
         let training = spec.training
         let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
+        let parameters = model.parameters
+        // One optimizer per parameter group, stepped in parallel (same result as one optimizer).
+        let groups = step.parameterGroups.map { $0.map { parameters[$0] } }
+        let optimizers = groups.map { _ in Optimizers.make(spec.training.optimizer) }
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
         var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
         let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
@@ -51,7 +53,6 @@ public final class Trainer {
         var status = RunStatus.ok
         var message = "completed \(training.epochs) epochs"
         var trainingSeconds = 0.0, validationSeconds = 0.0
-        let parameters = model.parameters
 
         epochs: for epoch in 1...max(training.epochs, 1) {
             let learningRate = schedule.rate(epoch: epoch)
@@ -74,7 +75,7 @@ public final class Trainer {
                     message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
                     break epochs
                 }
-                optimizer.step(parameters, learningRate: Float(learningRate))
+                ParallelFor.run(groups.count) { optimizers[$0].step(groups[$0], learningRate: Float(learningRate)) }
                 lossSum += loss * Double(targets)
                 targetCount += targets
                 let elapsed = Date().timeIntervalSince(start)
