@@ -128,7 +128,7 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads; `null` uses all cores."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [
