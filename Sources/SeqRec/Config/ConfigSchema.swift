@@ -96,7 +96,8 @@ enum ConfigSchema {
         SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width."),
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width."),
         SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers."),
-        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers."),
+        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output)."),
+        SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer)."),
     ]
 
     static let trainingKeys: [SchemaKey] = [

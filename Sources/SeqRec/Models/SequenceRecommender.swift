@@ -1,5 +1,5 @@
 // The trainable sequence recommender: item embedding -> dropout -> recurrent stack
-// (RecurrentEncoder) -> one head:
+// (RecurrentEncoder, with optional output dropout) -> one head:
 //   next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
 //   next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
 //   rating (loss mse)             -> RatingHead
@@ -41,7 +41,8 @@ public final class SequenceRecommender {
         self.sampling = sampling
         self.itemCounts = itemCounts
         encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout), rng: &rng)
+                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
+                                   outputDropout: Float(spec.outputDropout), rng: &rng)
         let classes = numItems + 1
         switch (task, loss) {
         case (.rating, _):
