@@ -247,7 +247,7 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
     #expect(master.sortedTouchedRows() == [1, 4, 9])
 }
 
-@Test func replicaSyncCopiesTouchedRowsAfterASparseStepAndEverythingOtherwise() {
+@Test func replicaSyncCopiesTheRowsASparseStepChangedAndEverythingOtherwise() {
     let master = trackedParameter(rows: 20, width: 6, seed: 1)
     let replica = trackedParameter(rows: 20, width: 6, seed: 1)
     // A sentinel in an untouched row shows what the sync copies.
@@ -257,21 +257,69 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
     master.copyValues(to: replica)
     #expect(Array(replica.value.storage[18..<54]) == Array(master.value.storage[18..<54]))
     #expect(replica.value.storage[15 * 6] == 1234)  // row 15 did not change in the master: not copied
+    // zeroGrad (which the data-parallel step runs on the master while replicas sync) does not
+    // change what a sync copies.
+    master.zeroGrad()
+    replica.value.storage[3 * 6] = 99
+    master.copyValues(to: replica)
+    #expect(replica.value.storage[3 * 6] == master.value.storage[3 * 6] && replica.value.storage[15 * 6] == 1234)
+    // A fresh replica gets everything.
+    master.copyAllValues(to: replica)
+    #expect(replica.value.storage == master.value.storage)
     // A dense step (RMSprop has no row-sparse rule) or a direct write makes the next sync full.
+    replica.value.storage[15 * 6] = 1234
+    addGradient(master, rows: [3], seed: 3)
     RMSprop().step([master], learningRate: 0.1)
     master.copyValues(to: replica)
     #expect(replica.value.storage == master.value.storage)
     replica.value.storage[15 * 6] = 1234
-    addGradient(master, rows: [3], seed: 3)
+    master.zeroGrad()
+    addGradient(master, rows: [3], seed: 4)
     Adam().step([master], learningRate: 0.1)
     master.value.storage[0] = 7
     master.copyValues(to: replica)
     #expect(replica.value.storage == master.value.storage)
-    // After zeroGrad the touched rows are gone: a sync copies everything.
-    replica.value.storage[15 * 6] = 1234
-    master.zeroGrad()
-    master.copyValues(to: replica)
-    #expect(replica.value.storage == master.value.storage)
+}
+
+@Test func twoThreadSparseTrainingKeepsReplicasInSyncAndEqualsDenseForSGD() {
+    // Data-parallel steps as the trainer runs them (2 workers, gradients reduced into the
+    // model, one SGD step, replicas re-synced at the next batch): sparse equals dense bitwise.
+    var finals: [[Float]] = []
+    for sparse in [false, true] {
+        let trained = makeModel(loss: .sampledSoftmax, dropout: 0.3, items: 30, sparse: sparse)
+        let step = DataParallelStep(model: trained, threads: 2, seed: 3)
+        let optimizer = SGD()
+        var data = SeededGenerator(seed: 8)
+        for _ in 0..<4 {
+            let batch = walkBatch(rows: 6, steps: 5, items: 30, rng: &data)
+            _ = step.run(batch)
+            clipGradientNorm(trained.parameters, maxNorm: 0.5)
+            optimizer.step(trained.parameters, learningRate: 0.3)
+        }
+        finals.append(trained.parameters.flatMap(\.value.storage))
+    }
+    let identical = finals[0] == finals[1]
+    #expect(identical)
+    // With sparse Adam too, a replica re-synced by copyValues equals the model everywhere.
+    let trained = makeModel(loss: .sampledSoftmax, dropout: 0.3, items: 30, sparse: true)
+    let replica = trained.makeReplica()
+    #expect(replica.sparseGradients && replica.rowSparseParameters.allSatisfy(\.tracksRows))
+    let optimizer = Adam()
+    var data = SeededGenerator(seed: 9)
+    for _ in 0..<3 {
+        let batch = walkBatch(rows: 4, steps: 5, items: 30, rng: &data)
+        for (master, copy) in zip(trained.parameters, replica.parameters) {
+            master.zeroGrad()
+            copy.zeroGrad()
+        }
+        _ = trained.trainBatch(batch, rng: &data)
+        _ = replica.trainBatch(walkBatch(rows: 2, steps: 5, items: 30, rng: &data), rng: &data)
+        for (master, copy) in zip(trained.parameters, replica.parameters) { master.accumulateGradient(from: copy, scale: 0.5) }
+        optimizer.step(trained.parameters, learningRate: 0.05)
+        for (master, copy) in zip(trained.parameters, replica.parameters) { master.copyValues(to: copy) }
+        let synced = zip(trained.parameters, replica.parameters).allSatisfy { $0.value.storage == $1.value.storage }
+        #expect(synced)
+    }
 }
 
 @Test func sparseGradientsConfigKeyIsReadAndDefaultsToDense() throws {

@@ -96,7 +96,8 @@ enum ConfigSchema {
         SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width."),
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width."),
         SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers."),
-        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers."),
+        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output)."),
+        SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer)."),
     ]
 
     static let trainingKeys: [SchemaKey] = [
@@ -129,7 +130,7 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads; `null` uses all cores."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [

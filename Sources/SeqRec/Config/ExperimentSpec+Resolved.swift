@@ -26,6 +26,7 @@ extension ExperimentSpec {
                 ConfigField("hidden_size", .int(model.hiddenSize)),
                 ConfigField("layers", .int(model.layers)),
                 ConfigField("dropout", .double(model.dropout)),
+                ConfigField("output_dropout", .double(model.outputDropout)),
             ])),
             ConfigField("training", training.configValue),
             ConfigField("evaluation", .mapping([

@@ -115,6 +115,8 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var layers: Int = 1
     /// Inverted dropout on the embedding output and between recurrent layers, in [0, 1).
     public var dropout: Double = 0.2
+    /// Inverted dropout on the top recurrent layer's outputs (the output layer's input), in [0, 1).
+    public var outputDropout: Double = 0
     public init() {}
 }
 

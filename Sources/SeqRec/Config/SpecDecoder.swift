@@ -98,6 +98,7 @@ final class SpecDecoder {
         fields.read("hidden_size", into: &model.hiddenSize) { self.integer($0, $1, atLeast: 1) }
         fields.read("layers", into: &model.layers) { self.integer($0, $1, atLeast: 1) }
         fields.read("dropout", into: &model.dropout) { self.number($0, $1, .unitHalfOpen) }
+        fields.read("output_dropout", into: &model.outputDropout) { self.number($0, $1, .unitHalfOpen) }
         fields.reportUnknownKeys()
     }
 

@@ -1,5 +1,5 @@
 // The trainable sequence recommender: item embedding -> dropout -> recurrent stack
-// (RecurrentEncoder) -> one head:
+// (RecurrentEncoder, with optional output dropout) -> one head:
 //   next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
 //   next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
 //   rating (loss mse)             -> RatingHead
@@ -13,6 +13,13 @@ public final class SequenceRecommender {
     let encoder: RecurrentEncoder
     let head: Head
     private var dHidden: [Float] = []  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+    /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
+    private let modelSpec: ModelSpec
+    private let negatives: Int
+    private let sampling: SamplingStrategy
+    private let itemCounts: [Int]
+    /// Whether the item tables track touched rows (`training.sparse_gradients`).
+    public let sparseGradients: Bool
 
     enum Head {
         case fullSoftmax(SoftmaxOutputLayer)
@@ -34,8 +41,14 @@ public final class SequenceRecommender {
         self.task = task
         self.loss = loss
         self.numItems = numItems
+        self.modelSpec = spec
+        self.negatives = negatives
+        self.sampling = sampling
+        self.itemCounts = itemCounts
+        self.sparseGradients = sparseGradients
         encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout), rng: &rng)
+                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
+                                   outputDropout: Float(spec.outputDropout), rng: &rng)
         let classes = numItems + 1
         switch (task, loss) {
         case (.rating, _):
@@ -81,6 +94,17 @@ public final class SequenceRecommender {
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// A model of the same shape with its own parameters, gradients and workspaces, and a copy
+    /// of this one's values (data-parallel training runs one replica per worker thread).
+    public func makeReplica() -> SequenceRecommender {
+        var unused = SeededGenerator(seed: 0)
+        let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives,
+                                          sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
+                                          rng: &unused)
+        for (source, copy) in zip(parameters, replica.parameters) { source.copyAllValues(to: copy) }
+        return replica
+    }
 
     /// Forward + loss + backward for one batch; grads are ADDED (the trainer zeroes them).
     /// Returns the mean loss over the batch's targets and their count (0, 0 without targets).

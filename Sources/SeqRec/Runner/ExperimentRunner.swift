@@ -115,7 +115,8 @@ public enum ExperimentRunner {
             let validate: () -> [String: Double] = {
                 ratingValidation?.run(model).metrics ?? rankingValidation?.run(model).metrics ?? [:]
             }
-            let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress, validate: validate)
+            let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress,
+                                  threads: report.provenance.threads, validate: validate)
             let result = trainer.run()
             report.history = result.history
             report.bestEpoch = result.bestEpoch

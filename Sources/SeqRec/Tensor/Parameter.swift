@@ -12,13 +12,13 @@ public final class Parameter: @unchecked Sendable {
     /// PyTorch-style name, e.g. `encoder.lstm.weight_ih_l0`, used in fixtures and reports.
     public let name: String
     /// Any write outside a row-sparse optimizer step makes the next `copyValues` copy everything.
-    public var value: Tensor { didSet { onlyTouchedRowsChanged = false } }
+    public var value: Tensor { didSet { rowsChangedByLastUpdate = nil } }
     public var grad: Tensor
     /// The rows written since the last zeroGrad; nil for a dense parameter.
     public private(set) var touchedRows: TouchedRows?
-    /// True from a row-sparse optimizer step until the next zeroGrad or other write to
-    /// `value`: the step changed only the touched rows, so replicas need only those.
-    private(set) var onlyTouchedRowsChanged = false
+    /// The only rows of `value` the last change touched (a row-sparse optimizer step), or nil
+    /// when any value may have changed. What `copyValues` copies; zeroGrad leaves it alone.
+    private(set) var rowsChangedByLastUpdate: [Int32]?
 
     public init(name: String, value: Tensor) {
         self.name = name
@@ -62,7 +62,6 @@ public final class Parameter: @unchecked Sendable {
     }
 
     public func zeroGrad() {
-        onlyTouchedRowsChanged = false
         guard touchedRows != nil else { return grad.zero() }
         zeroTouchedGradientRows()
         touchedRows?.removeAll()  // after the helper's copy is gone, so no copy-on-write
@@ -77,50 +76,82 @@ public final class Parameter: @unchecked Sendable {
         }
     }
 
-    /// Optimizers call this after updating only the touched rows of `value`.
+    /// Optimizers call this after updating only the touched rows of `value` (after their
+    /// writes, which reset the record).
     func noteRowSparseUpdate() {
-        onlyTouchedRowsChanged = true
+        rowsChangedByLastUpdate = touchedRows.map { $0.rows.map { $0 } }  // its own buffer: zeroGrad clears the marks
     }
 
-    /// Data-parallel training: adds a replica's gradient into this one (the reduction runs
-    /// in a fixed replica order, so a given thread count gives bitwise-reproducible results).
-    /// With row tracking only the replica's touched rows are added, and they are marked here
-    /// (the row sets are united): O(touched rows), not O(table).
-    public func accumulateGradient(from replica: Parameter) {
+    /// Data-parallel training: adds `scale` times a replica's gradient into this one (the
+    /// reduction runs in a fixed replica order, so a given thread count gives
+    /// bitwise-reproducible results). With row tracking only the replica's touched rows are
+    /// added, and they are marked here (the row sets are united): O(touched rows), not O(table).
+    public func accumulateGradient(from replica: Parameter, scale: Float = 1) {
         precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
         precondition(replica.tracksRows == tracksRows, "\(name): the replica must track rows exactly when this parameter does")
         grad.storage.withUnsafeMutableBufferPointer { destination in
             replica.grad.storage.withUnsafeBufferPointer { source in
                 guard let to = destination.baseAddress, let from = source.baseAddress else { return }
                 guard let replicaRows = replica.touchedRows else {
-                    for index in destination.indices { to[index] += from[index] }
+                    for index in destination.indices { to[index] += scale * from[index] }
                     return
                 }
                 let width = replicaRows.width
                 for row in replicaRows.rows {
                     let offset = Int(row) * width
-                    for index in offset..<(offset + width) { to[index] += from[index] }
+                    for index in offset..<(offset + width) { to[index] += scale * from[index] }
                     touchedRows?.mark(Int(row))
                 }
             }
         }
     }
 
-    /// Data-parallel training: makes a replica's values equal to this parameter's, after an
-    /// optimizer step changed them. After a row-sparse step (and until the next zeroGrad)
-    /// only the touched rows are copied: the other rows did not change, so a replica that
-    /// was equal before the step is equal after. Otherwise every value is copied.
+    /// grad *= factor (data-parallel training weighs each replica's mean-loss gradient); only
+    /// the touched rows with row tracking (the others are zero).
+    public func scaleGradient(by factor: Float) {
+        guard factor != 1 else { return }
+        let rows = touchedRows
+        grad.storage.withUnsafeMutableBufferPointer { values in
+            guard let base = values.baseAddress else { return }
+            guard let rows else {
+                for index in values.indices { base[index] *= factor }
+                return
+            }
+            for row in rows.rows {
+                let offset = Int(row) * rows.width
+                for index in offset..<(offset + rows.width) { base[index] *= factor }
+            }
+        }
+    }
+
+    /// Data-parallel training: makes a replica's values equal to this parameter's, when the
+    /// replica was equal before the last change of this parameter's values (sync after every
+    /// optimizer step). After a row-sparse optimizer step only the rows it updated are copied
+    /// (O(touched rows)); after any other write to `value`, everything. Reads nothing that
+    /// zeroGrad or a backward pass writes, so it may run while those run on this parameter.
     public func copyValues(to replica: Parameter) {
         precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
-        let rows = onlyTouchedRowsChanged ? touchedRows : nil
+        let rows = rowsChangedByLastUpdate
+        let width = count / max(shape.first ?? 1, 1)
         replica.value.storage.withUnsafeMutableBufferPointer { destination in
             value.storage.withUnsafeBufferPointer { source in
                 guard let to = destination.baseAddress, let from = source.baseAddress else { return }
                 guard let rows else { return to.update(from: from, count: source.count) }
-                for row in rows.rows {
-                    let offset = Int(row) * rows.width
-                    (to + offset).update(from: from + offset, count: rows.width)
+                for row in rows {
+                    let offset = Int(row) * width
+                    (to + offset).update(from: from + offset, count: width)
                 }
+            }
+        }
+    }
+
+    /// Makes a replica's values equal to this parameter's, every value (a fresh replica).
+    public func copyAllValues(to replica: Parameter) {
+        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
+        replica.value.storage.withUnsafeMutableBufferPointer { destination in
+            value.storage.withUnsafeBufferPointer { source in
+                guard let to = destination.baseAddress, let from = source.baseAddress else { return }
+                to.update(from: from, count: source.count)
             }
         }
     }
