@@ -97,6 +97,7 @@ enum ConfigSchema {
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width."),
         SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers."),
         SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output)."),
+        SchemaKey("forget_bias", .number(.any), "Added to the LSTM forget gate's bias at initialisation (Keras' `unit_forget_bias` is 1); 0 is PyTorch's init. GRU and RNN cells ignore it, so a grid over cells can share it."),
         SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer)."),
     ]
 

@@ -27,6 +27,7 @@ extension ExperimentSpec {
                 ConfigField("layers", .int(model.layers)),
                 ConfigField("dropout", .double(model.dropout)),
                 ConfigField("output_dropout", .double(model.outputDropout)),
+                ConfigField("forget_bias", .double(model.forgetBias)),
             ])),
             ConfigField("training", training.configValue),
             ConfigField("evaluation", .mapping([

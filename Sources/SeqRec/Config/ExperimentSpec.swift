@@ -117,6 +117,9 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var dropout: Double = 0.2
     /// Inverted dropout on the top recurrent layer's outputs (the output layer's input), in [0, 1).
     public var outputDropout: Double = 0
+    /// Added to the LSTM forget gate's bias (bias_ih block f of every layer) after PyTorch's
+    /// uniform init; 0 keeps PyTorch's init exactly. Ignored by the GRU and RNN cells.
+    public var forgetBias: Double = 0
     public init() {}
 }
 

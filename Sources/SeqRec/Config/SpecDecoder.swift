@@ -99,6 +99,7 @@ final class SpecDecoder {
         fields.read("layers", into: &model.layers) { self.integer($0, $1, atLeast: 1) }
         fields.read("dropout", into: &model.dropout) { self.number($0, $1, .unitHalfOpen) }
         fields.read("output_dropout", into: &model.outputDropout) { self.number($0, $1, .unitHalfOpen) }
+        fields.read("forget_bias", into: &model.forgetBias) { self.number($0, $1, .any) }
         fields.reportUnknownKeys()
     }
 

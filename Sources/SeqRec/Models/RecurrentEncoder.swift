@@ -38,7 +38,7 @@ public final class RecurrentEncoder {
     var allowsTableLookup = true
 
     public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float,
-                outputDropout: Float = 0, rng: inout SeededGenerator) {
+                outputDropout: Float = 0, forgetBias: Float = 0, rng: inout SeededGenerator) {
         precondition(layers >= 1, "an encoder needs at least one layer, got \(layers)")
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
         precondition(outputDropout >= 0 && outputDropout < 1, "output dropout must be in [0, 1), got \(outputDropout)")
@@ -49,7 +49,7 @@ public final class RecurrentEncoder {
         var stack: [RecurrentLayer] = []
         for index in 0..<layers {
             stack.append(RecurrentLayer(kind: cell, inputSize: index == 0 ? embeddingSize : hiddenSize,
-                                        hiddenSize: hiddenSize, layerIndex: index, rng: &rng))
+                                        hiddenSize: hiddenSize, layerIndex: index, forgetBias: forgetBias, rng: &rng))
         }
         self.layers = stack
         dropoutMasks = (0...layers).map { _ in FloatBuffer() }

@@ -48,7 +48,7 @@ public final class SequenceRecommender {
         self.sparseGradients = sparseGradients
         encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
                                    hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
-                                   outputDropout: Float(spec.outputDropout), rng: &rng)
+                                   outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng)
         let classes = numItems + 1
         switch (task, loss) {
         case (.rating, _):
