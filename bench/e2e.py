@@ -45,6 +45,7 @@ def parse_arguments():
     parser.add_argument("--bench", default=os.path.join(ROOT, ".build/release/seqrec-bench"))
     parser.add_argument("--output", default=os.path.join(ROOT, ".build/bench-e2e"))
     parser.add_argument("--skip-torch", action="store_true", help="time seqrec only")
+    parser.add_argument("--from-raw", metavar="RAW_JSON", help="only print the table of an earlier (even partial) run")
     return parser.parse_args()
 
 
@@ -94,10 +95,25 @@ def mean(values):
 
 def main():
     args = parse_arguments()
+    raw = None
+    if args.from_raw:
+        with open(args.from_raw) as handle:
+            raw = json.load(handle)
+        args = argparse.Namespace(**{**raw["arguments"], "from_raw": args.from_raw})
     cells = args.cells.split(",")
     sizes = [int(h) for h in args.hidden.split(",")]
     thread_counts = [int(t) for t in args.threads.split(",")]
     os.makedirs(os.path.join(args.output, "logs"), exist_ok=True)
+    if raw is not None:
+        exports = {}
+        for seed in sorted({run["seed"] for run in raw["runs"]}):
+            header = raw.get("exports", {}).get(str(seed))
+            if header is None:  # a raw.json without its headers: read them from the exports
+                with open(os.path.join(args.output, f"split-seed{seed}", "header.json")) as handle:
+                    header = json.load(handle)
+            exports[seed] = (None, header)
+        print(summarize(args, cells, sizes, thread_counts, raw["runs"], raw["sgemm"], exports))
+        return
     common = ["--set", f"training.optimizer.learning_rate={args.learning_rate}"]
     rates = sgemm_rates(args, sizes)
 
@@ -112,6 +128,12 @@ def main():
             exports[seed] = (directory, json.load(handle))
 
     runs = []
+
+    def save_raw():  # after every child, so that an interrupted run keeps what it measured
+        with open(os.path.join(args.output, "raw.json"), "w") as handle:
+            json.dump({"runs": runs, "sgemm": rates, "arguments": vars(args),
+                       "exports": {seed: header for seed, (_, header) in exports.items()}}, handle, indent=1)
+
     for repetition in range(args.repetitions):
         seed = args.seed + repetition
         directory, header = exports[seed]
@@ -140,6 +162,7 @@ def main():
                         "peak_mb": peak, "wall": wall, "cpu": cpu,
                     })
                     add_cpu_estimate(runs[-1])
+                    save_raw()
                     print(f"seqrec  {name}: epoch {median(runs[-1]['epoch_seconds']):.2f}s  "
                           f"ndcg@10 {runs[-1]['ndcg10']:.4f}  peak {peak:.0f} MB", file=sys.stderr, flush=True)
                     if args.skip_torch:
@@ -160,16 +183,16 @@ def main():
                         "epoch_cpu_seconds": [record["cpu_seconds"] for record in history],
                     })
                     add_cpu_estimate(runs[-1])
+                    save_raw()
                     print(f"pytorch {name}: epoch {median(runs[-1]['epoch_seconds']):.2f}s  "
                           f"ndcg@10 {runs[-1]['ndcg10']:.4f}  peak {peak:.0f} MB", file=sys.stderr, flush=True)
 
     rates += sgemm_rates(args, sizes)
+    save_raw()
     report = summarize(args, cells, sizes, thread_counts, runs, rates, exports)
     print(report)
     with open(os.path.join(args.output, "result.md"), "w") as handle:
         handle.write(report)
-    with open(os.path.join(args.output, "raw.json"), "w") as handle:
-        json.dump({"runs": runs, "sgemm": rates, "arguments": vars(args)}, handle, indent=1)
 
 
 def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
