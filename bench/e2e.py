@@ -127,6 +127,11 @@ def main():
         with open(os.path.join(directory, "header.json")) as handle:
             exports[seed] = (directory, json.load(handle))
 
+    # OpenMP's default spin-waiting barriers make PyTorch about 10x slower at 2 threads when
+    # other processes share the cores (75 s against 6.8 s per LSTM-50 epoch here); passive
+    # waiting unless the caller chose a policy. It changes nothing at 1 thread.
+    torch_environment = dict(os.environ)
+    torch_environment.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     runs = []
 
     def save_raw():  # after every child, so that an interrupted run keeps what it measured
@@ -170,7 +175,8 @@ def main():
                     command = [args.python, os.path.join(ROOT, "bench", "e2e_torch.py"), "--data", directory,
                                "--cell", cell, "--hidden", str(hidden), "--epochs", str(args.epochs),
                                "--threads", str(threads), "--seed", str(seed)]
-                    text, wall, peak, cpu = run_child(command, os.path.join(args.output, "logs", "torch-" + name))
+                    text, wall, peak, cpu = run_child(command, os.path.join(args.output, "logs", "torch-" + name),
+                                                      env=torch_environment)
                     result = json.loads(text.strip().splitlines()[-1])
                     history = result["history"]
                     runs.append({
@@ -280,7 +286,9 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
                  "divided by seqrec's median epoch time; it leaves out Adam, the softmax and the element-wise work. "
                  "CPU est. (1 thread): each epoch's wall time x its process's CPU share over the whole run "
                  "(CPU seconds / wall seconds), which discounts the time a process waited for the shared cores; "
-                 "the sgemm peak itself is measured in thread CPU time.")
+                 "the sgemm peak itself is measured in thread CPU time. PyTorch runs with "
+                 f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')} (its default spinning "
+                 "barriers were 10x slower at 2 threads on this shared machine).")
     if not has_torch:
         lines.append("")
         lines.append("PyTorch was skipped (--skip-torch).")
