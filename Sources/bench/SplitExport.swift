@@ -143,6 +143,13 @@ enum SplitExport {
             "num_items": data.numItems,
             "max_length": spec.split.maxLength,
             "targets_per_batch": spec.training.batchSize,
+            // The settings the reference must copy (the cell and sizes come from its flags).
+            "model": ["embedding_size": spec.model.embeddingSize, "hidden_size": spec.model.hiddenSize,
+                      "layers": spec.model.layers, "dropout": spec.model.dropout] as [String: Any],
+            "training": ["optimizer": spec.training.optimizer.name.rawValue,
+                         "learning_rate": spec.training.optimizer.learningRate,
+                         "weight_decay": spec.training.optimizer.weightDecay,
+                         "clip_norm": spec.training.clipNorm ?? 0] as [String: Any],
             "windows_per_batch": batcher.batchSize,
             "window_count": batcher.windowCount,
             "target_count": batcher.targetCount,
