@@ -18,6 +18,7 @@ help:
 	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
+	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
 	@echo "make bench-scale  epoch time at 100,000 items vs 1,682 (sampled softmax, sparse gradients)"
 	@echo "make clean      remove build output"
 
@@ -61,8 +62,16 @@ bench-scale:
 	$(SWIFT) build -c release --product runner
 	OPENBLAS_NUM_THREADS=1 python3 scripts/bench_scale.py $(RUNNER_BIN) experiments/scale-100k.yaml experiments/scale-1682.yaml
 
-bench-e2e:
-	@echo "make bench-e2e: not yet"
+# End-to-end epoch benchmark against PyTorch (bench/e2e.py; README, Performance). The PyTorch
+# side runs in BENCH_PYTHON (default: the venv above, made on first use); pass an existing
+# interpreter with torch and numpy to skip the venv, and BENCH_E2E_FLAGS for a subset, e.g.
+#   make bench-e2e BENCH_E2E_FLAGS="--cells lstm --hidden 50 --threads 1 --repetitions 1"
+BENCH_PYTHON ?= $(BENCH_VENV)/bin/python
+BENCH_E2E_FLAGS ?=
+bench-e2e: $(filter $(BENCH_VENV)/bin/python,$(BENCH_PYTHON))
+	$(SWIFT) build -c release --product runner
+	$(SWIFT) build -c release --product seqrec-bench
+	python3 bench/e2e.py --python $(BENCH_PYTHON) $(BENCH_E2E_FLAGS)
 
 clean:
 	rm -rf .build

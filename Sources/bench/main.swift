@@ -6,6 +6,9 @@
 //   OPENBLAS_NUM_THREADS=1 swift run -c release seqrec-bench [--python PATH] [--cells lstm,gru,rnn]
 //       [--hidden 50,128,256] [--iterations 5] [--batch 256] [--steps 50] [--embedding 64]
 //       [--layers 1] [--stack-only] [--output-rows 256,12800]
+//   seqrec-bench export-split CONFIG --output DIR [--epochs E] [--set k=v]   (SplitExport.swift)
+//   OPENBLAS_NUM_THREADS=1 seqrec-bench sgemm-rate [--hidden 50,128]          (JSON lines)
+// The last two serve `make bench-e2e` (bench/e2e.py).
 //
 // --output-rows times only the full-softmax output layer (logits + cross-entropy + all its
 // gradients, SoftmaxOutputLayer.lossAndBackward) on N rows that all have a target, for each
@@ -308,4 +311,32 @@ func runOutputLayer(_ options: Options, torch: [TorchResult]) {
     print("times are thread CPU ms, median (min); GFLOP/s = 3 x 2*N*H*V / min time")
 }
 
-runBenchmark(Options(arguments: CommandLine.arguments))
+/// `seqrec-bench sgemm-rate [--hidden 50,128]`: this machine's single-thread sgemm rate (set
+/// OPENBLAS_NUM_THREADS=1) as JSON lines: a large square product (the peak) and, per H, the
+/// output layer's block product [128, H] x [H, 1683] (what `make bench-e2e` compares with).
+func printSgemmRates(arguments: [String]) {
+    var hidden = [50, 128]
+    if let flag = arguments.firstIndex(of: "--hidden"), flag + 1 < arguments.count {
+        hidden = arguments[flag + 1].split(separator: ",").compactMap { Int($0) }
+    }
+    let square = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
+    print(#"{"shape": "square", "m": 1024, "n": 1024, "k": 1024, "gflops": \#(square)}"#)
+    for h in hidden {
+        let output = sgemmRate(m: 128, n: 1683, k: h, transB: true)
+        print(#"{"shape": "output", "m": 128, "n": 1683, "k": \#(h), "gflops": \#(output)}"#)
+    }
+}
+
+switch CommandLine.arguments.dropFirst().first {
+case "export-split":
+    do {
+        try SplitExport.run(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(2)
+    }
+case "sgemm-rate":
+    printSgemmRates(arguments: CommandLine.arguments)
+default:
+    runBenchmark(Options(arguments: CommandLine.arguments))
+}

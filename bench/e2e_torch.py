@@ -1,0 +1,180 @@
+"""PyTorch reference for `make bench-e2e`: seqrec's next-item model trained on seqrec's own
+batches, timed per epoch, and scored on seqrec's validation cases the way seqrec scores them.
+
+The data comes from `seqrec-bench export-split` (see Sources/bench/SplitExport.swift): every
+training batch of every epoch in the order seqrec's Trainer sees it, and the validation cases.
+The model is seqrec's, module for module:
+
+    nn.Embedding(V, E, padding_idx=0) -> nn.Dropout(p) -> nn.LSTM/GRU/RNN(E, H, batch_first,
+    dropout p between layers) -> nn.Linear(H, V) on the positions that have a target ->
+    cross-entropy (mean over the batch's targets) -> clip_grad_norm_ -> Adam
+
+with V = items + 1 (id 0 is padding, never a target). Rows are left-aligned, so the padding
+at the end of a row never reaches a scored position. Validation: eval mode, the scores after
+each case's last input, full ranking over items 1..N, the seen items removed (exclude_seen),
+pessimistic ties (rank = 1 + the competitors scoring >= the target), NDCG@10 and HR@10.
+
+Prints one JSON object: per epoch the training seconds (wall and process CPU), the validation
+seconds (wall),
+the mean loss and the validation metrics; and the process's peak resident memory.
+"""
+import argparse
+import json
+import os
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--data", required=True, help="directory written by seqrec-bench export-split")
+parser.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
+parser.add_argument("--hidden", type=int, default=50)
+parser.add_argument("--epochs", type=int, default=None, help="default: every exported epoch")
+parser.add_argument("--threads", type=int, default=1)
+parser.add_argument("--seed", type=int, default=0, help="torch seed (initialization and dropout)")
+args = parser.parse_args()
+
+# Thread counts must be fixed before torch (and its BLAS) load.
+for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[variable] = str(args.threads)
+
+import math  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+
+torch.set_num_threads(args.threads)
+torch.manual_seed(args.seed)
+
+
+def read(name):
+    return np.fromfile(os.path.join(args.data, name), dtype="<i4")
+
+
+with open(os.path.join(args.data, "header.json")) as handle:
+    header = json.load(handle)
+classes = header["num_items"] + 1
+model_settings, training_settings = header["model"], header["training"]
+if training_settings["optimizer"] != "adam":
+    raise SystemExit(f"e2e_torch.py: only adam is implemented, the export says {training_settings['optimizer']}")
+
+# Training batches as long tensors, built before any timing (seqrec builds an epoch's batches
+# before its epoch clock starts too).
+epochs_available = header["epochs"]
+epochs = args.epochs or len(epochs_available)
+inputs_flat, targets_flat = read("train_inputs.i32"), read("train_targets.i32")
+epoch_batches = []
+offset = 0
+for epoch in epochs_available:
+    batches = []
+    for rows, steps, _ in epoch["batches"]:
+        size = rows * steps
+        inputs = torch.from_numpy(inputs_flat[offset:offset + size].astype(np.int64)).view(rows, steps)
+        targets = torch.from_numpy(targets_flat[offset:offset + size].astype(np.int64))
+        batches.append((inputs, targets))
+        offset += size
+    epoch_batches.append(batches)
+
+# Validation batches, each with its cases' last-input positions, targets and excluded items.
+validation_inputs = read("val_inputs.i32")
+lengths, val_targets = read("val_lengths.i32"), read("val_targets.i32")
+excluded_offsets, excluded_items = read("val_excluded_offsets.i32"), read("val_excluded_items.i32")
+validation_batches = []
+offset = case = 0
+for rows, steps in header["validation"]["batches"]:
+    inputs = torch.from_numpy(validation_inputs[offset:offset + rows * steps].astype(np.int64)).view(rows, steps)
+    last = torch.from_numpy(lengths[case:case + rows].astype(np.int64) - 1)
+    targets = torch.from_numpy(val_targets[case:case + rows].astype(np.int64))
+    excluded_rows = np.concatenate([np.full(excluded_offsets[c + 1] - excluded_offsets[c], c - case)
+                                    for c in range(case, case + rows)]).astype(np.int64)
+    excluded_columns = excluded_items[excluded_offsets[case]:excluded_offsets[case + rows]].astype(np.int64)
+    validation_batches.append((inputs, last, targets, torch.from_numpy(excluded_rows), torch.from_numpy(excluded_columns)))
+    offset += rows * steps
+    case += rows
+
+
+class Recommender(nn.Module):
+    def __init__(self):
+        super().__init__()
+        dropout = model_settings["dropout"]
+        layers = model_settings["layers"]
+        self.embedding = nn.Embedding(classes, model_settings["embedding_size"], padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        module = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[args.cell]
+        self.rnn = module(model_settings["embedding_size"], args.hidden, num_layers=layers, batch_first=True,
+                          dropout=dropout if layers > 1 else 0.0)
+        self.output = nn.Linear(args.hidden, classes)
+
+    def hidden(self, inputs):  # [B, T] -> [B, T, H]
+        return self.rnn(self.dropout(self.embedding(inputs)))[0]
+
+
+model = Recommender()
+optimizer = torch.optim.Adam(model.parameters(), lr=training_settings["learning_rate"],
+                             weight_decay=training_settings["weight_decay"])
+clip_norm = training_settings["clip_norm"]
+loss_function = nn.CrossEntropyLoss()
+discounts = torch.tensor([0.0] + [1.0 / math.log2(position + 1) for position in range(1, 11)])
+
+
+def train_epoch(batches):
+    model.train()
+    loss_sum = 0.0
+    target_count = 0
+    for inputs, targets in batches:
+        optimizer.zero_grad(set_to_none=True)
+        hidden = model.hidden(inputs).reshape(-1, args.hidden)
+        scored = targets != 0
+        chosen = targets[scored]
+        loss = loss_function(model.output(hidden[scored]), chosen)
+        loss.backward()
+        if clip_norm > 0:
+            nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+        optimizer.step()
+        loss_sum += loss.item() * chosen.numel()
+        target_count += chosen.numel()
+    return loss_sum / max(target_count, 1)
+
+
+def validate():
+    model.eval()
+    ndcg = hits = 0.0
+    cases = 0
+    with torch.no_grad():
+        for inputs, last, targets, excluded_rows, excluded_columns in validation_batches:
+            rows = inputs.shape[0]
+            hidden = model.hidden(inputs)[torch.arange(rows), last]  # [B, H] after the last input
+            scores = model.output(hidden)  # [B, V]
+            scores = torch.nan_to_num(scores, nan=-math.inf)
+            scores[:, 0] = -math.inf
+            scores[excluded_rows, excluded_columns] = -math.inf
+            target_scores = scores[torch.arange(rows), targets]
+            # Pessimistic ties: every competitor scoring >= the target ranks ahead of it (the
+            # count includes the target itself, hence no + 1).
+            ranks = (scores >= target_scores[:, None]).sum(dim=1)
+            ranks = torch.where(torch.isinf(target_scores), torch.full_like(ranks, classes), ranks)
+            top = ranks <= 10
+            ndcg += discounts[ranks.clamp(max=10)][top].sum().item()
+            hits += top.sum().item()
+            cases += rows
+    return {"ndcg@10": ndcg / cases, "hr@10": hits / cases}
+
+
+history = []
+for epoch in range(epochs):
+    batches = epoch_batches[epoch % len(epoch_batches)]
+    start, cpu_start = time.perf_counter(), time.process_time()
+    loss = train_epoch(batches)
+    train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
+    start = time.perf_counter()
+    metrics = validate()
+    validation_seconds = time.perf_counter() - start
+    history.append({"epoch": epoch + 1, "seconds": train_seconds, "cpu_seconds": cpu_seconds,
+                    "validation_seconds": validation_seconds,
+                    "train_loss": loss, "validation": metrics})
+
+print(json.dumps({
+    "cell": args.cell, "hidden": args.hidden, "threads": torch.get_num_threads(), "seed": args.seed,
+    "torch": torch.__version__, "history": history,
+    "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+}), flush=True)
