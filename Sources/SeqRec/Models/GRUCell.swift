@@ -23,30 +23,33 @@ enum GRUCell {
             let recurrent = w.recurrent + t * batch * width  // [B, 3H] h-side (no bias); hn + b_hn kept for backward
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            // recurrent = h_{t-1} [B, H] x W_hh^T [H, 3H]
+            // recurrent = h_{t-1} [B, H] x W_hh^T [H, 3H]; gates_t holds the x side (the dense
+            // projection, or the table rows gathered here)
+            w.gatherInputRows(step: t, width: width)
             BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
                        beta: 0, c: recurrent, ldc: width)
+            let bias = w.inputBias  // [3H] or nil
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
-                // x side: dense = projection in gates + b_ih; lookup = table row (b_ih folded in).
+                // x side in gates: dense = projection, + b_ih here; lookup = table row (b_ih folded in).
                 let gr = gates + b * width, gz = gr + hidden, gn = gz + hidden
-                let dense = w.inputTable == nil
-                let xr = dense ? UnsafePointer(gr) : w.inputRow(step: t, row: b, width: width), xz = xr + hidden, xn = xz + hidden
                 let hr = recurrent + b * width, hz = hr + hidden, hn = hz + hidden
-                let bxr = dense ? w.gateBias : w.zeroRow, bxz = bxr + hidden, bxn = bxz + hidden
                 let bhr = w.recurrentBias, bhz = bhr + hidden, bhn = bhz + hidden
+                @inline(__always) func xSide(_ gate: UnsafePointer<Float>, _ offset: Int, _ j: Int, _ n: Int) -> Float8 {
+                    let value = VectorMath.load(gate + j, count: n)
+                    guard let bias else { return value }
+                    return value + VectorMath.load(bias + offset + j, count: n)
+                }
                 VectorMath.forEachChunk(width: hidden, load: { j, n in
-                    (VectorMath.load(xr + j, count: n) + VectorMath.load(bxr + j, count: n)
-                        + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n),
-                     VectorMath.load(xz + j, count: n) + VectorMath.load(bxz + j, count: n)
-                        + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n),
+                    (xSide(gr, 0, j, n) + VectorMath.load(hr + j, count: n) + VectorMath.load(bhr + j, count: n),
+                     xSide(gz, hidden, j, n) + VectorMath.load(hz + j, count: n) + VectorMath.load(bhz + j, count: n),
                      VectorMath.load(hn + j, count: n) + VectorMath.load(bhn + j, count: n),
-                     VectorMath.load(xn + j, count: n) + VectorMath.load(bxn + j, count: n),
+                     xSide(gn, 2 * hidden, j, n),
                      VectorMath.load(hPrev + row + j, count: n))
                 }, finish: { v, j, n in
                     let (rPre, zPre, hnBiased, xnBiased, hOld) = v

@@ -14,19 +14,23 @@ enum RNNCell {
             let gates = w.gates + t * batch * hidden  // [B, H]
             let hPrev = w.states + t * batch * hidden
             let hNext = hPrev + batch * hidden
-            // gates (+)= h_{t-1} [B, H] x W_hh^T [H, H]; x side and biases added below
+            // gates [B, H] += h_{t-1} [B, H] x W_hh^T [H, H], onto the x side (the dense
+            // projection, or the table rows gathered here); a dense input's biases are added below
+            w.gatherInputRows(step: t, width: hidden)
             BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden,
                        alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: w.recurrentBeta, c: gates, ldc: hidden)
+                       beta: 1, c: gates, ldc: hidden)
+            let bias = w.inputBias  // [H] or nil
             for b in 0..<batch {
                 let row = b * hidden
                 if !w.mask[t * batch + b] {
                     (hNext + row).update(from: hPrev + row, count: hidden)
                     continue
                 }
-                let x = w.inputRow(step: t, row: b, width: hidden)
                 VectorMath.forEachChunk(width: hidden, load: { j, n in
-                    VectorMath.load(gates + row + j, count: n) + VectorMath.load(x + j, count: n)
+                    let value = VectorMath.load(gates + row + j, count: n)
+                    guard let bias else { return value }
+                    return value + VectorMath.load(bias + j, count: n)
                 }, finish: { pre, j, n in
                     let h = VectorMath.tanh(pre)
                     VectorMath.store(h, to: gates + row + j, count: n)
