@@ -106,29 +106,25 @@ enum LSTMCell {
             for b in 0..<batch {
                 let row = b * hidden
                 let dhCarry = w.stateGrad + row, dcCarry = w.cellGrad + row
-                let gi = gates + b * width, gf = gi + hidden, gg = gf + hidden, go = gg + hidden
+                let gi = gates + b * width  // i, f, g, o blocks at gi + k*H
                 if !w.mask[t * batch + b] {
                     // State carried: dh flows on unchanged (dc_carry already holds dc).
                     BufferOps.axpy(count: hidden, alpha: 1, x: dOut + row, y: dhCarry)
                     gi.update(repeating: 0, count: width)
                     continue
                 }
-                VectorMath.forEachChunk(width: hidden, load: { j, n in
-                    (VectorMath.load(dhCarry + j, count: n) + VectorMath.load(dOut + row + j, count: n),
-                     VectorMath.load(gi + j, count: n), VectorMath.load(gf + j, count: n),
-                     VectorMath.load(gg + j, count: n), VectorMath.load(go + j, count: n),
-                     VectorMath.load(cellTanh + row + j, count: n), VectorMath.load(dcCarry + j, count: n),
-                     VectorMath.load(cPrev + row + j, count: n))
-                }, finish: { v, j, n in
-                    let (dh, i, f, g, o, tc, dcIn, cOld) = v
-                    let dc = dcIn.addingProduct(dh * o, 1 - tc * tc)
-                    VectorMath.store(dc * g * i * (1 - i), to: gi + j, count: n)
-                    VectorMath.store(dc * cOld * f * (1 - f), to: gf + j, count: n)
-                    VectorMath.store(dc * i * (1 - g * g), to: gg + j, count: n)
-                    VectorMath.store(dh * tc * o * (1 - o), to: go + j, count: n)
-                    VectorMath.store(dc * f, to: dcCarry + j, count: n)
-                    VectorMath.store(Float8(), to: dhCarry + j, count: n)
-                })
+                // 8-lane chunks, the last one overlapping (see VectorMath.lastChunk)
+                let last = VectorMath.lastChunk(width: hidden)
+                let lastInputs = backwardInputs(gates: gi + last.start, hidden: hidden, dOut: dOut + row + last.start,
+                                                dhCarry: dhCarry + last.start, dcCarry: dcCarry + last.start,
+                                                cellTanh: cellTanh + row + last.start, cPrev: cPrev + row + last.start, lanes: last.lanes)
+                for j in stride(from: 0, to: last.start, by: 8) {
+                    let inputs = backwardInputs(gates: gi + j, hidden: hidden, dOut: dOut + row + j, dhCarry: dhCarry + j,
+                                                dcCarry: dcCarry + j, cellTanh: cellTanh + row + j, cPrev: cPrev + row + j, lanes: 8)
+                    backwardChunk(inputs, gates: gi + j, hidden: hidden, dhCarry: dhCarry + j, dcCarry: dcCarry + j, lanes: 8)
+                }
+                backwardChunk(lastInputs, gates: gi + last.start, hidden: hidden, dhCarry: dhCarry + last.start,
+                              dcCarry: dcCarry + last.start, lanes: last.lanes)
             }
             // dh_carry += da [B, 4H] x W_hh [4H, H]
             BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
@@ -136,5 +132,33 @@ enum LSTMCell {
                        beta: 1, c: w.stateGrad, ldc: hidden)
             afterStep(t)
         }
+    }
+
+    /// One chunk's backward inputs: (dh = dOut + dh_carry, i, f, g, o, tanh(c_t), dc_carry, c_{t-1}).
+    @_transparent
+    static func backwardInputs(gates: UnsafePointer<Float>, hidden: Int, dOut: UnsafePointer<Float>,
+                               dhCarry: UnsafePointer<Float>, dcCarry: UnsafePointer<Float>, cellTanh: UnsafePointer<Float>,
+                               cPrev: UnsafePointer<Float>, lanes n: Int)
+        -> (Float8, Float8, Float8, Float8, Float8, Float8, Float8, Float8) {
+        (VectorMath.load(dhCarry, count: n) + VectorMath.load(dOut, count: n),
+         VectorMath.load(gates, count: n), VectorMath.load(gates + hidden, count: n),
+         VectorMath.load(gates + 2 * hidden, count: n), VectorMath.load(gates + 3 * hidden, count: n),
+         VectorMath.load(cellTanh, count: n), VectorMath.load(dcCarry, count: n), VectorMath.load(cPrev, count: n))
+    }
+
+    /// One chunk of the backward pointwise step: stores da_i, da_f, da_g, da_o over the
+    /// activations, dc_carry = dc * f, and zero into dh_carry (the step's sgemm adds da x W_hh).
+    @_transparent
+    static func backwardChunk(_ v: (Float8, Float8, Float8, Float8, Float8, Float8, Float8, Float8),
+                              gates: UnsafeMutablePointer<Float>, hidden: Int, dhCarry: UnsafeMutablePointer<Float>,
+                              dcCarry: UnsafeMutablePointer<Float>, lanes n: Int) {
+        let (dh, i, f, g, o, tc, dcIn, cOld) = v
+        let dc = dcIn.addingProduct(dh * o, 1 - tc * tc)
+        VectorMath.store(dc * g * i * (1 - i), to: gates, count: n)
+        VectorMath.store(dc * cOld * f * (1 - f), to: gates + hidden, count: n)
+        VectorMath.store(dc * i * (1 - g * g), to: gates + 2 * hidden, count: n)
+        VectorMath.store(dh * tc * o * (1 - o), to: gates + 3 * hidden, count: n)
+        VectorMath.store(dc * f, to: dcCarry, count: n)
+        VectorMath.store(Float8(), to: dhCarry, count: n)
     }
 }

@@ -227,8 +227,9 @@ final class RecurrentLayer {
         // Per-step accumulations, done right after each step while its [B, G*H] gradients are
         // in cache (measured faster than one [T*B]-deep product at these sizes):
         //   dW_hh^T [H, G*H] += h_{t-1}^T [H, B] x dGatesH_t [B, G*H]
-        //   bias sums [G*H] += column sums of dGatesX_t (and dGatesH_t for the GRU)
+        //   dense input: bias sums [G*H] += column sums of dGatesX_t
         //   lookup input: perItem[ids[b, t]] += dGatesX_t[b]  ([V, G*H], padding skipped)
+        //   GRU: hidden-side bias sums [G*H] += column sums of dGatesH_t
         let h = hiddenSize
         weightHHGradT.resize(to: h * width)
         weightHHGradT.zero()
@@ -251,14 +252,15 @@ final class RecurrentLayer {
             BLAS.sgemm(transA: true, transB: false, m: h, n: width, k: batch,
                        alpha: 1, a: statesPointer + t * batch * h, lda: h, b: dH, ldb: width,
                        beta: 1, c: gradT, ldc: width)
-            BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
             if kind == .gru { BufferOps.addColumnSums(rows: batch, columns: width, matrix: dH, into: hiddenSums) }
-            if let lookup {
-                for b in 0..<batch {
-                    let id = Int(lookup.ids[b * steps + t])
-                    if id == 0 { continue }  // padded step: its gradients are zero
-                    BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
-                }
+            guard let lookup else {
+                BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
+                return
+            }
+            for b in 0..<batch {
+                let id = Int(lookup.ids[b * steps + t])
+                if id == 0 { continue }  // padded step: its gradients are zero
+                BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
             }
         }
         weightHH.value.storage.withUnsafeBufferPointer { whh in
@@ -269,6 +271,9 @@ final class RecurrentLayer {
             default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
             }
         }
+        // Lookup input: the input-side bias gradient is the sum of the per-item sums (V rows
+        // instead of T*B).
+        if let lookup { BufferOps.addColumnSums(rows: lookup.rows, columns: width, matrix: perItem, into: sums) }
         weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
             for row in 0..<width {
