@@ -8,7 +8,7 @@ RUNNER_BIN ?= .build/release/runner
 SWEEP_MK ?= .build/sweep.mk
 SWEEP_FLAGS ?=
 
-.PHONY: help build test run data sweep compare bench bench-e2e clean
+.PHONY: help build test run data sweep compare bench bench-e2e bench-scale clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -18,6 +18,7 @@ help:
 	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
+	@echo "make bench-scale  epoch time at 100,000 items vs 1,682 (sampled softmax, sparse gradients)"
 	@echo "make clean      remove build output"
 
 build:
@@ -54,6 +55,11 @@ $(BENCH_VENV)/bin/python: bench/requirements.txt
 
 bench: $(BENCH_VENV)/bin/python
 	OPENBLAS_NUM_THREADS=1 $(SWIFT) run -c release seqrec-bench --python $(BENCH_VENV)/bin/python
+
+# Epoch CPU time of experiments/scale-100k.yaml against its 1,682-item twin, and the ratio.
+bench-scale:
+	$(SWIFT) build -c release --product runner
+	OPENBLAS_NUM_THREADS=1 python3 scripts/bench_scale.py $(RUNNER_BIN) experiments/scale-100k.yaml experiments/scale-1682.yaml
 
 bench-e2e:
 	@echo "make bench-e2e: not yet"

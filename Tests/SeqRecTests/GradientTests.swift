@@ -21,7 +21,8 @@ func encoderGradientsMatchFiniteDifferences(_ kind: CellKind, _ hiddenSize: Int)
     let encoder = RecurrentEncoder(cell: kind, numItems: numItems, embeddingSize: embeddingSize,
                                    hiddenSize: hiddenSize, layers: 2, dropout: 0.25, rng: &rng)
     var maskRng = SeededGenerator(seed: 12)
-    encoder.fixedDropoutMasks = [embeddingSize, hiddenSize].map { width in
+    // Sites: embedding output, between the layers, top output (output dropout).
+    encoder.fixedDropoutMasks = [embeddingSize, hiddenSize, hiddenSize].map { width in
         (0..<(batch * steps * width)).map { _ in maskRng.nextUnitFloat() < 0.25 ? 0 : 1 / 0.75 }
     }
     let upstream = uniformValues(batch * steps * hiddenSize, seed: 13)

@@ -128,3 +128,23 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     #expect(ModelConfigurationError(task: .nextItem, loss: .mse).description
             == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy or sampled-softmax")
 }
+
+/// model.forget_bias shifts exactly the LSTM forget-gate block of every layer's bias_ih and
+/// leaves every other value (and other cells) as PyTorch's init draws them.
+@Test func forgetBiasShiftsOnlyTheLSTMForgetGate() {
+    func encoder(_ cell: CellKind, forgetBias: Float) -> RecurrentEncoder {
+        var rng = SeededGenerator(seed: 3)
+        return RecurrentEncoder(cell: cell, numItems: 5, embeddingSize: 4, hiddenSize: 3, layers: 2, dropout: 0,
+                                forgetBias: forgetBias, rng: &rng)
+    }
+    let plain = encoder(.lstm, forgetBias: 0), shifted = encoder(.lstm, forgetBias: 2.5)
+    for (a, b) in zip(plain.parameters, shifted.parameters) {
+        let difference = zip(a.value.storage, b.value.storage).map { $1 - $0 }
+        if a.name.hasPrefix("rnn.bias_ih") {
+            #expect(difference.map { abs($0) < 1e-6 ? 0 : $0 } == [0, 0, 0, 2.5, 2.5, 2.5, 0, 0, 0, 0, 0, 0], "\(a.name)")
+        } else {
+            #expect(a.value == b.value, "\(a.name)")
+        }
+    }
+    #expect(encoder(.gru, forgetBias: 0).parameters.map(\.value) == encoder(.gru, forgetBias: 2.5).parameters.map(\.value))
+}

@@ -96,7 +96,9 @@ enum ConfigSchema {
         SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width."),
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width."),
         SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers."),
-        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers."),
+        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output)."),
+        SchemaKey("forget_bias", .number(.any), "Added to the LSTM forget gate's bias at initialisation (Keras' `unit_forget_bias` is 1); 0 is PyTorch's init. GRU and RNN cells ignore it, so a grid over cells can share it."),
+        SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer)."),
     ]
 
     static let trainingKeys: [SchemaKey] = [
@@ -117,6 +119,7 @@ enum ConfigSchema {
         SchemaKey("negatives", .integer(minimum: 1), "For `sampled-softmax`: negatives shared by a batch."),
         SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax`: how negatives are drawn."),
         SchemaKey("clip_norm", .nullable(.number(.positive), falseAllowed: false), "Global gradient-norm clip; `null` disables."),
+        SchemaKey("sparse_gradients", .boolean, "Row-sparse updates of the item tables (input embedding; output weight and bias under `sampled-softmax`; the rating head's item embedding): only the rows a batch used are zeroed, clipped and updated. `adam` becomes `torch.optim.SparseAdam` (lazy: unused rows keep their values and moments); `sgd` (momentum 0) and `adagrad` give the same result as dense. Other optimizers, momentum and weight decay are errors. `false` is PyTorch's dense `nn.Embedding(sparse=False)`."),
         SchemaKey("early_stopping", .nullable(.object([
             SchemaKey("metric", .metric, "Validation metric to watch; must be one of `evaluation.metrics`.", default: "`ndcg@10`, or the first of `evaluation.metrics` when ndcg@10 is not there"),
             SchemaKey("patience", .integer(minimum: 1), "Validations without improvement before stopping."),
@@ -128,7 +131,7 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads; `null` uses all cores."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [

@@ -97,6 +97,8 @@ public enum ConfigReference {
             "  ranking metrics.",
             "- `training.early_stopping.metric` must be one of `evaluation.metrics`.",
             "- `training.optimizer.nesterov: true` requires `momentum` > 0.",
+            "- `training.sparse_gradients: true` requires `training.optimizer.name` `sgd`, `adam` or `adagrad`,",
+            "  `weight_decay: 0`, and `momentum: 0` for `sgd`.",
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",

@@ -26,6 +26,8 @@ extension ExperimentSpec {
                 ConfigField("hidden_size", .int(model.hiddenSize)),
                 ConfigField("layers", .int(model.layers)),
                 ConfigField("dropout", .double(model.dropout)),
+                ConfigField("output_dropout", .double(model.outputDropout)),
+                ConfigField("forget_bias", .double(model.forgetBias)),
             ])),
             ConfigField("training", training.configValue),
             ConfigField("evaluation", .mapping([
@@ -104,6 +106,7 @@ extension TrainingSpec {
             ConfigField("negatives", .int(negatives)),
             ConfigField("negative_sampling", .string(negativeSampling.rawValue)),
             ConfigField("clip_norm", clipNorm.map(ConfigValue.double) ?? .null),
+            ConfigField("sparse_gradients", .bool(sparseGradients)),
             ConfigField("early_stopping", earlyStopping.map { stopping in
                 .mapping([
                     ConfigField("metric", .string(stopping.metric.description)),

@@ -115,6 +115,11 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var layers: Int = 1
     /// Inverted dropout on the embedding output and between recurrent layers, in [0, 1).
     public var dropout: Double = 0.2
+    /// Inverted dropout on the top recurrent layer's outputs (the output layer's input), in [0, 1).
+    public var outputDropout: Double = 0
+    /// Added to the LSTM forget gate's bias (bias_ih block f of every layer) after PyTorch's
+    /// uniform init; 0 keeps PyTorch's init exactly. Ignored by the GRU and RNN cells.
+    public var forgetBias: Double = 0
     public init() {}
 }
 
@@ -140,6 +145,10 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     public var negativeSampling: SamplingStrategy = .uniform
     /// Global gradient-norm clip; nil disables clipping.
     public var clipNorm: Double? = 5.0
+    /// Row-sparse updates of the item tables (see Parameter): only the rows a step used are
+    /// zeroed, clipped and updated (Adam as torch.optim.SparseAdam). False is PyTorch's dense
+    /// nn.Embedding(sparse=False) behaviour.
+    public var sparseGradients: Bool = false
     public var earlyStopping: EarlyStoppingSpec? = EarlyStoppingSpec()
     /// Validate every N epochs.
     public var evalEvery: Int = 1

@@ -54,6 +54,29 @@ extension SpecDecoder {
         if !hasErrors(under: "training.optimizer"), spec.training.optimizer.nesterov, spec.training.optimizer.momentum == 0 {
             report(at: "training.optimizer.nesterov", "expected training.optimizer.momentum > 0 for Nesterov momentum, found momentum 0")
         }
+        if spec.training.sparseGradients, !hasErrors(under: "training.optimizer", "training.sparse_gradients") {
+            checkSparseGradients(spec.training.optimizer)
+        }
+    }
+
+    /// Row-sparse updates exist only where an unused row can be left alone exactly (SGD,
+    /// Adagrad) or by a documented lazy rule (Adam = SparseAdam); momentum and weight decay
+    /// would move every row at every step.
+    private func checkSparseGradients(_ optimizer: OptimizerSpec) {
+        let name = optimizer.name
+        guard name == .sgd || name == .adam || name == .adagrad else {
+            report(at: "training.optimizer.name",
+                   "expected sgd, adam or adagrad with training.sparse_gradients: true (\(name.rawValue) has no row-sparse update), found '\(name.rawValue)'")
+            return
+        }
+        if optimizer.weightDecay != 0 {
+            report(at: "training.optimizer.weight_decay",
+                   "expected weight_decay 0 with training.sparse_gradients: true (decay moves every row at every step), found \(optimizer.weightDecay)")
+        }
+        if name == .sgd, optimizer.momentum != 0 {
+            report(at: "training.optimizer.momentum",
+                   "expected momentum 0 for sgd with training.sparse_gradients: true (momentum moves every row at every step), found \(optimizer.momentum)")
+        }
     }
 
     private func checkDataset(_ spec: ExperimentSpec) {

@@ -98,6 +98,8 @@ final class SpecDecoder {
         fields.read("hidden_size", into: &model.hiddenSize) { self.integer($0, $1, atLeast: 1) }
         fields.read("layers", into: &model.layers) { self.integer($0, $1, atLeast: 1) }
         fields.read("dropout", into: &model.dropout) { self.number($0, $1, .unitHalfOpen) }
+        fields.read("output_dropout", into: &model.outputDropout) { self.number($0, $1, .unitHalfOpen) }
+        fields.read("forget_bias", into: &model.forgetBias) { self.number($0, $1, .any) }
         fields.reportUnknownKeys()
     }
 
@@ -111,6 +113,7 @@ final class SpecDecoder {
         fields.read("negatives", into: &training.negatives) { self.integer($0, $1, atLeast: 1) }
         fields.read("negative_sampling", into: &training.negativeSampling) { self.choice($0, $1, noun: "sampling strategy") }
         fields.readOptional("clip_norm", into: &training.clipNorm) { self.number($0, $1, .positive) }
+        fields.read("sparse_gradients", into: &training.sparseGradients) { self.boolean($0, $1) }
         if let node = fields.take("early_stopping") {
             let path = fields.path("early_stopping")
             if node.isNull || node.scalarText == "false" && node.isPlain {

@@ -27,6 +27,27 @@ public struct SequenceBatch: Sendable, Equatable {
         self.users = users
     }
 
+    /// Rows `range` as a batch of their own, trimmed to their longest row (rows are
+    /// left-aligned, so the dropped steps are padding in every kept row).
+    public func rows(_ range: Range<Int>) -> SequenceBatch {
+        precondition(range.lowerBound >= 0 && range.upperBound <= batchSize, "rows \(range) outside 0..<\(batchSize)")
+        var length = 0
+        for b in range {
+            var t = steps
+            while t > 0 && inputs[b * steps + t - 1] == 0 { t -= 1 }
+            length = max(length, t)
+        }
+        var inputs: [Int32] = [], targets: [Int32] = [], ratings: [Float] = []
+        for b in range {
+            let slice = (b * steps)..<(b * steps + length)
+            inputs += self.inputs[slice]
+            targets += self.targets[slice]
+            ratings += self.ratings[slice]
+        }
+        return SequenceBatch(batchSize: range.count, steps: length, inputs: inputs, targets: targets,
+                             ratings: ratings, users: Array(users[range]))
+    }
+
     /// Number of positions with a target.
     public var targetCount: Int { targets.reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
 }

@@ -38,8 +38,10 @@ public final class Embedding {
         }
     }
 
-    /// grad[ids[b, t], :] += dOutput[t, b, :] for every non-padding id (dOutput [T, B, E]).
+    /// grad[ids[b, t], :] += dOutput[t, b, :] for every non-padding id (dOutput [T, B, E]);
+    /// marks those rows when the weight tracks rows.
     func accumulateGradient(ids: UnsafePointer<Int32>, batch: Int, steps: Int, dOutput: UnsafePointer<Float>) {
+        markRows(ids: ids, count: batch * steps)
         weight.grad.storage.withUnsafeMutableBufferPointer { grad in
             guard let base = grad.baseAddress else { return }
             for b in 0..<batch {
@@ -50,5 +52,11 @@ public final class Embedding {
                 }
             }
         }
+    }
+
+    /// Marks the rows of the non-padding `ids` [count] as touched (a no-op for a dense
+    /// weight). Every path that writes into weight.grad calls this with the batch's ids.
+    func markRows(ids: UnsafePointer<Int32>, count: Int) {
+        weight.markRows(ids: UnsafeBufferPointer(start: ids, count: count))
     }
 }

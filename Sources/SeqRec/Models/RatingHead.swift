@@ -82,6 +82,7 @@ public final class RatingHead {
             }
             bias.grad.storage[0] += biasGrad
         }}}}
+        if itemEmbedding.tracksRows { for row in rows { itemEmbedding.markRow(Int(targets[row])) } }
         return (totalLoss / Double(n), n)
     }
 

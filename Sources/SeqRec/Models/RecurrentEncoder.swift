@@ -1,5 +1,6 @@
 // The sequence encoder: item embedding -> dropout -> N stacked recurrent layers with dropout
-// between them (not after the top layer). Inputs are item ids [B, T] with 0 = padding;
+// between them (as torch.nn.LSTM's `dropout`) -> optional output dropout on the top layer's
+// outputs (what the output layer sees; a Keras `Dropout` after the recurrent layer). Inputs are item ids [B, T] with 0 = padding;
 // padded steps carry every layer's state (see RecurrentLayer). Internally everything is
 // time-major [T, B, .] so that each step's rows are contiguous for the per-step sgemm; only
 // the top outputs (and their gradient) are transposed to the public [B, T, H] layout.
@@ -8,17 +9,21 @@ public final class RecurrentEncoder {
     public let cell: CellKind
     public let embedding: Embedding
     public let dropout: Float
+    /// Dropout on the top layer's outputs, in training only.
+    public let outputDropout: Float
     let layers: [RecurrentLayer]
 
     /// Tests only: fixed dropout multipliers per site, used instead of random masks when
     /// training. Site 0 is the embedding output [B, T, E]; site l (1..<layers) the output of
-    /// layer l-1 [B, T, H]. Values are the multipliers (0 or 1/(1-p)).
+    /// layer l-1 [B, T, H]; site `layers`, when present, the top layer's output [B, T, H].
+    /// Values are the multipliers (0 or 1/(1-p)).
     var fixedDropoutMasks: [[Float]]?
 
     private var mask: [Bool] = []                     // [T, B]
     private let embedded = FloatBuffer()              // [T, B, E] after dropout
-    private var dropoutMasks: [FloatBuffer] = []      // per site, [T, B, D]
+    private var dropoutMasks: [FloatBuffer] = []      // per site (layers + 1), [T, B, D]
     private var droppedInputs: [FloatBuffer] = []     // per layer >= 1: dropped layer input [T, B, H]
+    private let droppedOutput = FloatBuffer()         // [T, B, H] top outputs after output dropout
     private let output = FloatBuffer()                // [B, T, H]
     private let gradientA = FloatBuffer()             // [T, B, max(E, H)] ping-pong gradients
     private let gradientB = FloatBuffer()
@@ -26,24 +31,28 @@ public final class RecurrentEncoder {
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
+    private var outputDropoutActive = false
     private var usesTableLookup = false
     /// Tests only: false forces layer 0 to read a gathered [T, B, E] buffer (the path used
     /// under embedding dropout), so both input paths can be compared.
     var allowsTableLookup = true
 
-    public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float, rng: inout SeededGenerator) {
+    public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float,
+                outputDropout: Float = 0, forgetBias: Float = 0, rng: inout SeededGenerator) {
         precondition(layers >= 1, "an encoder needs at least one layer, got \(layers)")
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
+        precondition(outputDropout >= 0 && outputDropout < 1, "output dropout must be in [0, 1), got \(outputDropout)")
         self.cell = cell
         self.dropout = dropout
+        self.outputDropout = outputDropout
         embedding = Embedding(vocabularySize: numItems + 1, dimension: embeddingSize, rng: &rng)
         var stack: [RecurrentLayer] = []
         for index in 0..<layers {
             stack.append(RecurrentLayer(kind: cell, inputSize: index == 0 ? embeddingSize : hiddenSize,
-                                        hiddenSize: hiddenSize, layerIndex: index, rng: &rng))
+                                        hiddenSize: hiddenSize, layerIndex: index, forgetBias: forgetBias, rng: &rng))
         }
         self.layers = stack
-        dropoutMasks = (0..<layers).map { _ in FloatBuffer() }
+        dropoutMasks = (0...layers).map { _ in FloatBuffer() }
         droppedInputs = (0..<layers).map { _ in FloatBuffer() }
     }
 
@@ -64,6 +73,7 @@ public final class RecurrentEncoder {
         if lastIds.count != inputs.count { lastIds = [Int32](repeating: 0, count: inputs.count) }
         lastIds.withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: ids, count: inputs.count) }
         dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
+        outputDropoutActive = training && (fixedDropoutMasks.map { $0.count > layers.count } ?? (outputDropout > 0))
         if mask.count != batch * steps { mask = [Bool](repeating: false, count: batch * steps) }
         let vocabulary = embedding.vocabularySize
         for b in 0..<batch {
@@ -81,7 +91,7 @@ public final class RecurrentEncoder {
         if !usesTableLookup {
             embedded.resize(to: steps * batch * e)
             embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
-            if dropoutActive { applyDropout(site: 0, width: e, values: embedded.pointer, rng: &rng) }
+            if dropoutActive { applyDropout(site: 0, width: e, probability: dropout, values: embedded.pointer, rng: &rng) }
         }
 
         mask.withUnsafeBufferPointer { maskBuffer in
@@ -97,14 +107,21 @@ public final class RecurrentEncoder {
                     let dropped = droppedInputs[index]
                     dropped.resize(to: steps * batch * h)
                     dropped.pointer.update(from: previous, count: steps * batch * h)
-                    applyDropout(site: index, width: h, values: dropped.pointer, rng: &rng)
+                    applyDropout(site: index, width: h, probability: dropout, values: dropped.pointer, rng: &rng)
                     input = UnsafePointer(dropped.pointer)
                 }
                 layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
             }
         }
+        var top = UnsafePointer(topLayer.outputs)
+        if outputDropoutActive {
+            droppedOutput.resize(to: steps * batch * h)
+            droppedOutput.pointer.update(from: top, count: steps * batch * h)
+            applyDropout(site: layers.count, width: h, probability: outputDropout, values: droppedOutput.pointer, rng: &rng)
+            top = UnsafePointer(droppedOutput.pointer)
+        }
         output.resize(to: batch * steps * h)
-        BufferOps.swapOuterAxes(outer: steps, inner: batch, width: h, source: topLayer.outputs, destination: output.pointer)
+        BufferOps.swapOuterAxes(outer: steps, inner: batch, width: h, source: top, destination: output.pointer)
         return UnsafeBufferPointer(start: output.pointer, count: batch * steps * h)
     }
 
@@ -119,6 +136,7 @@ public final class RecurrentEncoder {
         gradientB.resize(to: rows * max(e, h))
         var dCurrent = gradientA.pointer, dBelow = gradientB.pointer
         BufferOps.swapOuterAxes(outer: batch, inner: steps, width: h, source: dTop, destination: dCurrent)
+        if outputDropoutActive { BufferOps.multiply(count: rows * h, by: dropoutMasks[layers.count].pointer, into: dCurrent) }
         lastIds.withUnsafeBufferPointer { idBuffer in
             guard let ids = idBuffer.baseAddress else { return }
             mask.withUnsafeBufferPointer { maskBuffer in
@@ -134,6 +152,7 @@ public final class RecurrentEncoder {
                 }
                 let first = layers[0]
                 if usesTableLookup {
+                    embedding.markRows(ids: ids, count: rows)  // the table product adds exact zeros elsewhere
                     embedding.weight.grad.storage.withUnsafeMutableBufferPointer { tableGrad in
                         withFirstLayerInput(ids: ids) {
                             first.backward(input: $0, mask: maskPointer, dOutputs: dCurrent, dInput: nil, tableGrad: tableGrad.baseAddress)
@@ -169,19 +188,19 @@ public final class RecurrentEncoder {
     private var topLayer: RecurrentLayer { layers[layers.count - 1] }
 
     /// values [T, B, width] *= the site's mask (random, or the injected one transposed from [B, T, width]).
-    private func applyDropout(site: Int, width: Int, values: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) {
+    private func applyDropout(site: Int, width: Int, probability: Float, values: UnsafeMutablePointer<Float>, rng: inout SeededGenerator) {
         let count = steps * batch * width
         let maskBuffer = dropoutMasks[site]
         maskBuffer.resize(to: count)
         if let fixed = fixedDropoutMasks {
-            precondition(fixed.count == layers.count && fixed[site].count == count,
+            precondition(site < fixed.count && fixed[site].count == count,
                          "fixed dropout mask \(site) must hold [\(batch), \(steps), \(width)] values")
             fixed[site].withUnsafeBufferPointer { source in
                 guard let source = source.baseAddress else { return }
                 BufferOps.swapOuterAxes(outer: batch, inner: steps, width: width, source: source, destination: maskBuffer.pointer)
             }
         } else {
-            Dropout.drawMask(into: maskBuffer.pointer, count: count, probability: dropout, rng: &rng)
+            Dropout.drawMask(into: maskBuffer.pointer, count: count, probability: probability, rng: &rng)
         }
         BufferOps.multiply(count: count, by: maskBuffer.pointer, into: values)
     }

@@ -101,7 +101,9 @@ final class RecurrentLayer {
     private(set) var batch = 0
     private(set) var steps = 0
 
-    init(kind: CellKind, inputSize: Int, hiddenSize: Int, layerIndex: Int, rng: inout SeededGenerator) {
+    /// `forgetBias` is added to the LSTM's forget-gate block of bias_ih ([H ..< 2H], gate
+    /// order i, f, g, o) after the uniform init; other cells ignore it.
+    init(kind: CellKind, inputSize: Int, hiddenSize: Int, layerIndex: Int, forgetBias: Float = 0, rng: inout SeededGenerator) {
         precondition(kind == .lstm || kind == .gru || kind == .rnn, "\(kind) is not a recurrent cell")
         self.kind = kind
         self.inputSize = inputSize
@@ -119,6 +121,9 @@ final class RecurrentLayer {
         weightHH = uniform([rows, hiddenSize], "weight_hh", &rng)
         biasIH = uniform([rows], "bias_ih", &rng)
         biasHH = uniform([rows], "bias_hh", &rng)
+        if kind == .lstm && forgetBias != 0 {
+            for j in hiddenSize..<(2 * hiddenSize) { biasIH.value.storage[j] += forgetBias }
+        }
     }
 
     var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }

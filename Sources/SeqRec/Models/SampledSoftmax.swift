@@ -56,7 +56,8 @@ public final class SampledSoftmax {
 
     /// Mean sampled-softmax loss over the rows of `hidden` [R, H] whose target is not 0, with
     /// the given negatives [S]. Adds gradients into output.weight/bias (only the target and
-    /// negative rows) and into the target rows of `dHidden` [R, H].
+    /// negative rows, which it marks when they track rows) and into the target rows of
+    /// `dHidden` [R, H].
     func lossAndBackward(
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>,
         negatives drawn: [Int32]
@@ -142,6 +143,13 @@ public final class SampledSoftmax {
             }
             for (i, row) in targetRows.enumerated() { RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h) }
         }}}}}}
+        // Row-sparse gradients: only the targets' and negatives' rows of W and b were written.
+        if output.weight.tracksRows || output.bias.tracksRows {
+            for item in drawn + targetClasses {
+                output.weight.markRow(Int(item))
+                output.bias.markRow(Int(item))
+            }
+        }
         return (totalLoss / Double(n), n)
     }
 }

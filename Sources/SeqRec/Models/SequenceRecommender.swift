@@ -1,5 +1,5 @@
 // The trainable sequence recommender: item embedding -> dropout -> recurrent stack
-// (RecurrentEncoder) -> one head:
+// (RecurrentEncoder, with optional output dropout) -> one head:
 //   next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
 //   next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
 //   rating (loss mse)             -> RatingHead
@@ -13,6 +13,13 @@ public final class SequenceRecommender {
     let encoder: RecurrentEncoder
     let head: Head
     private var dHidden: [Float] = []  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+    /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
+    private let modelSpec: ModelSpec
+    private let negatives: Int
+    private let sampling: SamplingStrategy
+    private let itemCounts: [Int]
+    /// Whether the item tables track touched rows (`training.sparse_gradients`).
+    public let sparseGradients: Bool
 
     enum Head {
         case fullSoftmax(SoftmaxOutputLayer)
@@ -24,15 +31,24 @@ public final class SequenceRecommender {
     /// `task: next-item` the loss is cross-entropy or sampled-softmax; for `task: rating` the
     /// head is the MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
     /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
-    /// Random draws: the encoder's weights, then the head's.
+    /// Random draws: the encoder's weights, then the head's. `sparseGradients` turns on row
+    /// tracking (`training.sparse_gradients`) for the item tables: the input embedding, the
+    /// rating head's item embedding, and under sampled-softmax the output weight and bias.
     public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
-                sampling: SamplingStrategy, itemCounts: [Int], rng: inout SeededGenerator) {
+                sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false,
+                rng: inout SeededGenerator) {
         precondition(spec.cell.isRecurrent, "SequenceRecommender needs a recurrent cell (lstm, gru, rnn), got \(spec.cell.rawValue)")
         self.task = task
         self.loss = loss
         self.numItems = numItems
+        self.modelSpec = spec
+        self.negatives = negatives
+        self.sampling = sampling
+        self.itemCounts = itemCounts
+        self.sparseGradients = sparseGradients
         encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout), rng: &rng)
+                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
+                                   outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng)
         let classes = numItems + 1
         switch (task, loss) {
         case (.rating, _):
@@ -46,6 +62,17 @@ public final class SequenceRecommender {
             head = .sampledSoftmax(SampledSoftmax(output: output, negatives: negatives, sampler: sampler))
         case (.nextItem, .mse):
             preconditionFailure("task next-item trains with cross-entropy or sampled-softmax, not mse")
+        }
+        if sparseGradients { rowSparseParameters.forEach { $0.enableRowTracking() } }
+    }
+
+    /// The item tables whose rows a step can touch selectively (the full softmax's output
+    /// layer is not one: every class gets gradient).
+    var rowSparseParameters: [Parameter] {
+        switch head {
+        case .fullSoftmax: [encoder.embedding.weight]
+        case .sampledSoftmax(let sampled): [encoder.embedding.weight, sampled.output.weight, sampled.output.bias]
+        case .rating(let rating): [encoder.embedding.weight, rating.itemEmbedding]
         }
     }
 
@@ -67,6 +94,17 @@ public final class SequenceRecommender {
     }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// A model of the same shape with its own parameters, gradients and workspaces, and a copy
+    /// of this one's values (data-parallel training runs one replica per worker thread).
+    public func makeReplica() -> SequenceRecommender {
+        var unused = SeededGenerator(seed: 0)
+        let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives,
+                                          sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
+                                          rng: &unused)
+        for (source, copy) in zip(parameters, replica.parameters) { source.copyAllValues(to: copy) }
+        return replica
+    }
 
     /// Forward + loss + backward for one batch; grads are ADDED (the trainer zeroes them).
     /// Returns the mean loss over the batch's targets and their count (0, 0 without targets).

@@ -109,13 +109,14 @@ public enum ExperimentRunner {
             let model = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
                 negatives: spec.training.negatives, sampling: spec.training.negativeSampling,
-                itemCounts: itemCounts, rng: &initRandom)
+                itemCounts: itemCounts, sparseGradients: spec.training.sparseGradients, rng: &initRandom)
             report.parameterCount = model.parameterCount
             scorer = model
             let validate: () -> [String: Double] = {
                 ratingValidation?.run(model).metrics ?? rankingValidation?.run(model).metrics ?? [:]
             }
-            let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress, validate: validate)
+            let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress,
+                                  threads: report.provenance.threads, validate: validate)
             let result = trainer.run()
             report.history = result.history
             report.bestEpoch = result.bestEpoch

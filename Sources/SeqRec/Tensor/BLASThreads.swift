@@ -1,6 +1,6 @@
-// Thread count of the BLAS library. seqrec's matrices are small (batch x hidden), where
-// OpenBLAS's own threading costs more than it gains, so runs pin it explicitly and record
-// the number in the report.
+// Thread counts. seqrec's matrices are small (batch x hidden), where OpenBLAS's own
+// threading costs more than it gains, so BLAS always runs single-threaded inside each of
+// seqrec's own worker threads (data-parallel training, see DataParallelStep).
 import Foundation
 #if canImport(Accelerate)
 import Accelerate
@@ -9,13 +9,13 @@ import CBLAS
 #endif
 
 extension BLAS {
-    /// Sets the BLAS thread count (nil = the number of cores) and returns it.
+    /// Pins BLAS to one thread per caller and returns the worker thread count for a run:
+    /// `requested`, or the number of cores when nil.
     @discardableResult
     public static func configureThreads(_ requested: Int?) -> Int {
-        let threads = max(requested ?? ProcessInfo.processInfo.activeProcessorCount, 1)
         #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(threads))
+        openblas_set_num_threads(1)
         #endif
-        return threads
+        return max(requested ?? ProcessInfo.processInfo.activeProcessorCount, 1)
     }
 }

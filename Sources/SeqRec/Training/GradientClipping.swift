@@ -1,27 +1,24 @@
 // Global gradient-norm clipping, as torch.nn.utils.clip_grad_norm_(parameters, max_norm)
 // with norm_type 2: total = sqrt(sum over all gradient elements of g²); if
 // total + 1e-6 > max_norm, every gradient is scaled by max_norm / (total + 1e-6).
+//
+// A parameter that tracks rows has zero gradient outside its touched rows, so only those
+// rows are read and scaled. The sum visits them in the dense loop's order (same SIMD lanes,
+// same flush points), skipping only exact zeros, so the norm is bitwise the dense one.
 
 /// Clips in place and returns the total norm measured before clipping (accumulated in Double).
 @discardableResult
 public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
     var squaredSum = 0.0
     for parameter in parameters {
+        let rows = parameter.sortedTouchedRows()
         parameter.grad.storage.withUnsafeBufferPointer { g in
             guard let gp = g.baseAddress else { return }
-            var lanes = SIMD8<Float>.zero
-            var partial = 0.0
-            forEachLane(g.count) { j in
-                let v = gp.simd8(at: j)
-                lanes += v * v
-                if j & 1023 == 1016 {  // flush every 1024 elements to keep the Float sum exact enough
-                    partial += Double(lanes.sum())
-                    lanes = .zero
-                }
-            } scalar: { j in
-                partial += Double(gp[j]) * Double(gp[j])
+            if let rows, let width = parameter.touchedRows?.width {
+                squaredSum += SquaredNorm.rows(gp, count: g.count, rows: rows, width: width)
+            } else {
+                squaredSum += SquaredNorm.dense(gp, count: g.count)
             }
-            squaredSum += partial + Double(lanes.sum())
         }
     }
     let total = squaredSum.squareRoot()
@@ -29,15 +26,82 @@ public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float
     if coefficient < 1 {
         let factor = SIMD8<Float>(repeating: Float(coefficient))
         for parameter in parameters {
+            let rows = parameter.touchedRows
             parameter.grad.storage.withUnsafeMutableBufferPointer { g in
-                guard let gp = g.baseAddress else { return }
-                forEachLane(g.count) { j in
-                    gp.setSIMD8(gp.simd8(at: j) * factor, at: j)
-                } scalar: { j in
-                    gp[j] *= factor[0]
+                guard let base = g.baseAddress else { return }
+                forEachSegment(rows: rows, count: g.count) { offset, length in
+                    let gp = base + offset
+                    forEachLane(length) { j in
+                        gp.setSIMD8(gp.simd8(at: j) * factor, at: j)
+                    } scalar: { j in
+                        gp[j] *= factor[0]
+                    }
                 }
             }
         }
     }
     return Float(total)
+}
+
+/// Sums of squares of one gradient buffer, in a fixed order: 8 Float lanes over the 8-wide
+/// chunks, flushed into a Double every 1024 elements (to keep the Float sums exact enough),
+/// then the scalar tail in Double, then the last unflushed lanes.
+enum SquaredNorm {
+    /// Chunks (of 8 elements) per flush.
+    static let chunksPerBlock = 128
+
+    static func dense(_ gp: UnsafePointer<Float>, count: Int) -> Double {
+        var lanes = SIMD8<Float>.zero
+        var partial = 0.0
+        forEachLane(count) { j in
+            let v = gp.simd8(at: j)
+            lanes += v * v
+            if (j / 8) % chunksPerBlock == chunksPerBlock - 1 {
+                partial += Double(lanes.sum())
+                lanes = .zero
+            }
+        } scalar: { j in
+            partial += Double(gp[j]) * Double(gp[j])
+        }
+        return partial + Double(lanes.sum())
+    }
+
+    /// The same sum when every element outside `rows` (sorted, of `width` elements each) is
+    /// zero: only the chunks those rows overlap are visited, in increasing order, and a block's
+    /// lanes are flushed when the dense loop would have flushed them. (Adding the skipped
+    /// zeros changes neither the Float lanes nor the Double partial sums.)
+    static func rows(_ gp: UnsafePointer<Float>, count: Int, rows: [Int32], width: Int) -> Double {
+        let vectorChunks = count / 8
+        var lanes = SIMD8<Float>.zero
+        var partial = 0.0
+        var currentBlock = -1
+        var nextChunk = 0  // chunks below this were visited (rows are sorted, so ranges only grow)
+        var tail: [Int] = []  // element indices past the vector chunks, in increasing order
+        for row in rows {
+            let start = Int(row) * width, end = start + width
+            var chunk = max(start / 8, nextChunk)
+            while chunk < min((end + 7) / 8, vectorChunks) {
+                let block = chunk / chunksPerBlock
+                if block != currentBlock {
+                    if currentBlock >= 0 {  // every block before the last touched one is complete
+                        partial += Double(lanes.sum())
+                        lanes = .zero
+                    }
+                    currentBlock = block
+                }
+                let v = gp.simd8(at: chunk * 8)
+                lanes += v * v
+                chunk += 1
+            }
+            nextChunk = max(nextChunk, chunk)
+            for index in max(start, vectorChunks * 8)..<max(end, vectorChunks * 8) { tail.append(index) }
+        }
+        // The dense loop flushes the last touched block too if it is complete.
+        if currentBlock >= 0, (currentBlock + 1) * chunksPerBlock <= vectorChunks {
+            partial += Double(lanes.sum())
+            lanes = .zero
+        }
+        for index in tail { partial += Double(gp[index]) * Double(gp[index]) }
+        return partial + Double(lanes.sum())
+    }
 }

@@ -16,20 +16,21 @@ public final class Trainer {
     private let spec: ExperimentSpec
     private let model: SequenceRecommender
     private let batcher: TrainingBatcher
-    private let optimizer: any Optimizer
     private let schedule: LearningRateSchedule
     private let progress: ProgressReporter
+    /// Worker threads for the data-parallel forward/backward (1 = single-threaded).
+    private let threads: Int
     /// Scores the validation set with the model's current weights.
     private let validate: () -> [String: Double]
 
     public init(
         spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
-        progress: ProgressReporter, validate: @escaping () -> [String: Double]
+        progress: ProgressReporter, threads: Int = 1, validate: @escaping () -> [String: Double]
     ) {
+        self.threads = max(threads, 1)
         self.spec = spec
         self.model = model
         self.batcher = batcher
-        self.optimizer = Optimizers.make(spec.training.optimizer)
         self.schedule = LearningRateSchedule(
             base: spec.training.optimizer.learningRate, spec: spec.training.schedule,
             totalEpochs: spec.training.epochs)
@@ -39,7 +40,11 @@ public final class Trainer {
 
     public func run() -> TrainingResult {
         let training = spec.training
-        var dropoutRandom = SeededGenerator(seed: spec.seed, stream: "dropout")
+        let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
+        let parameters = model.parameters
+        // One optimizer per parameter group, stepped in parallel (same result as one optimizer).
+        let groups = step.parameterGroups.map { $0.map { parameters[$0] } }
+        let optimizers = groups.map { _ in Optimizers.make(spec.training.optimizer) }
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
         var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
         let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
@@ -48,7 +53,6 @@ public final class Trainer {
         var status = RunStatus.ok
         var message = "completed \(training.epochs) epochs"
         var trainingSeconds = 0.0, validationSeconds = 0.0
-        let parameters = model.parameters
 
         epochs: for epoch in 1...max(training.epochs, 1) {
             let learningRate = schedule.rate(epoch: epoch)
@@ -62,8 +66,7 @@ public final class Trainer {
                     message = "interrupted by signal \(signal) during epoch \(epoch)"
                     break epochs
                 }
-                for parameter in parameters { parameter.zeroGrad() }
-                let (loss, targets) = model.trainBatch(batch, rng: &dropoutRandom)
+                let (loss, targets) = step.run(batch)
                 // The clip norm doubles as the divergence check: a NaN/Inf anywhere in a
                 // gradient makes the global norm non-finite.
                 let norm = clipGradientNorm(parameters, maxNorm: Float(training.clipNorm ?? .infinity))
@@ -72,7 +75,7 @@ public final class Trainer {
                     message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
                     break epochs
                 }
-                optimizer.step(parameters, learningRate: Float(learningRate))
+                ParallelFor.run(groups.count) { optimizers[$0].step(groups[$0], learningRate: Float(learningRate)) }
                 lossSum += loss * Double(targets)
                 targetCount += targets
                 let elapsed = Date().timeIntervalSince(start)

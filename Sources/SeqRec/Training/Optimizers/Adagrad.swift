@@ -5,6 +5,11 @@
 //     clr = lr / (1 + (t - 1) * lr_decay)
 //     sum = sum + g * g
 //     p = p - clr * g / (sqrt(sum) + eps)
+//
+// A parameter that tracks rows (training.sparse_gradients) is updated on its touched rows
+// only, as torch's Adagrad does for a sparse gradient. Without weight decay (which torch
+// rejects for sparse gradients) that equals the dense update bitwise: an untouched row has
+// g = 0, so neither its sum nor its value moves.
 
 public final class Adagrad: Optimizer {
     public let learningRateDecay: Float
@@ -33,10 +38,13 @@ public final class Adagrad: Optimizer {
         let negRate = SIMD8<Float>(repeating: -currentRate)
         let epsLanes = SIMD8<Float>(repeating: eps)
         for (index, parameter) in parameters.enumerated() {
-            withValueAndGradient(parameter) { p, g, count in
+            let rows = weightDecay == 0 ? parameter.touchedRows : nil
+            withValueAndGradient(parameter) { pBase, gBase, count in
                 sums[index].withUnsafeMutableBufferPointer { sumBuffer in
-                    guard let sum = sumBuffer.baseAddress else { return }
-                    forEachLane(count) { j in
+                    guard let sumBase = sumBuffer.baseAddress else { return }
+                    forEachSegment(rows: rows, count: count) { offset, length in
+                    let (p, g, sum) = (pBase + offset, gBase + offset, sumBase + offset)
+                    forEachLane(length) { j in
                         let grad = g.simd8(at: j) + decay * p.simd8(at: j)
                         let accumulated = sum.simd8(at: j) + grad * grad
                         sum.setSIMD8(accumulated, at: j)
@@ -46,8 +54,10 @@ public final class Adagrad: Optimizer {
                         sum[j] += grad * grad
                         p[j] += -currentRate * (grad / (sum[j].squareRoot() + eps))
                     }
+                    }
                 }
             }
+            if rows != nil { parameter.noteRowSparseUpdate() }
         }
     }
 }

@@ -7,6 +7,16 @@
 //     step_size = lr / (1 - beta1^t)          (bias corrections in double, as in Python)
 //     denom = sqrt(v) / sqrt(1 - beta2^t) + eps
 //     p = p - step_size * m / denom
+//
+// A parameter that tracks rows (training.sparse_gradients) is updated as by
+// torch.optim.SparseAdam instead (no weight decay there): only the touched rows, lazily
+// (the values and moments of other rows do not move), in SparseAdam's arithmetic:
+//
+//     m += (1 - beta1) * (g - m);  v += (1 - beta2) * (g*g - v)
+//     step_size = lr * sqrt(1 - beta2^t) / (1 - beta1^t)
+//     p = p - step_size * m / (sqrt(v) + eps)
+//
+// with t the optimizer's step count (SparseAdam counts every step, touched or not).
 
 import Foundation
 
@@ -49,6 +59,10 @@ public final class Adam: Optimizer {
         let epsLanes = SIMD8<Float>(repeating: eps)
         let negStep = SIMD8<Float>(repeating: -stepSize)
         for (index, parameter) in parameters.enumerated() {
+            if weightDecay == 0, let rows = parameter.touchedRows {
+                sparseStep(parameter, rows: rows, slot: index, learningRate: learningRate)
+                continue
+            }
             withValueAndGradient(parameter) { p, g, count in
                 firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
                     secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
@@ -74,5 +88,49 @@ public final class Adam: Optimizer {
                 }
             }
         }
+    }
+
+    /// torch.optim.SparseAdam on the touched rows of one parameter (step count already advanced).
+    private func sparseStep(_ parameter: Parameter, rows: TouchedRows, slot index: Int, learningRate: Float) {
+        let t = Double(stepCount)
+        let correction1 = 1 - pow(Double(beta1), t)
+        let correction2 = 1 - pow(Double(beta2), t)
+        let negStepSize = Float(-(Double(learningRate) * correction2.squareRoot() / correction1))
+        let oneMinusBeta1 = Float(1 - Double(beta1))
+        let oneMinusBeta2 = Float(1 - Double(beta2))
+        let (negStep, keep1, keep2, epsLanes) = (SIMD8<Float>(repeating: negStepSize), SIMD8<Float>(repeating: oneMinusBeta1),
+                                                 SIMD8<Float>(repeating: oneMinusBeta2), SIMD8<Float>(repeating: eps))
+        let width = rows.width
+        withValueAndGradient(parameter) { pBase, gBase, _ in
+            firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
+                secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
+                    guard let mBase = mBuffer.baseAddress, let vBase = vBuffer.baseAddress else { return }
+                    for row in rows.rows {
+                        let offset = Int(row) * width
+                        let (p, g, m, v) = (pBase + offset, gBase + offset, mBase + offset, vBase + offset)
+                        // The same operation order as SparseAdam: update = (new - old) * (1 - beta),
+                        // moment = old + update, and numer/denom from update + old.
+                        forEachLane(width) { j in
+                            let grad = g.simd8(at: j), oldMean = m.simd8(at: j), oldSquare = v.simd8(at: j)
+                            let meanUpdate = (grad - oldMean) * keep1
+                            let squareUpdate = (grad * grad - oldSquare) * keep2
+                            m.setSIMD8(oldMean + meanUpdate, at: j)
+                            v.setSIMD8(oldSquare + squareUpdate, at: j)
+                            let denom = (squareUpdate + oldSquare).squareRoot() + epsLanes
+                            p.setSIMD8(p.simd8(at: j) + negStep * ((meanUpdate + oldMean) / denom), at: j)
+                        } scalar: { j in
+                            let grad = g[j], oldMean = m[j], oldSquare = v[j]
+                            let meanUpdate = (grad - oldMean) * oneMinusBeta1
+                            let squareUpdate = (grad * grad - oldSquare) * oneMinusBeta2
+                            m[j] = oldMean + meanUpdate
+                            v[j] = oldSquare + squareUpdate
+                            let denom = (squareUpdate + oldSquare).squareRoot() + eps
+                            p[j] = p[j] + negStepSize * ((meanUpdate + oldMean) / denom)
+                        }
+                    }
+                }
+            }
+        }
+        parameter.noteRowSparseUpdate()
     }
 }

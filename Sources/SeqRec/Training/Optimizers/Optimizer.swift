@@ -1,10 +1,16 @@
 // Optimizers update parameters in place from their accumulated gradients, each with
 // PyTorch's exact update rule (torch.optim, single-tensor CPU path, maximize = false).
 //
-// Gradients are dense, as with PyTorch's nn.Embedding(sparse = False): every step touches
-// every row of every parameter, including embedding rows no item in the batch used (their
-// gradient is 0, but momentum, Adam's moments and weight decay still move them). This is
-// what PyTorch does with dense embedding gradients; it is not a sparse/lazy update.
+// By default gradients are dense, as with PyTorch's nn.Embedding(sparse = False): every
+// step touches every row of every parameter, including embedding rows no item in the batch
+// used (their gradient is 0, but momentum, Adam's moments and weight decay still move them).
+//
+// With training.sparse_gradients the item tables track the rows a step touched (Parameter),
+// and the optimizers update only those rows where torch has a row-sparse rule: SGD without
+// momentum or decay and Adagrad without decay (both equal to the dense update bitwise), and
+// Adam without decay as torch.optim.SparseAdam (lazy). Any other combination (RMSprop,
+// AdamW, momentum, weight decay) updates a tracking parameter densely, every row; the config
+// rejects those combinations so that a run never silently mixes the two.
 
 public protocol Optimizer: AnyObject {
     /// One update of every parameter from its `grad`. Per-parameter state is allocated on
@@ -66,4 +72,12 @@ func withValueAndGradient(
             body(p, g, count)
         }
     }
+}
+
+/// Calls `body(offset, length)` once per touched row of `rows` (in any order), or once for
+/// the whole buffer `(0, count)` when `rows` is nil (a dense update).
+@inline(__always)
+func forEachSegment(rows: TouchedRows?, count: Int, _ body: (Int, Int) -> Void) {
+    guard let rows else { return body(0, count) }
+    for row in rows.rows { body(Int(row) * rows.width, rows.width) }
 }

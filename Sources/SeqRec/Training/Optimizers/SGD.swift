@@ -7,6 +7,10 @@
 //         buf = momentum * buf + (1 - dampening) * g (later steps)
 //         g = g + momentum * buf  if nesterov  else  buf
 //     p = p - lr * g
+//
+// A parameter that tracks rows (training.sparse_gradients) is updated on its touched rows
+// only when momentum and weight decay are 0; that equals the dense update bitwise (an
+// untouched row has g = 0). With momentum or decay every row moves, so the update stays dense.
 
 public final class SGD: Optimizer {
     public let momentum: Float
@@ -30,13 +34,17 @@ public final class SGD: Optimizer {
         let keep = SIMD8<Float>(repeating: firstStep ? 0 : momentum)
         let add = SIMD8<Float>(repeating: firstStep ? 1 : 1 - dampening)
         for (index, parameter) in parameters.enumerated() {
+            let rows = momentum == 0 && weightDecay == 0 ? parameter.touchedRows : nil
             withValueAndGradient(parameter) { p, g, count in
                 if momentum == 0 {
-                    forEachLane(count) { j in
-                        let d = g.simd8(at: j) + decay * p.simd8(at: j)
-                        p.setSIMD8(p.simd8(at: j) - lr * d, at: j)
-                    } scalar: { j in
-                        p[j] -= learningRate * (g[j] + weightDecay * p[j])
+                    forEachSegment(rows: rows, count: count) { offset, length in
+                        let (p, g) = (p + offset, g + offset)
+                        forEachLane(length) { j in
+                            let d = g.simd8(at: j) + decay * p.simd8(at: j)
+                            p.setSIMD8(p.simd8(at: j) - lr * d, at: j)
+                        } scalar: { j in
+                            p[j] -= learningRate * (g[j] + weightDecay * p[j])
+                        }
                     }
                     return
                 }
@@ -56,6 +64,7 @@ public final class SGD: Optimizer {
                     }
                 }
             }
+            if rows != nil { parameter.noteRowSparseUpdate() }
         }
     }
 }
