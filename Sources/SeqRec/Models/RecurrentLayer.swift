@@ -21,8 +21,8 @@ struct RecurrentBuffers {
     let steps: Int
     let hidden: Int
     /// [T, B, G*H]: x side (dense projection without biases, or gathered table rows with
-    /// them) -> gate activations (forward) -> input-side pre-activation gradients (backward,
-    /// in place).
+    /// them) -> gate activations (forward; the RNN keeps a there and h_t only in states) ->
+    /// input-side pre-activation gradients (backward, in place).
     let gates: UnsafeMutablePointer<Float>
     /// GRU only, [T, B, 3H]: W_hh h (+ b_hh for the n block once used) -> hidden-side pre-activation gradients.
     let recurrent: UnsafeMutablePointer<Float>

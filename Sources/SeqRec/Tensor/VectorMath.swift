@@ -163,9 +163,10 @@ extension VectorMath {
     /// its inputs must be loaded before any chunk stores (so in-place kernels read original
     /// values) and it is finished last, rewriting the overlapped columns with bit-identical
     /// values (same inputs, same lane-wise arithmetic). Every chunk stays a plain vector
-    /// load/store instead of a lane-by-lane tail. The cells' kernels spell this loop out with
-    /// local @inline(__always) functions, because the optimizer does not inline closures as
-    /// large as theirs (an outlined chunk passes all its vectors through memory):
+    /// load/store instead of a lane-by-lane tail. The cells' big kernels spell this loop out
+    /// with @_transparent static chunk functions, because the optimizer inlined neither
+    /// closures nor @inline(__always) functions that large (an outlined chunk passes all its
+    /// vectors through memory; that cost 3-12% of a stack step here):
     ///
     ///     let last = VectorMath.lastChunk(width: hidden)
     ///     let lastInputs = inputs(last.start, last.lanes)
