@@ -175,9 +175,13 @@ func runBenchmark(_ options: Options) {
     }
 
     let torch = runTorch(options)
+    // The machine's single-core sgemm rate, measured in this run: a large square product
+    // (each row below also measures its own shapes; the bound uses the highest rate seen).
+    let peak = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
+    print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak))
 
     print("")
-    print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]")
+    print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]  bound ms  max x")
     for hidden in options.hidden {
         for cell in options.cells {
             let gates = cell == .lstm ? 4 : (cell == .gru ? 3 : 1)
@@ -205,30 +209,40 @@ func runBenchmark(_ options: Options) {
                 let inputRows = layer == 0 ? min(count, options.items + 1) : count
                 executed += 3 * 2 * Double(gates * hidden) * Double(inputRows * input + count * hidden)
             }
-            let projection = sgemmRate(m: count, n: gates * hidden, k: options.embedding, transB: true)
+            // The shapes that run: the table projection, the per-step product, the per-step dW_hh^T.
+            let projection = sgemmRate(m: min(count, options.items + 1), n: gates * hidden, k: options.embedding, transB: true)
             let step = sgemmRate(m: options.batch, n: gates * hidden, k: hidden, transB: true)
-            let weightGrad = sgemmRate(m: gates * hidden, n: hidden, k: count, transA: true, transB: false)
-            let reference = torch.first { $0.mode == "stack" && $0.cell == cell.rawValue && $0.hidden == hidden }
-            let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
-            let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
-            print(String(format: "%-5@ %-4d %7.2f (%7.2f) %6.2f  %@  %@   %6.1f / %5.1f     %5.1f %5.1f %5.1f",
+            let weightGrad = sgemmRate(m: hidden, n: gates * hidden, k: options.batch, transA: true, transB: false)
+            // Bound: the executed FLOPs at the best sgemm rate of this run, with zero time for
+            // everything else, and the largest torch/swift ratio that would allow.
+            let bound = executed / (max(peak, projection, step, weightGrad) * 1e6)
+            let maxRatio = reference(torch, "stack", cell, hidden).map { String(format: "%5.2fx", $0.msMin / bound) } ?? "    -"
+            let torchRow = reference(torch, "stack", cell, hidden)
+            let torchText = torchRow.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
+            let ratio = torchRow.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
+            print(String(format: "%-5@ %-4d %7.2f (%7.2f) %6.2f  %@  %@   %6.1f / %5.1f     %5.1f %5.1f %5.1f        %7.2f  %@",
                          cell.rawValue, hidden, time.median, time.min, forwardTime.min, torchText, ratio, flops / (time.min * 1e6),
-                         executed / (time.min * 1e6), projection, step, weightGrad))
+                         executed / (time.min * 1e6), projection, step, weightGrad, bound, maxRatio))
         }
     }
-    if options.wholeStep { runWholeStep(options, torch: torch) }
+    if options.wholeStep { runWholeStep(options, torch: torch, peak: peak) }
     print(String(format: "peak RSS: swift %.0f MB%@", peakResidentMB(),
                  torch.first.map { String(format: ", torch %.0f MB", $0.peakRssMB) } ?? ""))
     print("times are thread CPU ms, median (min) of the iterations; ratio = torch min / swift min")
     print("GFLOP/s from min times; nominal = 2mnk over every product of the T*B-row algorithm, executed = what ran")
+    print("bound = executed FLOPs at the highest sgemm rate of the run (nothing else costs time); max x = torch min / bound")
+}
+
+func reference(_ torch: [TorchResult], _ mode: String, _ cell: CellKind, _ hidden: Int) -> TorchResult? {
+    torch.first { $0.mode == mode && $0.cell == cell.rawValue && $0.hidden == hidden }
 }
 
 /// One whole training step: SequenceRecommender (embedding -> stack -> full softmax over
 /// items + 1 classes, cross-entropy) forward + backward, then Adam. No dropout, no padding.
-func runWholeStep(_ options: Options, torch: [TorchResult]) {
+func runWholeStep(_ options: Options, torch: [TorchResult], peak: Double) {
     print("")
     print("whole step (+ output layer [H] -> [\(options.items + 1)], cross-entropy, Adam)")
-    print("cell  H    swift ms (min)   torch ms (min)    torch/swift  GFLOP/s   % of sgemm rate")
+    print("cell  H    swift ms (min)   torch ms (min)    torch/swift  GFLOP/s executed  % of sgemm rate  bound ms  max x")
     for hidden in options.hidden {
         // The output layer's products: logits [T*B, V] = h [T*B, H] x W^T, and its two gradients.
         let classes = options.items + 1
@@ -256,22 +270,29 @@ func runWholeStep(_ options: Options, torch: [TorchResult]) {
                 _ = model.trainBatch(batch, rng: &rng)
                 optimizer.step(parameters, learningRate: 1e-3)
             }
-            var flops = 3 * 2 * Double(rows * hidden * classes)
+            // Executed FLOPs: the output layer's three products, and the stack's (layer 0's
+            // input side over the table rows, as in the stack rows above).
+            var executed = 3 * 2 * Double(rows * hidden * classes)
             for layer in 0..<options.layers {
                 let input = layer == 0 ? options.embedding : hidden
-                flops += 3 * 2 * Double(rows * gates * hidden * (input + hidden))
+                let inputRows = layer == 0 ? min(rows, options.items + 1) : rows
+                executed += 3 * 2 * Double(gates * hidden) * Double(inputRows * input + rows * hidden)
             }
-            let reference = torch.first { $0.mode == "whole" && $0.cell == cell.rawValue && $0.hidden == hidden }
-            let torchText = reference.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
-            let ratio = reference.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
-            let rate = flops / (time.min * 1e6)
-            print(String(format: "%-5@ %-4d %7.2f (%7.2f)  %@  %@    %6.1f    %3.0f%% of %.1f",
+            let torchRow = reference(torch, "whole", cell, hidden)
+            let torchText = torchRow.map { String(format: "%7.2f (%7.2f)", $0.ms, $0.msMin) } ?? "      -          "
+            let ratio = torchRow.map { String(format: "%6.2fx", $0.msMin / time.min) } ?? "     -"
+            let rate = executed / (time.min * 1e6)
+            let best = max(peak, outputRate)
+            let bound = executed / (best * 1e6)
+            let maxRatio = torchRow.map { String(format: "%5.2fx", $0.msMin / bound) } ?? "    -"
+            print(String(format: "%-5@ %-4d %7.2f (%7.2f)  %@  %@    %6.1f           %3.0f%% of %5.1f     %7.2f  %@",
                          cell.rawValue, hidden, time.median, time.min, torchText, ratio, rate,
-                         100 * rate / outputRate, outputRate))
+                         100 * rate / best, best, bound, maxRatio))
         }
     }
-    print("GFLOP/s = nominal FLOPs (stack as above + 3 x 2*T*B*H*V for the output layer) / min time;")
-    print("the sgemm rate is the output layer's [T*B, H] x [H, V] product measured here")
+    print("GFLOP/s = executed FLOPs (stack as above + 3 x 2*T*B*H*V for the output layer) / min time; the sgemm")
+    print("rate is the higher of the square product's and the output layer's [T*B, H] x [H, V] product's, measured here;")
+    print("bound = executed FLOPs at that rate; max x = torch min / bound")
 }
 
 /// The output layer alone: lossAndBackward on [N, H] rows (every row has a target), and

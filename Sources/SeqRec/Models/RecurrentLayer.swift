@@ -3,7 +3,8 @@
 //
 // Work split (G = gate count: LSTM 4, GRU 3, RNN 1; all buffers time-major):
 //   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T                 ONE sgemm for all steps
-//             (layer 0 without embedding dropout: [V, E] x [E, G*H] once per table row)
+//             (layer 0 without embedding dropout: [V, E] x [E, G*H] once per table row,
+//             whose rows each step copies into its [B, G*H] slice of gates)
 //             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
 //   backward: the cell's reverse time loop: per step one [B, G*H] x [G*H, H] sgemm for dh,
 //             then, while that step is in cache, dW_hh^T += h_{t-1}^T [H, B] x dGates_t and
@@ -19,8 +20,9 @@ struct RecurrentBuffers {
     let batch: Int
     let steps: Int
     let hidden: Int
-    /// [T, B, G*H]: x-projection (no bias) -> gate activations (forward) -> input-side
-    /// pre-activation gradients (backward, in place).
+    /// [T, B, G*H]: x side (dense projection without biases, or gathered table rows with
+    /// them) -> gate activations (forward; the RNN keeps a there and h_t only in states) ->
+    /// input-side pre-activation gradients (backward, in place).
     let gates: UnsafeMutablePointer<Float>
     /// GRU only, [T, B, 3H]: W_hh h (+ b_hh for the n block once used) -> hidden-side pre-activation gradients.
     let recurrent: UnsafeMutablePointer<Float>
@@ -29,35 +31,37 @@ struct RecurrentBuffers {
     /// LSTM only, [T+1, B, H] cell states, and [T, B, H] tanh(c_t).
     let cells: UnsafeMutablePointer<Float>
     let cellTanh: UnsafeMutablePointer<Float>
-    /// [G*H] biases added in the pointwise loops: b_ih + b_hh (LSTM, RNN) or b_ih (GRU),
-    /// and b_hh for the GRU's hidden side.
+    /// [G*H] biases: b_ih + b_hh (LSTM, RNN) or b_ih (GRU), added in the pointwise loops for
+    /// a dense input (see inputBias), and b_hh for the GRU's hidden side.
     let gateBias: UnsafePointer<Float>
     let recurrentBias: UnsafePointer<Float>
     /// Lookup input only: [V, G*H] projected embedding table with the x-side biases folded
-    /// in, and the ids [B, T] that select its rows. Then `gates` receives only the recurrent
-    /// product (beta = 0) and the cells add the table row in their pointwise loops, so no
-    /// [T*B, G*H] gather pass is needed.
+    /// in, and the ids [B, T] that select its rows (see gatherInputRows).
     let inputTable: UnsafePointer<Float>?
     let ids: UnsafePointer<Int32>?
-    /// [G*H] zeros (the GRU's x-side bias when the table already holds it).
-    let zeroRow: UnsafePointer<Float>
     /// [B, H] gradient carried to the previous step: dh (and dc for the LSTM).
     let stateGrad: UnsafeMutablePointer<Float>
     let cellGrad: UnsafeMutablePointer<Float>
     /// [T, B]: true where the input id is not padding.
     let mask: UnsafePointer<Bool>
 
-    /// What the pointwise loop adds to the x side of step t, row b: the table row (lookup) or
-    /// the gate biases (dense input, whose projection is already in `gates`). [G*H]
+    /// Lookup input: copies step t's rows of the projected table (x side incl. its biases)
+    /// into gates_t [B, G*H]. A tight pass of independent row copies overlaps the rows'
+    /// cache misses (the table is larger than L2); the pointwise loops, bound by long
+    /// dependency chains, exposed one miss per row when they read the table themselves.
+    /// Dense input: gates_t already holds the projection; nothing to do.
     @inline(__always)
-    func inputRow(step t: Int, row b: Int, width: Int) -> UnsafePointer<Float> {
-        guard let inputTable, let ids else { return gateBias }
-        return inputTable + Int(ids[b * steps + t]) * width
+    func gatherInputRows(step t: Int, width: Int) {
+        guard let inputTable, let ids else { return }
+        let destination = gates + t * batch * width
+        for b in 0..<batch {
+            (destination + b * width).update(from: inputTable + Int(ids[b * steps + t]) * width, count: width)
+        }
     }
 
-    /// beta of the per-step recurrent product into `gates`: accumulate onto the dense
-    /// projection, or overwrite when the x side comes from the table.
-    var recurrentBeta: Float { inputTable == nil ? 1 : 0 }
+    /// The x-side bias the pointwise loops still add [G*H]: the gate biases for a dense
+    /// input, nil for a lookup (the gathered table rows already hold them).
+    var inputBias: UnsafePointer<Float>? { inputTable == nil ? gateBias : nil }
 }
 
 /// What a layer reads: a dense [T, B, D] buffer, or (layer 0 without embedding dropout) the
@@ -93,7 +97,6 @@ final class RecurrentLayer {
     private let hiddenBiasSums = FloatBuffer() // [G*H] GRU hidden-side bias gradient sums
     private let weightHHGradT = FloatBuffer()  // [H, G*H] transposed dW_hh accumulator
     private let tableBuffer = FloatBuffer()    // lookup input: [V, G*H] projected table / per-item gradients
-    private let zeroRow = FloatBuffer()        // [G*H] zeros
     private var lookupIds: UnsafePointer<Int32>?  // set only during a lookup forward
     private(set) var batch = 0
     private(set) var steps = 0
@@ -137,7 +140,6 @@ final class RecurrentLayer {
         gateBias.resize(to: gateCount * h)
         recurrentBias.resize(to: gateCount * h)
         biasSums.resize(to: gateCount * h)
-        zeroRow.resize(to: gateCount * h)
         if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
         if kind == .lstm {
             cells.resize(to: (steps + 1) * batch * h)
@@ -154,7 +156,6 @@ final class RecurrentLayer {
             cells: cells.pointer, cellTanh: cellTanh.pointer,
             gateBias: gateBias.pointer, recurrentBias: recurrentBias.pointer,
             inputTable: lookupIds == nil ? nil : UnsafePointer(tableBuffer.pointer), ids: lookupIds,
-            zeroRow: zeroRow.pointer,
             stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
     }
 
@@ -231,8 +232,9 @@ final class RecurrentLayer {
         // Per-step accumulations, done right after each step while its [B, G*H] gradients are
         // in cache (measured faster than one [T*B]-deep product at these sizes):
         //   dW_hh^T [H, G*H] += h_{t-1}^T [H, B] x dGatesH_t [B, G*H]
-        //   bias sums [G*H] += column sums of dGatesX_t (and dGatesH_t for the GRU)
+        //   dense input: bias sums [G*H] += column sums of dGatesX_t
         //   lookup input: perItem[ids[b, t]] += dGatesX_t[b]  ([V, G*H], padding skipped)
+        //   GRU: hidden-side bias sums [G*H] += column sums of dGatesH_t
         let h = hiddenSize
         weightHHGradT.resize(to: h * width)
         weightHHGradT.zero()
@@ -255,14 +257,15 @@ final class RecurrentLayer {
             BLAS.sgemm(transA: true, transB: false, m: h, n: width, k: batch,
                        alpha: 1, a: statesPointer + t * batch * h, lda: h, b: dH, ldb: width,
                        beta: 1, c: gradT, ldc: width)
-            BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
             if kind == .gru { BufferOps.addColumnSums(rows: batch, columns: width, matrix: dH, into: hiddenSums) }
-            if let lookup {
-                for b in 0..<batch {
-                    let id = Int(lookup.ids[b * steps + t])
-                    if id == 0 { continue }  // padded step: its gradients are zero
-                    BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
-                }
+            guard let lookup else {
+                BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
+                return
+            }
+            for b in 0..<batch {
+                let id = Int(lookup.ids[b * steps + t])
+                if id == 0 { continue }  // padded step: its gradients are zero
+                BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
             }
         }
         weightHH.value.storage.withUnsafeBufferPointer { whh in
@@ -273,6 +276,9 @@ final class RecurrentLayer {
             default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
             }
         }
+        // Lookup input: the input-side bias gradient is the sum of the per-item sums (V rows
+        // instead of T*B).
+        if let lookup { BufferOps.addColumnSums(rows: lookup.rows, columns: width, matrix: perItem, into: sums) }
         weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
             guard let dW = dW.baseAddress else { return }
             for row in 0..<width {

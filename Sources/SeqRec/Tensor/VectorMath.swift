@@ -19,7 +19,12 @@ public enum VectorMath {
     /// e^88 = 1.65e38 above and e^-87 = 1.6e-38 below, never inf or NaN).
     @_transparent
     public static func exp(_ input: Float8) -> Float8 {
-        let x = clamp(input, -87, 88)
+        expInRange(clamp(input, -87, 88))
+    }
+
+    /// e^x for x already in [-87, 88] (callers that clamp tighter skip exp's own clamp).
+    @_transparent
+    public static func expInRange(_ x: Float8) -> Float8 {
         // Round x*log2(e) to the nearest integer with the 1.5*2^23 trick: the integer ends up
         // in the low mantissa bits of `shifted`.
         let magic = Float8(repeating: 12_582_912)
@@ -49,7 +54,7 @@ public enum VectorMath {
     @_transparent
     public static func sigmoid(_ x: Float8) -> Float8 {
         let clamped = clamp(x, -80, 80)
-        return 1 / (1 + exp(-clamped))
+        return 1 / (1 + expInRange(-clamped))
     }
 
     // MARK: tanh (rational minimax, as in Eigen's ptanh_float)
@@ -152,26 +157,35 @@ extension VectorMath {
 // MARK: - Row traversal in 8-lane chunks
 
 extension VectorMath {
-    /// Walks columns 0..<width of a row in 8-lane chunks: `load(j, n)` reads a chunk's inputs,
-    /// `finish(inputs, j, n)` computes and stores it (n = 8 except for rows narrower than 8).
-    /// A row whose width is not a multiple of 8 ends with the full vector at width - 8, which
-    /// overlaps the previous chunk: its inputs are loaded before any chunk stores (so in-place
-    /// kernels read original values) and it is finished last, rewriting the overlapped
-    /// columns with bit-identical values (same inputs, same lane-wise arithmetic). This keeps
-    /// every chunk a plain vector load/store instead of a lane-by-lane tail.
+    /// The chunk schedule of a row of `width` columns: full 8-lane chunks at 0, 8, ... below
+    /// `start`, then the last chunk at `start` with `lanes` lanes (8, or width when the row is
+    /// narrower). When width is not a multiple of 8 the last chunk overlaps the one before:
+    /// its inputs must be loaded before any chunk stores (so in-place kernels read original
+    /// values) and it is finished last, rewriting the overlapped columns with bit-identical
+    /// values (same inputs, same lane-wise arithmetic). Every chunk stays a plain vector
+    /// load/store instead of a lane-by-lane tail. The cells' big kernels spell this loop out
+    /// with @_transparent static chunk functions, because the optimizer inlined neither
+    /// closures nor @inline(__always) functions that large (an outlined chunk passes all its
+    /// vectors through memory; that cost 3-12% of a stack step here):
+    ///
+    ///     let last = VectorMath.lastChunk(width: hidden)
+    ///     let lastInputs = inputs(last.start, last.lanes)
+    ///     for j in stride(from: 0, to: last.start, by: 8) { finish(inputs(j, 8), j, 8) }
+    ///     finish(lastInputs, last.start, last.lanes)
+    @inline(__always)
+    public static func lastChunk(width: Int) -> (start: Int, lanes: Int) {
+        let lanes = Swift.min(width, 8)
+        return (width - lanes, lanes)
+    }
+
+    /// The same schedule with closures: `load(j, n)` reads a chunk's inputs, `finish(inputs,
+    /// j, n)` computes and stores it. For small kernels.
     @inline(__always)
     public static func forEachChunk<Inputs>(width: Int, load: (Int, Int) -> Inputs, finish: (Inputs, Int, Int) -> Void) {
-        guard width >= 8 else {
-            if width > 0 { finish(load(0, width), 0, width) }
-            return
-        }
-        let tailStart = width - 8
-        let tail: Inputs? = width % 8 != 0 ? load(tailStart, 8) : nil
-        var j = 0
-        while j + 8 <= width {
-            finish(load(j, 8), j, 8)
-            j += 8
-        }
-        if let tail { finish(tail, tailStart, 8) }
+        guard width > 0 else { return }
+        let last = lastChunk(width: width)
+        let lastInputs = load(last.start, last.lanes)
+        for j in stride(from: 0, to: last.start, by: 8) { finish(load(j, 8), j, 8) }
+        finish(lastInputs, last.start, last.lanes)
     }
 }
