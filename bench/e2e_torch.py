@@ -6,7 +6,7 @@ training batch of every epoch in the order seqrec's Trainer sees it, and the val
 The model is seqrec's, module for module:
 
     nn.Embedding(V, E, padding_idx=0) -> nn.Dropout(p) -> nn.LSTM/GRU/RNN(E, H, batch_first,
-    dropout p between layers) -> nn.Linear(H, V) on the positions that have a target ->
+    dropout p between layers) -> output dropout -> nn.Linear(H, V) on the positions that have a target ->
     cross-entropy (mean over the batch's targets) -> clip_grad_norm_ -> Adam
 
 with V = items + 1 (id 0 is padding, never a target). Rows are left-aligned, so the padding
@@ -103,10 +103,16 @@ class Recommender(nn.Module):
         module = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[args.cell]
         self.rnn = module(model_settings["embedding_size"], args.hidden, num_layers=layers, batch_first=True,
                           dropout=dropout if layers > 1 else 0.0)
+        self.output_dropout = nn.Dropout(model_settings.get("output_dropout", 0.0))
         self.output = nn.Linear(args.hidden, classes)
+        forget_bias = model_settings.get("forget_bias", 0.0)
+        if args.cell == "lstm" and forget_bias:
+            with torch.no_grad():
+                for layer in range(layers):
+                    getattr(self.rnn, f"bias_ih_l{layer}")[args.hidden:2 * args.hidden] += forget_bias
 
     def hidden(self, inputs):  # [B, T] -> [B, T, H]
-        return self.rnn(self.dropout(self.embedding(inputs)))[0]
+        return self.output_dropout(self.rnn(self.dropout(self.embedding(inputs)))[0])
 
 
 model = Recommender()

@@ -145,7 +145,8 @@ enum SplitExport {
             "targets_per_batch": spec.training.batchSize,
             // The settings the reference must copy (the cell and sizes come from its flags).
             "model": ["embedding_size": spec.model.embeddingSize, "hidden_size": spec.model.hiddenSize,
-                      "layers": spec.model.layers, "dropout": spec.model.dropout] as [String: Any],
+                      "layers": spec.model.layers, "dropout": spec.model.dropout,
+                      "output_dropout": spec.model.outputDropout, "forget_bias": spec.model.forgetBias] as [String: Any],
             "training": ["optimizer": spec.training.optimizer.name.rawValue,
                          "learning_rate": spec.training.optimizer.learningRate,
                          "weight_decay": spec.training.optimizer.weightDecay,
