@@ -26,9 +26,7 @@ enum GRUCell {
             // recurrent = h_{t-1} [B, H] x W_hh^T [H, 3H]; gates_t holds the x side (the dense
             // projection, or the table rows gathered here)
             w.gatherInputRows(step: t, width: width)
-            BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
-                       alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 0, c: recurrent, ldc: width)
+            w.recurrentProduct(h: hPrev, weightHH: weightHH, width: width, beta: 0, into: recurrent)
             let bias = w.inputBias  // [3H] or nil
             for b in 0..<batch {
                 let row = b * hidden
@@ -121,9 +119,7 @@ enum GRUCell {
                               dhCarry: dhCarry + last.start, lanes: last.lanes)
             }
             // dh_carry += [dr_pre, dz_pre, d hn] [B, 3H] x W_hh [3H, H]
-            BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
-                       alpha: 1, a: recurrent, lda: width, b: weightHH, ldb: hidden,
-                       beta: 1, c: w.stateGrad, ldc: hidden)
+            w.addRecurrentGradient(dGates: recurrent, weightHH: weightHH, width: width)
             afterStep(t)
         }
     }

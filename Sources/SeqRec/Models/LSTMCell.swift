@@ -27,9 +27,7 @@ enum LSTMCell {
             // gates [B, 4H] += h_{t-1} [B, H] x W_hh^T [H, 4H], onto the x side (the dense
             // projection, or the table rows gathered here); a dense input's biases are added below
             w.gatherInputRows(step: t, width: width)
-            BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
-                       alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: width)
+            w.recurrentProduct(h: hPrev, weightHH: weightHH, width: width, beta: 1, into: gates)
             let bias = w.inputBias  // [4H] or nil
             for b in 0..<batch {
                 let row = b * hidden
@@ -127,9 +125,7 @@ enum LSTMCell {
                               dcCarry: dcCarry + last.start, lanes: last.lanes)
             }
             // dh_carry += da [B, 4H] x W_hh [4H, H]
-            BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
-                       alpha: 1, a: gates, lda: width, b: weightHH, ldb: hidden,
-                       beta: 1, c: w.stateGrad, ldc: hidden)
+            w.addRecurrentGradient(dGates: gates, weightHH: weightHH, width: width)
             afterStep(t)
         }
     }

@@ -17,9 +17,7 @@ enum RNNCell {
             // gates [B, H] += h_{t-1} [B, H] x W_hh^T [H, H], onto the x side (the dense
             // projection, or the table rows gathered here); a dense input's biases are added below
             w.gatherInputRows(step: t, width: hidden)
-            BLAS.sgemm(transA: false, transB: true, m: batch, n: hidden, k: hidden,
-                       alpha: 1, a: hPrev, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: gates, ldc: hidden)
+            w.recurrentProduct(h: hPrev, weightHH: weightHH, width: hidden, beta: 1, into: gates)
             let bias = w.inputBias  // [H] or nil
             for b in 0..<batch {
                 let row = b * hidden
@@ -67,9 +65,7 @@ enum RNNCell {
                 })
             }
             // dh_carry += da [B, H] x W_hh [H, H]
-            BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: hidden,
-                       alpha: 1, a: gates, lda: hidden, b: weightHH, ldb: hidden,
-                       beta: 1, c: w.stateGrad, ldc: hidden)
+            w.addRecurrentGradient(dGates: gates, weightHH: weightHH, width: hidden)
             afterStep(t)
         }
     }

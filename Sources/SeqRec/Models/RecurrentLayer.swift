@@ -44,6 +44,29 @@ struct RecurrentBuffers {
     let cellGrad: UnsafeMutablePointer<Float>
     /// [T, B]: true where the input id is not padding.
     let mask: UnsafePointer<Bool>
+    /// [H, G*H] = W_hh^T when the per-step products go through SkinnyProduct (few rows).
+    let weightHHTransposed: UnsafePointer<Float>?
+
+    /// Forward recurrent product: out [B, G*H] = h [B, H] x W_hh^T + beta * out.
+    @inline(__always)
+    func recurrentProduct(h: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, width: Int, beta: Float,
+                          into out: UnsafeMutablePointer<Float>) {
+        if let transposed = weightHHTransposed {
+            SkinnyProduct.multiply(m: batch, n: width, k: hidden, a: h, lda: hidden, b: transposed, ldb: width,
+                                   beta: beta, c: out, ldc: width)
+        } else {
+            BLAS.sgemm(transA: false, transB: true, m: batch, n: width, k: hidden,
+                       alpha: 1, a: h, lda: hidden, b: weightHH, ldb: hidden, beta: beta, c: out, ldc: width)
+        }
+    }
+
+    /// Backward recurrent product: stateGrad [B, H] += dGates [B, G*H] x W_hh [G*H, H]
+    /// (OpenBLAS runs this shape unpacked at a few rows).
+    @inline(__always)
+    func addRecurrentGradient(dGates: UnsafePointer<Float>, weightHH: UnsafePointer<Float>, width: Int) {
+        BLAS.sgemm(transA: false, transB: false, m: batch, n: hidden, k: width,
+                   alpha: 1, a: dGates, lda: width, b: weightHH, ldb: hidden, beta: 1, c: stateGrad, ldc: hidden)
+    }
 
     /// Lookup input: copies step t's rows of the projected table (x side incl. its biases)
     /// into gates_t [B, G*H]. A tight pass of independent row copies overlaps the rows'
@@ -90,6 +113,7 @@ final class RecurrentLayer {
     private let cells = FloatBuffer()
     private let cellTanh = FloatBuffer()
     private let stateGrad = FloatBuffer()
+    private let weightHHTransposed = FloatBuffer()  // [H, G*H], few-row batches only
     private let cellGrad = FloatBuffer()
     private let gateBias = FloatBuffer()       // [G*H]
     private let recurrentBias = FloatBuffer()  // [G*H]
@@ -156,7 +180,13 @@ final class RecurrentLayer {
             cells: cells.pointer, cellTanh: cellTanh.pointer,
             gateBias: gateBias.pointer, recurrentBias: recurrentBias.pointer,
             inputTable: lookupIds == nil ? nil : UnsafePointer(tableBuffer.pointer), ids: lookupIds,
-            stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask)
+            stateGrad: stateGrad.pointer, cellGrad: cellGrad.pointer, mask: mask,
+            weightHHTransposed: usesSkinnyProducts ? UnsafePointer(weightHHTransposed.pointer) : nil)
+    }
+
+    /// Whether this batch shape's per-step products go through SkinnyProduct.
+    private var usesSkinnyProducts: Bool {
+        SkinnyProduct.isPreferred(m: batch, n: gateCount * hiddenSize)
     }
 
     /// Outputs of the last forward: states[1...T], [T, B, H].
@@ -171,6 +201,16 @@ final class RecurrentLayer {
         prepare(batch: batch, steps: steps)
         let rows = steps * batch
         let width = gateCount * hiddenSize
+        if usesSkinnyProducts {
+            weightHHTransposed.resize(to: width * hiddenSize)
+            weightHH.value.storage.withUnsafeBufferPointer { w in
+                guard let w = w.baseAddress else { return }
+                let transposed = weightHHTransposed.pointer
+                for row in 0..<width {
+                    for column in 0..<hiddenSize { transposed[column * width + row] = w[row * hiddenSize + column] }
+                }
+            }
+        }
         let g = gates.pointer
         // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
         // the LSTM and RNN use b_ih + b_hh; the GRU needs b_hn inside r * (.), so it keeps both.
