@@ -22,15 +22,8 @@ private func ragged(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {
 }
 
 private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Double, seed: UInt64 = 5) -> SequenceRecommender {
-    var spec = ModelSpec()
-    spec.cell = cell
-    spec.embeddingSize = 6
-    spec.hiddenSize = 7
-    spec.layers = 2
-    spec.dropout = dropout
-    var rng = SeededGenerator(seed: seed)
-    return SequenceRecommender(spec: spec, task: .nextItem, loss: loss, numItems: 9, negatives: 3, sampling: .uniform,
-                               itemCounts: [], rng: &rng)
+    makeTinyRecommender(cell: cell, loss: loss, itemCounts: Array(repeating: 1, count: 10), embeddingSize: 6,
+                        hiddenSize: 7, dropout: dropout, seed: seed)
 }
 
 @Suite struct DataParallelTests {

@@ -26,3 +26,18 @@ func uniformValues(_ count: Int, seed: UInt64) -> [Float] {
     var rng = SeededGenerator(seed: seed)
     return (0..<count).map { _ in rng.nextFloat(in: -1, 1) }
 }
+
+/// A 2-layer SequenceRecommender over items 1...itemCounts.count - 1 (3 sampled negatives).
+func makeTinyRecommender(cell: CellKind, task: TaskKind = .nextItem, loss: LossKind, sampling: SamplingStrategy = .uniform,
+                         itemCounts: [Int], embeddingSize: Int, hiddenSize: Int, dropout: Double,
+                         seed: UInt64) -> SequenceRecommender {
+    var spec = ModelSpec()
+    spec.cell = cell
+    spec.embeddingSize = embeddingSize
+    spec.hiddenSize = hiddenSize
+    spec.layers = 2
+    spec.dropout = dropout
+    var rng = SeededGenerator(seed: seed)
+    return SequenceRecommender(spec: spec, task: task, loss: loss, numItems: itemCounts.count - 1, negatives: 3,
+                               sampling: sampling, itemCounts: itemCounts, rng: &rng)
+}

@@ -24,15 +24,8 @@ private func cyclicBatch(rows: Int, steps: Int, rng: inout SeededGenerator) -> S
 
 private func makeModel(cell: CellKind = .gru, task: TaskKind = .nextItem, loss: LossKind = .crossEntropy,
                        sampling: SamplingStrategy = .uniform, dropout: Double = 0.2, seed: UInt64) -> SequenceRecommender {
-    var spec = ModelSpec()
-    spec.cell = cell
-    spec.embeddingSize = 8
-    spec.hiddenSize = 12
-    spec.layers = 2
-    spec.dropout = dropout
-    var rng = SeededGenerator(seed: seed)
-    return SequenceRecommender(spec: spec, task: task, loss: loss, numItems: 6, negatives: 3, sampling: sampling,
-                               itemCounts: [0, 5, 1, 1, 2, 9, 3], rng: &rng)
+    makeTinyRecommender(cell: cell, task: task, loss: loss, sampling: sampling, itemCounts: [0, 5, 1, 1, 2, 9, 3],
+                        embeddingSize: 8, hiddenSize: 12, dropout: dropout, seed: seed)
 }
 
 /// Trains `steps` Adam steps (with clipping) on fresh cyclic batches; returns the losses.
