@@ -48,7 +48,7 @@ public final class Adagrad: Optimizer {
                         let grad = g.simd8(at: j) + decay * p.simd8(at: j)
                         let accumulated = sum.simd8(at: j) + grad * grad
                         sum.setSIMD8(accumulated, at: j)
-                        p.setSIMD8(p.simd8(at: j) + negRate * (grad / (accumulated.squareRoot() + epsLanes)), at: j)
+                        p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(accumulated) + epsLanes)), at: j)
                     } scalar: { j in
                         let grad = g[j] + weightDecay * p[j]
                         sum[j] += grad * grad

@@ -74,7 +74,7 @@ public final class Adam: Optimizer {
                             let square = b2 * v.simd8(at: j) + oneMinusBeta2 * grad * grad
                             m.setSIMD8(mean, at: j)
                             v.setSIMD8(square, at: j)
-                            let denom = square.squareRoot() / root2 + epsLanes
+                            let denom = VectorMath.squareRoot(square) / root2 + epsLanes
                             p.setSIMD8(param + negStep * (mean / denom), at: j)
                         } scalar: { j in
                             let param = p[j] * shrink[0]
@@ -116,7 +116,7 @@ public final class Adam: Optimizer {
                             let squareUpdate = (grad * grad - oldSquare) * keep2
                             m.setSIMD8(oldMean + meanUpdate, at: j)
                             v.setSIMD8(oldSquare + squareUpdate, at: j)
-                            let denom = (squareUpdate + oldSquare).squareRoot() + epsLanes
+                            let denom = VectorMath.squareRoot(squareUpdate + oldSquare) + epsLanes
                             p.setSIMD8(p.simd8(at: j) + negStep * ((meanUpdate + oldMean) / denom), at: j)
                         } scalar: { j in
                             let grad = g[j], oldMean = m[j], oldSquare = v[j]

@@ -42,7 +42,7 @@ public final class RMSprop: Optimizer {
                                 let grad = g.simd8(at: j) + decay * p.simd8(at: j)
                                 let average = alphaLanes * v.simd8(at: j) + oneMinusAlpha * grad * grad
                                 v.setSIMD8(average, at: j)
-                                let b = mu * buf.simd8(at: j) + grad / (average.squareRoot() + epsLanes)
+                                let b = mu * buf.simd8(at: j) + grad / (VectorMath.squareRoot(average) + epsLanes)
                                 buf.setSIMD8(b, at: j)
                                 p.setSIMD8(p.simd8(at: j) + negRate * b, at: j)
                             } scalar: { j in
@@ -57,7 +57,7 @@ public final class RMSprop: Optimizer {
                             let grad = g.simd8(at: j) + decay * p.simd8(at: j)
                             let average = alphaLanes * v.simd8(at: j) + oneMinusAlpha * grad * grad
                             v.setSIMD8(average, at: j)
-                            p.setSIMD8(p.simd8(at: j) + negRate * (grad / (average.squareRoot() + epsLanes)), at: j)
+                            p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(average) + epsLanes)), at: j)
                         } scalar: { j in
                             let grad = g[j] + weightDecay * p[j]
                             v[j] = alpha * v[j] + (1 - alpha) * grad * grad
