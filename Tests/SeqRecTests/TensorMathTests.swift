@@ -106,3 +106,44 @@ private let grid: [Float] = {
     let keptFraction = Double(kept.count) / Double(values.count)
     #expect(abs(keptFraction - 0.7) < 0.01, "kept \(keptFraction)")
 }
+
+@Test func dropoutAppliesTheMaskItDrawsInTheSamePass() {
+    let count = 1_003  // a tail of 3
+    let values = (0..<count).map { Float($0) - 500 }
+    var first = SeededGenerator(seed: 11), second = SeededGenerator(seed: 11)
+    let mask = FloatBuffer(count: count), sameMask = FloatBuffer(count: count), scaled = FloatBuffer(count: count)
+    scaled.pointer.update(from: values, count: count)
+    Dropout.drawMask(into: mask.pointer, count: count, probability: 0.5, rng: &first)
+    Dropout.drawMask(into: sameMask.pointer, count: count, probability: 0.5, rng: &second, applyingTo: scaled.pointer)
+    #expect(Array(mask.buffer) == Array(sameMask.buffer))
+    #expect(Array(scaled.buffer) == zip(values, mask.buffer).map { $0 * $1 })
+    #expect(first == second, "both draws consume the same 16 seeds")
+    #expect(Set(mask.buffer) == [0, 2])
+}
+
+/// xoshiro256** as published (Blackman & Vigna), one 64-bit state at a time.
+private struct ScalarXoshiro {
+    var s: (UInt64, UInt64, UInt64, UInt64)
+    mutating func next() -> UInt64 {
+        func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+        let result = rotl(s.1 &* 5, 7) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0; s.3 ^= s.1; s.1 ^= s.2; s.0 ^= s.3
+        s.2 ^= t
+        s.3 = rotl(s.3, 45)
+        return result
+    }
+}
+
+@Test func laneGeneratorRunsFourXoshiroStreams() {
+    let states: [SIMD4<UInt64>] = [[1, 5, 9, 0xDEAD_BEEF_0123_4567], [2, 6, 10, 42], [3, 7, 11, 0], [4, 8, 12, UInt64.max]]
+    var lanes = LaneGenerator(states: states[0], states[1], states[2], states[3])
+    var references = (0..<4).map { ScalarXoshiro(s: (states[0][$0], states[1][$0], states[2][$0], states[3][$0])) }
+    var first: SIMD4<UInt64> = .zero
+    for step in 0..<200 {
+        let output = lanes.next()
+        if step == 0 { first = output }
+        for lane in 0..<4 { #expect(output[lane] == references[lane].next(), "lane \(lane) step \(step)") }
+    }
+    #expect(first[0] == 11_520, "xoshiro256** from state (1, 2, 3, 4) starts with rotl(2 * 5, 7) * 9")
+}

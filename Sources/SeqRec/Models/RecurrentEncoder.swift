@@ -199,9 +199,9 @@ public final class RecurrentEncoder {
                 guard let source = source.baseAddress else { return }
                 BufferOps.swapOuterAxes(outer: batch, inner: steps, width: width, source: source, destination: maskBuffer.pointer)
             }
+            BufferOps.multiply(count: count, by: maskBuffer.pointer, into: values)
         } else {
-            Dropout.drawMask(into: maskBuffer.pointer, count: count, probability: probability, rng: &rng)
+            Dropout.drawMask(into: maskBuffer.pointer, count: count, probability: probability, rng: &rng, applyingTo: values)
         }
-        BufferOps.multiply(count: count, by: maskBuffer.pointer, into: values)
     }
 }

@@ -35,17 +35,19 @@ enum SoftmaxCrossEntropy {
 
     /// `lossAndGradientInPlace` that also adds each row's gradient into `columnSums`
     /// [columns] (the bias gradient of an affine layer) in the same pass over the row, with
-    /// the same results as adding the finished rows afterwards.
+    /// the same results as adding the finished rows afterwards. With `bias` [columns], the
+    /// logits are first z + bias, added in the maximum's pass (saves a copy of the bias
+    /// into every row before the logits product).
     static func lossAndGradientInPlace(
-        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
+        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int, addingBias bias: UnsafePointer<Float>? = nil,
         targetColumns: UnsafePointer<Int32>, gradientScale: Float, addingColumnSumsInto columnSums: UnsafeMutablePointer<Float>
     ) -> Double {
         var totalLoss = 0.0
         for row in 0..<rows {
             let z = logits + row * columns
             let target = Int(targetColumns[row])
+            let maximum = bias.map { addBiasAndMaximum(z, bias: $0, count: columns) } ?? rowMaximum(z, count: columns)
             let targetLogit = z[target]
-            let maximum = rowMaximum(z, count: columns)
             let expSum = exponentiateShifted(z, count: columns, shift: maximum)
             totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
             let targetSumBefore = columnSums[target]
@@ -70,6 +72,27 @@ enum SoftmaxCrossEntropy {
         var maximum = -Float.infinity
         for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
         while j < count {
+            maximum = max(maximum, z[j])
+            j += 1
+        }
+        return maximum
+    }
+
+    /// z_j <- z_j + bias_j; returns the new maximum.
+    @inline(__always)
+    private static func addBiasAndMaximum(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= count {
+            let values = z.simd8(at: j) + bias.simd8(at: j)
+            z.setSIMD8(values, at: j)
+            lanes = lanes.replacing(with: values, where: values .> lanes)
+            j += 8
+        }
+        var maximum = -Float.infinity
+        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
+        while j < count {
+            z[j] += bias[j]
             maximum = max(maximum, z[j])
             j += 1
         }
@@ -138,7 +161,9 @@ enum SoftmaxCrossEntropy {
     /// (`x .< -87`, `replacing(with: 0, ...)`) the compiler built the mask lane by lane.
     @_transparent
     static func expOrZero(_ x: SIMD8<Float>) -> SIMD8<Float> {
+        // x <= 0 here (logits minus their maximum), so only the lower clamp is needed.
         let limit = SIMD8<Float>(repeating: -87)
-        return VectorMath.exp(x).replacing(with: SIMD8<Float>.zero, where: x .< limit)
+        let below = x .< limit
+        return VectorMath.expInRange(x.replacing(with: limit, where: below)).replacing(with: SIMD8<Float>.zero, where: below)
     }
 }

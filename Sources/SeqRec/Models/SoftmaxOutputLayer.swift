@@ -43,7 +43,7 @@ public final class SoftmaxOutputLayer {
 
     /// Mean cross-entropy over the rows of `hidden` [R, H] whose `targets` [R] entry is not 0.
     /// Only those N rows go through the layer, gathered into [N, H] and processed in blocks
-    /// of `rowBlock` rows: logits sgemm, fused softmax / cross-entropy / bias-gradient pass,
+    /// of `rowBlock` rows: logits sgemm, fused bias / softmax / cross-entropy / bias-gradient pass,
     /// then dW += dZ^T x and dx = dZ W for the block. Adds d(mean loss) into `weight.grad`,
     /// `bias.grad` and the matching rows of `dHidden` [R, H] (other rows are untouched).
     /// Returns the mean loss and N (loss 0 when N = 0).
@@ -71,8 +71,9 @@ public final class SoftmaxOutputLayer {
         gatheredDHidden.withUnsafeMutableBufferPointer { dxBuffer -> Double in
         targetClasses.withUnsafeBufferPointer { tBuffer -> Double in
         bias.grad.storage.withUnsafeMutableBufferPointer { dbBuffer -> Double in
+        bias.value.storage.withUnsafeBufferPointer { bBuffer -> Double in
             guard let x = xBuffer.baseAddress, let z = zBuffer.baseAddress, let dx = dxBuffer.baseAddress,
-                  let t = tBuffer.baseAddress, let db = dbBuffer.baseAddress else { return 0 }
+                  let t = tBuffer.baseAddress, let db = dbBuffer.baseAddress, let b = bBuffer.baseAddress else { return 0 }
             // x [N, H] <- hidden rows with a target.
             for (i, row) in targetRows.enumerated() {
                 (x + i * h).update(from: hidden + row * h, count: h)
@@ -82,16 +83,16 @@ public final class SoftmaxOutputLayer {
             while start < n {
                 let rows = min(Self.rowBlock, n - start)
                 let xBlock = x + start * h
-                affine(xBlock, rows: rows, into: z)
-                // z [rows, V] becomes dL/dlogits; db += its column sums.
+                product(xBlock, rows: rows, into: z)
+                // z [rows, V] + b becomes dL/dlogits; db += its column sums.
                 loss += SoftmaxCrossEntropy.lossAndGradientInPlace(
-                    logits: z, rows: rows, columns: classes, targetColumns: t + start,
+                    logits: z, rows: rows, columns: classes, addingBias: b, targetColumns: t + start,
                     gradientScale: gradientScale, addingColumnSumsInto: db)
                 backward(dLogits: z, x: xBlock, rows: rows, dx: dx + start * h)
                 start += rows
             }
             return loss
-        }}}}}
+        }}}}}}
         gatheredDHidden.withUnsafeBufferPointer { dxBuffer in
             guard let dx = dxBuffer.baseAddress else { return }
             for (i, row) in targetRows.enumerated() {
@@ -129,6 +130,15 @@ public final class SoftmaxOutputLayer {
             guard let wp = w.baseAddress else { return }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
                        alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: 1, c: z, ldc: classes)
+        }
+    }
+
+    /// z [N, V] = x [N, H] W^T (the bias is added in the softmax pass).
+    private func product(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>) {
+        weight.value.storage.withUnsafeBufferPointer { w in
+            guard let wp = w.baseAddress else { return }
+            BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
+                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: 0, c: z, ldc: classes)
         }
     }
 

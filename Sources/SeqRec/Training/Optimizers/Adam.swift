@@ -5,7 +5,7 @@
 //     m = m + (1 - beta1) * (g - m)          (torch lerp_, = beta1 m + (1 - beta1) g)
 //     v = beta2 * v + (1 - beta2) * g * g
 //     step_size = lr / (1 - beta1^t)          (bias corrections in double, as in Python)
-//     denom = sqrt(v) / sqrt(1 - beta2^t) + eps
+//     denom = sqrt(v) / sqrt(1 - beta2^t) + eps     (computed as sqrt(v) * (1 / sqrt(...)))
 //     p = p - step_size * m / denom
 //
 // A parameter that tracks rows (training.sparse_gradients) is updated as by
@@ -55,7 +55,7 @@ public final class Adam: Optimizer {
         let oneMinusBeta1 = SIMD8<Float>(repeating: 1 - beta1)
         let b2 = SIMD8<Float>(repeating: beta2)
         let oneMinusBeta2 = SIMD8<Float>(repeating: 1 - beta2)
-        let root2 = SIMD8<Float>(repeating: correction2Root)
+        let inverseRoot2 = SIMD8<Float>(repeating: 1 / correction2Root)
         let epsLanes = SIMD8<Float>(repeating: eps)
         let negStep = SIMD8<Float>(repeating: -stepSize)
         for (index, parameter) in parameters.enumerated() {
@@ -74,14 +74,14 @@ public final class Adam: Optimizer {
                             let square = b2 * v.simd8(at: j) + oneMinusBeta2 * grad * grad
                             m.setSIMD8(mean, at: j)
                             v.setSIMD8(square, at: j)
-                            let denom = VectorMath.squareRoot(square) / root2 + epsLanes
+                            let denom = VectorMath.squareRoot(square) * inverseRoot2 + epsLanes
                             p.setSIMD8(param + negStep * (mean / denom), at: j)
                         } scalar: { j in
                             let param = p[j] * shrink[0]
                             let grad = g[j] + l2[0] * param
                             m[j] += (1 - beta1) * (grad - m[j])
                             v[j] = beta2 * v[j] + (1 - beta2) * grad * grad
-                            let denom = v[j].squareRoot() / correction2Root + eps
+                            let denom = v[j].squareRoot() * inverseRoot2[0] + eps
                             p[j] = param + -stepSize * (m[j] / denom)
                         }
                     }
