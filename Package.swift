@@ -16,7 +16,7 @@ let numericFlags: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
 
 let package = Package(
     name: "seqrec",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "runner", targets: ["runner"]),
         .library(name: "SeqRec", targets: ["SeqRec"]),

@@ -104,6 +104,25 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
         #expect(original.parameters.map(\.value) == replica.parameters.map(\.value))
     }
 
+    /// Every index runs exactly once per region, regions do not overlap (each sees the previous
+    /// region's writes), and releasing a pool stops its threads (deinit waits for them).
+    @Test func workerPoolRunsEveryIndexOncePerRegion() {
+        for count in [1, 2, 3] {
+            let pool = WorkerPool(count: count)
+            var slots = [Int](repeating: 0, count: count)
+            slots.withUnsafeMutableBufferPointer { buffer in
+                for region in 0..<5_000 {
+                    // Workers spin between most regions and go to sleep before some (gap > spin limit).
+                    if region % 500 == 499 { usleep(1_000) }
+                    pool.run { index in
+                        buffer[index] = buffer[index] == region ? region + 1 : -1
+                    }
+                }
+            }
+            #expect(slots == [Int](repeating: 5_000, count: count), "\(count) workers")
+        }
+    }
+
     @Test func parameterGroupsPartitionAndBalance() {
         let groups = DataParallelStep.balancedGroups(sizes: [100, 5, 60, 50, 5], into: 2)
         #expect(groups == [[0, 1, 4], [2, 3]])  // 100 + 5 + 5 against 60 + 50
@@ -121,7 +140,11 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
             let optimizers = groups.map { _ in Adam(weightDecay: 0.01) }
             for index in 0..<3 {
                 _ = step.run(ragged(rows: 6, steps: 8, seed: UInt64(40 + index)))
-                ParallelFor.run(groups.count) { optimizers[$0].step(groups[$0], learningRate: 0.01) }
+                if grouped {
+                    step.parallel { optimizers[$0].step(groups[$0], learningRate: 0.01) }
+                } else {
+                    optimizers[0].step(groups[0], learningRate: 0.01)
+                }
             }
             return parameters.map(\.value.storage)
         }

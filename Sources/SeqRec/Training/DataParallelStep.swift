@@ -19,6 +19,8 @@ final class DataParallelStep {
     private let replicaParameters: [[Parameter]]     // [K][P]
     private var dropoutStreams: [SeededGenerator]    // [K]
     private var shardResults: [(loss: Double, targets: Int)]
+    /// The worker threads (nil at 1 thread), shared with the trainer's optimizer region.
+    private let pool: WorkerPool?
     /// [K] disjoint groups of the model's parameter indices with about equal element counts:
     /// worker k reduces (and the trainer's k-th optimizer steps) group k.
     let parameterGroups: [[Int]]
@@ -37,6 +39,7 @@ final class DataParallelStep {
             SeededGenerator(seed: seed, stream: $0 == 0 ? "dropout" : "dropout-\($0)")
         }
         shardResults = Array(repeating: (0, 0), count: count)
+        pool = count > 1 ? WorkerPool(count: count) : nil
         parameterGroups = Self.balancedGroups(sizes: model.parameters.map(\.count), into: count)
     }
 
@@ -54,6 +57,13 @@ final class DataParallelStep {
         return groups.map { $0.sorted() }
     }
 
+    /// Runs `body(worker)` for worker 0..<threads on the worker threads; `body` must not let
+    /// two workers write the same memory.
+    func parallel(_ body: (Int) -> Void) {
+        guard let pool else { return body(0) }
+        pool.run(body)
+    }
+
     /// Forward + backward of `batch`; afterwards the model's gradients hold the gradient of
     /// the batch's mean loss. Returns that mean loss and the batch's target count.
     func run(_ batch: SequenceBatch) -> (loss: Double, targets: Int) {
@@ -69,7 +79,7 @@ final class DataParallelStep {
         shardResults.withUnsafeMutableBufferPointer { results in
             // Each iteration touches only its own replica, stream and result slot, and
             // reads the model's values (nobody writes them until the optimizer step).
-            ParallelFor.run(threads) { worker in
+            parallel { worker in
                 let parameters = parameterLists[worker]
                 if worker > 0 {
                     for (source, replica) in zip(master, parameters) { source.copyValues(to: replica) }
@@ -83,7 +93,7 @@ final class DataParallelStep {
         guard total > 0 else { return (0, 0) }
         let weights = shardResults.map { Float($0.targets) / Float(total) }
         let active = (1..<threads).filter { shardResults[$0].targets > 0 }
-        ParallelFor.run(threads) { worker in
+        parallel { worker in
             for index in parameterGroups[worker] {
                 master[index].scaleGradient(by: weights[0])
                 for replica in active {

@@ -75,7 +75,7 @@ public final class Trainer {
                     message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
                     break epochs
                 }
-                ParallelFor.run(groups.count) { optimizers[$0].step(groups[$0], learningRate: Float(learningRate)) }
+                step.parallel { optimizers[$0].step(groups[$0], learningRate: Float(learningRate)) }
                 lossSum += loss * Double(targets)
                 targetCount += targets
                 let elapsed = Date().timeIntervalSince(start)
