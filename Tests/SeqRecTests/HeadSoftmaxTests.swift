@@ -281,3 +281,45 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
     #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
 }
+
+/// The full softmax's two-pass form (bias added, unshifted exponentials) against a Double
+/// reference, on a row inside its range and on rows that must fall back to the shifted path
+/// (largest logit above 80, and all logits far below zero): same loss, gradient and column
+/// sums; the fallback rows, and only they, are recomputed.
+@Test func biasedSoftmaxMatchesTheShiftedFormInsideAndOutsideItsRange() {
+    let columns = 19  // two SIMD chunks and a tail
+    var rng = SeededGenerator(seed: 5)
+    let bias = (0..<columns).map { _ in rng.nextFloat(in: -1, 1) }
+    var original: [[Float]] = [(0..<columns).map { _ in rng.nextFloat(in: -6, 6) }]
+    original.append((0..<columns).map { $0 == 7 ? 100 : rng.nextFloat(in: 90, 99) })
+    original.append((0..<columns).map { _ in rng.nextFloat(in: -230, -200) })
+    let targets: [Int32] = [3, 7, 11]
+    let scale: Float = 0.5
+    var logits = original.flatMap { $0 }
+    var columnSums = [Float](repeating: 0, count: columns)
+    var recomputed: [Int] = []
+    let loss = logits.withUnsafeMutableBufferPointer { z in
+        SoftmaxCrossEntropy.lossAndGradientInPlace(
+            logits: z.baseAddress!, rows: 3, columns: columns, addingBias: bias, targetColumns: targets,
+            gradientScale: scale, addingColumnSumsInto: &columnSums) { row in
+            recomputed.append(row)
+            for j in 0..<columns { z[row * columns + j] = original[row][j] }
+        }
+    }
+    #expect(recomputed == [1, 2])
+    var expectedLoss = 0.0
+    var expectedSums = [Double](repeating: 0, count: columns)
+    for row in 0..<3 {
+        let values = (0..<columns).map { Double(original[row][$0]) + Double(bias[$0]) }
+        let top = values.max()!
+        let logSum = top + log(values.map { exp($0 - top) }.reduce(0, +))
+        expectedLoss += logSum - values[Int(targets[row])]
+        for j in 0..<columns {
+            let gradient = Double(scale) * (exp(values[j] - logSum) - (j == Int(targets[row]) ? 1 : 0))
+            expectedSums[j] += gradient
+            #expect(abs(Double(logits[row * columns + j]) - gradient) < 1e-6, "row \(row) column \(j)")
+        }
+    }
+    #expect(abs(loss - expectedLoss) < 1e-4 * (1 + abs(expectedLoss)), "\(loss) vs \(expectedLoss)")
+    for j in 0..<columns { #expect(abs(Double(columnSums[j]) - expectedSums[j]) < 1e-6) }
+}

@@ -35,28 +35,96 @@ enum SoftmaxCrossEntropy {
 
     /// `lossAndGradientInPlace` that also adds each row's gradient into `columnSums`
     /// [columns] (the bias gradient of an affine layer) in the same pass over the row, with
-    /// the same results as adding the finished rows afterwards. With `bias` [columns], the
-    /// logits are first z + bias, added in the maximum's pass (saves a copy of the bias
-    /// into every row before the logits product).
+    /// the same results as adding the finished rows afterwards.
     static func lossAndGradientInPlace(
-        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int, addingBias bias: UnsafePointer<Float>? = nil,
+        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
         targetColumns: UnsafePointer<Int32>, gradientScale: Float, addingColumnSumsInto columnSums: UnsafeMutablePointer<Float>
     ) -> Double {
         var totalLoss = 0.0
         for row in 0..<rows {
             let z = logits + row * columns
             let target = Int(targetColumns[row])
-            let maximum = bias.map { addBiasAndMaximum(z, bias: $0, count: columns) } ?? rowMaximum(z, count: columns)
             let targetLogit = z[target]
+            let maximum = rowMaximum(z, count: columns)
             let expSum = exponentiateShifted(z, count: columns, shift: maximum)
             totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
-            let targetSumBefore = columnSums[target]
-            scaleAndAccumulate(z, count: columns, by: gradientScale / expSum, into: columnSums)
-            z[target] -= gradientScale
-            // The target column's sum gets the finished gradient, as if added afterwards.
-            columnSums[target] = targetSumBefore + z[target]
+            finishGradient(z, count: columns, target: target, expSum: expSum, gradientScale: gradientScale, columnSums: columnSums)
         }
         return totalLoss
+    }
+
+    /// The full softmax's form: the logits of row r are z_r + `bias` (z without the bias),
+    /// and no logit is masked. Softmax does not depend on the shift, so while a row's
+    /// largest logit lies in [-60, 80] the row is exponentiated unshifted, with the bias
+    /// added and the maximum found in the same pass: two passes over the row instead of
+    /// three. In that range e^z cannot overflow (the clamp at 88 is never reached) and the
+    /// sum is at least e^-60; logits below -87 count as e^-87 instead of less, which moves
+    /// the probabilities by under 1e-11. A row outside the range (a diverging model) is
+    /// recomputed by `recomputeRow(r)`, which rewrites z_r, and takes the shifted path.
+    static func lossAndGradientInPlace(
+        logits: UnsafeMutablePointer<Float>, rows: Int, columns: Int, addingBias bias: UnsafePointer<Float>,
+        targetColumns: UnsafePointer<Int32>, gradientScale: Float, addingColumnSumsInto columnSums: UnsafeMutablePointer<Float>,
+        recomputeRow: (Int) -> Void
+    ) -> Double {
+        var totalLoss = 0.0
+        for row in 0..<rows {
+            let z = logits + row * columns
+            let target = Int(targetColumns[row])
+            let targetLogit = z[target] + bias[target]
+            var (expSum, maximum) = exponentiateWithBias(z, bias: bias, count: columns)
+            if maximum <= 80 && maximum >= -60 {
+                totalLoss += log(Double(expSum)) - Double(targetLogit)
+            } else {
+                recomputeRow(row)
+                maximum = addBiasAndMaximum(z, bias: bias, count: columns)
+                expSum = exponentiateShifted(z, count: columns, shift: maximum)
+                totalLoss += Double(maximum - targetLogit) + log(Double(expSum))
+            }
+            finishGradient(z, count: columns, target: target, expSum: expSum, gradientScale: gradientScale, columnSums: columnSums)
+        }
+        return totalLoss
+    }
+
+    /// z (holding e^(logit - shift), summing to `expSum`) <- gradientScale * (softmax - onehot(target)),
+    /// with the finished row added into `columnSums`.
+    @inline(__always)
+    private static func finishGradient(_ z: UnsafeMutablePointer<Float>, count: Int, target: Int, expSum: Float,
+                                       gradientScale: Float, columnSums: UnsafeMutablePointer<Float>) {
+        let targetSumBefore = columnSums[target]
+        scaleAndAccumulate(z, count: count, by: gradientScale / expSum, into: columnSums)
+        z[target] -= gradientScale
+        // The target column's sum gets the finished gradient, as if added afterwards.
+        columnSums[target] = targetSumBefore + z[target]
+    }
+
+    /// z_j <- e^(z_j + bias_j) (clamped to [-87, 88] first); returns the sum and the largest
+    /// z_j + bias_j.
+    @inline(__always)
+    private static func exponentiateWithBias(_ z: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>, count: Int)
+        -> (sum: Float, maximum: Float) {
+        var sumLanes = SIMD8<Float>.zero
+        var high = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= count {
+            let values = z.simd8(at: j) + bias.simd8(at: j)
+            high = high.replacing(with: values, where: values .> high)
+            let e = VectorMath.exp(values)
+            z.setSIMD8(e, at: j)
+            sumLanes += e
+            j += 8
+        }
+        var sum = sumLanes.sum()
+        var maximum = -Float.infinity
+        for lane in 0..<8 where high[lane] > maximum { maximum = high[lane] }
+        while j < count {
+            let value = z[j] + bias[j]
+            maximum = max(maximum, value)
+            let e = VectorMath.exp(SIMD8<Float>(repeating: value))[0]
+            z[j] = e
+            sum += e
+            j += 1
+        }
+        return (sum, maximum)
     }
 
     @inline(__always)

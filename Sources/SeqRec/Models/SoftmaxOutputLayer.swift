@@ -87,7 +87,9 @@ public final class SoftmaxOutputLayer {
                 // z [rows, V] + b becomes dL/dlogits; db += its column sums.
                 loss += SoftmaxCrossEntropy.lossAndGradientInPlace(
                     logits: z, rows: rows, columns: classes, addingBias: b, targetColumns: t + start,
-                    gradientScale: gradientScale, addingColumnSumsInto: db)
+                    gradientScale: gradientScale, addingColumnSumsInto: db) { row in
+                    product(xBlock + row * h, rows: 1, into: z + row * classes)
+                }
                 backward(dLogits: z, x: xBlock, rows: rows, dx: dx + start * h)
                 start += rows
             }
