@@ -32,7 +32,7 @@ public final class Embedding {
             for b in 0..<batch {
                 for t in 0..<steps {
                     let id = Int(ids[b * steps + t])  // validated by the caller
-                    (output + (t * batch + b) * dimension).update(from: base + id * dimension, count: dimension)
+                    BufferOps.copyRow(base + id * dimension, to: output + (t * batch + b) * dimension, count: dimension)
                 }
             }
         }

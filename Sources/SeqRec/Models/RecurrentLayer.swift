@@ -89,7 +89,7 @@ struct RecurrentBuffers {
         guard let inputTable, let ids else { return }
         let destination = gates + t * batch * width
         for b in 0..<batch {
-            (destination + b * width).update(from: inputTable + Int(ids[b * steps + t]) * width, count: width)
+            BufferOps.copyRow(inputTable + Int(ids[b * steps + t]) * width, to: destination + b * width, count: width)
         }
     }
 

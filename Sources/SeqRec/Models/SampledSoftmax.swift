@@ -94,8 +94,8 @@ public final class SampledSoftmax {
             guard let wp = wBuffer.baseAddress, let x = xBuffer.baseAddress, let dx = dxBuffer.baseAddress,
                   let z = zBuffer.baseAddress, let wn = wnBuffer.baseAddress, let dwn = dwnBuffer.baseAddress
             else { return }
-            for (i, row) in targetRows.enumerated() { (x + i * h).update(from: hidden + row * h, count: h) }
-            for (j, item) in drawn.enumerated() { (wn + j * h).update(from: wp + Int(item) * h, count: h) }
+            for (i, row) in targetRows.enumerated() { BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h) }
+            for (j, item) in drawn.enumerated() { BufferOps.copyRow(wp + Int(item) * h, to: wn + j * h, count: h) }
 
             // Negative columns: z[:, 1...] = x Wn^T + b_neg - log(S q(neg)).
             var negativeOffsets = [Float](repeating: 0, count: s)

@@ -76,7 +76,7 @@ public final class SoftmaxOutputLayer {
                   let t = tBuffer.baseAddress, let db = dbBuffer.baseAddress, let b = bBuffer.baseAddress else { return 0 }
             // x [N, H] <- hidden rows with a target.
             for (i, row) in targetRows.enumerated() {
-                (x + i * h).update(from: hidden + row * h, count: h)
+                BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h)
             }
             var loss = 0.0
             var start = 0

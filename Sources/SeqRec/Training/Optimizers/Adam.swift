@@ -58,6 +58,7 @@ public final class Adam: Optimizer {
         let inverseRoot2 = SIMD8<Float>(repeating: 1 / correction2Root)
         let epsLanes = SIMD8<Float>(repeating: eps)
         let negStep = SIMD8<Float>(repeating: -stepSize)
+        let hasDecay = weightDecay != 0
         for (index, parameter) in parameters.enumerated() {
             if weightDecay == 0, let rows = parameter.touchedRows {
                 sparseStep(parameter, rows: rows, slot: index, learningRate: learningRate)
@@ -68,8 +69,10 @@ public final class Adam: Optimizer {
                     secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
                         guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
                         forEachLane(count) { j in
-                            let param = p.simd8(at: j) * shrink
-                            let grad = g.simd8(at: j) + l2 * param
+                            // Without weight decay (the usual case) param and grad are the
+                            // stored values, bit for bit, and the two operations are skipped.
+                            let param = hasDecay ? p.simd8(at: j) * shrink : p.simd8(at: j)
+                            let grad = hasDecay ? g.simd8(at: j) + l2 * param : g.simd8(at: j)
                             let mean = m.simd8(at: j) + oneMinusBeta1 * (grad - m.simd8(at: j))
                             let square = b2 * v.simd8(at: j) + oneMinusBeta2 * grad * grad
                             m.setSIMD8(mean, at: j)
