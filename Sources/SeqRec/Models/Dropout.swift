@@ -36,12 +36,12 @@ struct LaneGenerator {
 
     /// Lane k's state is four consecutive draws of `rng` (never all zero: a zero lane gets 1).
     init(seededFrom rng: inout SeededGenerator) {
-        var state = [SIMD4<UInt64>](repeating: .zero, count: 4)
+        var (s0, s1, s2, s3) = (SIMD4<UInt64>.zero, SIMD4<UInt64>.zero, SIMD4<UInt64>.zero, SIMD4<UInt64>.zero)
         for lane in 0..<4 {
-            for word in 0..<4 { state[word][lane] = rng.next() }
-            if (0..<4).allSatisfy({ state[$0][lane] == 0 }) { state[0][lane] = 1 }
+            s0[lane] = rng.next(); s1[lane] = rng.next(); s2[lane] = rng.next(); s3[lane] = rng.next()
+            if s0[lane] | s1[lane] | s2[lane] | s3[lane] == 0 { s0[lane] = 1 }
         }
-        self.init(states: state[0], state[1], state[2], state[3])
+        self.init(states: s0, s1, s2, s3)
     }
 
     /// Lane k starts from the xoshiro256** state (s0[k], s1[k], s2[k], s3[k]).

@@ -114,8 +114,7 @@ enum SoftmaxCrossEntropy {
             j += 8
         }
         var sum = sumLanes.sum()
-        var maximum = -Float.infinity
-        for lane in 0..<8 where high[lane] > maximum { maximum = high[lane] }
+        var maximum = largestLane(high)
         while j < count {
             let value = z[j] + bias[j]
             maximum = max(maximum, value)
@@ -125,6 +124,14 @@ enum SoftmaxCrossEntropy {
             j += 1
         }
         return (sum, maximum)
+    }
+
+    /// The largest of the 8 lanes (-infinity if all are).
+    @inline(__always)
+    private static func largestLane(_ lanes: SIMD8<Float>) -> Float {
+        var maximum = -Float.infinity
+        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
+        return maximum
     }
 
     @inline(__always)
@@ -137,8 +144,7 @@ enum SoftmaxCrossEntropy {
             lanes = lanes.replacing(with: values, where: values .> lanes)
             j += 8
         }
-        var maximum = -Float.infinity
-        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
+        var maximum = largestLane(lanes)
         while j < count {
             maximum = max(maximum, z[j])
             j += 1
@@ -157,8 +163,7 @@ enum SoftmaxCrossEntropy {
             lanes = lanes.replacing(with: values, where: values .> lanes)
             j += 8
         }
-        var maximum = -Float.infinity
-        for lane in 0..<8 where lanes[lane] > maximum { maximum = lanes[lane] }
+        var maximum = largestLane(lanes)
         while j < count {
             z[j] += bias[j]
             maximum = max(maximum, z[j])

@@ -83,12 +83,12 @@ public final class SoftmaxOutputLayer {
             while start < n {
                 let rows = min(Self.rowBlock, n - start)
                 let xBlock = x + start * h
-                product(xBlock, rows: rows, into: z)
+                logits(xBlock, rows: rows, into: z, addingBias: false)
                 // z [rows, V] + b becomes dL/dlogits; db += its column sums.
                 loss += SoftmaxCrossEntropy.lossAndGradientInPlace(
                     logits: z, rows: rows, columns: classes, addingBias: b, targetColumns: t + start,
                     gradientScale: gradientScale, addingColumnSumsInto: db) { row in
-                    product(xBlock + row * h, rows: 1, into: z + row * classes)
+                    logits(xBlock + row * h, rows: 1, into: z + row * classes, addingBias: false)
                 }
                 backward(dLogits: z, x: xBlock, rows: rows, dx: dx + start * h)
                 start += rows
@@ -108,7 +108,7 @@ public final class SoftmaxOutputLayer {
     public func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * classes)
         out.withUnsafeMutableBufferPointer { outBuffer in
-            if let o = outBuffer.baseAddress { affine(hidden, rows: rows, into: o) }
+            if let o = outBuffer.baseAddress { logits(hidden, rows: rows, into: o, addingBias: true) }
         }
         return out
     }
@@ -122,25 +122,19 @@ public final class SoftmaxOutputLayer {
         }
     }
 
-    /// z [N, V] = x [N, H] W^T + b.
-    private func affine(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>) {
-        bias.value.storage.withUnsafeBufferPointer { b in
-            guard let bp = b.baseAddress else { return }
-            for i in 0..<rows { (z + i * classes).update(from: bp, count: classes) }
+    /// z [N, V] = x [N, H] W^T, plus b in every row when `addingBias` (training adds b in its
+    /// softmax pass instead, so the bias is not copied into every row first).
+    private func logits(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, addingBias: Bool) {
+        if addingBias {
+            bias.value.storage.withUnsafeBufferPointer { b in
+                guard let bp = b.baseAddress else { return }
+                for i in 0..<rows { BufferOps.copyRow(bp, to: z + i * classes, count: classes) }
+            }
         }
         weight.value.storage.withUnsafeBufferPointer { w in
             guard let wp = w.baseAddress else { return }
             BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
-                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: 1, c: z, ldc: classes)
-        }
-    }
-
-    /// z [N, V] = x [N, H] W^T (the bias is added in the softmax pass).
-    private func product(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>) {
-        weight.value.storage.withUnsafeBufferPointer { w in
-            guard let wp = w.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
-                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: 0, c: z, ldc: classes)
+                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: addingBias ? 1 : 0, c: z, ldc: classes)
         }
     }
 

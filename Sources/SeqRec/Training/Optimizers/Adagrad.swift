@@ -43,17 +43,17 @@ public final class Adagrad: Optimizer {
                 sums[index].withUnsafeMutableBufferPointer { sumBuffer in
                     guard let sumBase = sumBuffer.baseAddress else { return }
                     forEachSegment(rows: rows, count: count) { offset, length in
-                    let (p, g, sum) = (pBase + offset, gBase + offset, sumBase + offset)
-                    forEachLane(length) { j in
-                        let grad = g.simd8(at: j) + decay * p.simd8(at: j)
-                        let accumulated = sum.simd8(at: j) + grad * grad
-                        sum.setSIMD8(accumulated, at: j)
-                        p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(accumulated) + epsLanes)), at: j)
-                    } scalar: { j in
-                        let grad = g[j] + weightDecay * p[j]
-                        sum[j] += grad * grad
-                        p[j] += -currentRate * (grad / (sum[j].squareRoot() + eps))
-                    }
+                        let (p, g, sum) = (pBase + offset, gBase + offset, sumBase + offset)
+                        forEachLane(length) { j in
+                            let grad = g.simd8(at: j) + decay * p.simd8(at: j)
+                            let accumulated = sum.simd8(at: j) + grad * grad
+                            sum.setSIMD8(accumulated, at: j)
+                            p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(accumulated) + epsLanes)), at: j)
+                        } scalar: { j in
+                            let grad = g[j] + weightDecay * p[j]
+                            sum[j] += grad * grad
+                            p[j] += -currentRate * (grad / (sum[j].squareRoot() + eps))
+                        }
                     }
                 }
             }
