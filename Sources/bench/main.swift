@@ -264,11 +264,10 @@ func runWholeStep(_ options: Options, torch: [TorchResult], peak: Double) {
             let targets = (0..<rows).map { _ in Int32(1 + rng.nextInt(below: options.items)) }
             let batch = SequenceBatch(batchSize: options.batch, steps: options.steps, inputs: ids, targets: targets,
                                       ratings: [Float](repeating: 0, count: rows), users: [Int32](repeating: 0, count: options.batch))
-            let parameters = model.parameters
             let time = timeIt(iterations: options.iterations) {
-                for parameter in parameters { parameter.zeroGrad() }
+                model.arena.zeroGrads()
                 _ = model.trainBatch(batch, rng: &rng)
-                optimizer.step(parameters, learningRate: 1e-3)
+                optimizer.step(model.arena, learningRate: 1e-3)
             }
             // Executed FLOPs: the output layer's three products, and the stack's (layer 0's
             // input side over the table rows, as in the stack rows above).

@@ -28,9 +28,9 @@ private func expectNear(_ a: [Float], _ b: [Float], _ what: String, tolerance: F
     #expect(makeEncoder(.rnn).parameters[2].shape == [11, 11])
     let bound = 1 / Float(11).squareRoot()
     for parameter in encoder.parameters.dropFirst() {
-        #expect(parameter.value.storage.allSatisfy { abs($0) <= bound }, "\(parameter.name) outside U(-1/sqrt(H), 1/sqrt(H))")
+        #expect(parameter.valueArray.allSatisfy { abs($0) <= bound }, "\(parameter.name) outside U(-1/sqrt(H), 1/sqrt(H))")
     }
-    let embedding = encoder.parameters[0].value.storage
+    let embedding = encoder.parameters[0].valueArray
     #expect(embedding[0..<5].allSatisfy { $0 == 0 }, "padding row is not zero")
     #expect(embedding[5...].contains { abs($0) > 1 }, "embedding does not look N(0, 1)")
 }
@@ -71,7 +71,7 @@ func paddingIsEquivalentToTruncation(_ kind: CellKind) {
     runBackward(truncated, folded)
     expectNear(Array(paddedOut[0..<(3 * h)]), truncatedOut, "\(kind) outputs")
     for (a, b) in zip(padded.parameters, truncated.parameters) {
-        expectNear(a.grad.storage, b.grad.storage, "\(kind) d\(a.name)")
+        expectNear(a.gradArray, b.gradArray, "\(kind) d\(a.name)")
     }
 }
 
@@ -81,7 +81,7 @@ func paddingRowGetsNoEmbeddingGradient(_ kind: CellKind) {
     let ids: [Int32] = [0, 3, 0, 4, 0, 0, 0, 9, 1, 0]
     _ = runForward(encoder, ids, batch: 2, steps: 5, training: true)
     runBackward(encoder, uniformValues(10 * encoder.hiddenSize, seed: 4))
-    let grad = encoder.parameters[0].grad.storage
+    let grad = encoder.parameters[0].gradArray
     #expect(grad[0..<5].allSatisfy { $0 == 0 })
     #expect(grad[15..<20].contains { $0 != 0 }, "a used row (id 3) got no gradient")
     #expect(grad[10..<15].allSatisfy { $0 == 0 }, "an unused row (id 2) got gradient")
@@ -94,7 +94,7 @@ func sameSeedGivesBitwiseIdenticalOutputsAndGradients(_ kind: CellKind) {
         let encoder = makeEncoder(kind, dropout: 0.3, seed: 21)
         let outputs = runForward(encoder, ids, batch: 4, steps: 6, training: true, seed: dropoutSeed)
         runBackward(encoder, uniformValues(outputs.count, seed: 8))
-        return (outputs, encoder.parameters.map(\.grad.storage))
+        return (outputs, encoder.parameters.map(\.gradArray))
     }
     let first = run(dropoutSeed: 1), second = run(dropoutSeed: 1), other = run(dropoutSeed: 2)
     #expect(first.0 == second.0)
@@ -111,7 +111,7 @@ func workspacesReusedAcrossShapesGiveIdenticalResults(_ kind: CellKind) {
     let upstream = uniformValues(15 * encoder.hiddenSize, seed: 9)
     let first = runForward(encoder, ids, batch: 3, steps: 5, training: false)
     runBackward(encoder, upstream)
-    let firstGrads = encoder.parameters.map(\.grad.storage)
+    let firstGrads = encoder.parameters.map(\.gradArray)
     let other: [Int32] = (0..<28).map { Int32($0 % 10) }
     _ = runForward(encoder, other, batch: 2, steps: 14, training: false)
     runBackward(encoder, uniformValues(28 * encoder.hiddenSize, seed: 10))
@@ -119,7 +119,7 @@ func workspacesReusedAcrossShapesGiveIdenticalResults(_ kind: CellKind) {
     let again = runForward(encoder, ids, batch: 3, steps: 5, training: false)
     runBackward(encoder, upstream)
     #expect(first == again)
-    #expect(firstGrads == encoder.parameters.map(\.grad.storage))
+    #expect(firstGrads == encoder.parameters.map(\.gradArray))
 }
 
 /// Without embedding dropout, layer 0 projects the embedding table once and sums gradients
@@ -133,7 +133,7 @@ func tableLookupPathMatchesPerPositionPath(_ kind: CellKind) {
         encoder.allowsTableLookup = allowsLookup
         let outputs = runForward(encoder, ids, batch: 4, steps: 9, training: true)
         runBackward(encoder, uniformValues(outputs.count, seed: 6))
-        results.append((outputs, encoder.parameters.map(\.grad.storage)))
+        results.append((outputs, encoder.parameters.map(\.gradArray)))
     }
     expectNear(results[0].0, results[1].0, "\(kind) outputs")
     for (a, b) in zip(results[0].1, results[1].1) { expectNear(a, b, "\(kind) gradients", tolerance: 2e-5) }

@@ -21,9 +21,10 @@ private func ragged(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {
                          users: (0..<Int32(rows)).map { $0 })
 }
 
-private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Double, seed: UInt64 = 5) -> SequenceRecommender {
+private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Double, seed: UInt64 = 5,
+                   sparse: Bool = false) -> SequenceRecommender {
     makeTinyRecommender(cell: cell, loss: loss, itemCounts: Array(repeating: 1, count: 10), embeddingSize: 6,
-                        hiddenSize: 7, dropout: dropout, seed: seed)
+                        hiddenSize: 7, dropout: dropout, seed: seed, sparseGradients: sparse)
 }
 
 @Suite struct DataParallelTests {
@@ -68,8 +69,8 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
             #expect(result.targets == reference.targets)
             #expect(abs(result.loss - reference.loss) < 1e-6 * abs(reference.loss))
             for (a, b) in zip(single.parameters, parallel.parameters) {
-                let scale = a.grad.storage.map(abs).max() ?? 0
-                let difference = zip(a.grad.storage, b.grad.storage).map { abs($0 - $1) }.max() ?? 0
+                let scale = a.gradArray.map(abs).max() ?? 0
+                let difference = zip(a.gradArray, b.gradArray).map { abs($0 - $1) }.max() ?? 0
                 #expect(scale > 0, "\(a.name) has no gradient")
                 #expect(difference <= 1e-5 * scale, "\(a.name) with \(threads) threads differs by \(difference)")
             }
@@ -85,23 +86,24 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
             let optimizer = Adam()
             for index in 0..<4 {
                 _ = step.run(ragged(rows: 6, steps: 8, seed: UInt64(20 + index)))
-                optimizer.step(trained.parameters, learningRate: 0.01)
+                step.update(with: optimizer, learningRate: 0.01)
             }
-            return trained.parameters.map(\.value.storage)
+            return trained.parameters.map(\.valueArray)
         }
         let first = weights()
         #expect(first == weights())
-        #expect(first != model(.gru, loss: .sampledSoftmax, dropout: 0.3).parameters.map(\.value.storage))
+        #expect(first != model(.gru, loss: .sampledSoftmax, dropout: 0.3).parameters.map(\.valueArray))
     }
 
     @Test func replicasStartEqualAndFollowTheModel() {
         let original = model(.lstm, dropout: 0)
         let replica = original.makeReplica()
-        #expect(original.parameters.map(\.value) == replica.parameters.map(\.value))
-        original.parameters[1].value.storage[0] += 1
-        #expect(original.parameters.map(\.value) != replica.parameters.map(\.value))
-        for (source, copy) in zip(original.parameters, replica.parameters) { source.copyValues(to: copy) }
-        #expect(original.parameters.map(\.value) == replica.parameters.map(\.value))
+        #expect(original.arena.hasSameLayout(as: replica.arena))
+        #expect(original.arena.copyValues() == replica.arena.copyValues())
+        original.parameters[1].value[0] += 1
+        #expect(original.arena.copyValues() != replica.arena.copyValues())
+        replica.arena.restoreValues(original.arena.copyValues())
+        #expect(original.parameters.map(\.valueArray) == replica.parameters.map(\.valueArray))
     }
 
     /// Every index runs exactly once per region, regions do not overlap (each sees the previous
@@ -123,31 +125,41 @@ private func model(_ cell: CellKind, loss: LossKind = .crossEntropy, dropout: Do
         }
     }
 
-    @Test func parameterGroupsPartitionAndBalance() {
-        let groups = DataParallelStep.balancedGroups(sizes: [100, 5, 60, 50, 5], into: 2)
-        #expect(groups == [[0, 1, 4], [2, 3]])  // 100 + 5 + 5 against 60 + 50
-        #expect(DataParallelStep.balancedGroups(sizes: [3, 1], into: 3) == [[0], [1], []])
+    @Test(arguments: [false, true])
+    func arenaSharesCoverEveryElementOnce(_ sparse: Bool) {
+        let arena = model(.gru, loss: sparse ? .sampledSoftmax : .crossEntropy, dropout: 0, sparse: sparse).arena
+        for parts in [1, 2, 3] {
+            var covered = [Int](repeating: 0, count: arena.count)
+            for share in arena.shares(parts) {
+                for index in share.dense { covered[index] += 1 }
+                for parameter in share.tracked { for index in parameter.offset..<(parameter.offset + parameter.count) { covered[index] += 1 } }
+            }
+            for parameter in arena.parameters {
+                #expect(parameter.offset % 16 == 0, "\(parameter.name) is not 64-byte aligned")
+                #expect((parameter.offset..<(parameter.offset + parameter.count)).allSatisfy { covered[$0] == 1 },
+                        "\(parameter.name) not covered exactly once by \(parts) shares")
+            }
+            #expect(covered.allSatisfy { $0 <= 1 })
+        }
+        #expect(arena.trackedParameters.isEmpty != sparse)
     }
 
-    /// Stepping parameter groups with separate optimizer instances (in parallel) gives
-    /// bitwise the same weights as one optimizer over all parameters.
-    @Test func groupedOptimizersMatchOneOptimizer() {
-        func weights(grouped: Bool) -> [[Float]] {
+    /// Updating the arena in parallel shares gives bitwise the same weights as one pass.
+    @Test func sharedUpdatesMatchOneOptimizerPass() {
+        func weights(parallel: Bool) -> [[Float]] {
             let trained = model(.lstm, dropout: 0.2)
             let step = DataParallelStep(model: trained, threads: 2, seed: 3)
-            let parameters = trained.parameters
-            let groups = grouped ? step.parameterGroups.map { $0.map { parameters[$0] } } : [parameters]
-            let optimizers = groups.map { _ in Adam(weightDecay: 0.01) }
+            let optimizer = Adam(weightDecay: 0.01)
             for index in 0..<3 {
                 _ = step.run(ragged(rows: 6, steps: 8, seed: UInt64(40 + index)))
-                if grouped {
-                    step.parallel { optimizers[$0].step(groups[$0], learningRate: 0.01) }
+                if parallel {
+                    step.update(with: optimizer, learningRate: 0.01)
                 } else {
-                    optimizers[0].step(groups[0], learningRate: 0.01)
+                    optimizer.step(trained.arena, learningRate: 0.01)
                 }
             }
-            return parameters.map(\.value.storage)
+            return trained.parameters.map(\.valueArray)
         }
-        #expect(weights(grouped: true) == weights(grouped: false))
+        #expect(weights(parallel: true) == weights(parallel: false))
     }
 }

@@ -52,7 +52,7 @@ func encoderMatchesPyTorchGolden(_ name: String) throws {
     for parameter in encoder.parameters {
         let values = try #require(golden.parameters[parameter.name])
         #expect(values.count == parameter.count, "\(parameter.name) shape \(parameter.shape)")
-        parameter.value = Tensor(shape: parameter.shape, storage: values)
+        parameter.setValues(values)
     }
     if !golden.dropoutMasks.isEmpty { encoder.fixedDropoutMasks = golden.dropoutMasks }
 
@@ -61,7 +61,7 @@ func encoderMatchesPyTorchGolden(_ name: String) throws {
     #expect(abs(weightedSum(outputs, golden.upstream) - golden.loss) < 1e-4 + 1e-4 * abs(golden.loss))
     runBackward(encoder, golden.upstream)
     for parameter in encoder.parameters {
-        expectClose(parameter.grad.storage, golden.gradients[parameter.name] ?? [], "\(name) d\(parameter.name)")
+        expectClose(parameter.gradArray, golden.gradients[parameter.name] ?? [], "\(name) d\(parameter.name)")
     }
     // Evaluation mode has no dropout, so compare lastHidden only for the dropout-free fixtures.
     if golden.dropoutMasks.isEmpty {

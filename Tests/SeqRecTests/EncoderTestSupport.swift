@@ -30,7 +30,7 @@ func uniformValues(_ count: Int, seed: UInt64) -> [Float] {
 /// A 2-layer SequenceRecommender over items 1...itemCounts.count - 1 (3 sampled negatives).
 func makeTinyRecommender(cell: CellKind, task: TaskKind = .nextItem, loss: LossKind, sampling: SamplingStrategy = .uniform,
                          itemCounts: [Int], embeddingSize: Int, hiddenSize: Int, dropout: Double,
-                         seed: UInt64) -> SequenceRecommender {
+                         seed: UInt64, sparseGradients: Bool = false) -> SequenceRecommender {
     var spec = ModelSpec()
     spec.cell = cell
     spec.embeddingSize = embeddingSize
@@ -39,5 +39,5 @@ func makeTinyRecommender(cell: CellKind, task: TaskKind = .nextItem, loss: LossK
     spec.dropout = dropout
     var rng = SeededGenerator(seed: seed)
     return SequenceRecommender(spec: spec, task: task, loss: loss, numItems: itemCounts.count - 1, negatives: 3,
-                               sampling: sampling, itemCounts: itemCounts, rng: &rng)
+                               sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients, rng: &rng)
 }

@@ -33,14 +33,14 @@ func encoderGradientsMatchFiniteDifferences(_ kind: CellKind, _ hiddenSize: Int)
     let eps: Float = 1e-2
     var checked = 0
     for parameter in encoder.parameters {
-        let analytic = parameter.grad.storage
+        let analytic = parameter.gradArray
         for index in 0..<parameter.count {
-            let original = parameter.value.storage[index]
-            parameter.value.storage[index] = original + eps
+            let original = parameter.value[index]
+            parameter.value[index] = original + eps
             let plus = weightedSum(runForward(encoder, ids, batch: batch, steps: steps, training: true), upstream)
-            parameter.value.storage[index] = original - eps
+            parameter.value[index] = original - eps
             let minus = weightedSum(runForward(encoder, ids, batch: batch, steps: steps, training: true), upstream)
-            parameter.value.storage[index] = original
+            parameter.value[index] = original
             let numeric = (plus - minus) / Double(2 * eps)
             let error = abs(numeric - Double(analytic[index]))
             #expect(error <= 1e-3 + 1e-2 * abs(Double(analytic[index])),

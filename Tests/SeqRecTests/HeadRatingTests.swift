@@ -23,7 +23,7 @@ private func ratingLoss(_ head: RatingHead, hidden: [Float], targets: [Int32], r
     let targets: [Int32] = [2, 0, 5]
     let ratings: [Float] = [4, 0, 1.5]
     let (loss, n, _) = ratingLoss(head, hidden: hidden, targets: targets, ratings: ratings)
-    let w = head.weight.value.storage, e = head.itemEmbedding.value.storage, b = head.bias.value.storage[0]
+    let w = head.weight.valueArray, e = head.itemEmbedding.valueArray, b = head.bias.value[0]
     var expected = 0.0
     for row in [0, 2] {
         let item = Int(targets[row])
@@ -45,7 +45,7 @@ private func ratingLoss(_ head: RatingHead, hidden: [Float], targets: [Int32], r
     let targets: [Int32] = [3, 0, 6, 3]
     let ratings: [Float] = [4, 0, 2, 5]
     let (_, _, dHidden) = ratingLoss(head, hidden: hidden, targets: targets, ratings: ratings)
-    let grads = head.parameters.map(\.grad.storage)
+    let grads = head.parameters.map(\.gradArray)
     let loss = { ratingLoss(head, hidden: hidden, targets: targets, ratings: ratings).0 }
     let eps: Float = 1e-2  // the loss is quadratic in every single parameter: central differences are exact up to rounding
     let numericHidden = HeadTestSupport.numericGradient(
@@ -68,6 +68,6 @@ private func ratingLoss(_ head: RatingHead, hidden: [Float], targets: [Int32], r
     let head = RatingHead(classes: 5, hiddenSize: 4, embeddingSize: 3, rng: &rng)
     #expect(head.parameters.map(\.name) == ["rating.item_embedding.weight", "rating.linear.weight", "rating.linear.bias"])
     #expect(head.parameters.map(\.shape) == [[5, 3], [1, 7], [1]])
-    #expect(head.itemEmbedding.value.storage[0..<3].allSatisfy { $0 == 0 })
-    #expect(head.itemEmbedding.value.storage[3...].allSatisfy { $0 != 0 })
+    #expect(head.itemEmbedding.valueArray[0..<3].allSatisfy { $0 == 0 })
+    #expect(head.itemEmbedding.valueArray[3...].allSatisfy { $0 != 0 })
 }

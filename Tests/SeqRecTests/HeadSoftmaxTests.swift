@@ -21,8 +21,8 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     var total = 0.0, n = 0
     for (row, target) in targets.enumerated() where target != 0 {
         let logits = (0..<v).map { j in
-            (0..<h).reduce(Double(layer.bias.value.storage[j])) {
-                $0 + Double(hidden[row * h + $1]) * Double(layer.weight.value.storage[j * h + $1])
+            (0..<h).reduce(Double(layer.bias.value[j])) {
+                $0 + Double(hidden[row * h + $1]) * Double(layer.weight.value[j * h + $1])
             }
         }
         let m = logits.max()!
@@ -49,7 +49,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let targets: [Int32] = [3, 0, 10, 1, 0, 3]
     let (_, _, dHidden) = softmaxLoss(layer, hidden: hidden, targets: targets)
-    let weightGrad = layer.weight.grad.storage, biasGrad = layer.bias.grad.storage
+    let weightGrad = layer.weight.gradArray, biasGrad = layer.bias.gradArray
     let loss = { softmaxLoss(layer, hidden: hidden, targets: targets).0 }
     let eps: Float = 3e-3
     let numericHidden = HeadTestSupport.numericGradient(
@@ -69,9 +69,9 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     let hidden = HeadTestSupport.uniformValues(3 * 4, &rng)
     let targets: [Int32] = [1, 2, 8]
     _ = softmaxLoss(layer, hidden: hidden, targets: targets)
-    let once = layer.weight.grad.storage
+    let once = layer.weight.gradArray
     _ = softmaxLoss(layer, hidden: hidden, targets: targets)
-    #expect(zip(layer.weight.grad.storage, once).allSatisfy { abs($0 - 2 * $1) <= 1e-6 * max(1, abs($1)) })
+    #expect(zip(layer.weight.gradArray, once).allSatisfy { abs($0 - 2 * $1) <= 1e-6 * max(1, abs($1)) })
 }
 
 @Test func softmaxWithoutTargetsIsZeroLossAndNoGradient() {
@@ -79,7 +79,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     let layer = SoftmaxOutputLayer(classes: 9, inputSize: 4, rng: &rng)
     let (loss, n, dHidden) = softmaxLoss(layer, hidden: HeadTestSupport.uniformValues(8, &rng), targets: [0, 0])
     #expect(loss == 0 && n == 0 && dHidden.allSatisfy { $0 == 0 })
-    #expect(layer.weight.grad.storage.allSatisfy { $0 == 0 })
+    #expect(layer.weight.gradArray.allSatisfy { $0 == 0 })
 }
 
 @Test func logSumExpIsStableForHugeLogits() {
@@ -146,7 +146,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     #expect(scores.count == 20)
     for row in 0..<2 {
         for j in 0..<10 {
-            let expected = (0..<3).reduce(layer.bias.value.storage[j]) { $0 + hidden[row * 3 + $1] * layer.weight.value.storage[j * 3 + $1] }
+            let expected = (0..<3).reduce(layer.bias.value[j]) { $0 + hidden[row * 3 + $1] * layer.weight.value[j * 3 + $1] }
             #expect(abs(scores[row * 10 + j] - expected) < 1e-6)
         }
     }
@@ -157,7 +157,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     let layer = SoftmaxOutputLayer(classes: 500, inputSize: 16, rng: &rng)
     #expect(layer.weight.name == "output.weight" && layer.weight.shape == [500, 16])
     #expect(layer.bias.name == "output.bias" && layer.bias.shape == [500])
-    let all = layer.weight.value.storage + layer.bias.value.storage
+    let all = layer.weight.valueArray + layer.bias.valueArray
     #expect(all.allSatisfy { abs($0) <= 0.25 })
     #expect(all.max()! > 0.24 && all.min()! < -0.24)
 }
@@ -167,7 +167,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
 private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32])
     -> (loss: Double, weight: [Double], bias: [Double], hidden: [Double]) {
     let h = layer.inputSize, v = layer.classes
-    let w = layer.weight.value.storage, b = layer.bias.value.storage
+    let w = layer.weight.valueArray, b = layer.bias.valueArray
     let n = Double(targets.filter { $0 != 0 }.count)
     var loss = 0.0
     var dW = [Double](repeating: 0, count: v * h), dB = [Double](repeating: 0, count: v)
@@ -206,8 +206,8 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
         let largest = exact.map(abs).max() ?? 1
         return zip(analytic, exact).map { abs(Double($0) - $1) }.max().map { $0 / largest } ?? 0
     }
-    #expect(worst(layer.weight.grad.storage, reference.weight) < 1e-5)
-    #expect(worst(layer.bias.grad.storage, reference.bias) < 1e-5)
+    #expect(worst(layer.weight.gradArray, reference.weight) < 1e-5)
+    #expect(worst(layer.bias.gradArray, reference.bias) < 1e-5)
     #expect(worst(dHidden, reference.hidden) < 1e-5)
     #expect((0..<rows).filter { targets[$0] == 0 }.allSatisfy { row in (0..<6).allSatisfy { dHidden[row * 6 + $0] == 0 } })
 }
@@ -269,7 +269,7 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     }
     let (loss, dHidden) = run()
     #expect(loss.isFinite && loss > 0)
-    let weightGrad = output.weight.grad.storage, biasGrad = output.bias.grad.storage
+    let weightGrad = output.weight.gradArray, biasGrad = output.bias.gradArray
     let lossOnly = { run().0 }
     let eps: Float = 3e-3
     let numericHidden = HeadTestSupport.numericGradient(

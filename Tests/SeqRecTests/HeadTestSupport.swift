@@ -25,7 +25,7 @@ enum HeadTestSupport {
 
     static func numericGradient(of parameter: Parameter, eps: Float, loss: () -> Double) -> [Double] {
         numericGradient(count: parameter.count, eps: eps,
-                        get: { parameter.value.storage[$0] }, set: { parameter.value.storage[$0] = $1 }, loss: loss)
+                        get: { parameter.value[$0] }, set: { parameter.value[$0] = $1 }, loss: loss)
     }
 
     /// Largest |analytic - numeric| / (absoluteFloor + |numeric|) over all elements.

@@ -34,10 +34,10 @@ private func train(_ model: SequenceRecommender, steps: Int, seed: UInt64, learn
     let optimizer = Adam()
     return (0..<steps).map { _ in
         let batch = cyclicBatch(rows: 8, steps: 6, rng: &rng)
-        for parameter in model.parameters { parameter.zeroGrad() }
+        model.arena.zeroGrads()
         let loss = model.trainBatch(batch, rng: &rng).loss
-        clipGradientNorm(model.parameters, maxNorm: 5)
-        optimizer.step(model.parameters, learningRate: learningRate)
+        clipGradientNorm(model.arena, maxNorm: 5)
+        optimizer.step(model.arena, learningRate: learningRate)
         return loss
     }
 }
@@ -61,7 +61,7 @@ func sameSeedGivesBitwiseIdenticalWeights(_ loss: LossKind) {
     func run(seed: UInt64) -> [[Float]] {
         let model = makeModel(cell: .lstm, loss: loss, sampling: .popularity, seed: seed)
         _ = train(model, steps: 5, seed: seed)
-        return model.parameters.map(\.value.storage)
+        return model.parameters.map(\.valueArray)
     }
     let first = run(seed: 11), second = run(seed: 11), other = run(seed: 12)
     #expect(first == second)
@@ -107,7 +107,7 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     var rng = SeededGenerator(seed: 1)
     let result = model.trainBatch(batch, rng: &rng)
     #expect(result.loss == 0 && result.targets == 0)
-    #expect(model.parameters.allSatisfy { $0.grad.storage.allSatisfy { $0 == 0 } })
+    #expect(model.parameters.allSatisfy { $0.gradArray.allSatisfy { $0 == 0 } })
 }
 
 @Test func incompatibleTaskAndLossAreReported() throws {
@@ -132,12 +132,12 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     }
     let plain = encoder(.lstm, forgetBias: 0), shifted = encoder(.lstm, forgetBias: 2.5)
     for (a, b) in zip(plain.parameters, shifted.parameters) {
-        let difference = zip(a.value.storage, b.value.storage).map { $1 - $0 }
+        let difference = zip(a.valueArray, b.valueArray).map { $1 - $0 }
         if a.name.hasPrefix("rnn.bias_ih") {
             #expect(difference.map { abs($0) < 1e-6 ? 0 : $0 } == [0, 0, 0, 2.5, 2.5, 2.5, 0, 0, 0, 0, 0, 0], "\(a.name)")
         } else {
-            #expect(a.value == b.value, "\(a.name)")
+            #expect(a.valueArray == b.valueArray, "\(a.name)")
         }
     }
-    #expect(encoder(.gru, forgetBias: 0).parameters.map(\.value) == encoder(.gru, forgetBias: 2.5).parameters.map(\.value))
+    #expect(encoder(.gru, forgetBias: 0).parameters.map(\.valueArray) == encoder(.gru, forgetBias: 2.5).parameters.map(\.valueArray))
 }

@@ -83,13 +83,13 @@ func modelMatchesPyTorchGolden(_ name: String) throws {
     #expect(mismatch(model.scoreNext(batch), fixture.next_logits) < forwardTolerance, "\(name) next-item logits")
 
     // Loss and every gradient.
-    for parameter in model.parameters { parameter.zeroGrad() }
+    model.arena.zeroGrads()
     let result = model.trainBatch(batch, rng: &rng)
     #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
     #expect(abs(result.loss - fixture.loss) < 2e-6, "\(name) loss \(result.loss) vs \(fixture.loss)")
     for parameter in model.parameters {
         let expected = try #require(fixture.grads[parameter.name])
-        let error = mismatch(parameter.grad.storage, expected)
+        let error = mismatch(parameter.gradArray, expected)
         #expect(error < forwardTolerance, "\(name) grad \(parameter.name) off by \(error)")
     }
 
@@ -102,16 +102,16 @@ func modelMatchesPyTorchGolden(_ name: String) throws {
         let model = try fixture.makeModel()
         var losses: [Double] = []
         for _ in 0..<3 {
-            for parameter in model.parameters { parameter.zeroGrad() }
+            model.arena.zeroGrads()
             losses.append(model.trainBatch(batch, rng: &rng).loss)
-            optimizer.step(model.parameters, learningRate: Float(trained.lr))
+            optimizer.step(model.arena, learningRate: Float(trained.lr))
         }
         for (mine, theirs) in zip(losses, trained.losses) {
             #expect(abs(mine - theirs) < 2e-6, "\(name) \(label) loss \(mine) vs \(theirs)")
         }
         for parameter in model.parameters {
             let expected = try #require(trained.parameters[parameter.name])
-            let error = mismatch(parameter.value.storage, expected)
+            let error = mismatch(parameter.valueArray, expected)
             #expect(error < stepTolerance, "\(name) \(label) \(parameter.name) off by \(error) after 3 steps")
         }
     }

@@ -32,8 +32,9 @@ private struct SparseOptimizerFixture: Decodable {
         let optimizer = Optimizers.make(spec)
         var rng = SeededGenerator(seed: 1)
         let embedding = Embedding(vocabularySize: rows, dimension: width, rng: &rng)
-        embedding.weight.value.storage = fixture.initial
+        embedding.weight.setValues(fixture.initial)
         embedding.weight.enableRowTracking()
+        let arena = ParameterArena([embedding.weight])
         for (step, ids) in fixture.ids.enumerated() {
             embedding.weight.zeroGrad()
             // dOutput [T, B, E] with B = 1: the upstream rows in id order.
@@ -43,14 +44,14 @@ private struct SparseOptimizerFixture: Decodable {
                 }
             }
             #expect(embedding.weight.sortedTouchedRows() == testCase.touched[step], "\(testCase.kind) step \(step + 1)")
-            optimizer.step([embedding.weight], learningRate: Float(spec.learningRate))
+            optimizer.step(arena, learningRate: Float(spec.learningRate))
             let expected = testCase.after[step]
-            let error = zip(embedding.weight.value.storage, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
+            let error = zip(embedding.weight.valueArray, expected).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0
             #expect(error < 1e-6, "\(testCase.kind) step \(step + 1): off by \(error)")
             // The padding row and the never-used row 9 are bitwise the initial values.
             for row in [0, 9] {
                 let range = (row * width)..<((row + 1) * width)
-                #expect(Array(embedding.weight.value.storage[range]) == Array(fixture.initial[range]))
+                #expect(Array(embedding.weight.valueArray[range]) == Array(fixture.initial[range]))
             }
         }
     }
@@ -60,7 +61,7 @@ private struct SparseOptimizerFixture: Decodable {
 private func trackedParameter(rows: Int, width: Int, seed: UInt64) -> Parameter {
     var rng = SeededGenerator(seed: seed)
     let values = (0..<(rows * width)).map { _ in rng.nextFloat(in: -1, 1) }
-    let parameter = Parameter(name: "table", value: Tensor(shape: width == 1 ? [rows] : [rows, width], storage: values))
+    let parameter = Parameter(name: "table", shape: width == 1 ? [rows] : [rows, width], values: values)
     parameter.enableRowTracking()
     return parameter
 }
@@ -70,35 +71,36 @@ private func addGradient(_ parameter: Parameter, rows: [Int], seed: UInt64) {
     var rng = SeededGenerator(seed: seed)
     let width = parameter.count / parameter.shape[0]
     for row in rows {
-        for column in 0..<width { parameter.grad.storage[row * width + column] += rng.nextFloat(in: -2, 2) }
+        for column in 0..<width { parameter.grad[row * width + column] += rng.nextFloat(in: -2, 2) }
         parameter.markRow(row)
     }
 }
 
 @Test func sparseAdamIsLazyAndDenseAdamIsNot() {
     let sparse = trackedParameter(rows: 40, width: 9, seed: 3)
-    let dense = Parameter(name: "table", value: sparse.value)
+    let dense = Parameter(name: "table", shape: sparse.shape, values: sparse.valueArray)
+    let (sparseArena, denseArena) = (ParameterArena([sparse]), ParameterArena([dense]))
     let (sparseAdam, denseAdam) = (Adam(), Adam())
     for parameter in [sparse, dense] { addGradient(parameter, rows: [1, 2, 30], seed: 4) }
-    sparseAdam.step([sparse], learningRate: 0.01)
-    denseAdam.step([dense], learningRate: 0.01)
-    let afterFirst = sparse.value.storage
-    let denseAfterFirst = dense.value.storage
+    sparseAdam.step(sparseArena, learningRate: 0.01)
+    denseAdam.step(denseArena, learningRate: 0.01)
+    let afterFirst = sparse.valueArray
+    let denseAfterFirst = dense.valueArray
     for parameter in [sparse, dense] {
         parameter.zeroGrad()
         addGradient(parameter, rows: [5], seed: 5)
     }
-    sparseAdam.step([sparse], learningRate: 0.01)
-    denseAdam.step([dense], learningRate: 0.01)
+    sparseAdam.step(sparseArena, learningRate: 0.01)
+    denseAdam.step(denseArena, learningRate: 0.01)
     let width = 9
     for row in 0..<40 {
         let range = (row * width)..<((row + 1) * width)
-        let moved = Array(sparse.value.storage[range]) != Array(afterFirst[range])
+        let moved = Array(sparse.valueArray[range]) != Array(afterFirst[range])
         #expect(moved == (row == 5), "row \(row)")
     }
     // Dense Adam keeps moving the rows of step 1 on their first moment (the contrast).
     let row1 = (1 * width)..<(2 * width)
-    #expect(Array(dense.value.storage[row1]) != Array(denseAfterFirst[row1]))
+    #expect(Array(dense.valueArray[row1]) != Array(denseAfterFirst[row1]))
 }
 
 @Test func zeroGradClearsOnlyTouchedRowsAndTheirMarks() {
@@ -108,7 +110,7 @@ private func addGradient(_ parameter: Parameter, rows: [Int], seed: UInt64) {
     #expect(parameter.touchedRows?.contains(7) == true && parameter.touchedRows?.contains(3) == false)
     parameter.zeroGrad()
     #expect(parameter.sortedTouchedRows() == [])
-    #expect(parameter.grad.storage.allSatisfy { $0 == 0 })
+    #expect(parameter.gradArray.allSatisfy { $0 == 0 })
     #expect(parameter.touchedRows?.contains(7) == false)
 }
 
@@ -127,18 +129,18 @@ private func addGradient(_ parameter: Parameter, rows: [Int], seed: UInt64) {
             let parameter = trackedParameter(rows: shape.rows, width: shape.width, seed: UInt64(index))
             addGradient(parameter, rows: shape.touched, seed: UInt64(10 + index))
             sparse.append(parameter)
-            let copy = Parameter(name: "dense", value: parameter.value)
-            copy.grad = parameter.grad
+            let copy = Parameter(name: "dense", shape: parameter.shape, values: parameter.valueArray)
+            copy.gradArray = parameter.gradArray
             dense.append(copy)
         }
-        let sparseNorm = clipGradientNorm(sparse, maxNorm: maxNorm)
-        let denseNorm = clipGradientNorm(dense, maxNorm: maxNorm)
+        let sparseNorm = clipGradientNorm(ParameterArena(sparse), maxNorm: maxNorm)
+        let denseNorm = clipGradientNorm(ParameterArena(dense), maxNorm: maxNorm)
         #expect(sparseNorm.bitPattern == denseNorm.bitPattern && sparseNorm > 1)
-        for (a, b) in zip(sparse, dense) { #expect(a.grad.storage == b.grad.storage) }
+        for (a, b) in zip(sparse, dense) { #expect(a.gradArray == b.gradArray) }
         // Each parameter alone, too (one flush pattern per shape).
         for (a, b) in zip(sparse, dense) {
-            #expect(SquaredNorm.rows(a.grad.storage, rows: a.sortedTouchedRows() ?? [], width: a.count / a.shape[0])
-                        .bitPattern == SquaredNorm.dense(b.grad.storage).bitPattern)
+            #expect(SquaredNorm.rows(a.gradArray, rows: a.sortedTouchedRows() ?? [], width: a.count / a.shape[0])
+                        .bitPattern == SquaredNorm.dense(b.gradArray).bitPattern)
         }
     }
 }
@@ -187,11 +189,11 @@ private func trainSideBySide(_ models: [SequenceRecommender], optimizer: () -> a
         for (index, model) in models.enumerated() {
             var data = SeededGenerator(seed: UInt64(100 + step))
             let batch = walkBatch(rows: 4, steps: 5, items: items, rng: &data)
-            for parameter in model.parameters { parameter.zeroGrad() }
+            model.arena.zeroGrads()
             _ = model.trainBatch(batch, rng: &data)
-            clipGradientNorm(model.parameters, maxNorm: 0.5)  // active: the norms are larger
-            optimizers[index].step(model.parameters, learningRate: 0.3)
-            history[index].append(model.parameters.flatMap(\.value.storage))
+            clipGradientNorm(model.arena, maxNorm: 0.5)  // active: the norms are larger
+            optimizers[index].step(model.arena, learningRate: 0.3)
+            history[index].append(model.parameters.flatMap(\.valueArray))
         }
     }
     return history
@@ -216,69 +218,73 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
     // Items 1...30 exist; the batches of walkBatch over 20 items never use 21...30.
     let model = makeModel(loss: .sampledSoftmax, dropout: 0.2, items: 30, sparse: true)
     let embedding = model.encoder.embedding.weight
-    let before = embedding.value.storage
+    let before = embedding.valueArray
     let optimizer = Adam()
     var data = SeededGenerator(seed: 5)
     for _ in 0..<3 {
         let batch = walkBatch(rows: 4, steps: 5, items: 20, rng: &data)
-        for parameter in model.parameters { parameter.zeroGrad() }
+        model.arena.zeroGrads()
         _ = model.trainBatch(batch, rng: &data)
-        clipGradientNorm(model.parameters, maxNorm: 5)
-        optimizer.step(model.parameters, learningRate: 0.01)
+        clipGradientNorm(model.arena, maxNorm: 5)
+        optimizer.step(model.arena, learningRate: 0.01)
     }
     let width = embedding.count / embedding.shape[0]
     let unused = (21 * width)..<(31 * width)
-    #expect(Array(embedding.value.storage[unused]) == Array(before[unused]))
-    #expect(Array(embedding.value.storage[width..<(21 * width)]) != Array(before[width..<(21 * width)]))
+    #expect(Array(embedding.valueArray[unused]) == Array(before[unused]))
+    #expect(Array(embedding.valueArray[width..<(21 * width)]) != Array(before[width..<(21 * width)]))
 }
 
-@Test func replicaGradientsAddOnlyTouchedRowsAndUniteTheRowSets() {
-    let master = trackedParameter(rows: 20, width: 6, seed: 1)
-    let replicas = [trackedParameter(rows: 20, width: 6, seed: 1), trackedParameter(rows: 20, width: 6, seed: 1)]
-    addGradient(master, rows: [4], seed: 2)
-    addGradient(replicas[0], rows: [1, 4], seed: 3)
-    addGradient(replicas[1], rows: [9, 1], seed: 4)
-    var expected = master.grad.storage
-    for replica in replicas {
-        for index in expected.indices { expected[index] += replica.grad.storage[index] }
+@Test func twoThreadReductionAddsOnlyTouchedRowsAndUnitesTheRowSets() {
+    // Sparse and dense models on the same 2-thread batch: the reduced gradients agree
+    // bitwise, and the sparse model's marks are the union of the workers' rows.
+    var data = SeededGenerator(seed: 9)
+    let batch = walkBatch(rows: 6, steps: 5, items: 30, rng: &data)
+    var grads: [[Float]] = []
+    for sparse in [false, true] {
+        let trained = makeModel(loss: .sampledSoftmax, dropout: 0, items: 30, sparse: sparse)
+        let step = DataParallelStep(model: trained, threads: 2, seed: 3)
+        _ = step.run(batch)
+        grads.append(trained.parameters.flatMap(\.gradArray))
+        if sparse {
+            let table = trained.encoder.embedding.weight
+            let workerRows = step.replicas.map { Set($0.encoder.embedding.weight.touchedRows?.rows ?? []) }
+            #expect(Set(table.sortedTouchedRows() ?? []) == workerRows[0].union(workerRows[1]))
+            let width = table.count / table.shape[0]
+            let untouched = (1..<31).filter { !(table.touchedRows?.contains($0) ?? true) }
+            #expect(!untouched.isEmpty && untouched.allSatisfy { row in (0..<width).allSatisfy { table.grad[row * width + $0] == 0 } })
+        }
     }
-    for replica in replicas { master.accumulateGradient(from: replica) }
-    #expect(master.grad.storage == expected)
-    #expect(master.sortedTouchedRows() == [1, 4, 9])
+    let identical = grads[0] == grads[1]
+    #expect(identical)
 }
 
 @Test func replicaSyncCopiesTheRowsASparseStepChangedAndEverythingOtherwise() {
-    let master = trackedParameter(rows: 20, width: 6, seed: 1)
-    let replica = trackedParameter(rows: 20, width: 6, seed: 1)
-    // A sentinel in an untouched row shows what the sync copies.
-    replica.value.storage[15 * 6] = 1234
-    addGradient(master, rows: [3, 8], seed: 2)
-    Adam().step([master], learningRate: 0.1)
-    master.copyValues(to: replica)
-    #expect(Array(replica.value.storage[18..<54]) == Array(master.value.storage[18..<54]))
-    #expect(replica.value.storage[15 * 6] == 1234)  // row 15 did not change in the master: not copied
-    // zeroGrad (which the data-parallel step runs on the master while replicas sync) does not
-    // change what a sync copies.
-    master.zeroGrad()
-    replica.value.storage[3 * 6] = 99
-    master.copyValues(to: replica)
-    #expect(replica.value.storage[3 * 6] == master.value.storage[3 * 6] && replica.value.storage[15 * 6] == 1234)
-    // A fresh replica gets everything.
-    master.copyAllValues(to: replica)
-    #expect(replica.value.storage == master.value.storage)
-    // A dense step (RMSprop has no row-sparse rule) or a direct write makes the next sync full.
-    replica.value.storage[15 * 6] = 1234
-    addGradient(master, rows: [3], seed: 3)
-    RMSprop().step([master], learningRate: 0.1)
-    master.copyValues(to: replica)
-    #expect(replica.value.storage == master.value.storage)
-    replica.value.storage[15 * 6] = 1234
-    master.zeroGrad()
-    addGradient(master, rows: [3], seed: 4)
-    Adam().step([master], learningRate: 0.1)
-    master.value.storage[0] = 7
-    master.copyValues(to: replica)
-    #expect(replica.value.storage == master.value.storage)
+    let trained = makeModel(loss: .sampledSoftmax, dropout: 0, items: 30, sparse: true)
+    let step = DataParallelStep(model: trained, threads: 2, seed: 3)
+    let replica = step.replicas[1]
+    let (table, copy) = (trained.encoder.embedding.weight, replica.encoder.embedding.weight)
+    let width = table.count / table.shape[0]
+    var data = SeededGenerator(seed: 4)
+    _ = step.run(walkBatch(rows: 6, steps: 5, items: 20, rng: &data))  // items 21...30 unused
+    step.update(with: Adam(), learningRate: 0.1)
+    // A sentinel in a row the step did not change shows what the next sync copies.
+    copy.value[25 * width] = 1234
+    let changed = table.sortedTouchedRows() ?? []
+    _ = step.run(walkBatch(rows: 6, steps: 5, items: 20, rng: &data))
+    for row in changed.map(Int.init) {
+        #expect(Array(UnsafeBufferPointer(start: copy.value + row * width, count: width))
+                    == Array(UnsafeBufferPointer(start: table.value + row * width, count: width)))
+    }
+    #expect(copy.value[25 * width] == 1234)  // row 25 did not change in the master: not copied
+    // The dense block is copied whole every time.
+    let dense = trained.arena.denseCount
+    #expect(Array(UnsafeBufferPointer(start: replica.arena.values, count: dense))
+                == Array(UnsafeBufferPointer(start: trained.arena.values, count: dense)))
+    // A step not made through `update` (or a direct write) makes the next sync full.
+    Adam().step(trained.arena, learningRate: 0.1)
+    table.value[0] = 7
+    _ = step.run(walkBatch(rows: 6, steps: 5, items: 20, rng: &data))
+    #expect(copy.value[25 * width] == table.value[25 * width] && copy.value[0] == 7)
 }
 
 @Test func twoThreadSparseTrainingKeepsReplicasInSyncAndEqualsDenseForSGD() {
@@ -293,32 +299,27 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
         for _ in 0..<4 {
             let batch = walkBatch(rows: 6, steps: 5, items: 30, rng: &data)
             _ = step.run(batch)
-            clipGradientNorm(trained.parameters, maxNorm: 0.5)
-            optimizer.step(trained.parameters, learningRate: 0.3)
+            clipGradientNorm(trained.arena, maxNorm: 0.5)
+            step.update(with: optimizer, learningRate: 0.3)
         }
-        finals.append(trained.parameters.flatMap(\.value.storage))
+        finals.append(trained.parameters.flatMap(\.valueArray))
     }
     let identical = finals[0] == finals[1]
     #expect(identical)
-    // With sparse Adam too, a replica re-synced by copyValues equals the model everywhere.
+    // With sparse Adam too, a replica re-synced before each batch equals the model everywhere.
     let trained = makeModel(loss: .sampledSoftmax, dropout: 0.3, items: 30, sparse: true)
-    let replica = trained.makeReplica()
+    let step = DataParallelStep(model: trained, threads: 2, seed: 3)
+    let replica = step.replicas[1]
     #expect(replica.sparseGradients && replica.rowSparseParameters.allSatisfy(\.tracksRows))
     let optimizer = Adam()
     var data = SeededGenerator(seed: 9)
     for _ in 0..<3 {
-        let batch = walkBatch(rows: 4, steps: 5, items: 30, rng: &data)
-        for (master, copy) in zip(trained.parameters, replica.parameters) {
-            master.zeroGrad()
-            copy.zeroGrad()
-        }
-        _ = trained.trainBatch(batch, rng: &data)
-        _ = replica.trainBatch(walkBatch(rows: 2, steps: 5, items: 30, rng: &data), rng: &data)
-        for (master, copy) in zip(trained.parameters, replica.parameters) { master.accumulateGradient(from: copy, scale: 0.5) }
-        optimizer.step(trained.parameters, learningRate: 0.05)
-        for (master, copy) in zip(trained.parameters, replica.parameters) { master.copyValues(to: copy) }
-        let synced = zip(trained.parameters, replica.parameters).allSatisfy { $0.value.storage == $1.value.storage }
+        _ = step.run(walkBatch(rows: 4, steps: 5, items: 30, rng: &data))
+        step.update(with: optimizer, learningRate: 0.05)
+        _ = step.run(walkBatch(rows: 4, steps: 5, items: 30, rng: &data))  // syncs, then trains
+        let synced = trained.arena.copyValues() == replica.arena.copyValues()
         #expect(synced)
+        step.update(with: optimizer, learningRate: 0.05)
     }
 }
 

@@ -14,7 +14,7 @@ public final class Embedding {
         self.dimension = dimension
         var values = [Float](repeating: 0, count: vocabularySize * dimension)
         for index in dimension..<values.count { values[index] = Embedding.standardNormal(&rng) }
-        weight = Parameter(name: name, value: Tensor(shape: [vocabularySize, dimension], storage: values))
+        weight = Parameter(name: name, shape: [vocabularySize, dimension], values: values)
     }
 
     /// Box-Muller in Double; one normal per call (the pair's second value is dropped to keep
@@ -27,13 +27,11 @@ public final class Embedding {
 
     /// output[t, b, :] = weight[ids[b, t], :]  (ids [B, T] batch-major, output [T, B, E] time-major)
     func gather(ids: UnsafePointer<Int32>, batch: Int, steps: Int, into output: UnsafeMutablePointer<Float>) {
-        weight.value.storage.withUnsafeBufferPointer { table in
-            guard let base = table.baseAddress else { return }
-            for b in 0..<batch {
-                for t in 0..<steps {
-                    let id = Int(ids[b * steps + t])  // validated by the caller
-                    BufferOps.copyRow(base + id * dimension, to: output + (t * batch + b) * dimension, count: dimension)
-                }
+        let table = weight.value  // [V, E]
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let id = Int(ids[b * steps + t])  // validated by the caller
+                BufferOps.copyRow(table + id * dimension, to: output + (t * batch + b) * dimension, count: dimension)
             }
         }
     }
@@ -42,14 +40,12 @@ public final class Embedding {
     /// marks those rows when the weight tracks rows.
     func accumulateGradient(ids: UnsafePointer<Int32>, batch: Int, steps: Int, dOutput: UnsafePointer<Float>) {
         markRows(ids: ids, count: batch * steps)
-        weight.grad.storage.withUnsafeMutableBufferPointer { grad in
-            guard let base = grad.baseAddress else { return }
-            for b in 0..<batch {
-                for t in 0..<steps {
-                    let id = Int(ids[b * steps + t])
-                    if id == 0 { continue }
-                    BufferOps.axpy(count: dimension, alpha: 1, x: dOutput + (t * batch + b) * dimension, y: base + id * dimension)
-                }
+        let grad = weight.grad  // [V, E]
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let id = Int(ids[b * steps + t])
+                if id == 0 { continue }
+                BufferOps.axpy(count: dimension, alpha: 1, x: dOutput + (t * batch + b) * dimension, y: grad + id * dimension)
             }
         }
     }

@@ -31,8 +31,8 @@ public final class RatingHead {
         let fanIn = hiddenSize + embeddingSize
         let bound = 1 / Float(fanIn).squareRoot()
         let weightValues = (0..<fanIn).map { _ in rng.nextFloat(in: -bound, bound) }
-        weight = Parameter(name: "rating.linear.weight", value: Tensor(shape: [1, fanIn], storage: weightValues))
-        bias = Parameter(name: "rating.linear.bias", value: Tensor(shape: [1], storage: [rng.nextFloat(in: -bound, bound)]))
+        weight = Parameter(name: "rating.linear.weight", shape: [1, fanIn], values: weightValues)
+        bias = Parameter(name: "rating.linear.bias", shape: [1], values: [rng.nextFloat(in: -bound, bound)])
     }
 
     public var parameters: [Parameter] { [itemEmbedding, weight, bias] }
@@ -58,14 +58,8 @@ public final class RatingHead {
         let e = embeddingSize
         var totalLoss = 0.0
         let scale = 2 / Float(n)
-        let w = weight.value.storage
-        let embedding = itemEmbedding.value.storage
-        w.withUnsafeBufferPointer { wBuffer in
-        embedding.withUnsafeBufferPointer { eBuffer in
-        weight.grad.storage.withUnsafeMutableBufferPointer { dwBuffer in
-        itemEmbedding.grad.storage.withUnsafeMutableBufferPointer { deBuffer in
-            guard let wp = wBuffer.baseAddress, let ep = eBuffer.baseAddress,
-                  let dw = dwBuffer.baseAddress, let de = deBuffer.baseAddress else { return }
+        let (wp, ep, dw, de) = (weight.value, itemEmbedding.value, weight.grad, itemEmbedding.grad)
+        do {
             var biasGrad: Float = 0
             for row in rows {
                 let item = Int(targets[row])
@@ -80,21 +74,16 @@ public final class RatingHead {
                 RowKernels.axpy(dPrediction, itemVector, into: dw + h, count: e)
                 biasGrad += dPrediction
             }
-            bias.grad.storage[0] += biasGrad
-        }}}}
+            bias.grad[0] += biasGrad
+        }
         if itemEmbedding.tracksRows { for row in rows { itemEmbedding.markRow(Int(targets[row])) } }
         return (totalLoss / Double(n), n)
     }
 
     @inline(__always)
     private func prediction(_ x: UnsafePointer<Float>, item: Int32) -> Float {
-        weight.value.storage.withUnsafeBufferPointer { wBuffer in
-            itemEmbedding.value.storage.withUnsafeBufferPointer { eBuffer in
-                guard let wp = wBuffer.baseAddress, let ep = eBuffer.baseAddress else { return 0 }
-                return RowKernels.dot(wp, x, count: hiddenSize)
-                    + RowKernels.dot(wp + hiddenSize, ep + Int(item) * embeddingSize, count: embeddingSize)
-                    + bias.value.storage[0]
-            }
-        }
+        RowKernels.dot(weight.value, x, count: hiddenSize)
+            + RowKernels.dot(weight.value + hiddenSize, itemEmbedding.value + Int(item) * embeddingSize, count: embeddingSize)
+            + bias.value[0]
     }
 }

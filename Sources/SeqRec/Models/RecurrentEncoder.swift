@@ -153,10 +153,8 @@ public final class RecurrentEncoder {
                 let first = layers[0]
                 if usesTableLookup {
                     embedding.markRows(ids: ids, count: rows)  // the table product adds exact zeros elsewhere
-                    embedding.weight.grad.storage.withUnsafeMutableBufferPointer { tableGrad in
-                        withFirstLayerInput(ids: ids) {
-                            first.backward(input: $0, mask: maskPointer, dOutputs: dCurrent, dInput: nil, tableGrad: tableGrad.baseAddress)
-                        }
+                    withFirstLayerInput(ids: ids) {
+                        first.backward(input: $0, mask: maskPointer, dOutputs: dCurrent, dInput: nil, tableGrad: embedding.weight.grad)
                     }
                 } else {
                     first.backward(input: .dense(embedded.pointer), mask: maskPointer, dOutputs: dCurrent, dInput: dBelow, tableGrad: nil)
@@ -170,10 +168,7 @@ public final class RecurrentEncoder {
     /// Runs `body` with layer 0's input: the embedding table (lookup) or the gathered [T, B, E] buffer.
     private func withFirstLayerInput(ids: UnsafePointer<Int32>, _ body: (LayerInput) -> Void) {
         guard usesTableLookup else { return body(.dense(embedded.pointer)) }
-        embedding.weight.value.storage.withUnsafeBufferPointer { table in
-            guard let table = table.baseAddress else { return }
-            body(.lookup(ids: ids, table: table, rows: embedding.vocabularySize))
-        }
+        body(.lookup(ids: ids, table: embedding.weight.value, rows: embedding.vocabularySize))
     }
 
     /// The top layer's state after the last non-padding step of each row: [B, H] (for

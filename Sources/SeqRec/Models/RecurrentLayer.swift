@@ -148,7 +148,7 @@ final class RecurrentLayer {
             let count = shape.reduce(1, *)
             var values = [Float](repeating: 0, count: count)
             for index in 0..<count { values[index] = rng.nextFloat(in: -bound, bound) }
-            return Parameter(name: "rnn.\(name)_l\(layerIndex)", value: Tensor(shape: shape, storage: values))
+            return Parameter(name: "rnn.\(name)_l\(layerIndex)", shape: shape, values: values)
         }
         let rows = gateCount * hiddenSize
         weightIH = uniform([rows, inputSize], "weight_ih", &rng)
@@ -156,7 +156,7 @@ final class RecurrentLayer {
         biasIH = uniform([rows], "bias_ih", &rng)
         biasHH = uniform([rows], "bias_hh", &rng)
         if kind == .lstm && forgetBias != 0 {
-            for j in hiddenSize..<(2 * hiddenSize) { biasIH.value.storage[j] += forgetBias }
+            for j in hiddenSize..<(2 * hiddenSize) { biasIH.value[j] += forgetBias }
         }
     }
 
@@ -212,27 +212,19 @@ final class RecurrentLayer {
         let width = gateCount * hiddenSize
         if hasFewRows {
             weightHHTransposed.resize(to: width * hiddenSize)
-            weightHH.value.storage.withUnsafeBufferPointer { w in
-                guard let w = w.baseAddress else { return }
-                let transposed = weightHHTransposed.pointer
-                for row in 0..<width {
-                    for column in 0..<hiddenSize { transposed[column * width + row] = w[row * hiddenSize + column] }
-                }
+            let (w, transposed) = (weightHH.value, weightHHTransposed.pointer)
+            for row in 0..<width {
+                for column in 0..<hiddenSize { transposed[column * width + row] = w[row * hiddenSize + column] }
             }
         }
         let g = gates.pointer
         // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
         // the LSTM and RNN use b_ih + b_hh; the GRU needs b_hn inside r * (.), so it keeps both.
-        biasIH.value.storage.withUnsafeBufferPointer { bih in
-            biasHH.value.storage.withUnsafeBufferPointer { bhh in
-                guard let bih = bih.baseAddress, let bhh = bhh.baseAddress else { return }
-                gateBias.pointer.update(from: bih, count: width)
-                recurrentBias.pointer.update(from: bhh, count: width)
-                if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: bhh, y: gateBias.pointer) }
-            }
-        }
-        weightIH.value.storage.withUnsafeBufferPointer { wih in
-            guard let wih = wih.baseAddress else { return }
+        gateBias.pointer.update(from: biasIH.value, count: width)
+        recurrentBias.pointer.update(from: biasHH.value, count: width)
+        if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: biasHH.value, y: gateBias.pointer) }
+        let wih = UnsafePointer(weightIH.value)
+        do {
             switch input {
             case .dense(let x):
                 // gates [T*B, G*H] = x [T*B, D] x W_ih^T [D, G*H]
@@ -253,8 +245,8 @@ final class RecurrentLayer {
         if case .lookup(let ids, _, _) = input { lookupIds = ids }
         defer { lookupIds = nil }
         let views = buffers(mask: mask)
-        weightHH.value.storage.withUnsafeBufferPointer { whh in
-            guard let whh = whh.baseAddress else { return }
+        let whh = UnsafePointer(weightHH.value)
+        do {
             switch kind {
             case .lstm: LSTMCell.forward(views, weightHH: whh)
             case .gru: GRUCell.forward(views, weightHH: whh)
@@ -310,8 +302,8 @@ final class RecurrentLayer {
                 BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
             }
         }
-        weightHH.value.storage.withUnsafeBufferPointer { whh in
-            guard let whh = whh.baseAddress else { return }
+        let whh = UnsafePointer(weightHH.value)
+        do {
             switch kind {
             case .lstm: LSTMCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
             case .gru: GRUCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
@@ -323,20 +315,14 @@ final class RecurrentLayer {
         if let lookup { BufferOps.addColumnSums(rows: lookup.rows, columns: width, matrix: perItem, into: sums) }
         // dW_hh [G*H, H] += dGatesH^T [G*H, T*B] x states[0..<T] [T*B, H] (h_{t-1} of every
         // step; padded steps add nothing, their pre-activation gradients are zero).
-        weightHH.grad.storage.withUnsafeMutableBufferPointer { dW in
-            guard let dW = dW.baseAddress else { return }
+        do {
+            let dW = weightHH.grad
             BLAS.sgemm(transA: true, transB: false, m: width, n: h, k: rows,
                        alpha: 1, a: dGatesH, lda: width, b: statesPointer, ldb: h,
                        beta: 1, c: dW, ldc: h)
         }
-        biasIH.grad.storage.withUnsafeMutableBufferPointer { db in
-            guard let db = db.baseAddress else { return }
-            BufferOps.axpy(count: width, alpha: 1, x: sums, y: db)
-        }
-        biasHH.grad.storage.withUnsafeMutableBufferPointer { db in
-            guard let db = db.baseAddress else { return }
-            BufferOps.axpy(count: width, alpha: 1, x: kind == .gru ? hiddenSums : sums, y: db)
-        }
+        BufferOps.axpy(count: width, alpha: 1, x: sums, y: biasIH.grad)
+        BufferOps.axpy(count: width, alpha: 1, x: kind == .gru ? hiddenSums : sums, y: biasHH.grad)
 
         // Rows of the input-side products: every (t, b), or every table row (gradients summed per item).
         let factorRows: Int
@@ -349,8 +335,8 @@ final class RecurrentLayer {
         } else {
             return
         }
-        weightIH.grad.storage.withUnsafeMutableBufferPointer { dW in
-            guard let dW = dW.baseAddress else { return }
+        do {
+            let dW = weightIH.grad
             // dW_ih [G*H, D] += dFactor^T [G*H, rows] x inputRows [rows, D]
             BLAS.sgemm(transA: true, transB: false, m: width, n: inputSize, k: factorRows,
                        alpha: 1, a: dFactor, lda: width, b: inputRows, ldb: inputSize,
@@ -363,8 +349,8 @@ final class RecurrentLayer {
             }
         }()
         guard let target else { return }
-        weightIH.value.storage.withUnsafeBufferPointer { wih in
-            guard let wih = wih.baseAddress else { return }
+        do {
+            let wih = UnsafePointer(weightIH.value)
             // dInput [rows, D] (=, or += for the table) dFactor [rows, G*H] x W_ih [G*H, D]
             BLAS.sgemm(transA: false, transB: false, m: factorRows, n: inputSize, k: width,
                        alpha: 1, a: dFactor, lda: width, b: wih, ldb: inputSize,

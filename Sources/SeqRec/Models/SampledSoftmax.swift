@@ -25,11 +25,11 @@ public final class SampledSoftmax {
     public let sampler: NegativeSampler
 
     // Workspaces, grown on demand.
-    private var gatheredHidden: [Float] = []  // [N, H]
-    private var negativeWeights: [Float] = []  // [S, H]
-    private var logits: [Float] = []  // [N, 1 + S], column 0 = the row's target
-    private var gatheredDHidden: [Float] = []  // [N, H]
-    private var negativeWeightGrads: [Float] = []  // [S, H]
+    private let gatheredHidden = FloatBuffer()  // [N, H]
+    private let negativeWeights = FloatBuffer()  // [S, H]
+    private let logits = FloatBuffer()  // [N, 1 + S], column 0 = the row's target
+    private let gatheredDHidden = FloatBuffer()  // [N, H]
+    private let negativeWeightGrads = FloatBuffer()  // [S, H]
     private var targetRows: [Int] = []
     private var targetClasses: [Int32] = []
     private var targetColumns: [Int32] = []  // all 0: the target is column 0
@@ -75,25 +75,18 @@ public final class SampledSoftmax {
         let n = targetRows.count
         guard n > 0 else { return (0, 0) }
         if targetColumns.count < n { targetColumns = [Int32](repeating: 0, count: n) }
-        RowKernels.growIfNeeded(&gatheredHidden, to: n * h)
-        RowKernels.growIfNeeded(&gatheredDHidden, to: n * h)
-        RowKernels.growIfNeeded(&logits, to: n * width)
-        RowKernels.growIfNeeded(&negativeWeights, to: s * h)
-        RowKernels.growIfNeeded(&negativeWeightGrads, to: s * h)
+        gatheredHidden.resize(to: n * h)
+        gatheredDHidden.resize(to: n * h)
+        logits.resize(to: n * width)
+        negativeWeights.resize(to: s * h)
+        negativeWeightGrads.resize(to: s * h)
         let logExpectedCount = { (item: Int32) -> Float in Float(log(Double(s) * self.sampler.probabilities[Int(item)])) }
 
         var totalLoss = 0.0
-        let w = output.weight.value.storage
-        let b = output.bias.value.storage
-        w.withUnsafeBufferPointer { wBuffer in
-        gatheredHidden.withUnsafeMutableBufferPointer { xBuffer in
-        gatheredDHidden.withUnsafeMutableBufferPointer { dxBuffer in
-        logits.withUnsafeMutableBufferPointer { zBuffer in
-        negativeWeights.withUnsafeMutableBufferPointer { wnBuffer in
-        negativeWeightGrads.withUnsafeMutableBufferPointer { dwnBuffer in
-            guard let wp = wBuffer.baseAddress, let x = xBuffer.baseAddress, let dx = dxBuffer.baseAddress,
-                  let z = zBuffer.baseAddress, let wn = wnBuffer.baseAddress, let dwn = dwnBuffer.baseAddress
-            else { return }
+        let (wp, b, dw, db) = (output.weight.value, output.bias.value, output.weight.grad, output.bias.grad)
+        let (x, dx, z) = (gatheredHidden.pointer, gatheredDHidden.pointer, logits.pointer)
+        let (wn, dwn) = (negativeWeights.pointer, negativeWeightGrads.pointer)
+        do {
             for (i, row) in targetRows.enumerated() { BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h) }
             for (j, item) in drawn.enumerated() { BufferOps.copyRow(wp + Int(item) * h, to: wn + j * h, count: h) }
 
@@ -125,24 +118,19 @@ public final class SampledSoftmax {
             // Negative weight gradients: dWn [S, H] = dz[:, 1...]^T x, scattered (duplicates add up).
             BLAS.sgemm(transA: true, transB: false, m: s, n: h, k: n,
                        alpha: 1, a: z + 1, lda: width, b: x, ldb: h, beta: 0, c: dwn, ldc: h)
-            output.weight.grad.storage.withUnsafeMutableBufferPointer { dwBuffer in
-                output.bias.grad.storage.withUnsafeMutableBufferPointer { dbBuffer in
-                    guard let dw = dwBuffer.baseAddress, let db = dbBuffer.baseAddress else { return }
-                    for (j, item) in drawn.enumerated() {
-                        RowKernels.addRow(dwn + j * h, into: dw + Int(item) * h, count: h)
-                        var columnSum: Float = 0
-                        for i in 0..<n { columnSum += z[i * width + 1 + j] }
-                        db[Int(item)] += columnSum
-                    }
-                    for i in 0..<n {
-                        let target = Int(targetClasses[i])
-                        RowKernels.axpy(z[i * width], x + i * h, into: dw + target * h, count: h)
-                        db[target] += z[i * width]
-                    }
-                }
+            for (j, item) in drawn.enumerated() {
+                RowKernels.addRow(dwn + j * h, into: dw + Int(item) * h, count: h)
+                var columnSum: Float = 0
+                for i in 0..<n { columnSum += z[i * width + 1 + j] }
+                db[Int(item)] += columnSum
+            }
+            for i in 0..<n {
+                let target = Int(targetClasses[i])
+                RowKernels.axpy(z[i * width], x + i * h, into: dw + target * h, count: h)
+                db[target] += z[i * width]
             }
             for (i, row) in targetRows.enumerated() { RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h) }
-        }}}}}}
+        }
         // Row-sparse gradients: only the targets' and negatives' rows of W and b were written.
         if output.weight.tracksRows || output.bias.tracksRows {
             for item in drawn + targetClasses {

@@ -12,7 +12,9 @@ public final class SequenceRecommender {
     public let numItems: Int
     let encoder: RecurrentEncoder
     let head: Head
-    private var dHidden: [Float] = []  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+    /// Every parameter's values and gradient (encoder's, then head's, in `parameters` order).
+    public let arena: ParameterArena
+    private let dHidden = FloatBuffer()  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
     /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
     private let modelSpec: ModelSpec
     private let negatives: Int
@@ -63,12 +65,15 @@ public final class SequenceRecommender {
         case (.nextItem, .mse):
             preconditionFailure("task next-item trains with cross-entropy or sampled-softmax, not mse")
         }
-        if sparseGradients { rowSparseParameters.forEach { $0.enableRowTracking() } }
+        if sparseGradients { Self.rowSparseParameters(encoder: encoder, head: head).forEach { $0.enableRowTracking() } }
+        arena = ParameterArena(Self.parameters(encoder: encoder, head: head))
     }
 
     /// The item tables whose rows a step can touch selectively (the full softmax's output
     /// layer is not one: every class gets gradient).
-    var rowSparseParameters: [Parameter] {
+    var rowSparseParameters: [Parameter] { Self.rowSparseParameters(encoder: encoder, head: head) }
+
+    private static func rowSparseParameters(encoder: RecurrentEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax: [encoder.embedding.weight]
         case .sampledSoftmax(let sampled): [encoder.embedding.weight, sampled.output.weight, sampled.output.bias]
@@ -85,7 +90,7 @@ public final class SequenceRecommender {
         }
     }
 
-    public var parameters: [Parameter] {
+    private static func parameters(encoder: RecurrentEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
         case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
@@ -93,7 +98,10 @@ public final class SequenceRecommender {
         }
     }
 
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    /// Encoder's ("embedding.weight", "rnn.*"), then the head's, as in the PyTorch module.
+    public var parameters: [Parameter] { arena.parameters }
+
+    public var parameterCount: Int { arena.parameterCount }
 
     /// A model of the same shape with its own parameters, gradients and workspaces, and a copy
     /// of this one's values (data-parallel training runs one replica per worker thread).
@@ -102,7 +110,7 @@ public final class SequenceRecommender {
         let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives,
                                           sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
                                           rng: &unused)
-        for (source, copy) in zip(parameters, replica.parameters) { source.copyAllValues(to: copy) }
+        replica.arena.values.update(from: arena.values, count: arena.count)
         return replica
     }
 
@@ -116,26 +124,22 @@ public final class SequenceRecommender {
             encoder.forward(inputs: $0, batch: batch.batchSize, steps: batch.steps, training: true, rng: &rng)
         }
         guard let hidden = outputs.baseAddress, rows > 0 else { return (0, 0) }
-        if dHidden.count != rows * h { dHidden = [Float](repeating: 0, count: rows * h) }
-        dHidden.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        let result = batch.targets.withUnsafeBufferPointer { targets in
-            dHidden.withUnsafeMutableBufferPointer { dBuffer -> (loss: Double, targets: Int) in
-                guard let d = dBuffer.baseAddress else { return (0, 0) }
-                switch head {
-                case .fullSoftmax(let output):
-                    return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
-                case .sampledSoftmax(let sampled):
-                    return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
-                case .rating(let rating):
-                    return batch.ratings.withUnsafeBufferPointer {
-                        rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
-                    }
+        dHidden.resize(to: rows * h)
+        dHidden.zero()
+        let d = dHidden.pointer
+        let result = batch.targets.withUnsafeBufferPointer { targets -> (loss: Double, targets: Int) in
+            switch head {
+            case .fullSoftmax(let output):
+                return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
+            case .sampledSoftmax(let sampled):
+                return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
+            case .rating(let rating):
+                return batch.ratings.withUnsafeBufferPointer {
+                    rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
                 }
             }
         }
-        if result.targets > 0 {
-            dHidden.withUnsafeBufferPointer { encoder.backward(dOutputs: $0) }
-        }
+        if result.targets > 0 { encoder.backward(dOutputs: UnsafeBufferPointer(dHidden.buffer)) }
         return result
     }
 
@@ -192,7 +196,7 @@ public final class SequenceRecommender {
             guard data.count == parameter.count else {
                 throw .wrongCount(name, expected: parameter.count, found: data.count)
             }
-            parameter.value.storage = data
+            parameter.setValues(data)
         }
     }
 }

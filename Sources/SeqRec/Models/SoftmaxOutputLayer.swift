@@ -20,9 +20,9 @@ public final class SoftmaxOutputLayer {
     static let rowBlock = 128
 
     // Workspaces, grown on demand and reused across batches.
-    private var gatheredHidden: [Float] = []  // [N, H]
-    private var blockLogits: [Float] = []  // [rowBlock, V], becomes dLoss/dLogits of the block
-    private var gatheredDHidden: [Float] = []  // [N, H]
+    private let gatheredHidden = FloatBuffer()  // [N, H]
+    private let blockLogits = FloatBuffer()  // [rowBlock, V], becomes dLoss/dLogits of the block
+    private let gatheredDHidden = FloatBuffer()  // [N, H]
     private var targetClasses: [Int32] = []  // [N]
     private var targetRows: [Int] = []  // [N] row of each target in the [R, H] input
 
@@ -35,8 +35,8 @@ public final class SoftmaxOutputLayer {
         let bound = 1 / Float(inputSize).squareRoot()
         let weightValues = (0..<(classes * inputSize)).map { _ in rng.nextFloat(in: -bound, bound) }
         let biasValues = (0..<classes).map { _ in rng.nextFloat(in: -bound, bound) }
-        weight = Parameter(name: "output.weight", value: Tensor(shape: [classes, inputSize], storage: weightValues))
-        bias = Parameter(name: "output.bias", value: Tensor(shape: [classes], storage: biasValues))
+        weight = Parameter(name: "output.weight", shape: [classes, inputSize], values: weightValues)
+        bias = Parameter(name: "output.bias", shape: [classes], values: biasValues)
     }
 
     public var parameters: [Parameter] { [weight, bias] }
@@ -61,31 +61,25 @@ public final class SoftmaxOutputLayer {
         let n = targetRows.count
         guard n > 0 else { return (0, 0) }
         let blockCapacity = min(n, Self.rowBlock)
-        RowKernels.growIfNeeded(&gatheredHidden, to: n * h)
-        RowKernels.growIfNeeded(&blockLogits, to: blockCapacity * classes)
-        RowKernels.growIfNeeded(&gatheredDHidden, to: n * h)
+        gatheredHidden.resize(to: n * h)
+        blockLogits.resize(to: blockCapacity * classes)
+        gatheredDHidden.resize(to: n * h)
         let gradientScale = 1 / Float(n)
-
-        let totalLoss = gatheredHidden.withUnsafeMutableBufferPointer { xBuffer -> Double in
-        blockLogits.withUnsafeMutableBufferPointer { zBuffer -> Double in
-        gatheredDHidden.withUnsafeMutableBufferPointer { dxBuffer -> Double in
-        targetClasses.withUnsafeBufferPointer { tBuffer -> Double in
-        bias.grad.storage.withUnsafeMutableBufferPointer { dbBuffer -> Double in
-        bias.value.storage.withUnsafeBufferPointer { bBuffer -> Double in
-            guard let x = xBuffer.baseAddress, let z = zBuffer.baseAddress, let dx = dxBuffer.baseAddress,
-                  let t = tBuffer.baseAddress, let db = dbBuffer.baseAddress, let b = bBuffer.baseAddress else { return 0 }
-            // x [N, H] <- hidden rows with a target.
-            for (i, row) in targetRows.enumerated() {
-                BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h)
-            }
-            var loss = 0.0
+        let (x, z, dx, db, b) = (gatheredHidden.pointer, blockLogits.pointer, gatheredDHidden.pointer, bias.grad, bias.value)
+        // x [N, H] <- hidden rows with a target.
+        for (i, row) in targetRows.enumerated() {
+            BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h)
+        }
+        var totalLoss = 0.0
+        targetClasses.withUnsafeBufferPointer { tBuffer in
+            guard let t = tBuffer.baseAddress else { return }
             var start = 0
             while start < n {
                 let rows = min(Self.rowBlock, n - start)
                 let xBlock = x + start * h
                 logits(xBlock, rows: rows, into: z, addingBias: false)
                 // z [rows, V] + b becomes dL/dlogits; db += its column sums.
-                loss += SoftmaxCrossEntropy.lossAndGradientInPlace(
+                totalLoss += SoftmaxCrossEntropy.lossAndGradientInPlace(
                     logits: z, rows: rows, columns: classes, addingBias: b, targetColumns: t + start,
                     gradientScale: gradientScale, addingColumnSumsInto: db) { row in
                     logits(xBlock + row * h, rows: 1, into: z + row * classes, addingBias: false)
@@ -93,13 +87,9 @@ public final class SoftmaxOutputLayer {
                 backward(dLogits: z, x: xBlock, rows: rows, dx: dx + start * h)
                 start += rows
             }
-            return loss
-        }}}}}}
-        gatheredDHidden.withUnsafeBufferPointer { dxBuffer in
-            guard let dx = dxBuffer.baseAddress else { return }
-            for (i, row) in targetRows.enumerated() {
-                RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h)
-            }
+        }
+        for (i, row) in targetRows.enumerated() {
+            RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h)
         }
         return (totalLoss / Double(n), n)
     }
@@ -126,29 +116,17 @@ public final class SoftmaxOutputLayer {
     /// softmax pass instead, so the bias is not copied into every row first).
     private func logits(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, addingBias: Bool) {
         if addingBias {
-            bias.value.storage.withUnsafeBufferPointer { b in
-                guard let bp = b.baseAddress else { return }
-                for i in 0..<rows { BufferOps.copyRow(bp, to: z + i * classes, count: classes) }
-            }
+            for i in 0..<rows { BufferOps.copyRow(bias.value, to: z + i * classes, count: classes) }
         }
-        weight.value.storage.withUnsafeBufferPointer { w in
-            guard let wp = w.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
-                       alpha: 1, a: x, lda: inputSize, b: wp, ldb: inputSize, beta: addingBias ? 1 : 0, c: z, ldc: classes)
-        }
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
+                   alpha: 1, a: x, lda: inputSize, b: weight.value, ldb: inputSize, beta: addingBias ? 1 : 0, c: z, ldc: classes)
     }
 
     /// dW += dZ^T x, dx = dZ W (the bias gradient is summed in the softmax pass).
     private func backward(dLogits dz: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, dx: UnsafeMutablePointer<Float>) {
-        weight.grad.storage.withUnsafeMutableBufferPointer { dw in
-            guard let dwp = dw.baseAddress else { return }
-            BLAS.sgemm(transA: true, transB: false, m: classes, n: inputSize, k: rows,
-                       alpha: 1, a: dz, lda: classes, b: x, ldb: inputSize, beta: 1, c: dwp, ldc: inputSize)
-        }
-        weight.value.storage.withUnsafeBufferPointer { w in
-            guard let wp = w.baseAddress else { return }
-            BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: classes,
-                       alpha: 1, a: dz, lda: classes, b: wp, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
-        }
+        BLAS.sgemm(transA: true, transB: false, m: classes, n: inputSize, k: rows,
+                   alpha: 1, a: dz, lda: classes, b: x, ldb: inputSize, beta: 1, c: weight.grad, ldc: inputSize)
+        BLAS.sgemm(transA: false, transB: false, m: rows, n: inputSize, k: classes,
+                   alpha: 1, a: dz, lda: classes, b: weight.value, ldb: inputSize, beta: 0, c: dx, ldc: inputSize)
     }
 }

@@ -1,46 +1,103 @@
-// A trainable tensor and its gradient. Layers own their Parameters; optimizers and the
-// trainer see them as a flat list. Backward passes *add into* `grad`, and the trainer
-// zeroes all grads before each step.
+// A trainable tensor: a record (name, shape, where its values and gradient live, touched
+// rows). A model's parameters live in one ParameterArena: `value` and `grad` point into the
+// arena's two contiguous buffers. A parameter made on its own (a layer built alone in a
+// test) holds its own memory until an arena adopts it. Backward passes *add into* `grad`.
 //
 // Gradients are dense unless row tracking is on (`training.sparse_gradients`): then the
 // parameter is a table of rows ([V, W], or [V] with W = 1), every backward pass that writes
-// into a row of `grad` marks it, and zeroGrad, clipping, the optimizers and the
-// data-parallel reduction touch only the marked rows. Unmarked rows of `grad` are zero (the
-// invariant the sparse paths rely on: every gradient write marks its row).
+// into a row of `grad` marks it, and zeroing, clipping, the optimizers and the data-parallel
+// reduction touch only the marked rows. Unmarked rows of `grad` are zero (the invariant the
+// sparse paths rely on: every gradient write marks its row).
 
 public final class Parameter: @unchecked Sendable {
-    /// PyTorch-style name, e.g. `encoder.lstm.weight_ih_l0`, used in fixtures and reports.
+    /// PyTorch-style name, e.g. `rnn.weight_ih_l0`, used in fixtures, reports and checkpoints.
     public let name: String
-    /// Any write outside a row-sparse optimizer step makes the next `copyValues` copy everything.
-    public var value: Tensor { didSet { rowsChangedByLastUpdate = nil } }
-    public var grad: Tensor
-    /// The rows written since the last zeroGrad; nil for a dense parameter.
+    public let shape: [Int]
+    public let count: Int
+    /// [count] values and gradient. Stable for the parameter's lifetime once in an arena.
+    public private(set) var value: UnsafeMutablePointer<Float>
+    public private(set) var grad: UnsafeMutablePointer<Float>
+    /// Where `value` starts in its arena's buffers (0 for a parameter on its own).
+    public private(set) var offset = 0
+    /// The rows written since the last zeroing; nil for a dense parameter.
     public private(set) var touchedRows: TouchedRows?
-    /// The only rows of `value` the last change touched (a row-sparse optimizer step), or nil
-    /// when any value may have changed. What `copyValues` copies; zeroGrad leaves it alone.
-    private(set) var rowsChangedByLastUpdate: [Int32]?
+    /// Keeps the memory `value` and `grad` point into alive.
+    private var memory: ParameterMemory
 
-    public init(name: String, value: Tensor) {
+    /// A parameter holding a copy of `values` ([shape.product]) and a zero gradient.
+    public init(name: String, shape: [Int], values: [Float]) {
+        let count = shape.reduce(1, *)
+        precondition(values.count == count, "\(name): shape \(shape) holds \(count) values, got \(values.count)")
         self.name = name
-        self.value = value
-        self.grad = Tensor(zeros: value.shape)
+        self.shape = shape
+        self.count = count
+        memory = ParameterMemory(count: count)
+        value = memory.values
+        grad = memory.grads
+        values.withUnsafeBufferPointer { source in
+            guard let source = source.baseAddress else { return }
+            value.update(from: source, count: count)
+        }
     }
 
-    public var shape: [Int] { value.shape }
-    public var count: Int { value.count }
+    /// Moves this parameter (values and gradient) into `memory` at `offset`.
+    func move(into memory: ParameterMemory, at offset: Int) {
+        let destination = memory.values + offset
+        destination.update(from: value, count: count)
+        (memory.grads + offset).update(from: grad, count: count)
+        self.memory = memory
+        self.offset = offset
+        value = destination
+        grad = memory.grads + offset
+    }
+
+    public var isInArena: Bool { memory.isArena }
+
+    /// A parameter of zeros.
+    public convenience init(name: String, zeros shape: [Int]) {
+        self.init(name: name, shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
+    }
+
+    /// A copy of the values; setting it overwrites every value (`count` floats).
+    public var valueArray: [Float] {
+        get { Array(UnsafeBufferPointer(start: value, count: count)) }
+        set { setValues(newValue) }
+    }
+
+    /// A copy of the gradient; setting it overwrites the whole gradient (tests).
+    public var gradArray: [Float] {
+        get { Array(UnsafeBufferPointer(start: grad, count: count)) }
+        set { Self.copy(newValue, to: grad, count: count, name: name) }
+    }
+
+    /// Overwrites every value (loading weights); `values` must hold `count` floats.
+    public func setValues(_ values: [Float]) { Self.copy(values, to: value, count: count, name: name) }
+
+    private static func copy(_ values: [Float], to destination: UnsafeMutablePointer<Float>, count: Int, name: String) {
+        precondition(values.count == count, "\(name): expected \(count) values, got \(values.count)")
+        values.withUnsafeBufferPointer { source in
+            guard let source = source.baseAddress else { return }
+            destination.update(from: source, count: count)
+        }
+    }
 
     /// Turns on row tracking: rows are the first axis, a row is `count / shape[0]` values.
-    /// Call before the first backward pass (the gradient must be all zero).
+    /// Call before the first backward pass and before an arena adopts the parameter (the
+    /// arena lays dense and row-tracking parameters out separately).
     public func enableRowTracking() {
         guard touchedRows == nil else { return }
+        precondition(!memory.isArena, "\(name): enable row tracking before the parameter joins an arena")
         let rows = shape.first ?? 1
         precondition(rows > 0 && count % rows == 0, "\(name): cannot split shape \(shape) into rows")
-        precondition(grad.storage.allSatisfy { $0 == 0 }, "\(name): enable row tracking before any gradient is accumulated")
+        precondition(gradArray.allSatisfy { $0 == 0 }, "\(name): enable row tracking before any gradient is accumulated")
         touchedRows = TouchedRows(rowCount: rows, width: count / rows)
     }
 
-    /// Whether zeroGrad, clipping, optimizers and replicas handle only the touched rows.
+    /// Whether zeroing, clipping, optimizers and replicas handle only the touched rows.
     public var tracksRows: Bool { touchedRows != nil }
+
+    /// Values per row: the row width when tracking rows, else the whole parameter.
+    var rowWidth: Int { touchedRows?.width ?? count }
 
     /// Records that a backward pass wrote into `row` of `grad` (no-op for a dense parameter).
     @inline(__always)
@@ -61,104 +118,44 @@ public final class Parameter: @unchecked Sendable {
         return touchedRows?.rows
     }
 
+    /// Zeroes the gradient: every value, or only the touched rows (then forgets them).
     public func zeroGrad() {
-        guard touchedRows != nil else { return grad.zero() }
-        zeroTouchedGradientRows()
-        touchedRows?.removeAll()  // after the helper's copy is gone, so no copy-on-write
+        guard let tracked = touchedRows else { return grad.update(repeating: 0, count: count) }
+        for row in tracked.rows { (grad + Int(row) * tracked.width).update(repeating: 0, count: tracked.width) }
+        touchedRows?.removeAll()
+    }
+}
+
+/// Values and gradients of one or more parameters: two 64-byte aligned, zeroed buffers.
+final class ParameterMemory: @unchecked Sendable {
+    let count: Int
+    let values: UnsafeMutablePointer<Float>
+    let grads: UnsafeMutablePointer<Float>
+    /// Whether this is an arena's memory (shared by several parameters).
+    let isArena: Bool
+
+    init(count: Int, isArena: Bool = false) {
+        self.count = count
+        self.isArena = isArena
+        values = Self.allocateZeroed(count)
+        grads = Self.allocateZeroed(count)
     }
 
-    private func zeroTouchedGradientRows() {
-        guard let tracked = touchedRows else { return }
-        let width = tracked.width
-        grad.storage.withUnsafeMutableBufferPointer { g in
-            guard let base = g.baseAddress else { return }
-            for row in tracked.rows { (base + Int(row) * width).update(repeating: 0, count: width) }
-        }
+    deinit {
+        values.deallocate()
+        grads.deallocate()
     }
 
-    /// Optimizers call this after updating only the touched rows of `value` (after their
-    /// writes, which reset the record).
-    func noteRowSparseUpdate() {
-        rowsChangedByLastUpdate = touchedRows.map { $0.rows.map { $0 } }  // its own buffer: zeroGrad clears the marks
-    }
-
-    /// Data-parallel training: adds `scale` times a replica's gradient into this one (the
-    /// reduction runs in a fixed replica order, so a given thread count gives
-    /// bitwise-reproducible results). With row tracking only the replica's touched rows are
-    /// added, and they are marked here (the row sets are united): O(touched rows), not O(table).
-    public func accumulateGradient(from replica: Parameter, scale: Float = 1) {
-        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
-        precondition(replica.tracksRows == tracksRows, "\(name): the replica must track rows exactly when this parameter does")
-        grad.storage.withUnsafeMutableBufferPointer { destination in
-            replica.grad.storage.withUnsafeBufferPointer { source in
-                guard let to = destination.baseAddress, let from = source.baseAddress else { return }
-                guard let replicaRows = replica.touchedRows else {
-                    for index in destination.indices { to[index] += scale * from[index] }
-                    return
-                }
-                let width = replicaRows.width
-                for row in replicaRows.rows {
-                    let offset = Int(row) * width
-                    for index in offset..<(offset + width) { to[index] += scale * from[index] }
-                    touchedRows?.mark(Int(row))
-                }
-            }
-        }
-    }
-
-    /// grad *= factor (data-parallel training weighs each replica's mean-loss gradient); only
-    /// the touched rows with row tracking (the others are zero).
-    public func scaleGradient(by factor: Float) {
-        guard factor != 1 else { return }
-        let rows = touchedRows
-        grad.storage.withUnsafeMutableBufferPointer { values in
-            guard let base = values.baseAddress else { return }
-            guard let rows else {
-                for index in values.indices { base[index] *= factor }
-                return
-            }
-            for row in rows.rows {
-                let offset = Int(row) * rows.width
-                for index in offset..<(offset + rows.width) { base[index] *= factor }
-            }
-        }
-    }
-
-    /// Data-parallel training: makes a replica's values equal to this parameter's, when the
-    /// replica was equal before the last change of this parameter's values (sync after every
-    /// optimizer step). After a row-sparse optimizer step only the rows it updated are copied
-    /// (O(touched rows)); after any other write to `value`, everything. Reads nothing that
-    /// zeroGrad or a backward pass writes, so it may run while those run on this parameter.
-    public func copyValues(to replica: Parameter) {
-        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
-        let rows = rowsChangedByLastUpdate
-        let width = count / max(shape.first ?? 1, 1)
-        replica.value.storage.withUnsafeMutableBufferPointer { destination in
-            value.storage.withUnsafeBufferPointer { source in
-                guard let to = destination.baseAddress, let from = source.baseAddress else { return }
-                guard let rows else { return to.update(from: from, count: source.count) }
-                for row in rows {
-                    let offset = Int(row) * width
-                    (to + offset).update(from: from + offset, count: width)
-                }
-            }
-        }
-    }
-
-    /// Makes a replica's values equal to this parameter's, every value (a fresh replica).
-    public func copyAllValues(to replica: Parameter) {
-        precondition(replica.count == count, "\(name): replica holds \(replica.count) values, expected \(count)")
-        replica.value.storage.withUnsafeMutableBufferPointer { destination in
-            value.storage.withUnsafeBufferPointer { source in
-                guard let to = destination.baseAddress, let from = source.baseAddress else { return }
-                to.update(from: from, count: source.count)
-            }
-        }
+    static func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<Float>.stride, alignment: 64)
+        let typed = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        typed.initialize(repeating: 0, count: max(count, 1))
+        return typed
     }
 }
 
 /// The set of rows of a [rowCount, width] table that received gradient since the last
-/// zeroGrad: a membership flag per row plus the list of marked rows (O(1) mark, O(marked)
+/// zeroing: a membership flag per row plus the list of marked rows (O(1) mark, O(marked)
 /// iteration and clearing).
 public struct TouchedRows: Sendable {
     public let rowCount: Int

@@ -6,24 +6,27 @@
 //   1. the batch's rows are cut into K contiguous shards with about equal target counts;
 //   2. every worker, in parallel: re-syncs its replica's values from the model (k > 0),
 //      zeroes its gradients, runs forward + loss + backward on its shard;
-//   3. the workers reduce, each a fixed group of parameters: grad = sum_k (n_k / N) * grad_k
+//   3. the workers reduce, each a fixed share of the arena: grad = sum_k (n_k / N) * grad_k
 //      in replica order, the gradient of the batch's mean loss (n_k targets in shard k, N in
 //      the batch).
-// The optimizer then steps the model's parameters, one optimizer per group in parallel
-// (elementwise updates, so the grouping does not change the result). Same seed and same K give bitwise-identical
+// The optimizer then updates the model's arena, each worker its share (elementwise updates,
+// so the split does not change the result). Same seed and same K give bitwise-identical
 // runs; different K give (slightly) different ones, as dropout masks and summation order
 // differ. K = 1 is exactly the single-threaded step.
 
 final class DataParallelStep {
-    private let replicas: [SequenceRecommender]      // [K], replicas[0] is the trained model
-    private let replicaParameters: [[Parameter]]     // [K][P]
+    let replicas: [SequenceRecommender]              // [K], replicas[0] is the trained model
+    private let arenas: [ParameterArena]             // [K] their parameters
     private var dropoutStreams: [SeededGenerator]    // [K]
     private var shardResults: [(loss: Double, targets: Int)]
-    /// The worker threads (nil at 1 thread), shared with the trainer's optimizer region.
+    /// The worker threads (nil at 1 thread).
     private let pool: WorkerPool?
-    /// [K] disjoint groups of the model's parameter indices with about equal element counts:
-    /// worker k reduces (and the trainer's k-th optimizer steps) group k.
-    let parameterGroups: [[Int]]
+    /// [K] disjoint shares of the arena: worker k reduces and updates share k.
+    private let shares: [ArenaShare]
+    /// Per tracked parameter of the model, the rows `update` changed since the replicas last
+    /// copied the model's values, or nil when any value may have changed (the replicas then
+    /// copy the whole parameter). The dense block is always copied whole.
+    private var changedRows: [[Int32]?]
 
     var threads: Int { replicas.count }
 
@@ -34,27 +37,14 @@ final class DataParallelStep {
         var models = [model]
         for _ in 1..<count { models.append(model.makeReplica()) }
         replicas = models
-        replicaParameters = models.map(\.parameters)
+        arenas = models.map(\.arena)
         dropoutStreams = (0..<count).map {
             SeededGenerator(seed: seed, stream: $0 == 0 ? "dropout" : "dropout-\($0)")
         }
         shardResults = Array(repeating: (0, 0), count: count)
         pool = count > 1 ? WorkerPool(count: count) : nil
-        parameterGroups = Self.balancedGroups(sizes: model.parameters.map(\.count), into: count)
-    }
-
-    /// Largest first, each to the currently smallest group (ties: lowest group); indices
-    /// within a group ascending.
-    static func balancedGroups(sizes: [Int], into parts: Int) -> [[Int]] {
-        var groups = [[Int]](repeating: [], count: max(parts, 1))
-        var totals = [Int](repeating: 0, count: groups.count)
-        let order = sizes.indices.sorted { sizes[$0] != sizes[$1] ? sizes[$0] > sizes[$1] : $0 < $1 }
-        for index in order {
-            let target = totals.indices.min { totals[$0] != totals[$1] ? totals[$0] < totals[$1] : $0 < $1 } ?? 0
-            groups[target].append(index)
-            totals[target] += sizes[index]
-        }
-        return groups.map { $0.sorted() }
+        shares = model.arena.shares(count)
+        changedRows = model.arena.trackedParameters.map { _ in nil }
     }
 
     /// Runs `body(worker)` for worker 0..<threads on the worker threads; `body` must not let
@@ -68,41 +58,101 @@ final class DataParallelStep {
     /// the batch's mean loss. Returns that mean loss and the batch's target count.
     func run(_ batch: SequenceBatch) -> (loss: Double, targets: Int) {
         guard threads > 1 else {
-            for parameter in replicaParameters[0] { parameter.zeroGrad() }
+            arenas[0].zeroGrads()
             return replicas[0].trainBatch(batch, rng: &dropoutStreams[0])
         }
         let shards = Self.shardRows(of: batch, into: threads)
-        let master = replicaParameters[0]
+        let master = arenas[0]
         replicas.withUnsafeBufferPointer { models in
-        replicaParameters.withUnsafeBufferPointer { parameterLists in
+        arenas.withUnsafeBufferPointer { arenaList in
         dropoutStreams.withUnsafeMutableBufferPointer { streams in
         shardResults.withUnsafeMutableBufferPointer { results in
             // Each iteration touches only its own replica, stream and result slot, and
             // reads the model's values (nobody writes them until the optimizer step).
             parallel { worker in
-                let parameters = parameterLists[worker]
-                if worker > 0 {
-                    for (source, replica) in zip(master, parameters) { source.copyValues(to: replica) }
-                }
-                for parameter in parameters { parameter.zeroGrad() }
+                if worker > 0 { copyChangedValues(from: master, to: arenaList[worker]) }
+                arenaList[worker].zeroGrads()
                 let rows = shards[worker]
                 results[worker] = rows.isEmpty ? (0, 0) : models[worker].trainBatch(batch.rows(rows), rng: &streams[worker])
             }
         }}}}
+        // Until the next `update`, any change to the model's values is unknown.
+        for index in changedRows.indices { changedRows[index] = nil }
         let total = shardResults.reduce(0) { $0 + $1.targets }
         guard total > 0 else { return (0, 0) }
         let weights = shardResults.map { Float($0.targets) / Float(total) }
         let active = (1..<threads).filter { shardResults[$0].targets > 0 }
-        parallel { worker in
-            for index in parameterGroups[worker] {
-                master[index].scaleGradient(by: weights[0])
-                for replica in active {
-                    master[index].accumulateGradient(from: replicaParameters[replica][index], scale: weights[replica])
+        parallel { worker in reduceGradients(share: shares[worker], weights: weights, from: active) }
+        let lossSum = shardResults.reduce(0.0) { $0 + $1.loss * Double($1.targets) }
+        return (lossSum / Double(total), total)
+    }
+
+    /// One optimizer step of the model, each worker updating its share; remembers which
+    /// values changed so that the replicas copy only those before the next batch.
+    func update(with optimizer: any Optimizer, learningRate: Float) {
+        let master = arenas[0]
+        optimizer.beginStep(master, learningRate: learningRate)
+        parallel { optimizer.update(master, shares[$0]) }
+        guard threads > 1 else { return }
+        for (index, parameter) in master.trackedParameters.enumerated() {
+            changedRows[index] = optimizer.updatesTouchedRowsOnly ? parameter.touchedRows?.rows : nil
+        }
+    }
+
+    /// replica = master where the last step changed values: the dense block, and the changed
+    /// rows of each tracked parameter (all of it when unknown). Reads nothing that zeroing or
+    /// a backward pass writes, so it may run while those run on the master.
+    private func copyChangedValues(from master: ParameterArena, to replica: ParameterArena) {
+        replica.values.update(from: master.values, count: master.denseCount)
+        for (index, parameter) in master.trackedParameters.enumerated() {
+            let destination = replica.values + parameter.offset, source = master.values + parameter.offset
+            guard let rows = changedRows[index] else {
+                destination.update(from: source, count: parameter.count)
+                continue
+            }
+            let width = parameter.rowWidth
+            for row in rows { BufferOps.copyRow(source + Int(row) * width, to: destination + Int(row) * width, count: width) }
+        }
+    }
+
+    /// grad = sum_k weights[k] * grad_k over one share, in replica order: the master's own
+    /// gradient scaled, then each active replica's added (only its touched rows for a
+    /// tracked parameter, whose rows the master then marks: the row sets are united).
+    private func reduceGradients(share: ArenaShare, weights: [Float], from active: [Int]) {
+        let master = arenas[0]
+        func reduce(_ range: Range<Int>) {
+            let g = master.grads + range.lowerBound
+            let own = Float8(repeating: weights[0])
+            forEachChunk(range.count) { j, n in VectorMath.store(VectorMath.load(g + j, count: n) * own, to: g + j, count: n) }
+            for replica in active {
+                let weight = Float8(repeating: weights[replica])
+                let source = UnsafePointer(arenas[replica].grads + range.lowerBound)
+                forEachChunk(range.count) { j, n in
+                    VectorMath.store(VectorMath.load(g + j, count: n) + weight * VectorMath.load(source + j, count: n), to: g + j, count: n)
                 }
             }
         }
-        let lossSum = shardResults.reduce(0.0) { $0 + $1.loss * Double($1.targets) }
-        return (lossSum / Double(total), total)
+        reduce(share.dense)
+        for parameter in share.tracked {
+            let width = parameter.rowWidth
+            let own = Float8(repeating: weights[0])
+            for row in parameter.touchedRows?.rows ?? [] {
+                let g = parameter.grad + Int(row) * width
+                forEachChunk(width) { j, n in VectorMath.store(VectorMath.load(g + j, count: n) * own, to: g + j, count: n) }
+            }
+            guard let index = master.parameters.firstIndex(where: { $0 === parameter }) else { continue }
+            for replica in active {
+                let copy = replicas[replica].arena.parameters[index]
+                let weight = Float8(repeating: weights[replica])
+                for row in copy.touchedRows?.rows ?? [] {
+                    let g = parameter.grad + Int(row) * width, source = UnsafePointer(copy.grad + Int(row) * width)
+                    forEachChunk(width) { j, n in
+                        VectorMath.store(VectorMath.load(g + j, count: n) + weight * VectorMath.load(source + j, count: n), to: g + j, count: n)
+                    }
+                    parameter.markRow(Int(row))
+                }
+            }
+        }
     }
 
     /// Cuts rows 0..<B into `parts` contiguous ranges whose target counts are as equal as

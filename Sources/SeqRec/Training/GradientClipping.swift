@@ -7,37 +7,30 @@
 // same flush points), skipping only exact zeros, so the norm is bitwise the dense one.
 
 /// Clips in place and returns the total norm measured before clipping (accumulated in Double).
+/// The sum runs parameter by parameter in model order; the scaling is one pass over the dense
+/// block plus the tracked parameters' touched rows.
 @discardableResult
-public func clipGradientNorm(_ parameters: [Parameter], maxNorm: Float) -> Float {
+public func clipGradientNorm(_ arena: ParameterArena, maxNorm: Float) -> Float {
     var squaredSum = 0.0
-    for parameter in parameters {
-        let rows = parameter.sortedTouchedRows()
-        parameter.grad.storage.withUnsafeBufferPointer { g in
-            guard let gp = g.baseAddress else { return }
-            if let rows, let width = parameter.touchedRows?.width {
-                squaredSum += SquaredNorm.rows(gp, count: g.count, rows: rows, width: width)
-            } else {
-                squaredSum += SquaredNorm.dense(gp, count: g.count)
-            }
+    for parameter in arena.parameters {
+        if let rows = parameter.sortedTouchedRows(), let width = parameter.touchedRows?.width {
+            squaredSum += SquaredNorm.rows(parameter.grad, count: parameter.count, rows: rows, width: width)
+        } else {
+            squaredSum += SquaredNorm.dense(parameter.grad, count: parameter.count)
         }
     }
     let total = squaredSum.squareRoot()
     let coefficient = Double(maxNorm) / (total + 1e-6)
     if coefficient < 1 {
-        let factor = SIMD8<Float>(repeating: Float(coefficient))
-        for parameter in parameters {
-            let rows = parameter.touchedRows
-            parameter.grad.storage.withUnsafeMutableBufferPointer { g in
-                guard let base = g.baseAddress else { return }
-                forEachSegment(rows: rows, count: g.count) { offset, length in
-                    let gp = base + offset
-                    forEachLane(length) { j in
-                        gp.setSIMD8(gp.simd8(at: j) * factor, at: j)
-                    } scalar: { j in
-                        gp[j] *= factor[0]
-                    }
-                }
-            }
+        let factor = Float8(repeating: Float(coefficient))
+        func scale(_ range: Range<Int>) {
+            let g = arena.grads + range.lowerBound
+            forEachChunk(range.count) { j, n in VectorMath.store(VectorMath.load(g + j, count: n) * factor, to: g + j, count: n) }
+        }
+        scale(0..<arena.denseCount)
+        for parameter in arena.trackedParameters {
+            guard let rows = parameter.touchedRows else { continue }
+            for row in rows.rows { scale((parameter.offset + Int(row) * rows.width)..<(parameter.offset + (Int(row) + 1) * rows.width)) }
         }
     }
     return Float(total)
@@ -53,15 +46,20 @@ enum SquaredNorm {
     static func dense(_ gp: UnsafePointer<Float>, count: Int) -> Double {
         var lanes = SIMD8<Float>.zero
         var partial = 0.0
-        forEachLane(count) { j in
+        var j = 0
+        while j + 8 <= count {
             let v = gp.simd8(at: j)
             lanes += v * v
             if (j / 8) % chunksPerBlock == chunksPerBlock - 1 {
                 partial += Double(lanes.sum())
                 lanes = .zero
             }
-        } scalar: { j in
+            j += 8
+        }
+        // The tail in Double, element by element (a fixed order the row-sparse sum repeats).
+        while j < count {
             partial += Double(gp[j]) * Double(gp[j])
+            j += 1
         }
         return partial + Double(lanes.sum())
     }

@@ -41,14 +41,12 @@ public final class Trainer {
     public func run() -> TrainingResult {
         let training = spec.training
         let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
-        let parameters = model.parameters
-        // One optimizer per parameter group, stepped in parallel (same result as one optimizer).
-        let groups = step.parameterGroups.map { $0.map { parameters[$0] } }
-        let optimizers = groups.map { _ in Optimizers.make(spec.training.optimizer) }
+        let arena = model.arena
+        let optimizer = Optimizers.make(spec.training.optimizer)
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
         var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
         let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
-        var bestWeights: [Tensor]?
+        var bestWeights: [Float]?
         var history: [EpochRecord] = []
         var status = RunStatus.ok
         var message = "completed \(training.epochs) epochs"
@@ -69,13 +67,13 @@ public final class Trainer {
                 let (loss, targets) = step.run(batch)
                 // The clip norm doubles as the divergence check: a NaN/Inf anywhere in a
                 // gradient makes the global norm non-finite.
-                let norm = clipGradientNorm(parameters, maxNorm: Float(training.clipNorm ?? .infinity))
+                let norm = clipGradientNorm(arena, maxNorm: Float(training.clipNorm ?? .infinity))
                 guard loss.isFinite, norm.isFinite else {
                     status = .diverged
                     message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
                     break epochs
                 }
-                step.parallel { optimizers[$0].step(groups[$0], learningRate: Float(learningRate)) }
+                step.update(with: optimizer, learningRate: Float(learningRate))
                 lossSum += loss * Double(targets)
                 targetCount += targets
                 let elapsed = Date().timeIntervalSince(start)
@@ -97,7 +95,7 @@ public final class Trainer {
                 validationSeconds += Date().timeIntervalSince(validationStart)
                 record.validation = metrics
                 if var early = stopper, let name = monitored, let value = metrics[name] {
-                    if early.record(value, epoch: epoch) { bestWeights = parameters.map(\.value) }
+                    if early.record(value, epoch: epoch) { bestWeights = arena.copyValues() }
                     stopper = early
                 }
             }
@@ -110,9 +108,7 @@ public final class Trainer {
         }
 
         // Restore the best epoch's weights (only for a run whose numbers we report as-is).
-        if status == .ok, let best = bestWeights {
-            for (parameter, value) in zip(parameters, best) { parameter.value = value }
-        }
+        if status == .ok, let best = bestWeights { arena.restoreValues(best) }
         return TrainingResult(
             status: status, message: message, history: history, bestEpoch: stopper?.bestEpoch,
             trainingSeconds: trainingSeconds, validationSeconds: validationSeconds)

@@ -16,8 +16,8 @@ public final class Adagrad: Optimizer {
     public let initialAccumulatorValue: Float
     public let eps: Float
     public let weightDecay: Float
-    private var sums = OptimizerSlots()
-    private(set) var stepCount = 0
+    private var slots = OptimizerSlots(["sum"])
+    private var constants = (decay: Float8(), negRate: Float8(), eps: Float8())
 
     public init(learningRateDecay: Float = 0, initialAccumulatorValue: Float = 0, eps: Float = 1e-10, weightDecay: Float = 0) {
         self.learningRateDecay = learningRateDecay
@@ -26,38 +26,31 @@ public final class Adagrad: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) {
-        if sums.prepare(for: parameters) && initialAccumulatorValue != 0 {
-            for index in parameters.indices {
-                sums[index].withUnsafeMutableBufferPointer { $0.update(repeating: initialAccumulatorValue) }
-            }
-        }
-        stepCount += 1
-        let currentRate = Float(Double(learningRate) / (1 + Double(stepCount - 1) * Double(learningRateDecay)))
-        let decay = SIMD8<Float>(repeating: weightDecay)
-        let negRate = SIMD8<Float>(repeating: -currentRate)
-        let epsLanes = SIMD8<Float>(repeating: eps)
-        for (index, parameter) in parameters.enumerated() {
-            let rows = weightDecay == 0 ? parameter.touchedRows : nil
-            withValueAndGradient(parameter) { pBase, gBase, count in
-                sums[index].withUnsafeMutableBufferPointer { sumBuffer in
-                    guard let sumBase = sumBuffer.baseAddress else { return }
-                    forEachSegment(rows: rows, count: count) { offset, length in
-                        let (p, g, sum) = (pBase + offset, gBase + offset, sumBase + offset)
-                        forEachLane(length) { j in
-                            let grad = g.simd8(at: j) + decay * p.simd8(at: j)
-                            let accumulated = sum.simd8(at: j) + grad * grad
-                            sum.setSIMD8(accumulated, at: j)
-                            p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(accumulated) + epsLanes)), at: j)
-                        } scalar: { j in
-                            let grad = g[j] + weightDecay * p[j]
-                            sum[j] += grad * grad
-                            p[j] += -currentRate * (grad / (sum[j].squareRoot() + eps))
-                        }
-                    }
-                }
-            }
-            if rows != nil { parameter.noteRowSparseUpdate() }
+    public var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
+    public var state: OptimizerState { slots.state }
+
+    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+        try slots.restore(state, count: arena.count)
+    }
+
+    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+        slots.beginStep(arena, initialValue: initialAccumulatorValue)
+        let currentRate = Float(Double(learningRate) / (1 + Double(slots.stepCount - 1) * Double(learningRateDecay)))
+        constants = (Float8(repeating: weightDecay), Float8(repeating: -currentRate), Float8(repeating: eps))
+    }
+
+    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+        let c = constants
+        let (p, g, sum) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound), slots[0] + range.lowerBound)
+        forEachChunk(range.count) { j, n in
+            let param = VectorMath.load(p + j, count: n)
+            let grad = VectorMath.load(g + j, count: n) + c.decay * param
+            let accumulated = VectorMath.load(sum + j, count: n) + grad * grad
+            VectorMath.store(accumulated, to: sum + j, count: n)
+            VectorMath.store(param + c.negRate * (grad / (VectorMath.squareRoot(accumulated) + c.eps)), to: p + j, count: n)
         }
     }
+
+    /// Without decay (the only row-sparse case) a row's update is the dense one.
+    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }

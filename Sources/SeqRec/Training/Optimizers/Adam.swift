@@ -1,7 +1,8 @@
 // torch.optim.Adam (defaults lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0,
-// amsgrad false). Weight decay is L2: added to the gradient. At step t (from 1):
+// amsgrad false), and torch.optim.AdamW with `decoupled`. At step t (from 1):
 //
-//     g = grad + weight_decay * p
+//     p = p * (1 - lr * weight_decay)        (AdamW only; then no L2 term)
+//     g = grad + weight_decay * p            (Adam only: L2 added to the gradient)
 //     m = m + (1 - beta1) * (g - m)          (torch lerp_, = beta1 m + (1 - beta1) g)
 //     v = beta2 * v + (1 - beta2) * g * g
 //     step_size = lr / (1 - beta1^t)          (bias corrections in double, as in Python)
@@ -26,114 +27,87 @@ public final class Adam: Optimizer {
     public let eps: Float
     public let weightDecay: Float
     /// Decoupled (AdamW) decay: p *= 1 - lr * weight_decay before the Adam step, and no L2 term.
-    let decoupledWeightDecay: Bool
-    private var firstMoments = OptimizerSlots()
-    private var secondMoments = OptimizerSlots()
-    private(set) var stepCount = 0
+    public let decoupled: Bool
+    private var slots = OptimizerSlots(["exp_avg", "exp_avg_sq"])
+    private var constants = StepConstants()
 
-    public convenience init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0) {
-        self.init(beta1: beta1, beta2: beta2, eps: eps, weightDecay: weightDecay, decoupled: false)
+    /// This step's lane constants (set by beginStep).
+    private struct StepConstants {
+        var l2 = Float8(), shrink = Float8(), oneMinusBeta1 = Float8(), beta2 = Float8(), oneMinusBeta2 = Float8()
+        var inverseRoot2 = Float8(), eps = Float8(), negStep = Float8()
+        // SparseAdam's
+        var sparseNegStep = Float8(), sparseKeep1 = Float8(), sparseKeep2 = Float8()
     }
 
-    init(beta1: Float, beta2: Float, eps: Float, weightDecay: Float, decoupled: Bool) {
+    public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
         self.beta1 = beta1
         self.beta2 = beta2
         self.eps = eps
         self.weightDecay = weightDecay
-        self.decoupledWeightDecay = decoupled
+        self.decoupled = decoupled
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) {
-        _ = firstMoments.prepare(for: parameters)
-        _ = secondMoments.prepare(for: parameters)
-        stepCount += 1
-        let t = Double(stepCount)
-        let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
-        let correction2Root = Float((1 - pow(Double(beta2), t)).squareRoot())
-        let l2 = SIMD8<Float>(repeating: decoupledWeightDecay ? 0 : weightDecay)
-        let shrink = SIMD8<Float>(repeating: decoupledWeightDecay ? 1 - learningRate * weightDecay : 1)
-        let oneMinusBeta1 = SIMD8<Float>(repeating: 1 - beta1)
-        let b2 = SIMD8<Float>(repeating: beta2)
-        let oneMinusBeta2 = SIMD8<Float>(repeating: 1 - beta2)
-        let inverseRoot2 = SIMD8<Float>(repeating: 1 / correction2Root)
-        let epsLanes = SIMD8<Float>(repeating: eps)
-        let negStep = SIMD8<Float>(repeating: -stepSize)
-        let hasDecay = weightDecay != 0
-        for (index, parameter) in parameters.enumerated() {
-            if weightDecay == 0, let rows = parameter.touchedRows {
-                sparseStep(parameter, rows: rows, slot: index, learningRate: learningRate)
-                continue
-            }
-            withValueAndGradient(parameter) { p, g, count in
-                firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
-                    secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
-                        guard let m = mBuffer.baseAddress, let v = vBuffer.baseAddress else { return }
-                        forEachLane(count) { j in
-                            // Without weight decay (the usual case) param and grad are the
-                            // stored values, bit for bit, and the two operations are skipped.
-                            let param = hasDecay ? p.simd8(at: j) * shrink : p.simd8(at: j)
-                            let grad = hasDecay ? g.simd8(at: j) + l2 * param : g.simd8(at: j)
-                            let mean = m.simd8(at: j) + oneMinusBeta1 * (grad - m.simd8(at: j))
-                            let square = b2 * v.simd8(at: j) + oneMinusBeta2 * grad * grad
-                            m.setSIMD8(mean, at: j)
-                            v.setSIMD8(square, at: j)
-                            let denom = VectorMath.squareRoot(square) * inverseRoot2 + epsLanes
-                            p.setSIMD8(param + negStep * (mean / denom), at: j)
-                        } scalar: { j in
-                            let param = p[j] * shrink[0]
-                            let grad = g[j] + l2[0] * param
-                            m[j] += (1 - beta1) * (grad - m[j])
-                            v[j] = beta2 * v[j] + (1 - beta2) * grad * grad
-                            let denom = v[j].squareRoot() * inverseRoot2[0] + eps
-                            p[j] = param + -stepSize * (m[j] / denom)
-                        }
-                    }
-                }
-            }
-        }
+    public var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
+    public var state: OptimizerState { slots.state }
+    var stepCount: Int { slots.stepCount }
+
+    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+        try slots.restore(state, count: arena.count)
     }
 
-    /// torch.optim.SparseAdam on the touched rows of one parameter (step count already advanced).
-    private func sparseStep(_ parameter: Parameter, rows: TouchedRows, slot index: Int, learningRate: Float) {
-        let t = Double(stepCount)
+    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+        slots.beginStep(arena)
+        let t = Double(slots.stepCount)
         let correction1 = 1 - pow(Double(beta1), t)
         let correction2 = 1 - pow(Double(beta2), t)
-        let negStepSize = Float(-(Double(learningRate) * correction2.squareRoot() / correction1))
-        let oneMinusBeta1 = Float(1 - Double(beta1))
-        let oneMinusBeta2 = Float(1 - Double(beta2))
-        let (negStep, keep1, keep2, epsLanes) = (SIMD8<Float>(repeating: negStepSize), SIMD8<Float>(repeating: oneMinusBeta1),
-                                                 SIMD8<Float>(repeating: oneMinusBeta2), SIMD8<Float>(repeating: eps))
-        let width = rows.width
-        withValueAndGradient(parameter) { pBase, gBase, _ in
-            firstMoments[index].withUnsafeMutableBufferPointer { mBuffer in
-                secondMoments[index].withUnsafeMutableBufferPointer { vBuffer in
-                    guard let mBase = mBuffer.baseAddress, let vBase = vBuffer.baseAddress else { return }
-                    for row in rows.rows {
-                        let offset = Int(row) * width
-                        let (p, g, m, v) = (pBase + offset, gBase + offset, mBase + offset, vBase + offset)
-                        // The same operation order as SparseAdam: update = (new - old) * (1 - beta),
-                        // moment = old + update, and numer/denom from update + old.
-                        forEachLane(width) { j in
-                            let grad = g.simd8(at: j), oldMean = m.simd8(at: j), oldSquare = v.simd8(at: j)
-                            let meanUpdate = (grad - oldMean) * keep1
-                            let squareUpdate = (grad * grad - oldSquare) * keep2
-                            m.setSIMD8(oldMean + meanUpdate, at: j)
-                            v.setSIMD8(oldSquare + squareUpdate, at: j)
-                            let denom = VectorMath.squareRoot(squareUpdate + oldSquare) + epsLanes
-                            p.setSIMD8(p.simd8(at: j) + negStep * ((meanUpdate + oldMean) / denom), at: j)
-                        } scalar: { j in
-                            let grad = g[j], oldMean = m[j], oldSquare = v[j]
-                            let meanUpdate = (grad - oldMean) * oneMinusBeta1
-                            let squareUpdate = (grad * grad - oldSquare) * oneMinusBeta2
-                            m[j] = oldMean + meanUpdate
-                            v[j] = oldSquare + squareUpdate
-                            let denom = (squareUpdate + oldSquare).squareRoot() + eps
-                            p[j] = p[j] + negStepSize * ((meanUpdate + oldMean) / denom)
-                        }
-                    }
-                }
-            }
+        let stepSize = Float(Double(learningRate) / correction1)
+        constants = StepConstants(
+            l2: Float8(repeating: decoupled ? 0 : weightDecay),
+            shrink: Float8(repeating: decoupled ? 1 - learningRate * weightDecay : 1),
+            oneMinusBeta1: Float8(repeating: 1 - beta1), beta2: Float8(repeating: beta2),
+            oneMinusBeta2: Float8(repeating: 1 - beta2),
+            inverseRoot2: Float8(repeating: 1 / Float(correction2.squareRoot())),
+            eps: Float8(repeating: eps), negStep: Float8(repeating: -stepSize),
+            sparseNegStep: Float8(repeating: Float(-(Double(learningRate) * correction2.squareRoot() / correction1))),
+            sparseKeep1: Float8(repeating: Float(1 - Double(beta1))), sparseKeep2: Float8(repeating: Float(1 - Double(beta2))))
+    }
+
+    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+        let c = constants
+        let hasDecay = weightDecay != 0
+        let (p, g, m, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound),
+                            slots[0] + range.lowerBound, slots[1] + range.lowerBound)
+        forEachChunk(range.count) { j, n in
+            // Without weight decay (the usual case) param and grad are the stored values,
+            // bit for bit, and the two operations are skipped.
+            let stored = VectorMath.load(p + j, count: n)
+            let param = hasDecay ? stored * c.shrink : stored
+            let grad = hasDecay ? VectorMath.load(g + j, count: n) + c.l2 * param : VectorMath.load(g + j, count: n)
+            let oldMean = VectorMath.load(m + j, count: n)
+            let mean = oldMean + c.oneMinusBeta1 * (grad - oldMean)
+            let square = c.beta2 * VectorMath.load(v + j, count: n) + c.oneMinusBeta2 * grad * grad
+            VectorMath.store(mean, to: m + j, count: n)
+            VectorMath.store(square, to: v + j, count: n)
+            let denom = VectorMath.squareRoot(square) * c.inverseRoot2 + c.eps
+            VectorMath.store(param + c.negStep * (mean / denom), to: p + j, count: n)
         }
-        parameter.noteRowSparseUpdate()
+    }
+
+    /// torch.optim.SparseAdam on one touched row. The same operation order as SparseAdam:
+    /// update = (new - old) * (1 - beta), moment = old + update, and numer/denom from update + old.
+    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) {
+        let c = constants
+        let (p, g, m, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound),
+                            slots[0] + range.lowerBound, slots[1] + range.lowerBound)
+        forEachChunk(range.count) { j, n in
+            let grad = VectorMath.load(g + j, count: n)
+            let oldMean = VectorMath.load(m + j, count: n), oldSquare = VectorMath.load(v + j, count: n)
+            let meanUpdate = (grad - oldMean) * c.sparseKeep1
+            let squareUpdate = (grad * grad - oldSquare) * c.sparseKeep2
+            VectorMath.store(oldMean + meanUpdate, to: m + j, count: n)
+            VectorMath.store(oldSquare + squareUpdate, to: v + j, count: n)
+            let denom = VectorMath.squareRoot(squareUpdate + oldSquare) + c.eps
+            VectorMath.store(VectorMath.load(p + j, count: n) + c.sparseNegStep * ((meanUpdate + oldMean) / denom), to: p + j, count: n)
+        }
     }
 }

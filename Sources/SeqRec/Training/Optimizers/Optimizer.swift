@@ -1,5 +1,8 @@
-// Optimizers update parameters in place from their accumulated gradients, each with
-// PyTorch's exact update rule (torch.optim, single-tensor CPU path, maximize = false).
+// Optimizers update a model's ParameterArena in place from its gradients, each with
+// PyTorch's exact update rule (torch.optim, single-tensor CPU path, maximize = false). Their
+// state (moments, sums, momentum buffers) is arena-shaped: element i of a state buffer
+// belongs to element i of the arena, so an update is an elementwise pass over ranges of
+// the arena, any split of it gives the same result, and a checkpoint copies each buffer.
 //
 // By default gradients are dense, as with PyTorch's nn.Embedding(sparse = False): every
 // step touches every row of every parameter, including embedding rows no item in the batch
@@ -13,15 +16,47 @@
 // rejects those combinations so that a run never silently mixes the two.
 
 public protocol Optimizer: AnyObject {
-    /// One update of every parameter from its `grad`. Per-parameter state is allocated on
-    /// the first step and keyed by position in `parameters`, so pass the same list, in the
-    /// same order, every time.
-    func step(_ parameters: [Parameter], learningRate: Float)
+    /// Whether a row-tracking parameter is updated only in its touched rows (else densely).
+    var updatesTouchedRowsOnly: Bool { get }
+    /// Starts a step: advances the step count and fixes this step's constants. Call once per
+    /// step, before `update`.
+    func beginStep(_ arena: ParameterArena, learningRate: Float)
+    /// Updates arena elements `range` by the dense rule.
+    func updateDense(_ arena: ParameterArena, _ range: Range<Int>)
+    /// Updates arena elements `range` (one touched row of a tracked parameter) by the
+    /// row-sparse rule.
+    func updateRow(_ arena: ParameterArena, _ range: Range<Int>)
+    /// Step count and state buffers (for checkpoints), and their restoration.
+    var state: OptimizerState { get }
+    func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError)
+}
+
+extension Optimizer {
+    /// Updates one share of the arena (shares of one step may run in parallel).
+    public func update(_ arena: ParameterArena, _ share: ArenaShare) {
+        updateDense(arena, share.dense)
+        for parameter in share.tracked {
+            guard updatesTouchedRowsOnly, let rows = parameter.touchedRows else {
+                updateDense(arena, parameter.offset..<(parameter.offset + parameter.count))
+                continue
+            }
+            for row in rows.rows {
+                let start = parameter.offset + Int(row) * rows.width
+                updateRow(arena, start..<(start + rows.width))
+            }
+        }
+    }
+
+    /// One whole step on one thread.
+    public func step(_ arena: ParameterArena, learningRate: Float) {
+        beginStep(arena, learningRate: learningRate)
+        for share in arena.shares(1) { update(arena, share) }
+    }
 }
 
 public enum Optimizers {
     /// The optimizer an experiment asks for. `spec.learningRate` is not captured: the
-    /// trainer passes the (scheduled) rate to every `step`.
+    /// trainer passes the (scheduled) rate to every step.
     public static func make(_ spec: OptimizerSpec) -> any Optimizer {
         let weightDecay = Float(spec.weightDecay)
         switch spec.name {
@@ -30,7 +65,8 @@ public enum Optimizers {
         case .adam:
             return Adam(beta1: Float(spec.beta1), beta2: Float(spec.beta2), eps: Float(spec.eps), weightDecay: weightDecay)
         case .adamw:
-            return AdamW(beta1: Float(spec.beta1), beta2: Float(spec.beta2), eps: Float(spec.eps), weightDecay: weightDecay)
+            return Adam(beta1: Float(spec.beta1), beta2: Float(spec.beta2), eps: Float(spec.eps), weightDecay: weightDecay,
+                        decoupled: true)
         case .adagrad:
             return Adagrad(eps: Float(spec.eps), weightDecay: weightDecay)
         case .rmsprop:
@@ -39,45 +75,76 @@ public enum Optimizers {
     }
 }
 
-/// Per-parameter state buffers, created zeroed on first use and keyed by position.
+/// An optimizer's resumable state: its step count and its arena-shaped buffers by name
+/// (PyTorch's state keys: `exp_avg`, `exp_avg_sq`, `momentum_buffer`, `sum`, `square_avg`).
+public struct OptimizerState: Equatable, Sendable {
+    public var step: Int
+    public var buffers: [String: [Float]]
+
+    public init(step: Int, buffers: [String: [Float]]) {
+        self.step = step
+        self.buffers = buffers
+    }
+}
+
+public enum OptimizerStateError: Error, Equatable, CustomStringConvertible {
+    case missingBuffer(String)
+    case wrongCount(String, expected: Int, found: Int)
+
+    public var description: String {
+        switch self {
+        case .missingBuffer(let name): "optimizer state lacks buffer '\(name)'"
+        case .wrongCount(let name, let expected, let found): "optimizer buffer '\(name)' holds \(found) values, expected \(expected)"
+        }
+    }
+}
+
+/// Arena-shaped state buffers, created zeroed (or filled) on the first step.
 struct OptimizerSlots {
-    private(set) var buffers: [[Float]] = []
+    let names: [String]
+    private(set) var buffers: [FloatBuffer] = []
+    private(set) var stepCount = 0
 
-    /// Makes sure there is one zeroed buffer per parameter; returns true when just created.
-    mutating func prepare(for parameters: [Parameter]) -> Bool {
-        if buffers.isEmpty {
-            buffers = parameters.map { [Float](repeating: 0, count: $0.count) }
-            return true
+    init(_ names: [String]) { self.names = names }
+
+    /// Makes sure the buffers exist for `arena` and advances the step count; returns true on
+    /// the first step (the buffers were just made, zeroed or `initialValue`).
+    @discardableResult
+    mutating func beginStep(_ arena: ParameterArena, initialValue: Float = 0) -> Bool {
+        stepCount += 1
+        guard buffers.isEmpty else {
+            precondition(buffers[0].count == arena.count, "optimizer state was built for an arena of \(buffers[0].count) elements, got \(arena.count)")
+            return false
         }
-        precondition(buffers.count == parameters.count && zip(buffers, parameters).allSatisfy { $0.count == $1.count },
-                     "optimizer state was built for a different parameter list")
-        return false
+        buffers = names.map { _ in FloatBuffer(count: arena.count) }
+        if initialValue != 0 { for buffer in buffers { buffer.pointer.update(repeating: initialValue, count: buffer.count) } }
+        return stepCount == 1
     }
 
-    subscript(index: Int) -> [Float] {
-        get { buffers[index] }
-        _modify { yield &buffers[index] }
-    }
-}
+    subscript(index: Int) -> UnsafeMutablePointer<Float> { buffers[index].pointer }
 
-/// Runs `body(value, grad, count)` over one parameter's value (mutable) and gradient.
-@inline(__always)
-func withValueAndGradient(
-    _ parameter: Parameter, _ body: (UnsafeMutablePointer<Float>, UnsafePointer<Float>, Int) -> Void
-) {
-    let count = parameter.count
-    parameter.grad.storage.withUnsafeBufferPointer { gradBuffer in
-        parameter.value.storage.withUnsafeMutableBufferPointer { valueBuffer in
-            guard let g = gradBuffer.baseAddress, let p = valueBuffer.baseAddress else { return }
-            body(p, g, count)
+    var state: OptimizerState {
+        OptimizerState(step: stepCount, buffers: Dictionary(uniqueKeysWithValues: zip(names, buffers.map {
+            Array(UnsafeBufferPointer(start: $0.pointer, count: $0.count))
+        })))
+    }
+
+    /// Restores a saved state; buffers are arena-shaped (`count` elements each).
+    mutating func restore(_ state: OptimizerState, count: Int) throws(OptimizerStateError) {
+        var restored: [FloatBuffer] = []
+        if state.step > 0 {
+            for name in names {
+                guard let values = state.buffers[name] else { throw .missingBuffer(name) }
+                guard values.count == count else { throw .wrongCount(name, expected: count, found: values.count) }
+                let buffer = FloatBuffer(count: count)
+                values.withUnsafeBufferPointer { source in
+                    guard let source = source.baseAddress else { return }
+                    buffer.pointer.update(from: source, count: count)
+                }
+                restored.append(buffer)
+            }
         }
+        buffers = restored
+        stepCount = state.step
     }
-}
-
-/// Calls `body(offset, length)` once per touched row of `rows` (in any order), or once for
-/// the whole buffer `(0, count)` when `rows` is nil (a dense update).
-@inline(__always)
-func forEachSegment(rows: TouchedRows?, count: Int, _ body: (Int, Int) -> Void) {
-    guard let rows else { return body(0, count) }
-    for row in rows.rows { body(Int(row) * rows.width, rows.width) }
 }

@@ -12,60 +12,55 @@ public final class RMSprop: Optimizer {
     public let eps: Float
     public let momentum: Float
     public let weightDecay: Float
-    private var squareAverages = OptimizerSlots()
-    private var momentumBuffers = OptimizerSlots()
+    private var slots: OptimizerSlots
+    private var constants = (decay: Float8(), alpha: Float8(), oneMinusAlpha: Float8(), eps: Float8(), mu: Float8(), negRate: Float8())
 
     public init(alpha: Float = 0.99, eps: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0) {
         self.alpha = alpha
         self.eps = eps
         self.momentum = momentum
         self.weightDecay = weightDecay
+        slots = OptimizerSlots(momentum > 0 ? ["square_avg", "momentum_buffer"] : ["square_avg"])
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) {
-        _ = squareAverages.prepare(for: parameters)
-        _ = momentumBuffers.prepare(for: momentum > 0 ? parameters : [])
-        let decay = SIMD8<Float>(repeating: weightDecay)
-        let alphaLanes = SIMD8<Float>(repeating: alpha)
-        let oneMinusAlpha = SIMD8<Float>(repeating: 1 - alpha)
-        let epsLanes = SIMD8<Float>(repeating: eps)
-        let mu = SIMD8<Float>(repeating: momentum)
-        let negRate = SIMD8<Float>(repeating: -learningRate)
-        for (index, parameter) in parameters.enumerated() {
-            withValueAndGradient(parameter) { p, g, count in
-                squareAverages[index].withUnsafeMutableBufferPointer { vBuffer in
-                    guard let v = vBuffer.baseAddress else { return }
-                    if momentum > 0 {
-                        momentumBuffers[index].withUnsafeMutableBufferPointer { bufBuffer in
-                            guard let buf = bufBuffer.baseAddress else { return }
-                            forEachLane(count) { j in
-                                let grad = g.simd8(at: j) + decay * p.simd8(at: j)
-                                let average = alphaLanes * v.simd8(at: j) + oneMinusAlpha * grad * grad
-                                v.setSIMD8(average, at: j)
-                                let b = mu * buf.simd8(at: j) + grad / (VectorMath.squareRoot(average) + epsLanes)
-                                buf.setSIMD8(b, at: j)
-                                p.setSIMD8(p.simd8(at: j) + negRate * b, at: j)
-                            } scalar: { j in
-                                let grad = g[j] + weightDecay * p[j]
-                                v[j] = alpha * v[j] + (1 - alpha) * grad * grad
-                                buf[j] = momentum * buf[j] + grad / (v[j].squareRoot() + eps)
-                                p[j] += -learningRate * buf[j]
-                            }
-                        }
-                    } else {
-                        forEachLane(count) { j in
-                            let grad = g.simd8(at: j) + decay * p.simd8(at: j)
-                            let average = alphaLanes * v.simd8(at: j) + oneMinusAlpha * grad * grad
-                            v.setSIMD8(average, at: j)
-                            p.setSIMD8(p.simd8(at: j) + negRate * (grad / (VectorMath.squareRoot(average) + epsLanes)), at: j)
-                        } scalar: { j in
-                            let grad = g[j] + weightDecay * p[j]
-                            v[j] = alpha * v[j] + (1 - alpha) * grad * grad
-                            p[j] += -learningRate * (grad / (v[j].squareRoot() + eps))
-                        }
-                    }
-                }
+    /// torch has no row-sparse RMSprop: tracked parameters are updated densely.
+    public var updatesTouchedRowsOnly: Bool { false }
+    public var state: OptimizerState { slots.state }
+
+    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+        try slots.restore(state, count: arena.count)
+    }
+
+    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+        slots.beginStep(arena)
+        constants = (Float8(repeating: weightDecay), Float8(repeating: alpha), Float8(repeating: 1 - alpha),
+                     Float8(repeating: eps), Float8(repeating: momentum), Float8(repeating: -learningRate))
+    }
+
+    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+        let c = constants
+        let (p, g, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound), slots[0] + range.lowerBound)
+        guard momentum > 0 else {
+            forEachChunk(range.count) { j, n in
+                let param = VectorMath.load(p + j, count: n)
+                let grad = VectorMath.load(g + j, count: n) + c.decay * param
+                let average = c.alpha * VectorMath.load(v + j, count: n) + c.oneMinusAlpha * grad * grad
+                VectorMath.store(average, to: v + j, count: n)
+                VectorMath.store(param + c.negRate * (grad / (VectorMath.squareRoot(average) + c.eps)), to: p + j, count: n)
             }
+            return
+        }
+        let buffer = slots[1] + range.lowerBound
+        forEachChunk(range.count) { j, n in
+            let param = VectorMath.load(p + j, count: n)
+            let grad = VectorMath.load(g + j, count: n) + c.decay * param
+            let average = c.alpha * VectorMath.load(v + j, count: n) + c.oneMinusAlpha * grad * grad
+            VectorMath.store(average, to: v + j, count: n)
+            let b = c.mu * VectorMath.load(buffer + j, count: n) + grad / (VectorMath.squareRoot(average) + c.eps)
+            VectorMath.store(b, to: buffer + j, count: n)
+            VectorMath.store(param + c.negRate * b, to: p + j, count: n)
         }
     }
+
+    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }

@@ -17,7 +17,8 @@ public final class SGD: Optimizer {
     public let dampening: Float
     public let nesterov: Bool
     public let weightDecay: Float
-    private var momentumBuffers = OptimizerSlots()
+    private var slots = OptimizerSlots(["momentum_buffer"])
+    private var constants = (lr: Float8(), decay: Float8(), mu: Float8(), keep: Float8(), add: Float8())
 
     public init(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.momentum = momentum
@@ -26,59 +27,42 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
     }
 
-    public func step(_ parameters: [Parameter], learningRate: Float) {
-        let firstStep = momentumBuffers.prepare(for: parameters)
-        let lr = SIMD8<Float>(repeating: learningRate)
-        let decay = SIMD8<Float>(repeating: weightDecay)
-        let mu = SIMD8<Float>(repeating: momentum)
-        let keep = SIMD8<Float>(repeating: firstStep ? 0 : momentum)
-        let add = SIMD8<Float>(repeating: firstStep ? 1 : 1 - dampening)
-        for (index, parameter) in parameters.enumerated() {
-            let rows = momentum == 0 && weightDecay == 0 ? parameter.touchedRows : nil
-            withValueAndGradient(parameter) { p, g, count in
-                if momentum == 0 {
-                    forEachSegment(rows: rows, count: count) { offset, length in
-                        let (p, g) = (p + offset, g + offset)
-                        forEachLane(length) { j in
-                            let d = g.simd8(at: j) + decay * p.simd8(at: j)
-                            p.setSIMD8(p.simd8(at: j) - lr * d, at: j)
-                        } scalar: { j in
-                            p[j] -= learningRate * (g[j] + weightDecay * p[j])
-                        }
-                    }
-                    return
-                }
-                momentumBuffers[index].withUnsafeMutableBufferPointer { bufBuffer in
-                    guard let buf = bufBuffer.baseAddress else { return }
-                    forEachLane(count) { j in
-                        let d = g.simd8(at: j) + decay * p.simd8(at: j)
-                        let b = keep * buf.simd8(at: j) + add * d
-                        buf.setSIMD8(b, at: j)
-                        let update = nesterov ? d + mu * b : b
-                        p.setSIMD8(p.simd8(at: j) - lr * update, at: j)
-                    } scalar: { j in
-                        let d = g[j] + weightDecay * p[j]
-                        let b = keep[0] * buf[j] + add[0] * d
-                        buf[j] = b
-                        p[j] -= learningRate * (nesterov ? d + momentum * b : b)
-                    }
-                }
+    public var updatesTouchedRowsOnly: Bool { momentum == 0 && weightDecay == 0 }
+    public var state: OptimizerState { slots.state }
+
+    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+        try slots.restore(state, count: arena.count)
+    }
+
+    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+        let firstStep = momentum != 0 ? slots.beginStep(arena) : false
+        constants = (Float8(repeating: learningRate), Float8(repeating: weightDecay), Float8(repeating: momentum),
+                     Float8(repeating: firstStep ? 0 : momentum), Float8(repeating: firstStep ? 1 : 1 - dampening))
+    }
+
+    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+        let c = constants
+        let (p, g) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound))
+        guard momentum != 0 else {
+            forEachChunk(range.count) { j, n in
+                let param = VectorMath.load(p + j, count: n)
+                let d = VectorMath.load(g + j, count: n) + c.decay * param
+                VectorMath.store(param - c.lr * d, to: p + j, count: n)
             }
-            if rows != nil { parameter.noteRowSparseUpdate() }
+            return
+        }
+        let buffer = slots[0] + range.lowerBound
+        let nesterov = self.nesterov
+        forEachChunk(range.count) { j, n in
+            let param = VectorMath.load(p + j, count: n)
+            let d = VectorMath.load(g + j, count: n) + c.decay * param
+            let b = c.keep * VectorMath.load(buffer + j, count: n) + c.add * d
+            VectorMath.store(b, to: buffer + j, count: n)
+            let update = nesterov ? d + c.mu * b : b
+            VectorMath.store(param - c.lr * update, to: p + j, count: n)
         }
     }
-}
 
-/// Calls `vector(j)` for j = 0, 8, 16, ... while 8 lanes fit, then `scalar(j)` for the tail.
-@inline(__always)
-func forEachLane(_ count: Int, _ vector: (Int) -> Void, scalar: (Int) -> Void) {
-    var j = 0
-    while j + 8 <= count {
-        vector(j)
-        j += 8
-    }
-    while j < count {
-        scalar(j)
-        j += 1
-    }
+    /// Without momentum and decay (the only row-sparse case) a row's update is the dense one.
+    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }
