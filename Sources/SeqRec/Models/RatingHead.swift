@@ -68,10 +68,10 @@ public final class RatingHead {
                 let error = prediction(x, item: targets[row]) - ratings[row]
                 totalLoss += Double(error) * Double(error)
                 let dPrediction = scale * error
-                RowKernels.axpy(dPrediction, wp, into: dHidden + row * h, count: h)
-                RowKernels.axpy(dPrediction, wp + h, into: de + item * e, count: e)
-                RowKernels.axpy(dPrediction, x, into: dw, count: h)
-                RowKernels.axpy(dPrediction, itemVector, into: dw + h, count: e)
+                BufferOps.addScaled(dPrediction, wp, into: dHidden + row * h, count: h)
+                BufferOps.addScaled(dPrediction, wp + h, into: de + item * e, count: e)
+                BufferOps.addScaled(dPrediction, x, into: dw, count: h)
+                BufferOps.addScaled(dPrediction, itemVector, into: dw + h, count: e)
                 biasGrad += dPrediction
             }
             bias.grad[0] += biasGrad
@@ -82,8 +82,8 @@ public final class RatingHead {
 
     @inline(__always)
     private func prediction(_ x: UnsafePointer<Float>, item: Int32) -> Float {
-        RowKernels.dot(weight.value, x, count: hiddenSize)
-            + RowKernels.dot(weight.value + hiddenSize, itemEmbedding.value + Int(item) * embeddingSize, count: embeddingSize)
+        BufferOps.dot(weight.value, x, count: hiddenSize)
+            + BufferOps.dot(weight.value + hiddenSize, itemEmbedding.value + Int(item) * embeddingSize, count: embeddingSize)
             + bias.value[0]
     }
 }

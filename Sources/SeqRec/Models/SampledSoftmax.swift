@@ -101,7 +101,7 @@ public final class SampledSoftmax {
             // Target column and accidental-hit masking.
             for i in 0..<n {
                 let target = targetClasses[i]
-                z[i * width] = RowKernels.dot(x + i * h, wp + Int(target) * h, count: h) + b[Int(target)] - logExpectedCount(target)
+                z[i * width] = BufferOps.dot(x + i * h, wp + Int(target) * h, count: h) + b[Int(target)] - logExpectedCount(target)
                 for j in 0..<s where drawn[j] == target { z[i * width + 1 + j] = -.infinity }
             }
             totalLoss = targetColumns.withUnsafeBufferPointer { t in
@@ -113,23 +113,23 @@ public final class SampledSoftmax {
             BLAS.sgemm(transA: false, transB: false, m: n, n: h, k: s,
                        alpha: 1, a: z + 1, lda: width, b: wn, ldb: h, beta: 0, c: dx, ldc: h)
             for i in 0..<n {
-                RowKernels.axpy(z[i * width], wp + Int(targetClasses[i]) * h, into: dx + i * h, count: h)
+                BufferOps.addScaled(z[i * width], wp + Int(targetClasses[i]) * h, into: dx + i * h, count: h)
             }
             // Negative weight gradients: dWn [S, H] = dz[:, 1...]^T x, scattered (duplicates add up).
             BLAS.sgemm(transA: true, transB: false, m: s, n: h, k: n,
                        alpha: 1, a: z + 1, lda: width, b: x, ldb: h, beta: 0, c: dwn, ldc: h)
             for (j, item) in drawn.enumerated() {
-                RowKernels.addRow(dwn + j * h, into: dw + Int(item) * h, count: h)
+                BufferOps.addRow(dwn + j * h, into: dw + Int(item) * h, count: h)
                 var columnSum: Float = 0
                 for i in 0..<n { columnSum += z[i * width + 1 + j] }
                 db[Int(item)] += columnSum
             }
             for i in 0..<n {
                 let target = Int(targetClasses[i])
-                RowKernels.axpy(z[i * width], x + i * h, into: dw + target * h, count: h)
+                BufferOps.addScaled(z[i * width], x + i * h, into: dw + target * h, count: h)
                 db[target] += z[i * width]
             }
-            for (i, row) in targetRows.enumerated() { RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h) }
+            for (i, row) in targetRows.enumerated() { BufferOps.addRow(dx + i * h, into: dHidden + row * h, count: h) }
         }
         // Row-sparse gradients: only the targets' and negatives' rows of W and b were written.
         if output.weight.tracksRows || output.bias.tracksRows {

@@ -89,7 +89,7 @@ public final class SoftmaxOutputLayer {
             }
         }
         for (i, row) in targetRows.enumerated() {
-            RowKernels.addRow(dx + i * h, into: dHidden + row * h, count: h)
+            BufferOps.addRow(dx + i * h, into: dHidden + row * h, count: h)
         }
         return (totalLoss / Double(n), n)
     }

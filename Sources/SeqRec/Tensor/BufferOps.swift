@@ -1,9 +1,12 @@
-// Small SIMD helpers over raw Float buffers used by the layers (and usable by the heads and
-// optimizers): axpy, scaling, elementwise products, column sums, [A, B, C] <-> [B, A, C]
-// transposes. Everything works in 8-lane vectors with a zero-padded tail.
+// Small SIMD helpers over raw Float buffers used by the layers and heads: axpy (fused and
+// unfused), row sums and dot products, elementwise products, column sums, row copies,
+// [A, B, C] <-> [B, A, C] transposes. Full 8-lane chunks first, then a scalar tail: the
+// trained models' arithmetic is fixed by these kernels (changing a tail would change
+// results), so each states its rounding. New elementwise kernels use `forEachChunk` with
+// VectorMath.load/store(_:count:) instead (the tail gets the chunks' exact arithmetic).
 
 public enum BufferOps {
-    /// y[i] += alpha * x[i]
+    /// y[i] += alpha * x[i], fused (one rounding) in the full chunks, unfused in the tail.
     @inline(__always)
     public static func axpy(count: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         let a = Float8(repeating: alpha)
@@ -14,17 +17,6 @@ public enum BufferOps {
             i += 8
         }
         while i < count { y[i] += alpha * x[i]; i += 1 }
-    }
-
-    /// x[i] *= alpha
-    @inline(__always)
-    public static func scale(count: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            VectorMath.store(VectorMath.load(x + i, count: 8) * alpha, to: x + i, count: 8)
-            i += 8
-        }
-        while i < count { x[i] *= alpha; i += 1 }
     }
 
     /// y[i] *= x[i]
@@ -38,15 +30,51 @@ public enum BufferOps {
         while i < count { y[i] *= x[i]; i += 1 }
     }
 
-    /// out[i] = a[i] * b[i]
+    /// y[i] += alpha * x[i], multiplied then added (two roundings; `axpy` fuses them).
+    /// The heads' gradients use this form.
     @inline(__always)
-    public static func product(count: Int, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        var i = 0
-        while i + 8 <= count {
-            VectorMath.store(VectorMath.load(a + i, count: 8) * VectorMath.load(b + i, count: 8), to: out + i, count: 8)
-            i += 8
+    public static func addScaled(_ alpha: Float, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        let alphaLanes = SIMD8<Float>(repeating: alpha)
+        var j = 0
+        while j + 8 <= count {
+            y.setSIMD8(y.simd8(at: j) + alphaLanes * x.simd8(at: j), at: j)
+            j += 8
         }
-        while i < count { out[i] = a[i] * b[i]; i += 1 }
+        while j < count {
+            y[j] += alpha * x[j]
+            j += 1
+        }
+    }
+
+    /// destination[0..<count] += source[0..<count].
+    @inline(__always)
+    public static func addRow(_ source: UnsafePointer<Float>, into destination: UnsafeMutablePointer<Float>, count: Int) {
+        var j = 0
+        while j + 8 <= count {
+            destination.setSIMD8(destination.simd8(at: j) + source.simd8(at: j), at: j)
+            j += 8
+        }
+        while j < count {
+            destination[j] += source[j]
+            j += 1
+        }
+    }
+
+    /// sum of a[i] * b[i]: 8 lane sums over the full chunks, then the tail added in order.
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = SIMD8<Float>.zero
+        var j = 0
+        while j + 8 <= count {
+            lanes += a.simd8(at: j) * b.simd8(at: j)
+            j += 8
+        }
+        var sum = lanes.sum()
+        while j < count {
+            sum += a[j] * b[j]
+            j += 1
+        }
+        return sum
     }
 
     /// sums[j] += sum over rows of matrix[row, j]; matrix is [rows, columns]. Row by row, so
