@@ -51,6 +51,7 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     case headerNotObject
     case invalidJSON(headerOffset: Int, expected: String)
     case duplicateKey(String, in: String)
+    case equivalentKeys(String, String, in: String)
     case invalidTensorEntry(name: String, reason: String)
     case unsupportedDtype(name: String, dtype: String)
     case metadataNotString(key: String)
@@ -82,6 +83,10 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
             return "safetensors header is not valid JSON at header byte \(offset): expected \(expected)"
         case .duplicateKey(let key, let container):
             return "safetensors header has duplicate key \"\(key)\" in \(container)"
+        case .equivalentKeys(let first, let second, let container):
+            let scalars = { (key: String) in key.unicodeScalars.map { "U+" + String($0.value, radix: 16, uppercase: true) }.joined(separator: " ") }
+            return "safetensors header keys \(scalars(first)) and \(scalars(second)) in \(container) are the same Swift string "
+                + "(Unicode canonical equivalence)"
         case .invalidTensorEntry(let name, let reason):
             return "tensor \"\(name)\": \(reason)"
         case .unsupportedDtype(let name, let dtype):
@@ -297,6 +302,21 @@ public struct SafeTensorsFile: Equatable, Sendable {
     }
 }
 
+/// Keys of one JSON object. Swift compares strings by canonical equivalence, so "\u{E9}" and
+/// "e\u{301}" would land on one dictionary entry although the file holds two names: refuse those.
+private struct KeySet {
+    let container: String
+    var keys: [String: String] = [:]
+
+    mutating func insert(_ key: String) throws {
+        if let earlier = keys[key] {
+            if Array(earlier.utf8) == Array(key.utf8) { throw SafeTensorsError.duplicateKey(key, in: container) }
+            throw SafeTensorsError.equivalentKeys(earlier, key, in: container)
+        }
+        keys[key] = key
+    }
+}
+
 /// A parser for exactly the header's schema (no generic JSON tree, so no recursion to exhaust).
 private struct HeaderParser {
     struct Entry { var name: String; var dtype: SafeTensorsDType; var shape: [Int]; var begin: Int; var end: Int }
@@ -309,10 +329,10 @@ private struct HeaderParser {
         guard peek() == UInt8(ascii: "{") else { throw SafeTensorsError.headerNotObject }
         var entries: [Entry] = []
         var metadata: [String: String] = [:]
-        var seen = Set<String>()
+        var seen = KeySet(container: "the header")
         var first = true
         while let key = try nextMember(first: &first, of: "the header") {
-            guard seen.insert(key).inserted else { throw SafeTensorsError.duplicateKey(key, in: "the header") }
+            try seen.insert(key)
             if key == "__metadata__" {
                 metadata = try parseMetadata()
             } else {
@@ -329,9 +349,10 @@ private struct HeaderParser {
         if consume("null") { return [:] }
         guard peek() == UInt8(ascii: "{") else { throw error("an object or null for \"__metadata__\"") }
         var metadata: [String: String] = [:]
+        var seen = KeySet(container: "\"__metadata__\"")
         var first = true
         while let key = try nextMember(first: &first, of: "\"__metadata__\"") {
-            guard metadata[key] == nil else { throw SafeTensorsError.duplicateKey(key, in: "\"__metadata__\"") }
+            try seen.insert(key)
             skipWhitespace()
             guard peek() == UInt8(ascii: "\"") else { throw SafeTensorsError.metadataNotString(key: key) }
             metadata[key] = try parseString()
@@ -345,10 +366,10 @@ private struct HeaderParser {
         var dtype: SafeTensorsDType?
         var shape: [Int]?
         var offsets: [Int]?
-        var seen = Set<String>()
+        var seen = KeySet(container: "tensor \"\(name)\"")
         var first = true
         while let key = try nextMember(first: &first, of: "tensor \"\(name)\"") {
-            guard seen.insert(key).inserted else { throw SafeTensorsError.duplicateKey(key, in: "tensor \"\(name)\"") }
+            try seen.insert(key)
             switch key {
             case "dtype":
                 skipWhitespace()
