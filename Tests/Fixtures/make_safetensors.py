@@ -79,13 +79,15 @@ def library_files():
     save_numpy(mixed, os.path.join(HERE, "numpy-mixed.safetensors"), metadata=metadata)
     files["numpy-mixed.safetensors"] = metadata
 
-    # Names in a byte order that is not dtype order nor insertion order, escapes
+    # Names in a byte order that is neither dtype, insertion nor Swift String order, escapes
     # in names and in the single metadata entry: the header must come out byte for byte.
     ordered = {
         "b": torch.arange(3, dtype=torch.float32),
         "B": torch.tensor([7, 8], dtype=torch.int64),
-        "é": torch.tensor([[1.0, 2.0]], dtype=torch.float32),
-        "z": torch.tensor([3.0], dtype=torch.float32),
+        "日本": torch.tensor([[1.0, 2.0]], dtype=torch.float32),
+        # Byte order puts "e\u0301" before "f"; Swift's String < (NFC, so U+00E9) puts it after.
+        "e\u0301": torch.tensor([3.0], dtype=torch.float32),
+        "f": torch.tensor([4.0], dtype=torch.float32),
         'quote"back\\slash\ttab\x01': torch.tensor([-1.0], dtype=torch.float32),
         "half": torch.tensor([1.0, -2.0], dtype=torch.float16),
         "brain": torch.tensor([0.5], dtype=torch.bfloat16),
@@ -93,7 +95,7 @@ def library_files():
         "wide": torch.tensor([0.1], dtype=torch.float64),
         "flags": torch.tensor([True, False, True]),
     }
-    metadata = {"note": 'ünïcode "quoted" \\ back\n\u0000\u001f\u007f</'}
+    metadata = {"note": 'ünïcode "quoted" \\ back\n\r\b\f\u0000\u001f\u007f</'}
     save_torch(ordered, os.path.join(HERE, "torch-ordered.safetensors"), metadata=metadata)
     files["torch-ordered.safetensors"] = metadata
 

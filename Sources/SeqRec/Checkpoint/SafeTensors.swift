@@ -430,18 +430,19 @@ private struct HeaderParser {
     }
 
     private mutating func parseInteger(_ what: String) throws -> Int {
+        let start = position
         guard let first = peek(), isDigit(first) else { throw error("a non-negative integer in \(what)") }
         var value = 0
         while let byte = peek(), isDigit(byte) {
             let (shifted, overflowed) = value.multipliedReportingOverflow(by: 10)
             let (next, carried) = shifted.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
-            guard !overflowed && !carried else { throw error("an integer no larger than \(Int.max) in \(what)") }
+            guard !overflowed && !carried else { throw error("an integer no larger than \(Int.max) in \(what)", at: start) }
             value = next
             position += 1
             if first == UInt8(ascii: "0") { break }  // JSON allows no leading zeros: "01" fails below
         }
         if let byte = peek(), isDigit(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
-            throw error("a plain integer (no leading zero, fraction or exponent) in \(what)")
+            throw error("a plain integer (no leading zero, fraction or exponent) in \(what)", at: start)
         }
         return value
     }
@@ -481,7 +482,7 @@ private struct HeaderParser {
                 default: throw error("one of \" \\ / b f n r t u after '\\'")
                 }
             case 0..<0x20:
-                throw error("an escaped control character in a string")
+                throw error("an escaped control character in a string", at: position - 1)
             default:
                 out.append(byte)
             }
@@ -521,7 +522,7 @@ private struct HeaderParser {
         while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { position += 1 }
     }
 
-    private func error(_ expected: String) -> SafeTensorsError {
-        .invalidJSON(headerOffset: position, expected: expected)
+    private func error(_ expected: String, at offset: Int? = nil) -> SafeTensorsError {
+        .invalidJSON(headerOffset: offset ?? position, expected: expected)
     }
 }
