@@ -126,7 +126,7 @@ public struct SafeTensor: Equatable, Sendable {
     public let bytes: [UInt8]
 
     /// Product of the dimensions (1 for a scalar, shape []); nil on overflow or a negative dimension.
-    static func elementCount(_ shape: [Int]) -> Int? {
+    static func elementCount(of shape: [Int]) -> Int? {
         var count = 1
         for dimension in shape {
             guard dimension >= 0 else { return nil }
@@ -140,7 +140,7 @@ public struct SafeTensor: Equatable, Sendable {
     public var elementCount: Int { bytes.count / dtype.byteSize }
 
     public init(dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) throws {
-        guard let count = Self.elementCount(shape), case let (needed, false) = count.multipliedReportingOverflow(by: dtype.byteSize),
+        guard let count = Self.elementCount(of: shape), case let (needed, false) = count.multipliedReportingOverflow(by: dtype.byteSize),
               needed == bytes.count
         else { throw SafeTensorsError.byteCountMismatch(dtype: dtype, shape: shape, byteCount: bytes.count) }
         self.dtype = dtype
@@ -159,7 +159,7 @@ public struct SafeTensor: Equatable, Sendable {
     public func int64s() throws -> [Int64] { try decoded(.i64, Int64.self) }
 
     private init<T: FixedWidthInteger>(_ dtype: SafeTensorsDType, _ shape: [Int], _ values: [T]) throws {
-        guard Self.elementCount(shape) == values.count
+        guard Self.elementCount(of: shape) == values.count
         else { throw SafeTensorsError.valueCountMismatch(shape: shape, values: values.count) }
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * MemoryLayout<T>.size)
@@ -273,7 +273,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
                                           ? ($0.begin, $0.end) < ($1.begin, $1.end)
                                           : $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
             let name = entry.name
-            guard let count = SafeTensor.elementCount(entry.shape),
+            guard let count = SafeTensor.elementCount(of: entry.shape),
                   case let (expected, false) = count.multipliedReportingOverflow(by: entry.dtype.byteSize)
             else { throw SafeTensorsError.sizeOverflow(name: name) }
             guard entry.end >= entry.begin else {
