@@ -62,7 +62,7 @@ bench-scale:
 	$(SWIFT) build -c release --product runner
 	OPENBLAS_NUM_THREADS=1 python3 scripts/bench_scale.py $(RUNNER_BIN) experiments/scale-100k.yaml experiments/scale-1682.yaml
 
-# End-to-end epoch benchmark against PyTorch (bench/e2e.py; README, Performance). The PyTorch
+# End-to-end epoch benchmark against PyTorch (bench/e2e.py; docs/performance.md). The PyTorch
 # side runs in BENCH_PYTHON (default: the venv above, made on first use); pass an existing
 # interpreter with torch and numpy to skip the venv, and BENCH_E2E_FLAGS for a subset, e.g.
 #   make bench-e2e BENCH_E2E_FLAGS="--cells lstm --hidden 50 --threads 1 --repetitions 1"

@@ -12,8 +12,8 @@ struct RunnerCommand: ParsableCommand {
             runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
             runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
 
-            Each FILE is an experiment (keys: README.md, "Configuration reference"). A file
-            with a `grid:` key runs once per combination of its values.
+            Each FILE is an experiment (keys: docs/configuration.md). A file with a `grid:`
+            key runs once per combination of its values.
 
             EXAMPLES:
               runner experiments/lstm50.yaml

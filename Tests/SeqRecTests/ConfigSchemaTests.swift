@@ -18,22 +18,23 @@ private func checkGenerated(_ generated: String, at relativePath: String) throws
     try checkGenerated(ConfigReference.jsonSchema(), at: "schema/experiment.schema.json")
 }
 
-/// README.md carries the generated reference between these markers.
+/// docs/configuration.md carries the generated reference between these markers.
+private let referencePath = "docs/configuration.md"
 private let referenceBegin = "<!-- BEGIN generated: configuration reference -->\n"
 private let referenceEnd = "<!-- END generated: configuration reference -->"
 
-@Test func readmeConfigReferenceIsCurrent() throws {
-    let url = ConfigFixtures.repositoryRoot.appendingPathComponent("README.md")
-    let readme = ConfigFixtures.read(url)
-    let begin = try #require(readme.range(of: referenceBegin), "README.md lacks the reference markers")
-    let end = try #require(readme.range(of: referenceEnd, range: begin.upperBound..<readme.endIndex))
+@Test func docsConfigReferenceIsCurrent() throws {
+    let url = ConfigFixtures.repositoryRoot.appendingPathComponent(referencePath)
+    let page = ConfigFixtures.read(url)
+    let begin = try #require(page.range(of: referenceBegin), "\(referencePath) lacks the reference markers")
+    let end = try #require(page.range(of: referenceEnd, range: begin.upperBound..<page.endIndex))
     let generated = ConfigReference.markdown()
     if ConfigFixtures.updating {
-        let updated = readme.replacingCharacters(in: begin.upperBound..<end.lowerBound, with: generated)
+        let updated = page.replacingCharacters(in: begin.upperBound..<end.lowerBound, with: generated)
         try updated.write(to: url, atomically: true, encoding: .utf8)
     }
-    #expect(String(readme[begin.upperBound..<end.lowerBound]) == generated,
-            "README.md's configuration reference is stale: run the tests with SEQREC_UPDATE_FIXTURES=1")
+    #expect(String(page[begin.upperBound..<end.lowerBound]) == generated,
+            "\(referencePath)'s configuration reference is stale: run the tests with SEQREC_UPDATE_FIXTURES=1")
 }
 
 @Test func jsonSchemaIsValidJSONWithClosedObjects() throws {

@@ -1,7 +1,7 @@
 // The documented key reference: every key a configuration file may hold, its type and
 // its meaning. Defaults come from `ExperimentSpec`'s own defaults, so the docs cannot
-// drift from the code. `schema/experiment.schema.json` and the README's configuration reference
-// are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
+// drift from the code. `schema/experiment.schema.json` and the configuration reference in
+// docs/configuration.md are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
 
 indirect enum SchemaType: Sendable {
     case integer(minimum: Int)
@@ -103,7 +103,7 @@ enum ConfigSchema {
 
     static let trainingKeys: [SchemaKey] = [
         SchemaKey("epochs", .integer(minimum: 1), "Maximum passes over the training sequences."),
-        SchemaKey("batch_size", .integer(minimum: 1), "Sequences per step."),
+        SchemaKey("batch_size", .integer(minimum: 1), "Training targets per optimizer step, as in RecBole: whole training windows are packed, round(batch_size / mean targets per window) of them (at least 1)."),
         SchemaKey("optimizer", .nameOrObject(names(OptimizerKind.self), [
             SchemaKey("name", .choice(names(OptimizerKind.self)), "Update rule."),
             SchemaKey("learning_rate", .number(.positive), "Step size."),

@@ -7,12 +7,12 @@ public enum ConfigReference {
         let root = ConfigValue.mapping([
             ConfigField("$schema", .string("http://json-schema.org/draft-07/schema#")),
             ConfigField("title", .string("seqrec experiment")),
-            ConfigField("description", .string("A seqrec experiment file (YAML). See the configuration reference in README.md.")),
+            ConfigField("description", .string("A seqrec experiment file (YAML). See docs/configuration.md.")),
         ] + objectFields(ConfigSchema.keys, path: []))
         return root.jsonText() + "\n"
     }
 
-    /// The "Configuration reference" section of README.md (between the generated-section markers).
+    /// The key reference of docs/configuration.md (between the generated-section markers).
     public static func markdown() -> String {
         var lines: [String] = [
             "## Configuration reference",

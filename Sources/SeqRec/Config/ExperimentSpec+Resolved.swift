@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 // The resolved experiment written back out with the YAML spelling of every key
@@ -47,9 +46,7 @@ extension ExperimentSpec {
 
     /// Hex SHA-256 of `resolvedJSON()`: equal configurations have equal hashes.
     public var configHash: String {
-        SHA256.hash(data: Data(resolvedJSON().utf8)).map { byte in
-            (byte < 16 ? "0" : "") + String(byte, radix: 16)
-        }.joined()
+        SHA256.hex(Data(resolvedJSON().utf8))
     }
 }
 

@@ -65,7 +65,7 @@ public enum DatasetLoader {
 
     private static func fileSHA256(_ path: String) throws -> String {
         do {
-            return DatasetVerifier.sha256Hex(try Data(contentsOf: URL(fileURLWithPath: path)))
+            return try SHA256.hex(ofFileAt: path)
         } catch {
             throw DataError.unreadableFile(path: path, reason: error.localizedDescription)
         }

@@ -3,7 +3,6 @@
 // cache directory, then renamed into place. Concurrent processes each rename a complete,
 // identical file; a failed check or write leaves no file behind.
 
-import Crypto
 import Foundation
 
 /// What a built-in dataset's canonical file must contain.
@@ -35,8 +34,9 @@ enum DatasetVerifier {
         return output
     }
 
+    /// Lower-case hex SHA-256 of `bytes`.
     static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        SHA256.hex(bytes)
     }
 
     /// Throws `verificationFailed` unless `canonical` has the expected interaction, user and

@@ -1,6 +1,6 @@
 // Ranking metrics over score rows: the model-independent half of evaluation.
 //
-// Rule (see README.md, "The run report"): each target of a case is ranked against the competing
+// Rule (see docs/reports.md, "How ranking metrics are computed"): each target of a case is ranked against the competing
 // candidates, which are
 //   - full ranking (`candidates: all`): every item 1 ... N that is not a target and, with
 //     `exclude_seen`, not in the history (a target is never excluded, even if seen);

@@ -30,7 +30,7 @@ public enum ReportWriter {
         return url
     }
 
-    /// Writes the per-user sidecar atomically; returns its URL. Format (see README.md, "The run report"):
+    /// Writes the per-user sidecar atomically; returns its URL. Format (see docs/reports.md, "Per-user sidecar"):
     /// a header line `user<TAB><metric>`, then one `<user><TAB><value>` line per case, in case
     /// order; values use the shortest text that reads back as the same Float, NaN as `NaN`.
     @discardableResult

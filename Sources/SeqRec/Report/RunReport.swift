@@ -2,7 +2,6 @@
 // Keys are snake_case; the writer sorts them and pretty-prints. Optional sections are omitted
 // while empty (e.g. `test` of a diverged run). The shape is `schema/report.schema.json`.
 
-import Crypto
 import Foundation
 
 public struct RunReport: Sendable, Equatable, Codable {
@@ -61,7 +60,7 @@ public struct RunReport: Sendable, Equatable, Codable {
     }
 
     public static func configHash(of config: JSONValue) throws -> String {
-        SHA256.hash(data: try config.canonicalData()).map { String(format: "%02x", $0) }.joined()
+        SHA256.hex(try config.canonicalData())
     }
 
     public static func makeRunID(name: String, startedAt: Timestamp, configHash: String) -> String {
