@@ -70,6 +70,9 @@ extension RunnerCommand {
                                    valueName: "run-name"))
         var points: [String] = []
 
+        @Flag(name: .long, help: "Start at epoch 1 even when the output directory holds a saved training state of the same config (by default a run continues after its last complete epoch).")
+        var restart = false
+
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
@@ -83,7 +86,7 @@ extension RunnerCommand {
             var failed = false
             for run in runs {
                 let outcome = ExperimentRunner.run(run.point.spec,
-                                                   options: RunOptions(quiet: quiet, configPath: run.configPath))
+                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart))
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
                     writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")

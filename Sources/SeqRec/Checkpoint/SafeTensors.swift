@@ -193,6 +193,24 @@ public struct SafeTensorsFile: Equatable, Sendable {
         try SafeTensorsFile(data: Data(contentsOf: url))
     }
 
+    /// Only the metadata, from the header (the tensors' bytes are not read): for listings of
+    /// many files. The header is validated as by `init(data:)`; the data buffer is not.
+    public static func readMetadata(contentsOf url: URL) throws -> [String: String] {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        let prefix = try handle.read(upToCount: 8) ?? Data()
+        guard prefix.count == 8 else { throw SafeTensorsError.fileTooShort(byteCount: prefix.count) }
+        let declared = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard declared <= UInt64(maxHeaderSize) else { throw SafeTensorsError.headerTooLarge(declared: declared) }
+        let header = [UInt8](try handle.read(upToCount: Int(declared)) ?? Data())
+        guard header.count == Int(declared) else {
+            throw SafeTensorsError.headerPastEnd(declared: declared, available: header.count)
+        }
+        guard String(validating: header, as: UTF8.self) != nil else { throw SafeTensorsError.headerNotUTF8 }
+        var parser = HeaderParser(bytes: header)
+        return try parser.parseHeader().metadata
+    }
+
     public func write(to url: URL) throws {
         try serialized().write(to: url, options: .atomic)
     }

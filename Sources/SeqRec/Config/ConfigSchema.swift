@@ -55,6 +55,7 @@ enum ConfigSchema {
         SchemaKey("evaluation", .object(evaluationKeys), "How validation and test rankings are scored."),
         SchemaKey("output", .object([
             SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory.", default: "`results/<name>`"),
+            SchemaKey("checkpoint", .boolean, "Keep the trained model and the training state beside the report: `model.safetensors` (the weights the test metrics come from, PyTorch names), `ids.json` (dense to raw ids) and, until the run ends with status ok, `state.safetensors` (what a rerun of the same config continues from). `false` writes none of them, and an interrupted run then starts again from epoch 1.", default: "`true`"),
         ]), "Where results go."),
         SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`.", default: "none"),
     ]

@@ -34,7 +34,7 @@ extension ExperimentSpec {
                 ConfigField("exclude_seen", .bool(evaluation.excludeSeen)),
                 ConfigField("metrics", .list(evaluation.metrics.map { .string($0.description) })),
             ])),
-            ConfigField("output", .mapping([ConfigField("dir", .string(output.dir))])),
+            ConfigField("output", .mapping([ConfigField("checkpoint", .bool(output.checkpoint)), ConfigField("dir", .string(output.dir))])),
         ])
     }
 

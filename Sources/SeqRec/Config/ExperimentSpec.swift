@@ -265,5 +265,10 @@ public enum MetricKind: String, Sendable, Codable, CaseIterable {
 public struct OutputSpec: Sendable, Equatable, Codable {
     /// Directory of `report.json`; relative paths are relative to the working directory.
     public var dir: String
-    public init(dir: String) { self.dir = dir }
+    /// Write model.safetensors, ids.json and the resumable training state.
+    public var checkpoint: Bool = true
+    public init(dir: String, checkpoint: Bool = true) {
+        self.dir = dir
+        self.checkpoint = checkpoint
+    }
 }

@@ -38,6 +38,7 @@ final class SpecDecoder {
         spec.output = OutputSpec(dir: "results/\(spec.name)")
         if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
             fields.read("dir", into: &spec.output.dir) { self.nonEmptyText($0, $1) }
+            fields.read("checkpoint", into: &spec.output.checkpoint) { self.boolean($0, $1) }
             fields.reportUnknownKeys()
         }
         top.reportUnknownKeys()

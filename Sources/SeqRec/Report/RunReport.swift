@@ -35,6 +35,8 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var timing: TimingReport?
     /// Trainable scalars of the model (0 for pop/markov).
     public var parameterCount: Int?
+    /// The epoch a resumed run continued after (its saved training state), nil for a fresh run.
+    public var resumedFromEpoch: Int?
 
     public init(runID: String, name: String, config: JSONValue, configHash: String, provenance: Provenance,
                 startedAt: Timestamp, status: RunStatus, message: String? = nil) {
@@ -79,5 +81,6 @@ public struct RunReport: Sendable, Equatable, Codable {
         case bestEpoch = "best_epoch"
         case ratingBaselines = "rating_baselines"
         case parameterCount = "parameter_count"
+        case resumedFromEpoch = "resumed_from_epoch"
     }
 }

@@ -9,9 +9,12 @@ public struct RunOptions: Sendable {
     public var quiet: Bool = false
     /// Path of the YAML file the spec came from (base for relative data paths).
     public var configPath: String = ""
-    public init(quiet: Bool = false, configPath: String = "") {
+    /// Start from epoch 1 even when the output directory holds a resumable training state.
+    public var restart: Bool = false
+    public init(quiet: Bool = false, configPath: String = "", restart: Bool = false) {
         self.quiet = quiet
         self.configPath = configPath
+        self.restart = restart
     }
 }
 
@@ -89,6 +92,9 @@ public enum ExperimentRunner {
         report.dataset = DatasetReport(data)
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)
         let itemCounts = Self.itemCounts(split.train, numItems: data.numItems)
+        if spec.output.checkpoint {
+            try RunCheckpoint.writeIds(RunCheckpoint.IdMaps(items: data.rawItemIds, users: data.rawUserIds), in: outputDirectory)
+        }
         let dataSeconds = Date().timeIntervalSince(start)
         progress.message(String(format: "data: %d users, %d items, %d interactions; %d training targets in %d windows, %d windows per batch (%.1fs)",
                                 data.numUsers, data.numItems, data.stats.interactions,
@@ -117,7 +123,9 @@ public enum ExperimentRunner {
             }
             let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress,
                                   threads: report.provenance.threads, validate: validate)
-            let result = trainer.run()
+            let saved = try savedState(spec, model: model, options: options, progress: progress, outputDirectory: outputDirectory)
+            report.resumedFromEpoch = saved?.epoch
+            let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, outputDirectory: outputDirectory))
             report.history = result.history
             report.bestEpoch = result.bestEpoch
             report.status = result.status
@@ -129,6 +137,12 @@ public enum ExperimentRunner {
                                          evaluationSeconds: evaluationSeconds,
                                          targetsPerSecond: trainingSeconds > 0 ? targets / trainingSeconds : nil)
             guard result.status == .ok else { return }
+            if spec.output.checkpoint {
+                // The weights the test metrics come from (the restored best, or the last epoch's).
+                try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
+                                             epoch: result.bestEpoch ?? result.history.last?.epoch, in: outputDirectory)
+                try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunCheckpoint.stateFileName))
+            }
             if let ratingValidation {
                 try finishRating(spec, model: model, split: split, validation: ratingValidation,
                                  report: &report, outputDirectory: outputDirectory)
@@ -165,6 +179,47 @@ public enum ExperimentRunner {
                                      targetsPerSecond: report.timing?.targetsPerSecond)
     }
 
+    /// The training state to continue from: the output directory's state.safetensors when it
+    /// was saved by this config (same hash) and `--restart` was not given. A state of another
+    /// config is ignored (and replaced after the first epoch), with a note on stderr; an
+    /// unreadable one fails the run before anything is overwritten.
+    static func savedState(_ spec: ExperimentSpec, model: SequenceRecommender, options: RunOptions, progress: ProgressReporter,
+                           outputDirectory: URL) throws -> TrainingState? {
+        let url = outputDirectory.appendingPathComponent(RunCheckpoint.stateFileName)
+        guard spec.output.checkpoint, FileManager.default.fileExists(atPath: url.path) else { return nil }
+        if options.restart {
+            try FileManager.default.removeItem(at: url)
+            progress.note("--restart: removed the saved training state \(url.path); starting at epoch 1")
+            return nil
+        }
+        if let summary = RunCheckpoint.stateSummary(in: outputDirectory), summary.configHash != spec.configHash {
+            progress.note("\(url.path) was saved by another config (hash \(summary.configHash.prefix(12)), this one \(spec.configHash.prefix(12))): starting at epoch 1")
+            return nil
+        }
+        do {
+            let state = try RunCheckpoint.readState(at: url, arena: model.arena, configHash: spec.configHash,
+                                                    earlyStopping: spec.training.earlyStopping)
+            progress.note("resuming after epoch \(state.epoch) from \(url.path)")
+            return state
+        } catch {
+            throw ResumeError(description: "\(error) (run again with --restart to start at epoch 1)")
+        }
+    }
+
+    /// Saves the best weights when validation improves and the training state after every epoch.
+    static func checkpoints(_ spec: ExperimentSpec, model: SequenceRecommender, outputDirectory: URL) -> TrainingCheckpoints? {
+        guard spec.output.checkpoint else { return nil }
+        let (configJSON, configHash) = (spec.resolvedJSON(), spec.configHash)
+        return TrainingCheckpoints(
+            bestImproved: { epoch in
+                try RunCheckpoint.writeModel(model.parameters, configJSON: configJSON, configHash: configHash, epoch: epoch,
+                                             in: outputDirectory)
+            },
+            epochCompleted: { state in
+                try RunCheckpoint.writeState(state, arena: model.arena, configHash: configHash, in: outputDirectory)
+            })
+    }
+
     /// Rating task: test RMSE/MAE beside the global-mean and user-mean baselines.
     static func finishRating(
         _ spec: ExperimentSpec, model: SequenceRecommender, split: SplitData, validation validationPass: RatingPass,
@@ -197,4 +252,9 @@ public enum ExperimentRunner {
         }
         return counts
     }
+}
+
+/// A saved training state that cannot be used.
+struct ResumeError: Error, CustomStringConvertible {
+    let description: String
 }

@@ -27,6 +27,15 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         self.init(seed: seed ^ h)
     }
 
+    /// The generator's four state words (for checkpoints); `init(state:)` continues the stream.
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// A generator continuing from `state` (four words, not all zero), or nil.
+    public init?(state: [UInt64]) {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else { return nil }
+        (s0, s1, s2, s3) = (state[0], state[1], state[2], state[3])
+    }
+
     @inline(__always)
     public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9

@@ -17,7 +17,8 @@
 final class DataParallelStep {
     let replicas: [SequenceRecommender]              // [K], replicas[0] is the trained model
     private let arenas: [ParameterArena]             // [K] their parameters
-    private var dropoutStreams: [SeededGenerator]    // [K]
+    /// [K] per-worker dropout (and negative-sampling) streams; saved and restored on resume.
+    var dropoutStreams: [SeededGenerator]
     private var shardResults: [(loss: Double, targets: Int)]
     /// The worker threads (nil at 1 thread).
     private let pool: WorkerPool?

@@ -6,11 +6,19 @@ public struct EarlyStopping: Sendable {
     public let patience: Int
     public private(set) var bestValue: Double?
     public private(set) var bestEpoch: Int?
-    private var passesWithoutImprovement = 0
+    public private(set) var passesWithoutImprovement = 0
 
     public init(metric: MetricSpec, patience: Int) {
         self.metric = metric
         self.patience = patience
+    }
+
+    /// Continues a saved stopper (resume).
+    public init(metric: MetricSpec, patience: Int, bestValue: Double?, bestEpoch: Int?, passesWithoutImprovement: Int) {
+        self.init(metric: metric, patience: patience)
+        self.bestValue = bestValue
+        self.bestEpoch = bestEpoch
+        self.passesWithoutImprovement = passesWithoutImprovement
     }
 
     public var higherIsBetter: Bool { metric.kind.isRanking }

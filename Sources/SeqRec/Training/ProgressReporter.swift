@@ -22,6 +22,11 @@ public final class ProgressReporter: @unchecked Sendable {
         write(text + "\n")
     }
 
+    /// A line that matters even with --quiet (resuming, starting over), on standard error.
+    public func note(_ text: String) {
+        write(text + "\n")
+    }
+
     /// Called after each batch. Redraws the bar at most 10 times a second.
     public func batch(epoch: Int, done: Int, total: Int, loss: Double, targetsPerSecond: Double, elapsed: Double) {
         guard mode == .live else { return }

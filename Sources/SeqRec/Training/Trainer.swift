@@ -12,6 +12,20 @@ public struct TrainingResult: Sendable {
     public var validationSeconds: Double
 }
 
+/// Where a training run saves what outlives it (see ExperimentRunner): both may throw, which
+/// fails the run with the error's message.
+public struct TrainingCheckpoints {
+    /// Validation improved in `epoch`; the model holds the new best weights.
+    public var bestImproved: (_ epoch: Int) throws -> Void
+    /// `state.epoch` is complete; `state` continues the run exactly.
+    public var epochCompleted: (_ state: TrainingState) throws -> Void
+
+    public init(bestImproved: @escaping (Int) throws -> Void, epochCompleted: @escaping (TrainingState) throws -> Void) {
+        self.bestImproved = bestImproved
+        self.epochCompleted = epochCompleted
+    }
+}
+
 public final class Trainer {
     private let spec: ExperimentSpec
     private let model: SequenceRecommender
@@ -38,9 +52,11 @@ public final class Trainer {
         self.validate = validate
     }
 
-    public func run() -> TrainingResult {
+    /// Trains from scratch, or continues from `resume` (a state saved after an epoch of a
+    /// run with the same config and thread count). `checkpoints` hears of every new best
+    /// and every complete epoch; an error thrown there fails the run.
+    public func run(resumingFrom resume: TrainingState? = nil, checkpoints: TrainingCheckpoints? = nil) -> TrainingResult {
         let training = spec.training
-        let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
         let arena = model.arena
         let optimizer = Optimizers.make(spec.training.optimizer)
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
@@ -51,8 +67,26 @@ public final class Trainer {
         var status = RunStatus.ok
         var message = "completed \(training.epochs) epochs"
         var trainingSeconds = 0.0, validationSeconds = 0.0
+        var firstEpoch = 1
+        var finished = false
+        if let resume {
+            // The weights first: the data-parallel replicas copy them when they are made.
+            arena.restoreValues(resume.weights)
+            do {
+                try optimizer.restore(resume.optimizer, arena: arena)
+            } catch {
+                return TrainingResult(status: .failed, message: "cannot resume: \(error)", history: resume.history,
+                                      bestEpoch: nil, trainingSeconds: 0, validationSeconds: 0)
+            }
+            (shuffleRandom, stopper, bestWeights, history) = (resume.shuffleRandom, resume.earlyStopping, resume.bestWeights, resume.history)
+            (trainingSeconds, validationSeconds) = (resume.trainingSeconds, resume.validationSeconds)
+            (firstEpoch, finished) = (resume.epoch + 1, resume.finished)
+            if finished { message = resume.message }
+        }
+        let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
+        if let resume, resume.dropoutRandom.count == step.threads { step.dropoutStreams = resume.dropoutRandom }
 
-        epochs: for epoch in 1...max(training.epochs, 1) {
+        epochs: for epoch in firstEpoch..<max(training.epochs + 1, firstEpoch) where !finished {
             let learningRate = schedule.rate(epoch: epoch)
             let batches = batcher.epoch(rng: &shuffleRandom)
             let start = Date()
@@ -88,14 +122,15 @@ public final class Trainer {
                 seconds: seconds, targetsPerSecond: Double(targetCount) / max(seconds, 1e-9),
                 learningRate: learningRate)
 
-            let isLast = epoch == training.epochs
-            if epoch % max(training.evalEvery, 1) == 0 || isLast {
+            var improved = false
+            if epoch % max(training.evalEvery, 1) == 0 || epoch == training.epochs {
                 let validationStart = Date()
                 let metrics = validate()
                 validationSeconds += Date().timeIntervalSince(validationStart)
                 record.validation = metrics
                 if var early = stopper, let name = monitored, let value = metrics[name] {
-                    if early.record(value, epoch: epoch) { bestWeights = arena.copyValues() }
+                    improved = early.record(value, epoch: epoch)
+                    if improved { bestWeights = arena.copyValues() }
                     stopper = early
                 }
             }
@@ -103,6 +138,20 @@ public final class Trainer {
             progress.epoch(Self.summary(record, monitored: monitored, best: stopper?.bestValue))
             if let early = stopper, early.shouldStop {
                 message = "early stop after epoch \(epoch): no \(early.metric) improvement for \(early.patience) validation passes"
+                finished = true
+            }
+            finished = finished || epoch == training.epochs
+            guard let checkpoints else { continue }
+            do {
+                if improved { try checkpoints.bestImproved(epoch) }
+                try checkpoints.epochCompleted(TrainingState(
+                    epoch: epoch, finished: finished, message: message, weights: arena.copyValues(), bestWeights: bestWeights,
+                    optimizer: optimizer.state, shuffleRandom: shuffleRandom, dropoutRandom: step.dropoutStreams,
+                    earlyStopping: stopper, history: history, trainingSeconds: trainingSeconds,
+                    validationSeconds: validationSeconds))
+            } catch {
+                status = .failed
+                message = "could not save the training state after epoch \(epoch): \(error)"
                 break
             }
         }

@@ -1,0 +1,237 @@
+// Checkpoints: model.safetensors is a PyTorch state_dict (a file written by the Python
+// library loads and scores as in PyTorch; fixtures: Tests/Fixtures/make_safetensors.py),
+// bad files are refused with a message naming what is wrong, and a run killed after an
+// epoch continues from its saved state to bitwise the same report as an uninterrupted run.
+
+import Foundation
+import Testing
+@testable import SeqRec
+
+private struct TorchModelFixture: Decodable {
+    let cell: String
+    let layers: Int
+    let embedding: Int
+    let hidden: Int
+    let items: Int
+    let batch: Int
+    let inputs: [Int32]
+    let lengths: [Int]
+    let next_logits: [Float]
+}
+
+private let safetensorsFixtures = ConfigFixtures.fixtures.appendingPathComponent("safetensors")
+
+private func recommender(cell: CellKind, layers: Int, embedding: Int, hidden: Int, items: Int, seed: UInt64 = 1) -> SequenceRecommender {
+    var spec = ModelSpec()
+    spec.cell = cell
+    spec.embeddingSize = embedding
+    spec.hiddenSize = hidden
+    spec.layers = layers
+    spec.dropout = 0
+    var rng = SeededGenerator(seed: seed)
+    return SequenceRecommender(spec: spec, task: .nextItem, loss: .crossEntropy, numItems: items, negatives: 0,
+                               sampling: .uniform, itemCounts: [], rng: &rng)
+}
+
+@Test(arguments: ["lstm", "gru", "rnn"])
+func torchWrittenWeightsScoreAsInPyTorch(_ name: String) throws {
+    let fixture = try JSONDecoder().decode(TorchModelFixture.self, from: Data(contentsOf:
+        safetensorsFixtures.appendingPathComponent("model-\(name).json")))
+    let url = safetensorsFixtures.appendingPathComponent("model-\(name).safetensors")
+    let file = try SafeTensorsFile.read(contentsOf: url)
+    let model = recommender(cell: try #require(CellKind(rawValue: fixture.cell)), layers: fixture.layers,
+                            embedding: fixture.embedding, hidden: fixture.hidden, items: fixture.items)
+    try RunCheckpoint.load(file, into: model.parameters, path: url.path)
+    let steps = fixture.inputs.count / fixture.batch
+    let batch = SequenceBatch(batchSize: fixture.batch, steps: steps, inputs: fixture.inputs,
+                              targets: [Int32](repeating: 0, count: fixture.inputs.count),
+                              ratings: [Float](repeating: 0, count: fixture.inputs.count),
+                              users: (0..<Int32(fixture.batch)).map { $0 })
+    let scores = model.scoreNext(batch)
+    #expect(scores.count == fixture.next_logits.count)
+    let error = zip(scores, fixture.next_logits).map { abs($0 - $1) }.max() ?? .infinity
+    #expect(error < 1e-5, "\(name): scores differ from PyTorch's by \(error)")
+}
+
+@Test func modelFileRoundTripsWithNamesShapesAndMetadata() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-ckpt-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let trained = recommender(cell: .gru, layers: 2, embedding: 5, hidden: 6, items: 9, seed: 3)
+    try RunCheckpoint.writeModel(trained.parameters, configJSON: "{\"a\":1}", configHash: "abc123", epoch: 4, in: directory)
+    let url = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let file = try RunCheckpoint.readModel(at: url, configHash: "abc123")
+    #expect(file.metadata["config"] == "{\"a\":1}" && file.metadata["epoch"] == "4")
+    #expect(file.tensors.keys.sorted() == trained.parameters.map(\.name).sorted())
+    #expect(file.tensors["rnn.weight_hh_l1"]?.shape == [18, 6] && file.tensors["output.bias"]?.shape == [10])
+    let fresh = recommender(cell: .gru, layers: 2, embedding: 5, hidden: 6, items: 9, seed: 4)
+    #expect(fresh.parameters.map(\.valueArray) != trained.parameters.map(\.valueArray))
+    try RunCheckpoint.load(file, into: fresh.parameters, path: url.path)
+    #expect(fresh.parameters.map(\.valueArray) == trained.parameters.map(\.valueArray))
+}
+
+@Test func badModelFilesAreRefusedWithTheReason() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-ckpt-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = recommender(cell: .lstm, layers: 1, embedding: 4, hidden: 3, items: 7)
+    try RunCheckpoint.writeModel(model.parameters, configJSON: "{}", configHash: "abc123", epoch: 1, in: directory)
+    let url = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let path = url.path
+    #expect(throws: CheckpointError.otherConfig(path: path, expected: "def456", found: "abc123")) {
+        try RunCheckpoint.readModel(at: url, configHash: "def456")
+    }
+    let missing = directory.appendingPathComponent("none.safetensors")
+    #expect(throws: CheckpointError.missing(path: missing.path, kind: "model checkpoint")) {
+        try RunCheckpoint.readModel(at: missing)
+    }
+    let bigger = recommender(cell: .lstm, layers: 1, embedding: 4, hidden: 5, items: 7)
+    let file = try RunCheckpoint.readModel(at: url)
+    do {
+        try RunCheckpoint.load(file, into: bigger.parameters, path: path)
+        Issue.record("a checkpoint of another shape loaded")
+    } catch {
+        #expect(error.description == "\(path): tensor 'rnn.weight_ih_l0' has shape [12, 4], expected [20, 4]")
+    }
+    let twoLayers = recommender(cell: .lstm, layers: 2, embedding: 4, hidden: 3, items: 7)
+    #expect(throws: CheckpointError.missingTensor(path: path, name: "rnn.weight_ih_l1")) {
+        try RunCheckpoint.load(file, into: twoLayers.parameters, path: path)
+    }
+    // Truncated: every proper prefix is refused as corrupt, never loaded or crashed on.
+    let bytes = try Data(contentsOf: url)
+    for length in [0, 7, 8, 100, bytes.count / 2, bytes.count - 1] {
+        try bytes.prefix(length).write(to: url)
+        do {
+            _ = try RunCheckpoint.readModel(at: url)
+            Issue.record("a file cut to \(length) bytes was read")
+        } catch {
+            #expect(error.description.hasPrefix("\(path): corrupt or truncated: "), "\(error)")
+        }
+    }
+}
+
+// MARK: - Resume through the runner binary
+
+private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
+
+/// A run of a few hundred milliseconds per epoch, so that a kill lands inside the run.
+private func resumeConfig(in directory: URL) throws -> URL {
+    let url = directory.appendingPathComponent("resume.yaml")
+    try """
+    name: resume
+    seed: 11
+    dataset:
+      synthetic: {users: 500, items: 80, length: 40, lag: 6, noise: 0.2, keys: 4}
+      min_user_interactions: 1
+    split: {method: leave-one-out, max_length: 20}
+    model: {cell: gru, embedding_size: 16, hidden_size: 24, layers: 1, dropout: 0.2}
+    training:
+      epochs: 6
+      batch_size: 128
+      optimizer: {name: adam, learning_rate: 0.01}
+      early_stopping: {metric: ndcg@10, patience: 2}
+    evaluation: {candidates: all, metrics: [hr@10, ndcg@10]}
+    """.write(to: url, atomically: true, encoding: .utf8)
+    return url
+}
+
+private func launchRunner(_ arguments: [String], in directory: URL) throws -> Process {
+    let process = Process()
+    process.executableURL = ConfigFixtures.runnerBinary
+    process.arguments = arguments
+    process.currentDirectoryURL = directory
+    var environment = ProcessInfo.processInfo.environment
+    environment["SWIFT_BACKTRACE"] = "enable=no"
+    process.environment = environment
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return process
+}
+
+private struct ReportSummary: Equatable {
+    var test: [String: Double]
+    var losses: [Double]
+    var bestEpoch: Int?
+    var resumedFrom: Int?
+}
+
+private func summary(_ directory: URL) throws -> ReportSummary {
+    let report = try ReportReader.read(directory.appendingPathComponent("report.json"))
+    return ReportSummary(test: report.test?.metrics ?? [:], losses: report.history.map(\.trainLoss),
+                         bestEpoch: report.bestEpoch, resumedFrom: report.resumedFromEpoch)
+}
+
+@Test(.enabled(if: runnerIsBuilt), arguments: [1, 2])
+func killedRunContinuesToTheSameReport(threads: Int) throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config = try resumeConfig(in: directory).path
+    func arguments(_ output: String) -> [String] {
+        [config, "--quiet", "--set", "training.threads=\(threads)", "--set", "output.dir=\(output)"]
+    }
+    let full = try launchRunner(arguments("full"), in: directory)
+    full.waitUntilExit()
+    #expect(full.terminationStatus == 0)
+    let reference = try summary(directory.appendingPathComponent("full"))
+    #expect(reference.resumedFrom == nil && reference.losses.count >= 3)
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("full/state.safetensors").path))
+
+    // SIGKILL once the state of epoch `k` exists (k random per thread count, fixed seed),
+    // plus a random delay inside the next epoch.
+    var random = SeededGenerator(seed: UInt64(threads))
+    let killAfter = 1 + random.nextInt(below: 2)
+    let cut = directory.appendingPathComponent("cut")
+    let victim = try launchRunner(arguments("cut"), in: directory)
+    let deadline = Date().addingTimeInterval(120)
+    while (RunCheckpoint.stateSummary(in: cut)?.epoch ?? 0) < killAfter, victim.isRunning, Date() < deadline {
+        usleep(2_000)
+    }
+    usleep(UInt32(random.nextInt(below: 50_000)))
+    try #require(victim.isRunning, "the run finished before it could be killed")
+    kill(victim.processIdentifier, SIGKILL)
+    victim.waitUntilExit()
+    let savedEpoch = try #require(RunCheckpoint.stateSummary(in: cut)?.epoch)
+    #expect(savedEpoch >= killAfter)
+
+    let rerun = try launchRunner(arguments("cut"), in: directory)
+    rerun.waitUntilExit()
+    #expect(rerun.terminationStatus == 0)
+    var resumed = try summary(cut)
+    #expect(resumed.resumedFrom == savedEpoch)
+    resumed.resumedFrom = nil
+    #expect(resumed == reference, "\(threads) threads, killed after epoch \(savedEpoch)")
+    #expect(!FileManager.default.fileExists(atPath: cut.appendingPathComponent("state.safetensors").path))
+    // The model file holds the weights of the best epoch, under this config.
+    let model = try RunCheckpoint.readModel(at: cut.appendingPathComponent(RunCheckpoint.modelFileName))
+    #expect(model.metadata["epoch"] == reference.bestEpoch.map(String.init))
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func restartAndChangedConfigStartFresh() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let config = try resumeConfig(in: directory).path
+    let output = directory.appendingPathComponent("out")
+    // A run stopped by SIGTERM after its first epoch keeps that epoch's state.
+    let first = try launchRunner([config, "--quiet", "--set", "output.dir=out"], in: directory)
+    while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, first.isRunning { usleep(2_000) }
+    first.terminate()
+    first.waitUntilExit()
+    #expect(first.terminationStatus == 1)
+    #expect(try ReportReader.read(output.appendingPathComponent("report.json")).status == .interrupted)
+    #expect(RunCheckpoint.stateSummary(in: output)?.epoch ?? 0 >= 1)
+    // Another learning rate: another config, so the state is not used.
+    let changed = try launchRunner([config, "--quiet", "--set", "output.dir=out", "--set", "training.optimizer.learning_rate=0.02",
+                                    "--set", "training.epochs=1"], in: directory)
+    changed.waitUntilExit()
+    #expect(try summary(output).resumedFrom == nil)
+    // --restart ignores (and removes) a matching state.
+    let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=out"], in: directory)
+    while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
+    interrupted.terminate()
+    interrupted.waitUntilExit()
+    let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=out", "--restart"], in: directory)
+    restarted.waitUntilExit()
+    #expect(restarted.terminationStatus == 0)
+    #expect(try summary(output).resumedFrom == nil)
+}
