@@ -31,7 +31,7 @@ struct RunnerCommand: ParsableCommand {
               1  a run failed, diverged or was interrupted
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, DataCommand.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self],
         defaultSubcommand: Run.self
     )
 }

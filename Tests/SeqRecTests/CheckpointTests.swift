@@ -235,3 +235,76 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     #expect(restarted.terminationStatus == 0)
     #expect(try summary(output).resumedFrom == nil)
 }
+
+// MARK: - Using a trained run: evaluate and recommend
+
+/// Trains the tiny end-to-end experiment (or a baseline) into a fresh directory.
+private func trainedTinyRun(cell: CellKind = .lstm) throws -> URL {
+    var spec = try ConfigLoader.load(path: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path)
+    spec.model.cell = cell
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-trained-\(UUID().uuidString)")
+    spec.output.dir = directory.path
+    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path))
+    #expect(outcome.status == .ok, "\(outcome.message)")
+    return directory
+}
+
+@Test(arguments: [CellKind.lstm, .pop, .markov])
+func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
+    let directory = try trainedTinyRun(cell: cell)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let report = try ReportReader.read(directory.appendingPathComponent("report.json"))
+    let same = try TrainedRun(directory: directory).evaluate(split: .test)
+    #expect(same.evaluation.metrics.metrics == report.test?.metrics)
+    #expect(same.evaluation.configHash == report.configHash && same.evaluation.split == "test")
+    let sampled = try TrainedRun(directory: directory, overrides: ["evaluation.candidates={sampled: 20}"]).evaluate(split: .validation)
+    #expect(sampled.url != same.url && sampled.evaluation.metrics.sampled)
+    #expect(sampled.evaluation.metrics.metrics != same.evaluation.metrics.metrics)
+    var written = try ReportCoding.decoder().decode(RunEvaluation.self, from: Data(contentsOf: sampled.url))
+    #expect(abs(written.createdAt.date.timeIntervalSince(sampled.evaluation.createdAt.date)) < 0.01)
+    written.createdAt = sampled.evaluation.createdAt  // stored to the millisecond
+    #expect(written == sampled.evaluation)
+    let perUser = try #require(written.metrics.perUserFile)
+    #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(perUser).path))
+    #expect(throws: TrainedRunError.notAnEvaluationKey("model.hidden_size=4")) {
+        try TrainedRun(directory: directory, overrides: ["model.hidden_size=4"])
+    }
+}
+
+@Test func recommendRanksUnseenItemsByTheModelsScores() throws {
+    let directory = try trainedTinyRun()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let trained = try TrainedRun(directory: directory)
+    let ids = try RunCheckpoint.readIds(in: directory)
+    let user = ids.users[3]
+    let results = try trained.recommend([.user(user), .history([ids.items[5], ids.items[7]])], k: 4, includeSeen: false)
+    #expect(results.count == 2 && results.allSatisfy { $0.items.count == 4 })
+    #expect(results[0].user == user && results[1].user == nil)
+    #expect(zip(results[0].scores, results[0].scores.dropFirst()).allSatisfy { $0 >= $1 })
+    #expect(!results[1].items.contains(ids.items[5]) && !results[1].items.contains(ids.items[7]))
+    // The same scores the model gives that history directly: the best unseen item is the argmax.
+    let withSeen = try trained.recommend([.history([ids.items[5], ids.items[7]])], k: 40, includeSeen: true)[0]
+    let unseenBest = withSeen.items.first { $0 != ids.items[5] && $0 != ids.items[7] }
+    #expect(results[1].items.first == unseenBest)
+    #expect(throws: TrainedRunError.unknownIds(users: ["no-such-user"], items: ["no-such-item"])) {
+        try trained.recommend([.user("no-such-user"), .history(["no-such-item"])], k: 3, includeSeen: false)
+    }
+}
+
+@Test func aCorruptOrForeignCheckpointIsRefusedAndNothingIsWritten() throws {
+    let directory = try trainedTinyRun()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let model = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let bytes = try Data(contentsOf: model)
+    try bytes.prefix(bytes.count - 10).write(to: model)
+    do {
+        _ = try TrainedRun(directory: directory)
+        Issue.record("a truncated checkpoint loaded")
+    } catch {
+        #expect("\(error)".hasPrefix("\(model.path): corrupt or truncated: "), "\(error)")
+    }
+    try FileManager.default.removeItem(at: model)
+    #expect(throws: CheckpointError.missing(path: model.path, kind: "model checkpoint")) { try TrainedRun(directory: directory) }
+    let files = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+    #expect(!files.contains { $0.hasPrefix("evaluation-") })
+}

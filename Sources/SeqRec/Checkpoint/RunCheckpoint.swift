@@ -6,7 +6,8 @@
 //                      under PyTorch's state_dict names and layouts, so that
 //                      safetensors.torch.load_file + load_state_dict on nn.Embedding /
 //                      nn.LSTM|GRU|RNN / nn.Linear modules gives the same scores. Metadata:
-//                      format, the resolved config (JSON), its hash, the epoch.
+//                      format, the resolved config (JSON), its hash, the epoch, the folder
+//                      relative data paths start from.
 //   ids.json           dense id -> raw dataset id, for items (index 0 = padding) and users.
 //   state.safetensors  the training state after the last complete epoch (TrainingState):
 //                      arena-shaped weights, best weights and optimizer buffers as tensors,
@@ -24,19 +25,23 @@ public enum RunCheckpoint {
     // MARK: Model weights
 
     /// The model file: every parameter under its PyTorch name, plus metadata.
-    public static func modelFile(_ parameters: [Parameter], configJSON: String, configHash: String, epoch: Int?) throws -> SafeTensorsFile {
+    public static func modelFile(_ parameters: [Parameter], configJSON: String, configHash: String, epoch: Int?,
+                                 dataDirectory: String? = nil) throws -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [:]
         for parameter in parameters {
             tensors[parameter.name] = try SafeTensor(shape: parameter.shape, floats: parameter.valueArray)
         }
         var metadata = ["format": modelFormat, "config": configJSON, "config_hash": configHash]
         if let epoch { metadata["epoch"] = String(epoch) }
+        if let dataDirectory { metadata["data_directory"] = dataDirectory }
         return SafeTensorsFile(tensors: tensors, metadata: metadata)
     }
 
+    /// `dataDirectory`: what the config's relative data paths are relative to (its file's folder).
     public static func writeModel(_ parameters: [Parameter], configJSON: String, configHash: String, epoch: Int?,
-                                  in directory: URL) throws {
-        let file = try modelFile(parameters, configJSON: configJSON, configHash: configHash, epoch: epoch)
+                                  dataDirectory: String? = nil, in directory: URL) throws {
+        let file = try modelFile(parameters, configJSON: configJSON, configHash: configHash, epoch: epoch,
+                                 dataDirectory: dataDirectory)
         try AtomicFile.write(try file.serialized(), to: directory.appendingPathComponent(modelFileName))
     }
 

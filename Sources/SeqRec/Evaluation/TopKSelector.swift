@@ -41,9 +41,12 @@ struct TopKSelector {
     }
 
     /// The kept items, best first.
-    func sortedItems() -> [Int32] {
+    func sortedItems() -> [Int32] { sortedEntries().map(\.item) }
+
+    /// The kept items with their scores, best first.
+    func sortedEntries() -> [(item: Int32, score: Float)] {
         let order = (0..<items.count).sorted { Self.isBetter(scores[$0], items[$0], than: scores[$1], items[$1]) }
-        return order.map { items[$0] }
+        return order.map { (items[$0], scores[$0]) }
     }
 
     // Min-heap on the best-first order: the root is the worst kept item.

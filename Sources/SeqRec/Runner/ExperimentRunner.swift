@@ -125,7 +125,8 @@ public enum ExperimentRunner {
                                   threads: report.provenance.threads, validate: validate)
             let saved = try savedState(spec, model: model, options: options, progress: progress, outputDirectory: outputDirectory)
             report.resumedFromEpoch = saved?.epoch
-            let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, outputDirectory: outputDirectory))
+            let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, dataDirectory: baseDirectory,
+                                                                                  outputDirectory: outputDirectory))
             report.history = result.history
             report.bestEpoch = result.bestEpoch
             report.status = result.status
@@ -140,7 +141,8 @@ public enum ExperimentRunner {
             if spec.output.checkpoint {
                 // The weights the test metrics come from (the restored best, or the last epoch's).
                 try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
-                                             epoch: result.bestEpoch ?? result.history.last?.epoch, in: outputDirectory)
+                                             epoch: result.bestEpoch ?? result.history.last?.epoch, dataDirectory: baseDirectory,
+                                             in: outputDirectory)
                 try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunCheckpoint.stateFileName))
             }
             if let ratingValidation {
@@ -155,6 +157,11 @@ public enum ExperimentRunner {
                 : MarkovModel(trainSequences: split.train, numItems: data.numItems)
             report.status = .ok
             report.message = "\(spec.model.cell.rawValue) baseline: no training"
+            if spec.output.checkpoint {
+                // No weights: a baseline's state is counts over the training split, rebuilt on load.
+                try RunCheckpoint.writeModel([], configJSON: spec.resolvedJSON(), configHash: spec.configHash, epoch: nil,
+                                             dataDirectory: baseDirectory, in: outputDirectory)
+            }
         }
 
         // MARK: Final validation and test, with the restored best weights
@@ -207,13 +214,14 @@ public enum ExperimentRunner {
     }
 
     /// Saves the best weights when validation improves and the training state after every epoch.
-    static func checkpoints(_ spec: ExperimentSpec, model: SequenceRecommender, outputDirectory: URL) -> TrainingCheckpoints? {
+    static func checkpoints(_ spec: ExperimentSpec, model: SequenceRecommender, dataDirectory: String,
+                            outputDirectory: URL) -> TrainingCheckpoints? {
         guard spec.output.checkpoint else { return nil }
         let (configJSON, configHash) = (spec.resolvedJSON(), spec.configHash)
         return TrainingCheckpoints(
             bestImproved: { epoch in
                 try RunCheckpoint.writeModel(model.parameters, configJSON: configJSON, configHash: configHash, epoch: epoch,
-                                             in: outputDirectory)
+                                             dataDirectory: dataDirectory, in: outputDirectory)
             },
             epochCompleted: { state in
                 try RunCheckpoint.writeState(state, arena: model.arena, configHash: configHash, in: outputDirectory)

@@ -1,0 +1,249 @@
+// A finished run loaded back from its directory, for `runner recommend` and `runner
+// evaluate`: the resolved config from model.safetensors' metadata (evaluation keys may be
+// overridden), the same data and split (checked against ids.json), and the model with its
+// saved weights. Baselines (pop, markov) save no weights: their state is counts over the
+// training split, which is rebuilt exactly.
+
+import Foundation
+
+public final class TrainedRun {
+    public let directory: URL
+    public let spec: ExperimentSpec
+    /// The config hash the run was trained under (before evaluation overrides).
+    public let trainedConfigHash: String
+    let data: InteractionData
+    let split: SplitData
+    let scorer: any NextItemScorer
+    let ratingModel: SequenceRecommender?
+    private lazy var itemIndex: [String: Int32] = Dictionary(data.rawItemIds.enumerated().dropFirst().map { ($1, Int32($0)) },
+                                                             uniquingKeysWith: { first, _ in first })
+    private lazy var userIndex: [String: Int32] = Dictionary(data.rawUserIds.enumerated().map { ($1, Int32($0)) },
+                                                             uniquingKeysWith: { first, _ in first })
+
+    /// Loads the run in `directory`. `overrides` are `--set key=value` texts; only
+    /// `evaluation.*` keys may change (the model was trained under the rest).
+    public init(directory: URL, overrides: [String] = [], log: (String) -> Void = { _ in }) throws {
+        self.directory = directory
+        let modelURL = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+        let model = try RunCheckpoint.readModel(at: modelURL)
+        guard let configJSON = model.metadata["config"], let hash = model.metadata["config_hash"] else {
+            throw CheckpointError.unreadable(path: modelURL.path, reason: "metadata lacks the config or its hash")
+        }
+        if let key = overrides.first(where: { !$0.hasPrefix("evaluation.") && !$0.hasPrefix("evaluation=") }) {
+            throw TrainedRunError.notAnEvaluationKey(key)
+        }
+        let trained = try Self.spec(fromJSON: configJSON, overrides: [], path: modelURL.path)
+        guard trained.configHash == hash else {
+            throw CheckpointError.unreadable(path: modelURL.path, reason: "its config does not match its config hash")
+        }
+        spec = try Self.spec(fromJSON: configJSON, overrides: overrides, path: modelURL.path)
+        trainedConfigHash = hash
+        data = try DatasetCache.shared.load(spec.dataset, seed: spec.seed,
+                                            baseDirectory: model.metadata["data_directory"] ?? FileManager.default.currentDirectoryPath,
+                                            log: log)
+        let ids = try RunCheckpoint.readIds(in: directory)
+        guard ids.items == data.rawItemIds, ids.users == data.rawUserIds else {
+            throw TrainedRunError.dataChanged(directory.appendingPathComponent(RunCheckpoint.idsFileName).path)
+        }
+        split = try Splitter.split(data, spec: spec.split)
+        let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
+        switch spec.model.cell {
+        case .pop:
+            scorer = PopularityModel(trainSequences: split.train, numItems: data.numItems)
+            ratingModel = nil
+        case .markov:
+            scorer = MarkovModel(trainSequences: split.train, numItems: data.numItems)
+            ratingModel = nil
+        default:
+            var unused = SeededGenerator(seed: 0)
+            let recommender = SequenceRecommender(
+                spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
+                negatives: spec.training.negatives, sampling: spec.training.negativeSampling, itemCounts: itemCounts,
+                sparseGradients: spec.training.sparseGradients, rng: &unused)
+            try RunCheckpoint.load(model, into: recommender.parameters, path: modelURL.path)
+            scorer = recommender
+            ratingModel = spec.task == .rating ? recommender : nil
+        }
+    }
+
+    private static func spec(fromJSON json: String, overrides: [String], path: String) throws -> ExperimentSpec {
+        // The resolved config is valid YAML (JSON is a subset) that decodes to itself.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-config-\(UUID().uuidString).json")
+        try json.write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        var spec = try ConfigLoader.load(path: file.path, displayName: "\(path) (config)", overrides: overrides)
+        spec.name = (try? ConfigLoader.load(path: file.path, displayName: path, overrides: []))?.name ?? spec.name
+        return spec
+    }
+
+    // MARK: Recommend
+
+    /// One input of `recommend`: a known user's full history, or an ad-hoc list of items.
+    public enum Query: Sendable, Equatable {
+        case user(String)
+        case history([String])
+    }
+
+    public struct Recommendation: Sendable, Equatable {
+        /// The user's raw id, or nil for an ad-hoc history.
+        public var user: String?
+        /// Raw item ids, best first, with their scores (the model's logits).
+        public var items: [String]
+        public var scores: [Float]
+    }
+
+    /// Every user's raw id, in dense id order.
+    public var allUsers: [String] { data.rawUserIds }
+
+    /// The top `k` items for each query (the last `split.max_length` items of its history are
+    /// the input). Items in the history are left out unless `includeSeen`. Unknown raw ids
+    /// are an error naming all of them.
+    public func recommend(_ queries: [Query], k: Int, includeSeen: Bool) throws -> [Recommendation] {
+        guard spec.task == .nextItem else { throw TrainedRunError.notNextItem }
+        var unknownUsers: [String] = [], unknownItems: [String] = []
+        var cases: [EvaluationCase] = []
+        var emptyQuery: Int?
+        for (index, query) in queries.enumerated() {
+            let history: [Int32]
+            switch query {
+            case .user(let raw):
+                guard let user = userIndex[raw] else { unknownUsers.append(raw); continue }
+                history = data.sequences[Int(user)]
+            case .history(let raws):
+                var items: [Int32] = []
+                for raw in raws {
+                    if let item = itemIndex[raw] { items.append(item) } else { unknownItems.append(raw) }
+                }
+                history = items
+            }
+            if history.isEmpty { emptyQuery = emptyQuery ?? index }
+            cases.append(EvaluationCase(user: Int32(index), history: history, targets: [1], targetRatings: [0]))
+        }
+        if !unknownUsers.isEmpty || !unknownItems.isEmpty {
+            throw TrainedRunError.unknownIds(users: unknownUsers, items: unknownItems)
+        }
+        if let emptyQuery { throw TrainedRunError.emptyHistory(index: emptyQuery) }
+        var results: [Recommendation] = []
+        results.reserveCapacity(cases.count)
+        var selector = TopKSelector(capacity: min(k, data.numItems))
+        for batch in EvaluationBatcher.batches(cases, maxLength: spec.split.maxLength, batchSize: RankingPass.batchSize) {
+            let scores = scorer.scoreNext(batch)
+            let width = data.numItems + 1
+            for row in 0..<batch.batchSize {
+                let query = queries[Int(batch.users[row])]
+                let seen = includeSeen ? Set<Int32>() : Set(cases[Int(batch.users[row])].history)
+                selector.reset()
+                for item in 1..<width where !seen.contains(Int32(item)) {
+                    selector.offer(item: Int32(item), score: scores[row * width + item])
+                }
+                let best = selector.sortedEntries()
+                var user: String?
+                if case .user(let raw) = query { user = raw }
+                results.append(Recommendation(user: user, items: best.map { data.rawItemIds[Int($0.item)] }, scores: best.map(\.score)))
+            }
+        }
+        return results
+    }
+
+    // MARK: Evaluate
+
+    public enum SplitName: String, Sendable, CaseIterable {
+        case test, validation
+    }
+
+    /// Scores the saved model on `split` under the (possibly overridden) evaluation settings
+    /// and writes `evaluation-<hash>.json` (+ its per-user sidecar) into the run directory.
+    /// Returns the file written.
+    @discardableResult
+    public func evaluate(split name: SplitName) throws -> (url: URL, evaluation: RunEvaluation) {
+        let cases = name == .test ? split.test : split.validation
+        let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
+        let result: EvaluationResult
+        let perUserMetric: String?
+        if let ratingModel {
+            result = RatingPass(cases: cases, spec: spec).run(ratingModel)
+            perUserMetric = "squared_error"
+        } else {
+            result = RankingPass(cases: cases, numItems: data.numItems, spec: spec, itemCounts: itemCounts).run(scorer)
+            perUserMetric = (spec.training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+        }
+        let protocolHash = String(RunEvaluation.protocolHash(spec, split: name.rawValue).prefix(12))
+        var metrics = MetricsReport(result)
+        if let perUserMetric, let values = result.perUser[perUserMetric] {
+            let file = try ReportWriter.writePerUser(values, users: result.users, metric: perUserMetric, to: directory,
+                                                     fileName: "evaluation-\(protocolHash).per_user.tsv")
+            metrics.perUserFile = file.lastPathComponent
+            metrics.perUserMetric = perUserMetric
+        }
+        let evaluation = try RunEvaluation(name: spec.name, configHash: trainedConfigHash, split: name.rawValue,
+                                           evaluation: spec, metrics: metrics)
+        let url = directory.appendingPathComponent("evaluation-\(protocolHash).json")
+        try AtomicFile.write(try ReportCoding.encoder().encode(evaluation), to: url)
+        return (url, evaluation)
+    }
+}
+
+/// What `runner evaluate` writes: the metrics of a saved model under a stated protocol.
+public struct RunEvaluation: Codable, Sendable, Equatable {
+    public var kind = "evaluation"
+    public var name: String
+    /// The config the model was trained under.
+    public var configHash: String
+    public var split: String
+    /// The resolved `evaluation` section used.
+    public var evaluation: JSONValue
+    public var metrics: MetricsReport
+    public var createdAt: Timestamp
+
+    init(name: String, configHash: String, split: String, evaluation spec: ExperimentSpec, metrics: MetricsReport) throws {
+        self.name = name
+        self.configHash = configHash
+        self.split = split
+        self.evaluation = try Self.evaluationSection(spec)
+        self.metrics = metrics
+        createdAt = .now()
+    }
+
+    static func evaluationSection(_ spec: ExperimentSpec) throws -> JSONValue {
+        let config = try JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8))
+        if case .object(let fields) = config, let section = fields["evaluation"] { return section }
+        return .null
+    }
+
+    /// Hash of the split and the resolved evaluation section: one file per protocol.
+    static func protocolHash(_ spec: ExperimentSpec, split: String) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let section = (try? evaluationSection(spec)).flatMap { try? encoder.encode($0) } ?? Data()
+        return SHA256.hex(Data(split.utf8) + Data([0]) + section)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, name, split, evaluation, metrics
+        case configHash = "config_hash"
+        case createdAt = "created_at"
+    }
+}
+
+public enum TrainedRunError: Error, Equatable, CustomStringConvertible {
+    case notAnEvaluationKey(String)
+    case dataChanged(String)
+    case unknownIds(users: [String], items: [String])
+    case emptyHistory(index: Int)
+    case notNextItem
+
+    public var description: String {
+        switch self {
+        case .notAnEvaluationKey(let key):
+            "--set \(key): only evaluation.* keys can change when scoring a saved model (it was trained under the rest)"
+        case .dataChanged(let path):
+            "\(path): the dataset's ids differ from the ones the model was trained on (the data changed since training)"
+        case .unknownIds(let users, let items):
+            ([users.isEmpty ? nil : "unknown user id(s): \(users.joined(separator: ", "))",
+              items.isEmpty ? nil : "unknown item id(s): \(items.joined(separator: ", "))"] as [String?])
+                .compactMap { $0 }.joined(separator: "; ")
+        case .emptyHistory(let index): "query \(index + 1) has an empty history"
+        case .notNextItem: "recommend needs a next-item model; this run was trained for task rating"
+        }
+    }
+}

@@ -1,0 +1,143 @@
+// `runner recommend` and `runner evaluate`: use a trained run's saved model (TrainedRun).
+// Results on stdout (recommend) or in the run directory (evaluate); errors on stderr,
+// exit 2 for a missing, corrupt or foreign checkpoint, unknown ids or bad flags.
+
+import ArgumentParser
+import Foundation
+import SeqRec
+
+extension RunnerCommand {
+    struct Recommend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Top-k items from a trained run's saved model, for users or ad-hoc histories.",
+            discussion: """
+            Each user's input is their whole history in the dataset (its last split.max_length items); \
+            items already in the input are left out unless --include-seen. Ids are the dataset's raw ids. \
+            One line per query on stdout: JSON lines {"user", "items", "scores"} or CSV user,rank,item,score.
+            """)
+
+        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))
+        var runDirectory: String
+
+        @Option(name: .long, help: ArgumentHelp("Raw user ids, comma-separated.", valueName: "id,id,..."))
+        var users: String?
+
+        @Flag(name: .long, help: "Every user of the dataset.")
+        var allUsers = false
+
+        @Option(name: .long, help: ArgumentHelp("An ad-hoc history of raw item ids, oldest first.", valueName: "id,id,..."))
+        var history: String?
+
+        @Option(name: .customShort("k"), help: "Items per query.")
+        var k = 10
+
+        @Option(help: "Output format.")
+        var format: RecommendationFormat = .jsonl
+
+        @Flag(name: .long, help: "Also rank items that are already in the input history.")
+        var includeSeen = false
+
+        func run() throws {
+            let sources = [users != nil, allUsers, history != nil].filter { $0 }.count
+            guard sources == 1 else { fail("give exactly one of --users, --all-users, --history") }
+            guard k >= 1 else { fail("-k must be at least 1, got \(k)") }
+            do {
+                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory))
+                let queries: [TrainedRun.Query]
+                if allUsers {
+                    queries = trained.allUsers.map { .user($0) }
+                } else if let users {
+                    queries = Self.split(users).map { .user($0) }
+                } else {
+                    queries = [.history(Self.split(history ?? ""))]
+                }
+                let results = try trained.recommend(queries, k: k, includeSeen: includeSeen)
+                var out = format == .csv ? "user,rank,item,score\n" : ""
+                out.reserveCapacity(results.count * k * 24)
+                for result in results { out += format.render(result) }
+                writeToStandardOutput(out)
+            } catch {
+                fail("\(error)")
+            }
+        }
+
+        static func split(_ list: String) -> [String] {
+            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+    }
+
+    enum RecommendationFormat: String, ExpressibleByArgument, CaseIterable {
+        case jsonl, csv
+
+        func render(_ result: TrainedRun.Recommendation) -> String {
+            switch self {
+            case .jsonl:
+                let user = result.user.map(Self.jsonString) ?? "null"
+                let items = result.items.map(Self.jsonString).joined(separator: ",")
+                let scores = result.scores.map { $0.isFinite ? "\($0)" : "null" }.joined(separator: ",")
+                return "{\"user\":\(user),\"items\":[\(items)],\"scores\":[\(scores)]}\n"
+            case .csv:
+                let user = Self.csvField(result.user ?? "")
+                return zip(result.items, result.scores).enumerated().map { rank, pair in
+                    "\(user),\(rank + 1),\(Self.csvField(pair.0)),\(pair.1)\n"
+                }.joined()
+            }
+        }
+
+        static func jsonString(_ text: String) -> String {
+            let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        static func csvField(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+    }
+
+    struct Evaluate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a trained run's saved model again under other evaluation settings; write evaluation-<hash>.json.",
+            discussion: """
+            Rebuilds the run's data and split, loads model.safetensors and scores the chosen split. \
+            Only evaluation.* keys may be changed with --set, e.g. --set 'evaluation.candidates={sampled: 100}'. \
+            The file (and its per-user sidecar) goes into the run directory; runner compare reads it too.
+            """)
+
+        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))
+        var runDirectory: String
+
+        @Option(name: .customLong("set"),
+                help: ArgumentHelp("Override an evaluation key; repeatable.", valueName: "evaluation.key=value"))
+        var overrides: [String] = []
+
+        @Option(help: "The split to score.")
+        var split: TrainedRun.SplitName = .test
+
+        @Flag(name: .long, help: "Silence the summary on stderr.")
+        var quiet = false
+
+        func run() throws {
+            do {
+                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory), overrides: overrides)
+                let (url, evaluation) = try trained.evaluate(split: split)
+                if !quiet {
+                    let line = evaluation.metrics.metrics.sorted { $0.key < $1.key }
+                        .map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  ")
+                    writeToStandardError("\(split.rawValue) (\(evaluation.metrics.candidates)): \(line)\n")
+                }
+                writeToStandardOutput(url.path + "\n")
+            } catch {
+                fail("\(error)")
+            }
+        }
+    }
+}
+
+extension TrainedRun.SplitName: ExpressibleByArgument {}
+
+/// Prints `message` on stderr and exits 2 (bad input: nothing was written).
+private func fail(_ message: String) -> Never {
+    writeToStandardError("error: \(message)\n")
+    Foundation.exit(ExitStatus.badConfig)
+}
