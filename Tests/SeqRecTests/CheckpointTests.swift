@@ -213,24 +213,33 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     let config = try resumeConfig(in: directory).path
     let output = directory.appendingPathComponent("out")
     // A run stopped by SIGTERM after its first epoch keeps that epoch's state.
-    let first = try launchRunner([config, "--quiet", "--set", "output.dir=out"], in: directory)
+    let first = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)"], in: directory)
     while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, first.isRunning { usleep(2_000) }
     first.terminate()
     first.waitUntilExit()
     #expect(first.terminationStatus == 1)
     #expect(try ReportReader.read(output.appendingPathComponent("report.json")).status == .interrupted)
-    #expect(RunCheckpoint.stateSummary(in: output)?.epoch ?? 0 >= 1)
+    let savedEpoch = try #require(RunCheckpoint.stateSummary(in: output)?.epoch)
+    #expect(savedEpoch >= 1)
+    // The plan shows the point as resumable.
+    var spec = try ConfigLoader.load(path: config, overrides: ["output.dir=\(output.path)"])
+    let planned = PlannedPoint(configPath: config, point: GridPoint(runName: "resume", varied: [], spec: spec),
+                               state: SkipRule.state(of: spec), arguments: [])
+    #expect(planned.listingLabel == "interrupted, resumable at epoch \(savedEpoch)")
+    spec.training.optimizer.learningRate = 0.5
+    #expect(PlannedPoint(configPath: config, point: GridPoint(runName: "resume", varied: [], spec: spec), state: SkipRule.state(of: spec),
+                         arguments: []).listingLabel == "interrupted")
     // Another learning rate: another config, so the state is not used.
-    let changed = try launchRunner([config, "--quiet", "--set", "output.dir=out", "--set", "training.optimizer.learning_rate=0.02",
+    let changed = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--set", "training.optimizer.learning_rate=0.02",
                                     "--set", "training.epochs=1"], in: directory)
     changed.waitUntilExit()
     #expect(try summary(output).resumedFrom == nil)
     // --restart ignores (and removes) a matching state.
-    let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=out"], in: directory)
+    let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)"], in: directory)
     while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
     interrupted.terminate()
     interrupted.waitUntilExit()
-    let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=out", "--restart"], in: directory)
+    let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--restart"], in: directory)
     restarted.waitUntilExit()
     #expect(restarted.terminationStatus == 0)
     #expect(try summary(output).resumedFrom == nil)

@@ -67,7 +67,7 @@ public enum MakeFragment {
 
             """
         for (point, target) in zip(plan.points, targets) {
-            text += "\n# \(point.state.label): \(point.spec.name)\n"
+            text += "\n# \(point.listingLabel): \(point.spec.name)\n"
             text += "\(target):\(point.state.isDone ? "" : " FORCE")\n"
             text += try recipe(PlanRendering.command(point, runner: runner, quiet: true)) + "\n"
         }

@@ -17,7 +17,7 @@ public enum PlanRendering {
         let shown = includeDone ? plan.points : plan.pending
         switch format {
         case .lines:
-            return shown.map { "\($0.state.label)\t\($0.outputDirectory)\t\(command($0, runner: runner))\n" }.joined()
+            return shown.map { "\($0.listingLabel)\t\($0.outputDirectory)\t\(command($0, runner: runner))\n" }.joined()
         case .commands:
             return shown.map { command($0, runner: runner) + "\n" }.joined()
         case .make:

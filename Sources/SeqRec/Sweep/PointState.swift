@@ -63,3 +63,14 @@ public enum SkipRule {
         return .done
     }
 }
+
+extension PlannedPoint {
+    /// The state as listings show it; a pending point whose output directory holds a saved
+    /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`.
+    public var listingLabel: String {
+        guard !state.isDone, case .pending(let reason) = state, reason != .forced,
+              let saved = RunCheckpoint.stateSummary(in: URL(fileURLWithPath: spec.output.dir)),
+              saved.configHash == spec.configHash else { return state.label }
+        return "\(state.label), resumable at epoch \(saved.epoch)"
+    }
+}
