@@ -7,13 +7,16 @@ struct RunnerCommand: ParsableCommand {
         commandName: "runner",
         abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet]
+            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
             runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
             runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
+            runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
+            runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
 
             Each FILE is an experiment (keys: docs/configuration.md). A file with a `grid:`
-            key runs once per combination of its values.
+            key runs once per combination of its values. A run interrupted or killed continues
+            after its last complete epoch when started again with the same config.
 
             EXAMPLES:
               runner experiments/lstm50.yaml
@@ -24,6 +27,8 @@ struct RunnerCommand: ParsableCommand {
               runner plan experiments/cells.yaml
               runner sweep experiments/cells.yaml --jobs 2
               runner compare results --output results
+              runner recommend results/lstm50 --users 196,186 -k 10
+              runner evaluate results/lstm50 --set 'evaluation.candidates={sampled: 100}'
               runner data movielens-100k
 
             EXIT CODES:

@@ -275,6 +275,13 @@ func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
     #expect(written == sampled.evaluation)
     let perUser = try #require(written.metrics.perUserFile)
     #expect(FileManager.default.fileExists(atPath: directory.appendingPathComponent(perUser).path))
+    // runner compare reads the test-split evaluations beside the report, under their protocol.
+    let sampledTest = try TrainedRun(directory: directory, overrides: ["evaluation.candidates={sampled: 20}"]).evaluate(split: .test)
+    let runs = try ComparisonBuilder.loadRuns(paths: [directory.path])
+    #expect(runs.count == 3)  // the report, the same-protocol evaluation, the sampled one (validation ones are not read)
+    let loaded = try #require(runs.first { $0.displayPath.hasSuffix("[\(sampledTest.url.lastPathComponent)]") })
+    #expect(loaded.report.test == sampledTest.evaluation.metrics && loaded.perUser != nil)
+    #expect(ComparisonBuilder.compare(runs).rows.count == 2)
     #expect(throws: TrainedRunError.notAnEvaluationKey("model.hidden_size=4")) {
         try TrainedRun(directory: directory, overrides: ["model.hidden_size=4"])
     }

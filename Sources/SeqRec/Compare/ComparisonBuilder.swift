@@ -5,20 +5,47 @@ import Foundation
 public enum ComparisonBuilder {
     /// Reads every report.json under the paths (directories searched recursively), with the
     /// per-user sidecar of its test pass when the report names one that exists.
+    /// A run directory's `evaluation-*.json` files (`runner evaluate`) of the test split join
+    /// as runs of their own: the report with that evaluation section and those test metrics,
+    /// so they group, and are labelled, by their protocol.
     public static func loadRuns(paths: [String]) throws -> [LoadedRun] {
         let found = try findReports(paths: paths)
         guard !found.isEmpty else { throw CompareError.noReports(paths: paths) }
-        return try found.map { url, display in
+        return try found.flatMap { url, display in
             let report = try ReportReader.read(url)
             let directory = url.deletingLastPathComponent()
-            var perUser: PerUserValues?
-            if let file = report.test?.perUserFile {
-                let sidecar = directory.appendingPathComponent(file)
-                if FileManager.default.fileExists(atPath: sidecar.path) {
-                    perUser = try ReportReader.readPerUser(sidecar)
-                }
+            let run = LoadedRun(report: report, directory: directory, displayPath: display,
+                                perUser: try perUser(named: report.test?.perUserFile, in: directory))
+            return [run] + (try evaluations(of: run))
+        }
+    }
+
+    private static func perUser(named file: String?, in directory: URL) throws -> PerUserValues? {
+        guard let file else { return nil }
+        let sidecar = directory.appendingPathComponent(file)
+        return FileManager.default.fileExists(atPath: sidecar.path) ? try ReportReader.readPerUser(sidecar) : nil
+    }
+
+    private static func evaluations(of run: LoadedRun) throws -> [LoadedRun] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: run.directory.path)) ?? []
+        return try names.filter { $0.hasPrefix("evaluation-") && $0.hasSuffix(".json") }.sorted().compactMap { name in
+            let url = run.directory.appendingPathComponent(name)
+            let evaluation: RunEvaluation
+            do {
+                evaluation = try ReportCoding.decoder().decode(RunEvaluation.self, from: Data(contentsOf: url))
+            } catch {
+                throw ReportError.cannotRead(path: url.path, reason: ReportReader.describe(error))
             }
-            return LoadedRun(report: report, directory: directory, displayPath: display, perUser: perUser)
+            guard evaluation.split == "test", evaluation.configHash == run.report.configHash else { return nil }
+            var report = run.report
+            if case .object(var config) = report.config {
+                config["evaluation"] = evaluation.evaluation
+                report.config = .object(config)
+            }
+            report.test = evaluation.metrics
+            report.validation = nil
+            return LoadedRun(report: report, directory: run.directory, displayPath: "\(run.displayPath) [\(name)]",
+                             perUser: try perUser(named: evaluation.metrics.perUserFile, in: run.directory))
         }
     }
 
