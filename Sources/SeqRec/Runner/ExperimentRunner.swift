@@ -1,6 +1,8 @@
 // Runs one validated experiment end to end: data -> model -> training -> evaluation ->
 // report. The CLI calls only this. Whatever happens after the config was accepted, a
-// report is written (atomically) with the status and the history so far.
+// report is written (atomically) with the status and the history so far. It touches no
+// process state but the BLAS thread count: the caller installs `Interruption`'s signal
+// handlers (the CLI does) and owns the dataset cache.
 import Foundation
 
 /// How the CLI wants a run to behave (flags, not experiment settings).
@@ -24,11 +26,12 @@ public struct RunOutcome: Sendable {
 }
 
 public enum ExperimentRunner {
-    public static func run(_ spec: ExperimentSpec, options: RunOptions) -> RunOutcome {
+    /// Runs `spec`, loading its dataset through `datasets` (runs sharing a cache share
+    /// loaded data). Stops with status `interrupted` once `Interruption.requested` is set.
+    public static func run(_ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache) -> RunOutcome {
         let progress = ProgressReporter(quiet: options.quiet)
         let outputDirectory = URL(fileURLWithPath: spec.output.dir)
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
-        Interruption.install()
         let threads = BLAS.configureThreads(spec.training.threads)
 
         var report: RunReport
@@ -45,7 +48,8 @@ public enum ExperimentRunner {
 
         let clock = Date()
         do {
-            try execute(spec, options: options, progress: progress, report: &report, outputDirectory: outputDirectory)
+            try execute(spec, options: options, datasets: datasets, progress: progress, report: &report,
+                        outputDirectory: outputDirectory)
         } catch {
             report.status = .failed
             report.message = "\(error)"
@@ -73,7 +77,7 @@ public enum ExperimentRunner {
 
     /// The run proper; fills `report` as it goes so that a failure keeps what was reached.
     static func execute(
-        _ spec: ExperimentSpec, options: RunOptions, progress: ProgressReporter,
+        _ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache, progress: ProgressReporter,
         report: inout RunReport, outputDirectory: URL
     ) throws {
         let start = Date()
@@ -81,8 +85,8 @@ public enum ExperimentRunner {
         let baseDirectory = options.configPath.isEmpty
             ? FileManager.default.currentDirectoryPath
             : URL(fileURLWithPath: options.configPath).deletingLastPathComponent().path
-        let data = try DatasetCache.shared.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
-                                          log: { progress.message($0) })
+        let data = try datasets.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
+                                     log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
                                       maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize)
@@ -153,7 +157,7 @@ public enum ExperimentRunner {
         evaluationSeconds += Date().timeIntervalSince(evaluationStart)
         report.validation = MetricsReport(validation)
         var testReport = MetricsReport(test)
-        let primary = (spec.training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+        let primary = spec.primaryMetric?.description
         if let primary, let values = test.perUser[primary] {
             let file = try ReportWriter.writePerUser(values, users: test.users, metric: primary, to: outputDirectory)
             testReport.perUserFile = file.lastPathComponent
