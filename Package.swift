@@ -58,17 +58,22 @@ let package = Package(
         ),
 
         // MARK: - Executables
+        // CPUCheck is compiled without the numeric flags: each executable calls it first and
+        // refuses, with a message, an x86-64 CPU the haswell code would crash on.
+        .target(name: "CPUCheck"),
+
         .executableTarget(
             name: "runner",
             dependencies: [
                 "SeqRec",
+                "CPUCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .executableTarget(
             name: "seqrec-bench",
-            dependencies: ["SeqRec"],
+            dependencies: ["SeqRec", "CPUCheck"],
             path: "Sources/bench",
             swiftSettings: numericFlags
         ),
@@ -76,7 +81,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "SeqRecTests",
-            dependencies: ["SeqRec"]
+            dependencies: ["SeqRec", "CPUCheck"]
         ),
     ],
     swiftLanguageModes: [.v6]
