@@ -1,5 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// Tools version 6.2 is what lets other packages depend on SeqRec by version: SwiftPM 6.2 and
+// later accept the unsafe flags below in a dependency whose manifest is 6.2 or newer, and
+// refuse them in an older one (docs/development.md, "Using SeqRec as a library").
 
 // MARK: - Numeric code generation
 // The numeric library is optimized in every build configuration, so that the
