@@ -1,5 +1,9 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.2
 import PackageDescription
+
+// Tools version 6.2 is what lets other packages depend on SeqRec by version: SwiftPM 6.2 and
+// later accept the unsafe flags below in a dependency whose manifest is 6.2 or newer, and
+// refuse them in an older one (docs/development.md, "Using SeqRec as a library").
 
 // MARK: - Numeric code generation
 // The numeric library is optimized in every build configuration, so that the
@@ -58,17 +62,22 @@ let package = Package(
         ),
 
         // MARK: - Executables
+        // CPUCheck is compiled without the numeric flags: each executable calls it first and
+        // refuses, with a message, an x86-64 CPU the haswell code would crash on.
+        .target(name: "CPUCheck"),
+
         .executableTarget(
             name: "runner",
             dependencies: [
                 "SeqRec",
+                "CPUCheck",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .executableTarget(
             name: "seqrec-bench",
-            dependencies: ["SeqRec"],
+            dependencies: ["SeqRec", "CPUCheck"],
             path: "Sources/bench",
             swiftSettings: numericFlags
         ),
@@ -76,7 +85,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "SeqRecTests",
-            dependencies: ["SeqRec"]
+            dependencies: ["SeqRec", "CPUCheck"]
         ),
     ],
     swiftLanguageModes: [.v6]

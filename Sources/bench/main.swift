@@ -17,6 +17,7 @@
 // Without --python (or $SEQREC_PYTHON) only the Swift side runs. FLOPs count 2mnk per
 // matrix product; per layer, forward = 2*B*T*G*H*(D + H) and backward = twice that.
 
+import CPUCheck
 import Foundation
 import SeqRec
 
@@ -347,6 +348,8 @@ func printSgemmRates(arguments: [String]) {
     }
 }
 
+// The first statement, before any SeqRec code: refuse a CPU the haswell code would crash on.
+seqrec_require_supported_cpu("seqrec-bench")
 switch CommandLine.arguments.dropFirst().first {
 case "export-split":
     do {

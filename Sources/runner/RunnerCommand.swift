@@ -88,10 +88,15 @@ extension RunnerCommand {
                 writeToStandardError(error.description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
+            // This process owns the signals (SIGINT/SIGTERM -> an interrupted report) and one
+            // dataset cache, so that grid points sharing a dataset load it once.
+            Interruption.install()
+            let datasets = DatasetCache()
             var failed = false
             for run in runs {
                 let outcome = ExperimentRunner.run(run.point.spec,
-                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart))
+                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart),
+                                                   datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
                     writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")
@@ -212,6 +217,7 @@ extension RunnerCommand {
             }
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
+            SweepSignals.install()
             let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in
                 writeToStandardOutput(result.line + "\n")
             }

@@ -1,6 +1,11 @@
 import ArgumentParser
+import CPUCheck
 import Foundation
 import SeqRec
+
+// First, before any SeqRec code: refuse a CPU the haswell-compiled numeric code would
+// crash on (this file and CPUCheck are compiled without those flags).
+seqrec_require_supported_cpu("runner")
 
 // Parses the command line and maps every outcome to the documented exit codes:
 // 0 ok, 1 a run failed, 2 a bad config or bad usage (ArgumentParser's own usage errors

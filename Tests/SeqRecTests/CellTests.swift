@@ -1,9 +1,11 @@
 import Testing
 @testable import SeqRec
 
-private func makeEncoder(_ kind: CellKind, layers: Int = 2, dropout: Float = 0, seed: UInt64 = 5) -> RecurrentEncoder {
+private func makeEncoder(_ kind: CellKind, layers: Int = 2, dropout: Float = 0, seed: UInt64 = 5,
+                         allowsTableLookup: Bool = true) -> RecurrentEncoder {
     var rng = SeededGenerator(seed: seed)
-    return RecurrentEncoder(cell: kind, numItems: 9, embeddingSize: 5, hiddenSize: 11, layers: layers, dropout: dropout, rng: &rng)
+    return RecurrentEncoder(cell: kind, numItems: 9, embeddingSize: 5, hiddenSize: 11, layers: layers, dropout: dropout,
+                            allowsTableLookup: allowsTableLookup, rng: &rng)
 }
 
 private func slice(_ values: [Float], row: Int, step: Int, steps: Int, width: Int) -> [Float] {
@@ -129,8 +131,7 @@ func tableLookupPathMatchesPerPositionPath(_ kind: CellKind) {
     let ids: [Int32] = (0..<36).map { Int32(($0 * 5 + $0 / 7) % 10) }  // includes padding and repeats
     var results: [([Float], [[Float]])] = []
     for allowsLookup in [true, false] {
-        let encoder = makeEncoder(kind)
-        encoder.allowsTableLookup = allowsLookup
+        let encoder = makeEncoder(kind, allowsTableLookup: allowsLookup)
         let outputs = runForward(encoder, ids, batch: 4, steps: 9, training: true)
         runBackward(encoder, uniformValues(outputs.count, seed: 6))
         results.append((outputs, encoder.parameters.map(\.gradArray)))

@@ -58,7 +58,7 @@ func torchWrittenWeightsScoreAsInPyTorch(_ name: String) throws {
     defer { try? FileManager.default.removeItem(at: directory) }
     let trained = recommender(cell: .gru, layers: 2, embedding: 5, hidden: 6, items: 9, seed: 3)
     try RunCheckpoint.writeModel(trained.parameters, configJSON: "{\"a\":1}", configHash: "abc123", epoch: 4, in: directory)
-    let url = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let url = directory.appendingPathComponent(RunFiles.model)
     let file = try RunCheckpoint.readModel(at: url, configHash: "abc123")
     #expect(file.metadata["config"] == "{\"a\":1}" && file.metadata["epoch"] == "4")
     #expect(file.tensors.keys.sorted() == trained.parameters.map(\.name).sorted())
@@ -74,7 +74,7 @@ func torchWrittenWeightsScoreAsInPyTorch(_ name: String) throws {
     defer { try? FileManager.default.removeItem(at: directory) }
     let model = recommender(cell: .lstm, layers: 1, embedding: 4, hidden: 3, items: 7)
     try RunCheckpoint.writeModel(model.parameters, configJSON: "{}", configHash: "abc123", epoch: 1, in: directory)
-    let url = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let url = directory.appendingPathComponent(RunFiles.model)
     let path = url.path
     #expect(throws: CheckpointError.otherConfig(path: path, expected: "def456", found: "abc123")) {
         try RunCheckpoint.readModel(at: url, configHash: "def456")
@@ -183,14 +183,14 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     let cut = directory.appendingPathComponent("cut")
     let victim = try launchRunner(arguments("cut"), in: directory)
     let deadline = Date().addingTimeInterval(120)
-    while (RunCheckpoint.stateSummary(in: cut)?.epoch ?? 0) < killAfter, victim.isRunning, Date() < deadline {
+    while (RunFiles.stateSummary(in: cut)?.epoch ?? 0) < killAfter, victim.isRunning, Date() < deadline {
         usleep(2_000)
     }
     usleep(UInt32(random.nextInt(below: 50_000)))
     try #require(victim.isRunning, "the run finished before it could be killed")
     kill(victim.processIdentifier, SIGKILL)
     victim.waitUntilExit()
-    let savedEpoch = try #require(RunCheckpoint.stateSummary(in: cut)?.epoch)
+    let savedEpoch = try #require(RunFiles.stateSummary(in: cut)?.epoch)
     #expect(savedEpoch >= killAfter)
 
     let rerun = try launchRunner(arguments("cut"), in: directory)
@@ -202,7 +202,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     #expect(resumed == reference, "\(threads) threads, killed after epoch \(savedEpoch)")
     #expect(!FileManager.default.fileExists(atPath: cut.appendingPathComponent("state.safetensors").path))
     // The model file holds the weights of the best epoch, under this config.
-    let model = try RunCheckpoint.readModel(at: cut.appendingPathComponent(RunCheckpoint.modelFileName))
+    let model = try RunCheckpoint.readModel(at: cut.appendingPathComponent(RunFiles.model))
     #expect(model.metadata["epoch"] == reference.bestEpoch.map(String.init))
 }
 
@@ -214,12 +214,12 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     let output = directory.appendingPathComponent("out")
     // A run stopped by SIGTERM after its first epoch keeps that epoch's state.
     let first = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)"], in: directory)
-    while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, first.isRunning { usleep(2_000) }
+    while (RunFiles.stateSummary(in: output)?.epoch ?? 0) < 1, first.isRunning { usleep(2_000) }
     first.terminate()
     first.waitUntilExit()
     #expect(first.terminationStatus == 1)
     #expect(try ReportReader.read(output.appendingPathComponent("report.json")).status == .interrupted)
-    let savedEpoch = try #require(RunCheckpoint.stateSummary(in: output)?.epoch)
+    let savedEpoch = try #require(RunFiles.stateSummary(in: output)?.epoch)
     #expect(savedEpoch >= 1)
     // The plan shows the point as resumable.
     var spec = try ConfigLoader.load(path: config, overrides: ["output.dir=\(output.path)"])
@@ -236,7 +236,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     #expect(try summary(output).resumedFrom == nil)
     // --restart ignores (and removes) a matching state.
     let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)"], in: directory)
-    while (RunCheckpoint.stateSummary(in: output)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
+    while (RunFiles.stateSummary(in: output)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
     interrupted.terminate()
     interrupted.waitUntilExit()
     let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--restart"], in: directory)
@@ -253,7 +253,8 @@ private func trainedTinyRun(cell: CellKind = .lstm) throws -> URL {
     spec.model.cell = cell
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-trained-\(UUID().uuidString)")
     spec.output.dir = directory.path
-    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path))
+    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path),
+                                       datasets: DatasetCache())
     #expect(outcome.status == .ok, "\(outcome.message)")
     return directory
 }
@@ -310,7 +311,7 @@ func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
 @Test func aCorruptOrForeignCheckpointIsRefusedAndNothingIsWritten() throws {
     let directory = try trainedTinyRun()
     defer { try? FileManager.default.removeItem(at: directory) }
-    let model = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+    let model = directory.appendingPathComponent(RunFiles.model)
     let bytes = try Data(contentsOf: model)
     try bytes.prefix(bytes.count - 10).write(to: model)
     do {

@@ -17,10 +17,10 @@ func comparePortable(_ text: String) -> String {
     text.replacingOccurrences(of: compareFixtures.path + "/", with: "")
 }
 
-/// Compares `actual` with expected/<name>; with SEQREC_UPDATE_SNAPSHOTS=1 rewrites the file instead.
+/// Compares `actual` with expected/<name>; with SEQREC_UPDATE_FIXTURES=1 rewrites the file instead.
 func expectCompareSnapshot(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let url = compareFixtures.appendingPathComponent("expected/\(name)")
-    if ProcessInfo.processInfo.environment["SEQREC_UPDATE_SNAPSHOTS"] == "1" {
+    if ConfigFixtures.updating {
         try actual.write(to: url, atomically: true, encoding: .utf8)
         return
     }

@@ -11,8 +11,10 @@ enum ConfigFixtures {
     static let experiments = repositoryRoot.appendingPathComponent("experiments")
     static let runnerBinary = repositoryRoot.appendingPathComponent(".build/debug/runner")
 
-    /// Set SEQREC_UPDATE_FIXTURES=1 to rewrite snapshot files from the current output
-    /// (then review the diff before committing).
+    /// SEQREC_UPDATE_FIXTURES=1, the one switch for every test-written file: snapshot tests
+    /// rewrite their expected files from the current output (config errors, help, plans,
+    /// schema and reference, comparisons) and the sample report fixture is regenerated.
+    /// Review the diff before committing.
     static var updating: Bool { ProcessInfo.processInfo.environment["SEQREC_UPDATE_FIXTURES"] == "1" }
 
     static func yamlFiles(in directory: URL) -> [URL] {

@@ -47,14 +47,14 @@ func encoderMatchesPyTorchGolden(_ name: String) throws {
     let kind = try #require(CellKind(rawValue: golden.cell))
     var rng = SeededGenerator(seed: 99)
     let encoder = RecurrentEncoder(cell: kind, numItems: golden.numItems, embeddingSize: golden.embeddingSize,
-                                   hiddenSize: golden.hiddenSize, layers: golden.layers, dropout: golden.dropout, rng: &rng)
+                                   hiddenSize: golden.hiddenSize, layers: golden.layers, dropout: golden.dropout,
+                                   fixedDropoutMasks: golden.dropoutMasks.isEmpty ? nil : golden.dropoutMasks, rng: &rng)
     #expect(Set(encoder.parameters.map(\.name)) == Set(golden.parameters.keys))
     for parameter in encoder.parameters {
         let values = try #require(golden.parameters[parameter.name])
         #expect(values.count == parameter.count, "\(parameter.name) shape \(parameter.shape)")
         parameter.setValues(values)
     }
-    if !golden.dropoutMasks.isEmpty { encoder.fixedDropoutMasks = golden.dropoutMasks }
 
     let outputs = runForward(encoder, golden.inputs, batch: golden.batch, steps: golden.steps, training: true)
     expectClose(outputs, golden.outputs, "\(name) outputs")

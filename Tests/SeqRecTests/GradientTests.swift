@@ -17,14 +17,14 @@ private let ids: [Int32] = [3, 1, 4, 1, 5,
 // overlapping last chunk (see VectorMath.forEachChunk).
 @Test(arguments: [CellKind.lstm, .gru, .rnn], [3, 11])
 func encoderGradientsMatchFiniteDifferences(_ kind: CellKind, _ hiddenSize: Int) {
-    var rng = SeededGenerator(seed: 11)
-    let encoder = RecurrentEncoder(cell: kind, numItems: numItems, embeddingSize: embeddingSize,
-                                   hiddenSize: hiddenSize, layers: 2, dropout: 0.25, rng: &rng)
     var maskRng = SeededGenerator(seed: 12)
     // Sites: embedding output, between the layers, top output (output dropout).
-    encoder.fixedDropoutMasks = [embeddingSize, hiddenSize, hiddenSize].map { width in
+    let masks: [[Float]] = [embeddingSize, hiddenSize, hiddenSize].map { width in
         (0..<(batch * steps * width)).map { _ in maskRng.nextUnitFloat() < 0.25 ? 0 : 1 / 0.75 }
     }
+    var rng = SeededGenerator(seed: 11)
+    let encoder = RecurrentEncoder(cell: kind, numItems: numItems, embeddingSize: embeddingSize,
+                                   hiddenSize: hiddenSize, layers: 2, dropout: 0.25, fixedDropoutMasks: masks, rng: &rng)
     let upstream = uniformValues(batch * steps * hiddenSize, seed: 13)
 
     _ = runForward(encoder, ids, batch: batch, steps: steps, training: true)

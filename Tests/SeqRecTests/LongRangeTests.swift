@@ -41,7 +41,7 @@ import Testing
 
     private func testHitRateAt1(_ cell: CellKind, in directory: URL) throws -> Double {
         let spec = try smallInstance(cell: cell, outputDirectory: directory)
-        let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ""))
+        let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ""), datasets: DatasetCache())
         #expect(outcome.status == .ok, "\(cell.rawValue): \(outcome.message)")
         let report = try ReportReader.read(URL(fileURLWithPath: outcome.reportPath))
         return try #require(report.test?.metrics["hr@1"], "\(cell.rawValue): no test hr@1 in the report")

@@ -290,8 +290,8 @@ func sampleReport() throws -> RunReport {
 }
 
 /// Rewrites Tests/Fixtures/report/sample-report.json from `sampleReport()`; runs only with
-/// SEQREC_REGENERATE_FIXTURES=1 (do it when the schema version changes, and keep the old one).
-@Test(.enabled(if: ProcessInfo.processInfo.environment["SEQREC_REGENERATE_FIXTURES"] == "1"))
+/// SEQREC_UPDATE_FIXTURES=1 (do it when the schema version changes, and keep the old one).
+@Test(.enabled(if: ConfigFixtures.updating))
 func regenerateReportFixture() throws {
     try AtomicFile.write(try ReportWriter.encode(try sampleReport()), to: fixtureURL)
 }

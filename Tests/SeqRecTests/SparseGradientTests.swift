@@ -340,7 +340,7 @@ private func tinyRunLosses(optimizer: OptimizerKind, sparse: Bool, in directory:
     spec.training.sparseGradients = sparse
     spec.training.threads = 1
     spec.output.dir = directory.appendingPathComponent("\(optimizer.rawValue)-\(sparse)").path
-    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ""))
+    let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ""), datasets: DatasetCache())
     #expect(outcome.status == .ok, "\(outcome.message)")
     let report = try ReportReader.read(URL(fileURLWithPath: outcome.reportPath))
     return report.history.map(\.trainLoss)

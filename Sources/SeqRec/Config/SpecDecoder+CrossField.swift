@@ -110,10 +110,10 @@ extension SpecDecoder {
 
     private func checkTask(_ spec: ExperimentSpec) {
         let rating = spec.task == .rating
-        if rating, spec.training.loss != .mse {
-            report(at: "training.loss", "expected loss 'mse' for task 'rating', found '\(spec.training.loss.rawValue)'")
-        } else if !rating, spec.training.loss == .mse {
-            report(at: "training.loss", "expected task 'rating' for loss 'mse', found task '\(spec.task.rawValue)'")
+        if !spec.training.loss.canTrain(spec.task) {
+            report(at: "training.loss", rating
+                   ? "expected loss 'mse' for task 'rating', found '\(spec.training.loss.rawValue)'"
+                   : "expected task 'rating' for loss 'mse', found task '\(spec.task.rawValue)'")
         }
         for (index, metric) in spec.evaluation.metrics.enumerated() where metric.kind.isRanking == rating {
             let path = nodes["evaluation.metrics[\(index)]"] != nil ? "evaluation.metrics[\(index)]" : "evaluation.metrics"

@@ -13,11 +13,11 @@ public final class RecurrentEncoder {
     public let outputDropout: Float
     let layers: [RecurrentLayer]
 
-    /// Tests only: fixed dropout multipliers per site, used instead of random masks when
-    /// training. Site 0 is the embedding output [B, T, E]; site l (1..<layers) the output of
-    /// layer l-1 [B, T, H]; site `layers`, when present, the top layer's output [B, T, H].
-    /// Values are the multipliers (0 or 1/(1-p)).
-    var fixedDropoutMasks: [[Float]]?
+    /// Injected dropout multipliers per site, used instead of random masks when training
+    /// (nil: random). Site 0 is the embedding output [B, T, E]; site l (1..<layers) the
+    /// output of layer l-1 [B, T, H]; site `layers`, when present, the top layer's output
+    /// [B, T, H]. Values are the multipliers (0 or 1/(1-p)).
+    let fixedDropoutMasks: [[Float]]?
 
     private var mask: [Bool] = []                     // [T, B]
     private let embedded = FloatBuffer()              // [T, B, E] after dropout
@@ -33,18 +33,23 @@ public final class RecurrentEncoder {
     private var dropoutActive = false
     private var outputDropoutActive = false
     private var usesTableLookup = false
-    /// Tests only: false forces layer 0 to read a gathered [T, B, E] buffer (the path used
-    /// under embedding dropout), so both input paths can be compared.
-    var allowsTableLookup = true
+    /// False forces layer 0 to read a gathered [T, B, E] buffer (the path used under
+    /// embedding dropout), so both input paths can be compared.
+    let allowsTableLookup: Bool
 
+    /// `fixedDropoutMasks` (see the property) replaces the random masks, e.g. with a
+    /// reference implementation's; `allowsTableLookup: false` forces the gathered input path.
     public init(cell: CellKind, numItems: Int, embeddingSize: Int, hiddenSize: Int, layers: Int, dropout: Float,
-                outputDropout: Float = 0, forgetBias: Float = 0, rng: inout SeededGenerator) {
+                outputDropout: Float = 0, forgetBias: Float = 0, fixedDropoutMasks: [[Float]]? = nil,
+                allowsTableLookup: Bool = true, rng: inout SeededGenerator) {
         precondition(layers >= 1, "an encoder needs at least one layer, got \(layers)")
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
         precondition(outputDropout >= 0 && outputDropout < 1, "output dropout must be in [0, 1), got \(outputDropout)")
         self.cell = cell
         self.dropout = dropout
         self.outputDropout = outputDropout
+        self.fixedDropoutMasks = fixedDropoutMasks
+        self.allowsTableLookup = allowsTableLookup
         embedding = Embedding(vocabularySize: numItems + 1, dimension: embeddingSize, rng: &rng)
         var stack: [RecurrentLayer] = []
         for index in 0..<layers {

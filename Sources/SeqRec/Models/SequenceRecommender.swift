@@ -29,9 +29,9 @@ public final class SequenceRecommender {
         case rating(RatingHead)
     }
 
-    /// `spec.cell` must be recurrent (pop/markov are PopularityModel/MarkovModel). For
-    /// `task: next-item` the loss is cross-entropy or sampled-softmax; for `task: rating` the
-    /// head is the MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
+    /// `spec.cell` must be recurrent (pop/markov are PopularityModel/MarkovModel), and
+    /// `loss.canTrain(task)`: next-item trains a softmax head (full or sampled), rating the
+    /// MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
     /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
     /// Random draws: the encoder's weights, then the head's. `sparseGradients` turns on row
     /// tracking (`training.sparse_gradients`) for the item tables: the input embedding, the
@@ -52,18 +52,17 @@ public final class SequenceRecommender {
                                    hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
                                    outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng)
         let classes = numItems + 1
-        switch (task, loss) {
-        case (.rating, _):
-            precondition(loss == .mse, "task rating trains with loss mse, got \(loss.rawValue)")
+        precondition(loss.canTrain(task), "\(ModelConfigurationError(task: task, loss: loss))")
+        // The loss alone now names the head (mse is the rating task's and only its).
+        switch loss {
+        case .mse:
             head = .rating(RatingHead(classes: classes, hiddenSize: spec.hiddenSize, embeddingSize: spec.embeddingSize, rng: &rng))
-        case (.nextItem, .crossEntropy):
+        case .crossEntropy:
             head = .fullSoftmax(SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng))
-        case (.nextItem, .sampledSoftmax):
+        case .sampledSoftmax:
             let output = SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
             let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
             head = .sampledSoftmax(SampledSoftmax(output: output, negatives: negatives, sampler: sampler))
-        case (.nextItem, .mse):
-            preconditionFailure("task next-item trains with cross-entropy or sampled-softmax, not mse")
         }
         if sparseGradients { Self.rowSparseParameters(encoder: encoder, head: head).forEach { $0.enableRowTracking() } }
         arena = ParameterArena(Self.parameters(encoder: encoder, head: head))
@@ -81,13 +80,10 @@ public final class SequenceRecommender {
         }
     }
 
-    /// The (task, loss) pairs `init` accepts; callers validating a config check this first
-    /// instead of hitting init's precondition.
+    /// The (task, loss) pairs `init` accepts (`LossKind.canTrain`); callers building a spec
+    /// by hand check this first instead of hitting init's precondition.
     public static func checkCompatible(task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
-        switch (task, loss) {
-        case (.rating, .mse), (.nextItem, .crossEntropy), (.nextItem, .sampledSoftmax): return
-        case (.rating, _), (.nextItem, .mse): throw ModelConfigurationError(task: task, loss: loss)
-        }
+        guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
     private static func parameters(encoder: RecurrentEncoder, head: Head) -> [Parameter] {
@@ -207,7 +203,7 @@ public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible
     public let loss: LossKind
 
     public var description: String {
-        let allowed = task == .rating ? "mse" : "cross-entropy or sampled-softmax"
+        let allowed = LossKind.training(task).map(\.rawValue).joined(separator: " or ")
         return "training.loss '\(loss.rawValue)' cannot train task '\(task.rawValue)': expected \(allowed)"
     }
 }

@@ -1,12 +1,13 @@
 // Points of a grid that share a dataset load it once per process: the loaded, filtered
 // interactions are kept by (dataset settings, base directory, and the seed for synthetic
-// data, the only source the seed changes).
+// data, the only source the seed changes). The CLI makes one per process; tests make their own.
 import Foundation
 
-final class DatasetCache: @unchecked Sendable {
-    static let shared = DatasetCache()
+public final class DatasetCache: @unchecked Sendable {
     private let lock = NSLock()
     private var loaded: [String: InteractionData] = [:]
+
+    public init() {}
 
     func load(_ spec: DatasetSpec, seed: UInt64, baseDirectory: String,
               log: (String) -> Void) throws -> InteractionData {

@@ -1,6 +1,8 @@
 // Runs one validated experiment end to end: data -> model -> training -> evaluation ->
 // report. The CLI calls only this. Whatever happens after the config was accepted, a
-// report is written (atomically) with the status and the history so far.
+// report is written (atomically) with the status and the history so far. It touches no
+// process state but the BLAS thread count: the caller installs `Interruption`'s signal
+// handlers (the CLI does) and owns the dataset cache.
 import Foundation
 
 /// How the CLI wants a run to behave (flags, not experiment settings).
@@ -27,11 +29,12 @@ public struct RunOutcome: Sendable {
 }
 
 public enum ExperimentRunner {
-    public static func run(_ spec: ExperimentSpec, options: RunOptions) -> RunOutcome {
+    /// Runs `spec`, loading its dataset through `datasets` (runs sharing a cache share
+    /// loaded data). Stops with status `interrupted` once `Interruption.requested` is set.
+    public static func run(_ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache) -> RunOutcome {
         let progress = ProgressReporter(quiet: options.quiet)
         let outputDirectory = URL(fileURLWithPath: spec.output.dir)
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
-        Interruption.install()
         let threads = BLAS.configureThreads(spec.training.threads)
 
         var report: RunReport
@@ -48,7 +51,8 @@ public enum ExperimentRunner {
 
         let clock = Date()
         do {
-            try execute(spec, options: options, progress: progress, report: &report, outputDirectory: outputDirectory)
+            try execute(spec, options: options, datasets: datasets, progress: progress, report: &report,
+                        outputDirectory: outputDirectory)
         } catch {
             report.status = .failed
             report.message = "\(error)"
@@ -76,7 +80,7 @@ public enum ExperimentRunner {
 
     /// The run proper; fills `report` as it goes so that a failure keeps what was reached.
     static func execute(
-        _ spec: ExperimentSpec, options: RunOptions, progress: ProgressReporter,
+        _ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache, progress: ProgressReporter,
         report: inout RunReport, outputDirectory: URL
     ) throws {
         let start = Date()
@@ -84,8 +88,8 @@ public enum ExperimentRunner {
         let baseDirectory = options.configPath.isEmpty
             ? FileManager.default.currentDirectoryPath
             : URL(fileURLWithPath: options.configPath).deletingLastPathComponent().path
-        let data = try DatasetCache.shared.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
-                                          log: { progress.message($0) })
+        let data = try datasets.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
+                                     log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
                                       maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize)
@@ -143,7 +147,7 @@ public enum ExperimentRunner {
                 try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
                                              epoch: result.bestEpoch ?? result.history.last?.epoch, dataDirectory: baseDirectory,
                                              in: outputDirectory)
-                try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunCheckpoint.stateFileName))
+                try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunFiles.state))
             }
             if let ratingValidation {
                 try finishRating(spec, model: model, split: split, validation: ratingValidation,
@@ -174,7 +178,7 @@ public enum ExperimentRunner {
         evaluationSeconds += Date().timeIntervalSince(evaluationStart)
         report.validation = MetricsReport(validation)
         var testReport = MetricsReport(test)
-        let primary = (spec.training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+        let primary = spec.primaryMetric?.description
         if let primary, let values = test.perUser[primary] {
             let file = try ReportWriter.writePerUser(values, users: test.users, metric: primary, to: outputDirectory)
             testReport.perUserFile = file.lastPathComponent
@@ -192,14 +196,14 @@ public enum ExperimentRunner {
     /// unreadable one fails the run before anything is overwritten.
     static func savedState(_ spec: ExperimentSpec, model: SequenceRecommender, options: RunOptions, progress: ProgressReporter,
                            outputDirectory: URL) throws -> TrainingState? {
-        let url = outputDirectory.appendingPathComponent(RunCheckpoint.stateFileName)
+        let url = outputDirectory.appendingPathComponent(RunFiles.state)
         guard spec.output.checkpoint, FileManager.default.fileExists(atPath: url.path) else { return nil }
         if options.restart {
             try FileManager.default.removeItem(at: url)
             progress.note("--restart: removed the saved training state \(url.path); starting at epoch 1")
             return nil
         }
-        if let summary = RunCheckpoint.stateSummary(in: outputDirectory), summary.configHash != spec.configHash {
+        if let summary = RunFiles.stateSummary(in: outputDirectory), summary.configHash != spec.configHash {
             progress.note("\(url.path) was saved by another config (hash \(summary.configHash.prefix(12)), this one \(spec.configHash.prefix(12))): starting at epoch 1")
             return nil
         }

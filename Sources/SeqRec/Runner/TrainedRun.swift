@@ -22,9 +22,10 @@ public final class TrainedRun {
 
     /// Loads the run in `directory`. `overrides` are `--set key=value` texts; only
     /// `evaluation.*` keys may change (the model was trained under the rest).
-    public init(directory: URL, overrides: [String] = [], log: (String) -> Void = { _ in }) throws {
+    public init(directory: URL, overrides: [String] = [], datasets: DatasetCache = DatasetCache(),
+                log: (String) -> Void = { _ in }) throws {
         self.directory = directory
-        let modelURL = directory.appendingPathComponent(RunCheckpoint.modelFileName)
+        let modelURL = directory.appendingPathComponent(RunFiles.model)
         let model = try RunCheckpoint.readModel(at: modelURL)
         guard let configJSON = model.metadata["config"], let hash = model.metadata["config_hash"] else {
             throw CheckpointError.unreadable(path: modelURL.path, reason: "metadata lacks the config or its hash")
@@ -38,12 +39,12 @@ public final class TrainedRun {
         }
         spec = try Self.spec(fromJSON: configJSON, overrides: overrides, path: modelURL.path)
         trainedConfigHash = hash
-        data = try DatasetCache.shared.load(spec.dataset, seed: spec.seed,
+        data = try datasets.load(spec.dataset, seed: spec.seed,
                                             baseDirectory: model.metadata["data_directory"] ?? FileManager.default.currentDirectoryPath,
                                             log: log)
         let ids = try RunCheckpoint.readIds(in: directory)
         guard ids.items == data.rawItemIds, ids.users == data.rawUserIds else {
-            throw TrainedRunError.dataChanged(directory.appendingPathComponent(RunCheckpoint.idsFileName).path)
+            throw TrainedRunError.dataChanged(directory.appendingPathComponent(RunFiles.ids).path)
         }
         split = try Splitter.split(data, spec: spec.split)
         let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
@@ -165,7 +166,7 @@ public final class TrainedRun {
             perUserMetric = "squared_error"
         } else {
             result = RankingPass(cases: cases, numItems: data.numItems, spec: spec, itemCounts: itemCounts).run(scorer)
-            perUserMetric = (spec.training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+            perUserMetric = spec.primaryMetric?.description
         }
         let protocolHash = String(RunEvaluation.protocolHash(spec, split: name.rawValue).prefix(12))
         var metrics = MetricsReport(result)

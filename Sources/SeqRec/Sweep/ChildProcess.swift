@@ -82,23 +82,19 @@ struct ChildProcess {
     }
 }
 
-/// Counts SIGINT/SIGTERM received by the sweep, so that the pool can forward each one.
-enum SweepSignals {
+/// Counts SIGINT/SIGTERM received by the sweep, so that the pool can forward each one. The
+/// process owner (the runner CLI) installs the handlers before `SweepRunner.run`.
+public enum SweepSignals {
     // Written by the handler, read by the pool loop: sig_atomic_t is all a handler may touch.
     nonisolated(unsafe) private static var count: sig_atomic_t = 0
     nonisolated(unsafe) private static var last: sig_atomic_t = 0
 
-    static func install() {
+    public static func install() {
         let handler: @convention(c) (Int32) -> Void = { signal in
             SweepSignals.last = sig_atomic_t(signal)
             SweepSignals.count += 1
         }
         Interruption.installForInterruptSignals(handler)
-    }
-
-    static func restoreDefaults() {
-        _ = signal(SIGINT, SIG_DFL)
-        _ = signal(SIGTERM, SIG_DFL)
     }
 
     static var received: Int { Int(count) }

@@ -69,7 +69,7 @@ extension PlannedPoint {
     /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`.
     public var listingLabel: String {
         guard !state.isDone, case .pending(let reason) = state, reason != .forced,
-              let saved = RunCheckpoint.stateSummary(in: URL(fileURLWithPath: spec.output.dir)),
+              let saved = RunFiles.stateSummary(in: URL(fileURLWithPath: spec.output.dir)),
               saved.configHash == spec.configHash else { return state.label }
         return "\(state.label), resumable at epoch \(saved.epoch)"
     }

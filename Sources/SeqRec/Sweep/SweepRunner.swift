@@ -42,15 +42,15 @@ public enum SweepRunner {
     /// How often the pool checks its children and the signal counter.
     static let pollInterval: useconds_t = 50_000
 
-    /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends.
+    /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends. Signals
+    /// counted by `SweepSignals` (installed by the caller) are forwarded to the running
+    /// points and stop the sweep from starting more.
     public static func run(_ plan: SweepPlan, executable: String, jobs: Int,
                            finished: (PointResult) -> Void) -> SweepOutcome {
         var queue = plan.pending[...]
         var running: [(child: ChildProcess, point: PlannedPoint, start: Date)] = []
         var results: [PointResult] = []
         var forwarded = 0
-        SweepSignals.install()
-        defer { SweepSignals.restoreDefaults() }
         let alreadyReceived = SweepSignals.received
 
         while !queue.isEmpty || !running.isEmpty {

@@ -61,7 +61,7 @@ public final class Trainer {
         let optimizer = Optimizers.make(spec.training.optimizer)
         var shuffleRandom = SeededGenerator(seed: spec.seed, stream: "shuffle")
         var stopper = training.earlyStopping.map { EarlyStopping(metric: $0.metric, patience: $0.patience) }
-        let monitored = (training.earlyStopping?.metric ?? spec.evaluation.metrics.first)?.description
+        let monitored = spec.primaryMetric?.description
         var bestWeights: [Float]?
         var history: [EpochRecord] = []
         var status = RunStatus.ok

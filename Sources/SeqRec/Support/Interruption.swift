@@ -1,5 +1,6 @@
 // SIGINT/SIGTERM handling: the first signal asks the trainer to stop after the current
-// batch (it then writes an `interrupted` report); a second one exits at once.
+// batch (it then writes an `interrupted` report); a second one exits at once. The process
+// owner (the runner CLI) installs the handlers; library code only reads `requested`.
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,7 +35,4 @@ public enum Interruption {
 
     /// The signal that was received, or nil.
     public static var requested: Int32? { flag == 0 ? nil : Int32(flag) }
-
-    /// For tests: pretend a signal arrived / clear it.
-    public static func simulate(_ signal: Int32?) { flag = sig_atomic_t(signal ?? 0) }
 }

@@ -16,11 +16,8 @@
 import Foundation
 
 public enum RunCheckpoint {
-    public static let modelFileName = "model.safetensors"
-    public static let stateFileName = "state.safetensors"
-    public static let idsFileName = "ids.json"
-    static let modelFormat = "seqrec-model-1"
-    static let stateFormat = "seqrec-state-1"
+    static let modelFormat = RunFiles.modelFormat
+    static let stateFormat = RunFiles.stateFormat
 
     // MARK: Model weights
 
@@ -42,7 +39,7 @@ public enum RunCheckpoint {
                                   dataDirectory: String? = nil, in directory: URL) throws {
         let file = try modelFile(parameters, configJSON: configJSON, configHash: configHash, epoch: epoch,
                                  dataDirectory: dataDirectory)
-        try AtomicFile.write(try file.serialized(), to: directory.appendingPathComponent(modelFileName))
+        try AtomicFile.write(try file.serialized(), to: directory.appendingPathComponent(RunFiles.model))
     }
 
     /// Reads a model file and checks it belongs to `configHash` (when given).
@@ -93,11 +90,11 @@ public enum RunCheckpoint {
     public static func writeIds(_ maps: IdMaps, in directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try AtomicFile.write(try encoder.encode(maps), to: directory.appendingPathComponent(idsFileName))
+        try AtomicFile.write(try encoder.encode(maps), to: directory.appendingPathComponent(RunFiles.ids))
     }
 
     public static func readIds(in directory: URL) throws(CheckpointError) -> IdMaps {
-        let url = directory.appendingPathComponent(idsFileName)
+        let url = directory.appendingPathComponent(RunFiles.ids)
         guard let data = try? Data(contentsOf: url) else { throw .missing(path: url.path, kind: "id maps") }
         do {
             return try JSONDecoder().decode(IdMaps.self, from: data)
@@ -139,16 +136,7 @@ public enum RunCheckpoint {
 
     public static func writeState(_ state: TrainingState, arena: ParameterArena, configHash: String, in directory: URL) throws {
         let file = try stateFile(state, arena: arena, configHash: configHash)
-        try AtomicFile.write(try file.serialized(), to: directory.appendingPathComponent(stateFileName))
-    }
-
-    /// The state's epoch and config hash from the file's header (cheap: for plans).
-    public static func stateSummary(in directory: URL) -> (epoch: Int, configHash: String)? {
-        let url = directory.appendingPathComponent(stateFileName)
-        guard let metadata = try? SafeTensorsFile.readMetadata(contentsOf: url),
-              metadata["format"] == stateFormat, let epoch = metadata["epoch"].flatMap(Int.init),
-              let hash = metadata["config_hash"] else { return nil }
-        return (epoch, hash)
+        try AtomicFile.write(try file.serialized(), to: directory.appendingPathComponent(RunFiles.state))
     }
 
     /// Reads a saved state for a model with `arena`'s layout and `earlyStopping`'s settings.
