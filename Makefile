@@ -8,7 +8,7 @@ RUNNER_BIN ?= .build/release/runner
 SWEEP_MK ?= .build/sweep.mk
 SWEEP_FLAGS ?=
 
-.PHONY: help build test run data sweep compare bench bench-e2e bench-scale clean
+.PHONY: help build test run data sweep compare bench bench-e2e bench-scale fuzz fuzz-build clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -20,6 +20,7 @@ help:
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
 	@echo "make bench-scale  epoch time at 100,000 items vs 1,682 (sampled softmax, sparse gradients)"
+	@echo "make fuzz       fuzz every parser for FUZZ_SECONDS each (default $(FUZZ_SECONDS)) with libFuzzer"
 	@echo "make clean      remove build output"
 
 build:
@@ -72,6 +73,18 @@ bench-e2e: $(filter $(BENCH_VENV)/bin/python,$(BENCH_PYTHON))
 	$(SWIFT) build -c release --product runner
 	$(SWIFT) build -c release --product seqrec-bench
 	python3 bench/e2e.py --python $(BENCH_PYTHON) $(BENCH_E2E_FLAGS)
+
+# libFuzzer targets (Fuzz/, docs/development.md#fuzzing): one driver built with the fuzzer and
+# address sanitizers into its own scratch path, then each target for FUZZ_SECONDS. lld links
+# it (gold fails on the sanitizer runtime). `make fuzz FUZZ_TARGETS=config FUZZ_SECONDS=600`.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?= config csv tsv movielens movielens-dat recbole sasrec report safetensors
+fuzz-build:
+	$(SWIFT) build -c release --scratch-path .build-fuzz --product fuzz-seqrec \
+	  -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+
+fuzz: fuzz-build
+	Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build

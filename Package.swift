@@ -90,3 +90,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// MARK: - Fuzzing
+// One driver for every libFuzzer target (Fuzz/, docs/development.md#fuzzing). `make fuzz`
+// builds it with `-DFUZZING -sanitize=fuzzer,address` in .build-fuzz; a normal build makes
+// the replay tool (`fuzz-seqrec --target=config FILE...`), so nothing here is ever broken.
+package.products.append(.executable(name: "fuzz-seqrec", targets: ["fuzz-seqrec"]))
+package.targets += [
+    .target(name: "CFuzzerDriver", path: "Fuzz/Sources/CFuzzerDriver"),
+    .executableTarget(
+        name: "fuzz-seqrec",
+        dependencies: ["SeqRec", "CFuzzerDriver"],
+        path: "Fuzz/Sources/fuzz-seqrec"
+    ),
+]

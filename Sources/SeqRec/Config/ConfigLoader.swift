@@ -83,16 +83,7 @@ public enum ConfigLoader {
     }
 
     private static func resolvedTree(path: String, displayName: String, chain: [ChainLink]) throws(ConfigError) -> YAMLNode {
-        let bytes = try readFile(path: path, displayName: displayName)
-        let source = ConfigSource(displayName: displayName, text: String(decoding: bytes, as: UTF8.self))
-        guard let root = try YAMLDocumentLoader.load(bytes: bytes, source: source) else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName,
-                "expected a mapping of experiment settings, found an empty document"))
-        }
-        guard root.mappingEntries != nil else {
-            throw ConfigError(ConfigDiagnostic(at: root.location, keyPath: "",
-                "expected a mapping of experiment settings at the top level, found \(root.foundDescription)"))
-        }
+        let root = try documentRoot(bytes: try readFile(path: path, displayName: displayName), displayName: displayName)
         guard let extendsNode = root.value(forKey: "extends") else { return root }
         guard let parentText = extendsNode.scalarText, !extendsNode.isNull, !parentText.isEmpty else {
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
@@ -118,6 +109,20 @@ public enum ConfigLoader {
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
         return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// The top-level mapping of one file's bytes (before `extends:` is followed).
+    static func documentRoot(bytes: [UInt8], displayName: String) throws(ConfigError) -> YAMLNode {
+        let source = ConfigSource(displayName: displayName, text: String(decoding: bytes, as: UTF8.self))
+        guard let root = try YAMLDocumentLoader.load(bytes: bytes, source: source) else {
+            throw ConfigError(ConfigDiagnostic(origin: displayName,
+                "expected a mapping of experiment settings, found an empty document"))
+        }
+        guard root.mappingEntries != nil else {
+            throw ConfigError(ConfigDiagnostic(at: root.location, keyPath: "",
+                "expected a mapping of experiment settings at the top level, found \(root.foundDescription)"))
+        }
+        return root
     }
 
     /// A relative `dataset.path` is relative to the file that sets it; seen from a child in

@@ -29,21 +29,26 @@ public enum ReportReader {
         } catch {
             throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
         }
+        return try decode(data, path: url.path)
+    }
+
+    /// Decodes the bytes of a report.json; `path` names it in errors.
+    static func decode(_ data: Data, path: String) throws -> RunReport {
         let decoder = ReportCoding.decoder()
         let version: Int
         do {
             version = try decoder.decode(VersionProbe.self, from: data).schemaVersion
         } catch {
-            throw ReportError.invalidReport(path: url.path, reason: describe(error))
+            throw ReportError.invalidReport(path: path, reason: describe(error))
         }
         guard version <= RunReport.currentSchemaVersion else {
-            throw ReportError.unsupportedSchemaVersion(path: url.path, found: version,
+            throw ReportError.unsupportedSchemaVersion(path: path, found: version,
                                                        supported: RunReport.currentSchemaVersion)
         }
         do {
             return try decoder.decode(RunReport.self, from: data)
         } catch {
-            throw ReportError.invalidReport(path: url.path, reason: describe(error))
+            throw ReportError.invalidReport(path: path, reason: describe(error))
         }
     }
 
@@ -55,21 +60,26 @@ public enum ReportReader {
         } catch {
             throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
         }
+        return try parsePerUser(text, path: url.path)
+    }
+
+    /// Parses the text of a per-user sidecar; `path` names it in errors.
+    static func parsePerUser(_ text: String, path: String) throws -> PerUserValues {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         if lines.last == "" { lines.removeLast() }
         guard let header = lines.first else {
-            throw ReportError.invalidPerUserFile(path: url.path, line: 1, reason: "empty file, expected 'user<TAB><metric>'")
+            throw ReportError.invalidPerUserFile(path: path, line: 1, reason: "empty file, expected 'user<TAB><metric>'")
         }
         let headerFields = header.split(separator: "\t", omittingEmptySubsequences: false)
         guard headerFields.count == 2, headerFields[0] == "user", !headerFields[1].isEmpty else {
-            throw ReportError.invalidPerUserFile(path: url.path, line: 1,
+            throw ReportError.invalidPerUserFile(path: path, line: 1,
                                                  reason: "expected header 'user<TAB><metric>', found '\(header)'")
         }
         var result = PerUserValues(metric: String(headerFields[1]), users: [], values: [])
         for (index, line) in lines.enumerated().dropFirst() {
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
             guard fields.count == 2, let user = Int32(fields[0]), let value = Float(fields[1]) else {
-                throw ReportError.invalidPerUserFile(path: url.path, line: index + 1,
+                throw ReportError.invalidPerUserFile(path: path, line: index + 1,
                                                      reason: "expected '<user><TAB><value>', found '\(line)'")
             }
             result.users.append(user)
