@@ -80,7 +80,7 @@ cleanup() {
   for proc in /proc/[0-9]*; do
     pid=${proc#/proc/}
     [ "$pid" != $$ ] || continue
-    if tr '\0' ' ' <"$proc/cmdline" 2>/dev/null | grep -qF "$tmp/"; then kill -KILL "$pid" 2>/dev/null || true; fi
+    if { tr '\0' ' ' <"$proc/cmdline"; } 2>/dev/null | grep -qF "$tmp/"; then kill -KILL "$pid" 2>/dev/null || true; fi
   done
   if [ "$status" -ne 0 ] && [ -d "$tmp" ]; then
     for log in "$tmp"/log/*.log; do
