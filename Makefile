@@ -7,8 +7,10 @@ GRID ?= experiments/cells.yaml
 RUNNER_BIN ?= .build/release/runner
 SWEEP_MK ?= .build/sweep.mk
 SWEEP_FLAGS ?=
+# make sweep-slurm: `runner plan --format slurm` flags (e.g. SLURM_FLAGS="--time 2:00:00 --max-parallel 8").
+SLURM_FLAGS ?=
 
-.PHONY: help build test run data sweep compare bench bench-e2e bench-scale fuzz fuzz-build clean
+.PHONY: help build test run data sweep sweep-slurm slurm-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -16,6 +18,8 @@ help:
 	@echo "make run        train the main job: $(CONFIG)"
 	@echo "make data       fetch and verify MovieLens-100K into the data cache"
 	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
+	@echo "make sweep-slurm  write GRID's pending points as a SLURM job array; prints the sbatch command"
+	@echo "make slurm-check  run a grid as a job array on a one-node SLURM cluster started here (root)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
@@ -43,6 +47,18 @@ sweep:
 	$(RUNNER_BIN) plan $(GRID) --format make --runner $(RUNNER_BIN) $(SWEEP_FLAGS) > $(SWEEP_MK).tmp
 	mv $(SWEEP_MK).tmp $(SWEEP_MK)
 	$(MAKE) -f $(SWEEP_MK) all
+
+# The pending points as a SLURM job array (docs/sweeps.md): writes <grid dir>/slurm/sweep.sbatch
+# and prints the sbatch command, e.g. make sweep-slurm GRID=... SWEEP_FLAGS="--set training.threads=4".
+sweep-slurm:
+	$(SWIFT) build -c release --product runner
+	$(RUNNER_BIN) plan $(GRID) --format slurm --runner $(abspath $(RUNNER_BIN)) $(SWEEP_FLAGS) $(SLURM_FLAGS)
+
+# Starts a one-node SLURM cluster in a temporary directory and runs a grid on it as a job
+# array, one task interrupted and requeued (scripts/slurm-check.sh; installs slurm-wlm, munge).
+slurm-check:
+	$(SWIFT) build --product runner
+	scripts/slurm-check.sh
 
 compare:
 	$(SWIFT) run -c release runner compare results --output results

@@ -10,6 +10,7 @@ struct RunnerCommand: ParsableCommand {
             runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
             runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
+            runner plan FILE... --format slurm [--time LIMIT] [--partition NAME] ...
             runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
             runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
             runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
@@ -25,6 +26,7 @@ struct RunnerCommand: ParsableCommand {
               runner validate experiments/*.yaml
               runner validate experiments/lstm50.yaml --format json
               runner plan experiments/cells.yaml
+              runner plan experiments/cells.yaml --format slurm --set training.threads=4
               runner sweep experiments/cells.yaml --jobs 2
               runner compare results --output results
               runner recommend results/lstm50 --users 196,186 -k 10
@@ -140,14 +142,23 @@ extension RunnerCommand {
 
                 FORMATS:
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
-                  commands  COMMAND only (for GNU parallel or a SLURM job array)
+                  commands  COMMAND only (for GNU parallel)
                   make      a makefile fragment; one rule per report.json (make sweep)
+                  slurm     a SLURM job array, one task per pending point: writes
+                            <grid dir>/slurm/sweep.sbatch and sweep.plan (task logs go to
+                            <grid dir>/slurm/%A_%a.log) and prints the sbatch command
+
+                SLURM: --cpus-per-task defaults to the points' training.threads. A task
+                gets SIGTERM --signal-grace seconds before its --time limit, writes an
+                interrupted report and requeues itself (docs/sweeps.md).
 
                 EXAMPLES:
                   runner plan experiments/cells.yaml
                   runner plan experiments/cells.yaml --all --set training.epochs=5
                   runner plan experiments/cells.yaml --format commands | parallel -j 2
                   runner plan experiments/cells.yaml --format make > .build/sweep.mk
+                  runner plan experiments/cells.yaml --format slurm --set training.threads=4 \\
+                    --time 2:00:00 --max-parallel 8 --sbatch-line=--mem=8G
                 """)
 
         @OptionGroup var config: ConfigOptions
@@ -161,12 +172,57 @@ extension RunnerCommand {
         @Option(help: "Output format.")
         var format: PlanFormat = .lines
 
-        @Option(help: ArgumentHelp("The runner executable to print in commands (default: as invoked).",
+        @Option(help: ArgumentHelp("The runner executable to print in commands (default: as invoked; slurm: made absolute).",
                                    valueName: "path"))
         var runner: String?
 
+        @Option(help: ArgumentHelp("slurm: the partition (default: the cluster's default).", valueName: "name"))
+        var partition: String?
+
+        @Option(help: ArgumentHelp("slurm: each task's time limit, as sbatch --time takes it (e.g. 2:00:00, 1-12:00:00).",
+                                   valueName: "limit"))
+        var time: String?
+
+        @Option(help: ArgumentHelp("slurm: CPUs per task (default: the largest training.threads of the points).",
+                                   valueName: "n"))
+        var cpusPerTask: Int?
+
+        @Option(help: ArgumentHelp("slurm: how many tasks run at once (--array=...%N; default: no cap).", valueName: "n"))
+        var maxParallel: Int?
+
+        @Option(help: ArgumentHelp("slurm: seconds before the time limit at which a task gets SIGTERM.", valueName: "seconds"))
+        var signalGrace = SlurmOptions.defaultSignalGrace
+
+        @Option(help: ArgumentHelp("slurm: how often a task stopped by SIGTERM requeues itself.", valueName: "n"))
+        var maxRequeues = SlurmOptions.defaultMaxRequeues
+
+        @Option(help: ArgumentHelp("slurm: an extra #SBATCH line, e.g. --sbatch-line=--mem=8G; repeatable.",
+                                   valueName: "option"))
+        var sbatchLine: [String] = []
+
+        var slurmOptions: SlurmOptions {
+            SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: maxParallel,
+                         signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine)
+        }
+
+        func validate() throws {
+            guard format != .slurm else {
+                if all { throw ValidationError("--all: --format slurm submits pending points only; use --force to rerun done points") }
+                return
+            }
+            let given = [("--partition", partition != nil), ("--time", time != nil), ("--cpus-per-task", cpusPerTask != nil),
+                         ("--max-parallel", maxParallel != nil),
+                         ("--signal-grace", signalGrace != SlurmOptions.defaultSignalGrace),
+                         ("--max-requeues", maxRequeues != SlurmOptions.defaultMaxRequeues),
+                         ("--sbatch-line", !sbatchLine.isEmpty)].filter(\.1).map(\.0)
+            if let flag = given.first {
+                throw ValidationError("\(flag): only with --format slurm, found --format \(format.rawValue)")
+            }
+        }
+
         func run() throws {
             let plan = try loadPlan(config, force: force)
+            if format == .slurm { return try writeSlurmArray(plan) }
             let text: String
             do {
                 text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
@@ -177,6 +233,33 @@ extension RunnerCommand {
             }
             print(text, terminator: "")
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+        }
+
+        /// Writes the array script and the plan lines; prints the sbatch command on stdout.
+        private func writeSlurmArray(_ plan: SweepPlan) throws {
+            let array: SlurmArray?
+            do {
+                array = try SlurmArray.make(plan: plan, runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
+                                            workingDirectory: FileManager.default.currentDirectoryPath,
+                                            options: slurmOptions)
+            } catch {
+                writeToStandardError("\(error)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+            guard let array else {
+                writeToStandardError("runner plan: nothing pending, no job array written\n")
+                return
+            }
+            for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
+            do {
+                try array.write()
+            } catch {
+                writeToStandardError("runner plan: cannot write \(array.scriptPath): \(error.localizedDescription)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+            writeToStandardError("runner plan: wrote \(array.scriptPath) (\(array.taskCount) task\(array.taskCount == 1 ? "" : "s")) and \(array.planPath)\n")
+            print(array.submitCommand)
         }
     }
 

@@ -1,8 +1,9 @@
 // How `runner plan` prints a plan: tab-separated lines (state, output dir, command), bare
-// commands (for GNU parallel or a SLURM array), or a makefile fragment.
+// commands (for GNU parallel), a makefile fragment, or (written to files, see SlurmArray)
+// a SLURM job-array script.
 
 public enum PlanFormat: String, Sendable, CaseIterable {
-    case lines, commands, make
+    case lines, commands, make, slurm
 }
 
 public enum PlanRendering {
@@ -18,7 +19,8 @@ public enum PlanRendering {
         switch format {
         case .lines:
             return shown.map { "\($0.listingLabel)\t\($0.outputDirectory)\t\(command($0, runner: runner))\n" }.joined()
-        case .commands:
+        case .commands, .slurm:
+            // slurm: the plan file's lines; the script itself comes from SlurmArray.
             return shown.map { command($0, runner: runner) + "\n" }.joined()
         case .make:
             return try MakeFragment.render(plan, runner: runner)
