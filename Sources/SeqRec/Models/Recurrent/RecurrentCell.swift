@@ -7,9 +7,11 @@
 // schedule with its overlapping last chunk, and backward's per-step hook.
 //
 // Specialization: RecurrentLayer holds its cell as `any RecurrentCell.Type` and passes it to
-// TimeLoop once per forward/backward; @_specialize makes the generic entry dispatch to the
-// copy specialized for that cell, in which every cell piece is a direct call that is inlined
-// (the chunk functions are @_transparent, as before: see LSTMCell.forwardChunk).
+// TimeLoop once per forward/backward; @_specialize makes the generic entry compare the type
+// once and jump to the copy specialized for that cell. In a release (whole-module) build the
+// cell pieces are inlined into that copy (they are @_transparent, as before: see
+// LSTMCell.forwardChunk); a debug build compiles files apart, so there they stay direct
+// calls, as VectorMath's helpers do.
 //
 // Letters: B batch rows, T steps, H hidden size, G gates. Buffers are time-major:
 // gates and recurrent [T, B, G*H], states and cells [T+1, B, H], cellTanh [T, B, H].
@@ -52,42 +54,29 @@ extension CellKind {
 /// Row b of step t in forward. Pointers are at column 0: chunk j adds j, gate block k is at + k*H.
 struct ForwardRow {
     let hidden: Int
-    /// [G*H] x side (plus W_hh h unless separate) -> gate activations (the RNN keeps a).
-    let gates: UnsafeMutablePointer<Float>
-    /// [G*H] separate hidden side only: W_hh h (without b_hh).
-    let recurrent: UnsafeMutablePointer<Float>
-    /// [G*H] x-side bias still to add (dense input), nil for a lookup (the table rows hold it).
-    let bias: UnsafePointer<Float>?
-    /// [G*H] b_hh, separate hidden side only.
-    let recurrentBias: UnsafePointer<Float>
-    /// [H] h_{t-1} and h_t.
-    let hPrev: UnsafePointer<Float>
-    let hNext: UnsafeMutablePointer<Float>
-    /// [H] c_{t-1}, c_t and tanh(c_t), two states only.
-    let cPrev: UnsafePointer<Float>
-    let cNext: UnsafeMutablePointer<Float>
-    let cellTanh: UnsafeMutablePointer<Float>
+    let gates: UnsafeMutablePointer<Float>      // [G*H] x side (+ W_hh h unless separate) -> activations (RNN: a)
+    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: W_hh h (without b_hh)
+    let bias: UnsafePointer<Float>?             // [G*H] x-side bias of a dense input; nil for a lookup (rows hold it)
+    let recurrentBias: UnsafePointer<Float>     // [G*H] b_hh, separate hidden side
+    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
+    let hNext: UnsafeMutablePointer<Float>      // [H] h_t
+    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
+    let cNext: UnsafeMutablePointer<Float>      // [H] c_t, two states
+    let cellTanh: UnsafeMutablePointer<Float>   // [H] tanh(c_t), two states
 }
 
 /// Row b of step t in backward, pointers at column 0 as in ForwardRow.
 struct BackwardRow {
     let hidden: Int
-    /// [G*H] activations -> input-side pre-activation gradients (in place).
-    let gates: UnsafeMutablePointer<Float>
-    /// [G*H] separate hidden side only: what forward kept there -> hidden-side gradients.
-    let recurrent: UnsafeMutablePointer<Float>
-    /// [H] h_{t-1} and h_t.
-    let hPrev: UnsafePointer<Float>
-    let hNext: UnsafePointer<Float>
-    /// [H] c_{t-1} and tanh(c_t), two states only.
-    let cPrev: UnsafePointer<Float>
-    let cellTanh: UnsafePointer<Float>
-    /// [H] the step's output gradient.
-    let dOut: UnsafePointer<Float>
-    /// [H] dh (and dc) from step t+1 in; what the step passes to t-1 out (before the sgemm adds
-    /// dGates x W_hh to dh).
-    let dhCarry: UnsafeMutablePointer<Float>
-    let dcCarry: UnsafeMutablePointer<Float>
+    let gates: UnsafeMutablePointer<Float>      // [G*H] activations -> input-side pre-activation gradients
+    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: as forward left it -> its gradients
+    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
+    let hNext: UnsafePointer<Float>             // [H] h_t
+    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
+    let cellTanh: UnsafePointer<Float>          // [H] tanh(c_t), two states
+    let dOut: UnsafePointer<Float>              // [H] the step's output gradient
+    let dhCarry: UnsafeMutablePointer<Float>    // [H] dh from step t+1 -> the step's own part for t-1
+    let dcCarry: UnsafeMutablePointer<Float>    // [H] dc from step t+1 -> dc for t-1, two states
 }
 
 enum TimeLoop {
