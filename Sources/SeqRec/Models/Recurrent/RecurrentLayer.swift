@@ -5,8 +5,9 @@
 //   forward:  gates[T*B, G*H] = input[T*B, D] x W_ih^T                 ONE sgemm for all steps
 //             (layer 0 without embedding dropout: [V, E] x [E, G*H] once per table row,
 //             whose rows each step copies into its [B, G*H] slice of gates)
-//             then the cell's time loop: per step one [B, H] x [H, G*H] sgemm + SIMD pointwise
-//   backward: the cell's reverse time loop: per step one [B, G*H] x [G*H, H] sgemm for dh,
+//             then the time loop (TimeLoop, specialized for the cell): per step one
+//             [B, H] x [H, G*H] sgemm + the cell's SIMD pointwise chunks
+//   backward: the reverse time loop: per step one [B, G*H] x [G*H, H] sgemm for dh,
 //             then, while that step is in cache, the bias sums; after the loop
 //               dW_hh += dGatesH^T [G*H, T*B] x h_{t-1} [T*B, H]   ONE [T*B]-deep sgemm
 //             (per-step k = B products were 2-4% slower per epoch at hidden 50 and 128);
@@ -110,6 +111,9 @@ enum LayerInput {
 
 final class RecurrentLayer {
     let kind: CellKind
+    /// The cell's static pieces; forward and backward hand it to TimeLoop, which runs the copy
+    /// specialized for it.
+    let cell: any RecurrentCell.Type
     let inputSize: Int
     let hiddenSize: Int
     let gateCount: Int
@@ -135,14 +139,15 @@ final class RecurrentLayer {
     private(set) var batch = 0
     private(set) var steps = 0
 
-    /// `forgetBias` is added to the LSTM's forget-gate block of bias_ih ([H ..< 2H], gate
-    /// order i, f, g, o) after the uniform init; other cells ignore it.
+    /// `forgetBias` is added to the forget-gate block of bias_ih after the uniform init (the
+    /// LSTM's f, [H ..< 2H] in gate order i, f, g, o); cells without a forget gate ignore it.
     init(kind: CellKind, inputSize: Int, hiddenSize: Int, layerIndex: Int, forgetBias: Float = 0, rng: inout SeededGenerator) {
-        precondition(kind == .lstm || kind == .gru || kind == .rnn, "\(kind) is not a recurrent cell")
+        guard let cell = kind.recurrentCell else { preconditionFailure("\(kind) is not a recurrent cell") }
         self.kind = kind
+        self.cell = cell
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
-        gateCount = kind == .lstm ? 4 : (kind == .gru ? 3 : 1)
+        gateCount = cell.gateCount
         let bound = 1 / Float(hiddenSize).squareRoot()
         func uniform(_ shape: [Int], _ name: String, _ rng: inout SeededGenerator) -> Parameter {
             let count = shape.reduce(1, *)
@@ -155,8 +160,8 @@ final class RecurrentLayer {
         weightHH = uniform([rows, hiddenSize], "weight_hh", &rng)
         biasIH = uniform([rows], "bias_ih", &rng)
         biasHH = uniform([rows], "bias_hh", &rng)
-        if kind == .lstm && forgetBias != 0 {
-            for j in hiddenSize..<(2 * hiddenSize) { biasIH.value[j] += forgetBias }
+        if let gate = cell.forgetGate, forgetBias != 0 {
+            for j in (gate * hiddenSize)..<((gate + 1) * hiddenSize) { biasIH.value[j] += forgetBias }
         }
     }
 
@@ -174,8 +179,8 @@ final class RecurrentLayer {
         gateBias.resize(to: gateCount * h)
         recurrentBias.resize(to: gateCount * h)
         biasSums.resize(to: gateCount * h)
-        if kind == .gru { recurrent.resize(to: steps * batch * gateCount * h) }
-        if kind == .lstm {
+        if cell.separateHiddenSide { recurrent.resize(to: steps * batch * gateCount * h) }
+        if cell.stateCount == 2 {
             cells.resize(to: (steps + 1) * batch * h)
             cells.pointer.update(repeating: 0, count: batch * h)
             cellTanh.resize(to: steps * batch * h)
@@ -219,10 +224,10 @@ final class RecurrentLayer {
         }
         let g = gates.pointer
         // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
-        // the LSTM and RNN use b_ih + b_hh; the GRU needs b_hn inside r * (.), so it keeps both.
+        // b_ih + b_hh, or both apart for a separate hidden side (the GRU needs b_hn inside r * (.)).
         gateBias.pointer.update(from: biasIH.value, count: width)
         recurrentBias.pointer.update(from: biasHH.value, count: width)
-        if kind != .gru { BufferOps.axpy(count: width, alpha: 1, x: biasHH.value, y: gateBias.pointer) }
+        if !cell.separateHiddenSide { BufferOps.axpy(count: width, alpha: 1, x: biasHH.value, y: gateBias.pointer) }
         let wih = UnsafePointer(weightIH.value)
         do {
             switch input {
@@ -245,13 +250,8 @@ final class RecurrentLayer {
         if case .lookup(let ids, _, _) = input { lookupIds = ids }
         defer { lookupIds = nil }
         let views = buffers(mask: mask)
-        let whh = UnsafePointer(weightHH.value)
         do {
-            switch kind {
-            case .lstm: LSTMCell.forward(views, weightHH: whh)
-            case .gru: GRUCell.forward(views, weightHH: whh)
-            default: RNNCell.forward(views, weightHH: whh)
-            }
+            TimeLoop.forward(cell, views, weightHH: weightHH.value)
         }
     }
 
@@ -266,15 +266,17 @@ final class RecurrentLayer {
         let width = gateCount * hiddenSize
         let views = buffers(mask: mask)
         stateGrad.zero()
-        if kind == .lstm { cellGrad.zero() }
-        // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal except for the GRU.
+        if cell.stateCount == 2 { cellGrad.zero() }
+        // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal unless the
+        // hidden side is separate (GRU).
+        let separateHiddenSide = cell.separateHiddenSide
         let dGatesX = UnsafePointer(gates.pointer)
-        let dGatesH = kind == .gru ? UnsafePointer(recurrent.pointer) : dGatesX
+        let dGatesH = separateHiddenSide ? UnsafePointer(recurrent.pointer) : dGatesX
         // Per-step accumulations, done right after each step while its [B, G*H] gradients are
         // in cache:
         //   dense input: bias sums [G*H] += column sums of dGatesX_t
         //   lookup input: perItem[ids[b, t]] += dGatesX_t[b]  ([V, G*H], padding skipped)
-        //   GRU: hidden-side bias sums [G*H] += column sums of dGatesH_t
+        //   separate hidden side: hidden-side bias sums [G*H] += column sums of dGatesH_t
         let h = hiddenSize
         hiddenBiasSums.resize(to: width)
         let sums = biasSums.pointer, hiddenSums = hiddenBiasSums.pointer
@@ -288,10 +290,10 @@ final class RecurrentLayer {
         }
         let perItem = tableBuffer.pointer  // [V, G*H] (lookup only)
         let statesPointer = UnsafePointer(states.pointer)
-        let (batch, steps, kind) = (self.batch, self.steps, self.kind)
+        let (batch, steps) = (self.batch, self.steps)
         let afterStep = { (t: Int) in
             let dX = dGatesX + t * batch * width, dH = dGatesH + t * batch * width
-            if kind == .gru { BufferOps.addColumnSums(rows: batch, columns: width, matrix: dH, into: hiddenSums) }
+            if separateHiddenSide { BufferOps.addColumnSums(rows: batch, columns: width, matrix: dH, into: hiddenSums) }
             guard let lookup else {
                 BufferOps.addColumnSums(rows: batch, columns: width, matrix: dX, into: sums)
                 return
@@ -302,13 +304,8 @@ final class RecurrentLayer {
                 BufferOps.axpy(count: width, alpha: 1, x: dX + b * width, y: perItem + id * width)
             }
         }
-        let whh = UnsafePointer(weightHH.value)
         do {
-            switch kind {
-            case .lstm: LSTMCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
-            case .gru: GRUCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
-            default: RNNCell.backward(views, weightHH: whh, dOutputs: dOutputs, afterStep: afterStep)
-            }
+            TimeLoop.backward(cell, views, weightHH: weightHH.value, dOutputs: dOutputs, afterStep: afterStep)
         }
         // Lookup input: the input-side bias gradient is the sum of the per-item sums (V rows
         // instead of T*B).
@@ -322,7 +319,7 @@ final class RecurrentLayer {
                        beta: 1, c: dW, ldc: h)
         }
         BufferOps.axpy(count: width, alpha: 1, x: sums, y: biasIH.grad)
-        BufferOps.axpy(count: width, alpha: 1, x: kind == .gru ? hiddenSums : sums, y: biasHH.grad)
+        BufferOps.axpy(count: width, alpha: 1, x: separateHiddenSide ? hiddenSums : sums, y: biasHH.grad)
 
         // Rows of the input-side products: every (t, b), or every table row (gradients summed per item).
         let factorRows: Int

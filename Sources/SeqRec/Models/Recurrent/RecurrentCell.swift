@@ -1,0 +1,174 @@
+// The recurrent cells' common shape, and the one time loop they all run.
+//
+// A cell (LSTMCell, GRUCell, RNNCell) is a namespace of static pieces: its gate count G, its
+// state count, whether its hidden-side product W_hh h stays apart from the input side, and
+// the pointwise work on one 8-lane chunk of one row, forward and backward. TimeLoop runs the
+// steps around those pieces: the per-step recurrent sgemm, padded (masked) steps, the chunk
+// schedule with its overlapping last chunk, and backward's per-step hook.
+//
+// Specialization: RecurrentLayer holds its cell as `any RecurrentCell.Type` and passes it to
+// TimeLoop once per forward/backward; @_specialize makes the generic entry compare the type
+// once and jump to the copy specialized for that cell. In a release (whole-module) build the
+// cell pieces are inlined into that copy (they are @_transparent, as before: see
+// LSTMCell.forwardChunk); a debug build compiles files apart, so there they stay direct
+// calls, as VectorMath's helpers do.
+//
+// Letters: B batch rows, T steps, H hidden size, G gates. Buffers are time-major:
+// gates and recurrent [T, B, G*H], states and cells [T+1, B, H], cellTanh [T, B, H].
+
+protocol RecurrentCell {
+    /// G, the gate blocks of the fused weights W_ih [G*H, D] and W_hh [G*H, H].
+    static var gateCount: Int { get }
+    /// States carried from step to step: 1 (h), or 2 (h and the cell state c).
+    static var stateCount: Int { get }
+    /// false: W_hh h is added onto the x side in gates, and b_hh is folded into the gate bias.
+    /// true: W_hh h goes to its own buffer (recurrent) and b_hh is added in the pointwise
+    /// step, because the cell uses the hidden side apart from the input side.
+    static var separateHiddenSide: Bool { get }
+    /// The gate block whose b_ih gets the layer's forget bias, or nil.
+    static var forgetGate: Int? { get }
+
+    /// The vectors one chunk loads: every chunk is loaded before it is finished, and the last
+    /// (overlapping) chunk before any chunk of the row (see VectorMath.lastChunk).
+    associatedtype ForwardInputs
+    associatedtype BackwardInputs
+    /// Chunk j of a row (n lanes: 8, or H when H < 8).
+    static func forwardInputs(_ row: ForwardRow, at j: Int, lanes n: Int) -> ForwardInputs
+    static func forwardChunk(_ inputs: ForwardInputs, _ row: ForwardRow, at j: Int, lanes n: Int)
+    static func backwardInputs(_ row: BackwardRow, at j: Int, lanes n: Int) -> BackwardInputs
+    static func backwardChunk(_ inputs: BackwardInputs, _ row: BackwardRow, at j: Int, lanes n: Int)
+}
+
+extension CellKind {
+    /// The cell type of a recurrent kind; nil for the baselines (pop, markov).
+    var recurrentCell: (any RecurrentCell.Type)? {
+        switch self {
+        case .lstm: LSTMCell.self
+        case .gru: GRUCell.self
+        case .rnn: RNNCell.self
+        case .pop, .markov: nil
+        }
+    }
+}
+
+/// Row b of step t in forward. Pointers are at column 0: chunk j adds j, gate block k is at + k*H.
+struct ForwardRow {
+    let hidden: Int
+    let gates: UnsafeMutablePointer<Float>      // [G*H] x side (+ W_hh h unless separate) -> activations (RNN: a)
+    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: W_hh h (without b_hh)
+    let bias: UnsafePointer<Float>?             // [G*H] x-side bias of a dense input; nil for a lookup (rows hold it)
+    let recurrentBias: UnsafePointer<Float>     // [G*H] b_hh, separate hidden side
+    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
+    let hNext: UnsafeMutablePointer<Float>      // [H] h_t
+    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
+    let cNext: UnsafeMutablePointer<Float>      // [H] c_t, two states
+    let cellTanh: UnsafeMutablePointer<Float>   // [H] tanh(c_t), two states
+}
+
+/// Row b of step t in backward, pointers at column 0 as in ForwardRow.
+struct BackwardRow {
+    let hidden: Int
+    let gates: UnsafeMutablePointer<Float>      // [G*H] activations -> input-side pre-activation gradients
+    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: as forward left it -> its gradients
+    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
+    let hNext: UnsafePointer<Float>             // [H] h_t
+    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
+    let cellTanh: UnsafePointer<Float>          // [H] tanh(c_t), two states
+    let dOut: UnsafePointer<Float>              // [H] the step's output gradient
+    let dhCarry: UnsafeMutablePointer<Float>    // [H] dh from step t+1 -> the step's own part for t-1
+    let dcCarry: UnsafeMutablePointer<Float>    // [H] dc from step t+1 -> dc for t-1, two states
+}
+
+enum TimeLoop {
+    /// Forward over all steps: h_t into states[t+1] (c_t into cells[t+1]), the activations the
+    /// backward needs into gates (and recurrent). Padded steps (mask false) carry the states.
+    @_specialize(where Cell == LSTMCell)
+    @_specialize(where Cell == GRUCell)
+    @_specialize(where Cell == RNNCell)
+    static func forward<Cell: RecurrentCell>(_ cell: Cell.Type, _ w: RecurrentBuffers, weightHH: UnsafePointer<Float>) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        let width = Cell.gateCount * hidden
+        let bias = w.inputBias  // [G*H] or nil
+        for t in 0..<w.steps {
+            let gates = w.gates + t * batch * width          // [B, G*H]
+            let recurrent = w.recurrent + t * batch * width  // [B, G*H]
+            let hPrev = w.states + t * batch * hidden        // [B, H]
+            let hNext = hPrev + batch * hidden
+            let cPrev = w.cells + t * batch * hidden
+            let cNext = cPrev + batch * hidden
+            let cellTanh = w.cellTanh + t * batch * hidden
+            // The x side (a dense projection is already in gates; table rows are gathered here),
+            // then gates [B, G*H] += h_{t-1} [B, H] x W_hh^T [H, G*H], or recurrent = that product.
+            w.gatherInputRows(step: t, width: width)
+            if Cell.separateHiddenSide {
+                w.recurrentProduct(h: hPrev, weightHH: weightHH, width: width, beta: 0, into: recurrent)
+            } else {
+                w.recurrentProduct(h: hPrev, weightHH: weightHH, width: width, beta: 1, into: gates)
+            }
+            for b in 0..<batch {
+                let offset = b * hidden
+                if !w.mask[t * batch + b] {
+                    (hNext + offset).update(from: hPrev + offset, count: hidden)
+                    if Cell.stateCount == 2 { (cNext + offset).update(from: cPrev + offset, count: hidden) }
+                    continue
+                }
+                let row = ForwardRow(hidden: hidden, gates: gates + b * width, recurrent: recurrent + b * width,
+                                     bias: bias, recurrentBias: w.recurrentBias, hPrev: hPrev + offset, hNext: hNext + offset,
+                                     cPrev: cPrev + offset, cNext: cNext + offset, cellTanh: cellTanh + offset)
+                // 8-lane chunks, the last one overlapping (see VectorMath.lastChunk)
+                let last = VectorMath.lastChunk(width: hidden)
+                let lastInputs = Cell.forwardInputs(row, at: last.start, lanes: last.lanes)
+                for j in stride(from: 0, to: last.start, by: 8) {
+                    Cell.forwardChunk(Cell.forwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
+                }
+                Cell.forwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
+            }
+        }
+    }
+
+    /// Backward through time for the last forward. dOutputs [T, B, H]; leaves the input-side
+    /// pre-activation gradients [T, B, G*H] in gates (the hidden-side ones in recurrent, when
+    /// separate). Padded steps pass dh (and dc) straight through and get zero gradients.
+    /// `afterStep(t)` runs once step t's gradients are final (while they are hot in cache).
+    @_specialize(where Cell == LSTMCell)
+    @_specialize(where Cell == GRUCell)
+    @_specialize(where Cell == RNNCell)
+    static func backward<Cell: RecurrentCell>(_ cell: Cell.Type, _ w: RecurrentBuffers, weightHH: UnsafePointer<Float>,
+                                              dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
+        let (batch, hidden) = (w.batch, w.hidden)
+        let width = Cell.gateCount * hidden
+        for t in stride(from: w.steps - 1, through: 0, by: -1) {
+            let gates = w.gates + t * batch * width
+            let recurrent = w.recurrent + t * batch * width
+            let hPrev = w.states + t * batch * hidden
+            let hNext = hPrev + batch * hidden
+            let cPrev = w.cells + t * batch * hidden
+            let cellTanh = w.cellTanh + t * batch * hidden
+            let dOut = dOutputs + t * batch * hidden
+            for b in 0..<batch {
+                let offset = b * hidden
+                let row = BackwardRow(hidden: hidden, gates: gates + b * width, recurrent: recurrent + b * width,
+                                      hPrev: hPrev + offset, hNext: hNext + offset, cPrev: cPrev + offset,
+                                      cellTanh: cellTanh + offset, dOut: dOut + offset,
+                                      dhCarry: w.stateGrad + offset, dcCarry: w.cellGrad + offset)
+                if !w.mask[t * batch + b] {
+                    // The states were carried: dh flows on unchanged (dc_carry already holds dc).
+                    BufferOps.axpy(count: hidden, alpha: 1, x: row.dOut, y: row.dhCarry)
+                    row.gates.update(repeating: 0, count: width)
+                    if Cell.separateHiddenSide { row.recurrent.update(repeating: 0, count: width) }
+                    continue
+                }
+                // 8-lane chunks, the last one overlapping (see VectorMath.lastChunk)
+                let last = VectorMath.lastChunk(width: hidden)
+                let lastInputs = Cell.backwardInputs(row, at: last.start, lanes: last.lanes)
+                for j in stride(from: 0, to: last.start, by: 8) {
+                    Cell.backwardChunk(Cell.backwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
+                }
+                Cell.backwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
+            }
+            // dh_carry [B, H] += dGates [B, G*H] x W_hh [G*H, H], with the hidden-side gradients
+            w.addRecurrentGradient(dGates: Cell.separateHiddenSide ? recurrent : gates, weightHH: weightHH, width: width)
+            afterStep(t)
+        }
+    }
+}
