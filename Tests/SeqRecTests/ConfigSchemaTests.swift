@@ -76,7 +76,10 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     var spec = ExperimentSpec(name: "x")
     spec.dataset.synthetic = SyntheticSpec()
     spec.dataset.columns = ColumnMapping()
-    let written = leafPaths(spec.configValue)
+    var sasrec = spec
+    sasrec.model.cell = .sasrec  // the sasrec-only keys are written for sasrec only
+    let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue))
+    #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue)) == ["model.blocks", "model.heads", "model.norm"])
     let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
     #expect(written == documented)
 }

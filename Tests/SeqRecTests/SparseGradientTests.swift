@@ -217,7 +217,7 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
 @Test func sparseAdamTrainingLeavesUnusedItemsAlone() {
     // Items 1...30 exist; the batches of walkBatch over 20 items never use 21...30.
     let model = makeModel(loss: .sampledSoftmax, dropout: 0.2, items: 30, sparse: true)
-    let embedding = model.encoder.embedding.weight
+    let embedding = model.encoder.itemTable
     let before = embedding.valueArray
     let optimizer = Adam()
     var data = SeededGenerator(seed: 5)
@@ -246,8 +246,8 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
         _ = step.run(batch)
         grads.append(trained.parameters.flatMap(\.gradArray))
         if sparse {
-            let table = trained.encoder.embedding.weight
-            let workerRows = step.replicas.map { Set($0.encoder.embedding.weight.touchedRows?.rows ?? []) }
+            let table = trained.encoder.itemTable
+            let workerRows = step.replicas.map { Set($0.encoder.itemTable.touchedRows?.rows ?? []) }
             #expect(Set(table.sortedTouchedRows() ?? []) == workerRows[0].union(workerRows[1]))
             let width = table.count / table.shape[0]
             let untouched = (1..<31).filter { !(table.touchedRows?.contains($0) ?? true) }
@@ -262,7 +262,7 @@ func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
     let trained = makeModel(loss: .sampledSoftmax, dropout: 0, items: 30, sparse: true)
     let step = DataParallelStep(model: trained, threads: 2, seed: 3)
     let replica = step.replicas[1]
-    let (table, copy) = (trained.encoder.embedding.weight, replica.encoder.embedding.weight)
+    let (table, copy) = (trained.encoder.itemTable, replica.encoder.itemTable)
     let width = table.count / table.shape[0]
     var data = SeededGenerator(seed: 4)
     _ = step.run(walkBatch(rows: 6, steps: 5, items: 20, rng: &data))  // items 21...30 unused

@@ -3,7 +3,8 @@ import Foundation
 // The resolved experiment written back out with the YAML spelling of every key
 // (snake_case, metrics as "ndcg@10", candidates as `all` or {sampled, strategy}).
 // Every key is present, with null for unset optionals, so that the record is complete
-// and loading `resolvedYAML()` gives back the same spec.
+// and loading `resolvedYAML()` gives back the same spec; the sasrec-only model keys
+// (blocks, heads, norm) appear for cell sasrec only.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
@@ -27,7 +28,7 @@ extension ExperimentSpec {
                 ConfigField("dropout", .double(model.dropout)),
                 ConfigField("output_dropout", .double(model.outputDropout)),
                 ConfigField("forget_bias", .double(model.forgetBias)),
-            ])),
+            ] + sasrecFields)),
             ConfigField("training", training.configValue),
             ConfigField("evaluation", .mapping([
                 ConfigField("candidates", evaluation.candidates.configValue),
@@ -36,6 +37,14 @@ extension ExperimentSpec {
             ])),
             ConfigField("output", .mapping([ConfigField("checkpoint", .bool(output.checkpoint)), ConfigField("dir", .string(output.dir))])),
         ])
+    }
+
+    /// The sasrec keys, recorded only for cell sasrec (the cells ignore them), so that the
+    /// records and hashes of recurrent configurations stay as they were.
+    private var sasrecFields: [ConfigField] {
+        guard model.cell == .sasrec else { return [] }
+        return [ConfigField("blocks", .int(model.blocks)), ConfigField("heads", .int(model.heads)),
+                ConfigField("norm", .string(model.norm.rawValue))]
     }
 
     /// Pretty JSON with sorted keys: what reports record.

@@ -120,17 +120,35 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     /// Added to the LSTM forget gate's bias (bias_ih block f of every layer) after PyTorch's
     /// uniform init; 0 keeps PyTorch's init exactly. Ignored by the GRU and RNN cells.
     public var forgetBias: Double = 0
+    /// SASRec only: transformer blocks (attention + feed-forward).
+    public var blocks: Int = 2
+    /// SASRec only: attention heads; must divide `hiddenSize` (the model width).
+    public var heads: Int = 1
+    /// SASRec only: where the layer norms sit in a block.
+    public var norm: LayerNormPlacement = .pre
     public init() {}
+}
+
+/// Layer-norm placement in a SASRec block (the port's `norm_first` true / false).
+public enum LayerNormPlacement: String, Sendable, Codable, CaseIterable {
+    /// x + MHA(LN(x)), then x + FFN(LN(x)) (pre-LN, the port's `--norm_first`).
+    case pre
+    /// LN(x + MHA(x)), then LN(x + FFN(x)) (post-LN, the port's default).
+    case post
 }
 
 public enum CellKind: String, Sendable, Codable, CaseIterable {
     case lstm, gru, rnn
+    /// Self-attention (SASRec: Kang & McAuley 2018), trained like the recurrent cells.
+    case sasrec
     /// Training popularity; no gradient.
     case pop
     /// First-order item-to-item transitions, falling back to popularity; no gradient.
     case markov
 
     public var isRecurrent: Bool { self == .lstm || self == .gru || self == .rnn }
+    /// A model with parameters trained by gradient (SequenceRecommender): the cells and sasrec.
+    public var isTrainable: Bool { isRecurrent || self == .sasrec }
 }
 
 // MARK: - Training

@@ -57,6 +57,31 @@ extension SpecDecoder {
         if spec.training.sparseGradients, !hasErrors(under: "training.optimizer", "training.sparse_gradients") {
             checkSparseGradients(spec.training.optimizer)
         }
+        if spec.model.cell == .sasrec, !hasErrors(under: "model", "task", "training.loss", "training.sparse_gradients") {
+            checkSASRec(spec)
+        }
+    }
+
+    /// SASRec: heads split the width evenly; it trains next-item with cross-entropy over its
+    /// tied item table (which every step updates in full, so no row-sparse gradients).
+    private func checkSASRec(_ spec: ExperimentSpec) {
+        let (width, heads) = (spec.model.hiddenSize, spec.model.heads)
+        if width % heads != 0 {
+            let divisors = (1...width).filter { width % $0 == 0 }
+            let nearest = divisors.min { abs($0 - heads) != abs($1 - heads) ? abs($0 - heads) < abs($1 - heads) : $0 < $1 } ?? 1
+            report(at: "model.heads",
+                   "expected a number of heads that divides model.hidden_size (\(width)) for cell 'sasrec', found \(heads); did you mean \(nearest)?")
+        }
+        if spec.task != .nextItem {
+            report(at: "task", "expected task 'next-item' for cell 'sasrec', found '\(spec.task.rawValue)'")
+        } else if spec.training.loss != .crossEntropy {
+            report(at: "training.loss",
+                   "expected loss 'cross-entropy' for cell 'sasrec' (the only loss it trains with), found '\(spec.training.loss.rawValue)'")
+        }
+        if spec.training.sparseGradients {
+            report(at: "training.sparse_gradients",
+                   "expected training.sparse_gradients: false for cell 'sasrec' (its item table is also its output layer, so every row gets gradient), found true")
+        }
     }
 
     /// Row-sparse updates exist only where an unused row can be left alone exactly (SGD,

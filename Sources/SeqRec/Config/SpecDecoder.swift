@@ -101,6 +101,9 @@ final class SpecDecoder {
         fields.read("dropout", into: &model.dropout) { self.number($0, $1, .unitHalfOpen) }
         fields.read("output_dropout", into: &model.outputDropout) { self.number($0, $1, .unitHalfOpen) }
         fields.read("forget_bias", into: &model.forgetBias) { self.number($0, $1, .any) }
+        fields.read("blocks", into: &model.blocks) { self.integer($0, $1, atLeast: 1) }
+        fields.read("heads", into: &model.heads) { self.integer($0, $1, atLeast: 1) }
+        fields.read("norm", into: &model.norm) { self.choice($0, $1, noun: "norm placement") }
         fields.reportUnknownKeys()
     }
 

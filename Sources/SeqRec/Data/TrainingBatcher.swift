@@ -14,6 +14,10 @@
 // padding: the shuffled list is cut into pools of `poolBatches` batches, each pool is
 // sorted by window length (stable, so ties keep the shuffled order), cut into batches,
 // and the batch order is shuffled again. Rows are left-aligned (padding at the end).
+//
+// Without warm-up (`warmUp: false`, for self-attention, whose position table has M rows)
+// windows hold at most M inputs: window k scores the same positions but its inputs are
+// s[max(0, end - M) ..< end], the M most recent items up to its last scored position.
 
 public struct TrainingBatcher: Sendable {
     /// One window: inputs `sequence[start..<end]`; scored input positions `scoreFrom..<end`.
@@ -35,7 +39,8 @@ public struct TrainingBatcher: Sendable {
 
     /// `sequences[u]` / `ratings[u]` are user u's training events; users with fewer than
     /// 2 events contribute nothing.
-    public init(sequences: [[Int32]], ratings: [[Float]], maxLength: Int, batchSize: Int, poolBatches: Int = 8) {
+    public init(sequences: [[Int32]], ratings: [[Float]], maxLength: Int, batchSize: Int, poolBatches: Int = 8,
+                warmUp: Bool = true) {
         precondition(maxLength >= 1 && batchSize >= 1 && poolBatches >= 1, "maxLength, batchSize, poolBatches must be >= 1")
         precondition(sequences.count == ratings.count && zip(sequences, ratings).allSatisfy { $0.count == $1.count },
                      "ratings must match sequences")
@@ -50,7 +55,7 @@ public struct TrainingBatcher: Sendable {
             var scoreFrom = 0
             while scoreFrom <= lastInput {
                 let end = min(scoreFrom + maxLength, lastInput + 1)
-                let start = max(0, scoreFrom - (maxLength - 1))
+                let start = warmUp ? max(0, scoreFrom - (maxLength - 1)) : max(0, end - maxLength)
                 windows.append(Window(user: Int32(user), start: start, scoreFrom: scoreFrom, end: end))
                 scoreFrom += maxLength
             }
@@ -62,11 +67,11 @@ public struct TrainingBatcher: Sendable {
     /// so that a step sees about as much data as a user expects and an epoch makes as many
     /// optimizer steps. Whole windows are packed: a batch holds
     /// round(targetsPerBatch / mean targets per window) windows (at least 1).
-    public init(sequences: [[Int32]], ratings: [[Float]], maxLength: Int, targetsPerBatch: Int) {
-        let probe = TrainingBatcher(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: 1)
+    public init(sequences: [[Int32]], ratings: [[Float]], maxLength: Int, targetsPerBatch: Int, warmUp: Bool = true) {
+        let probe = TrainingBatcher(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: 1, warmUp: warmUp)
         let perWindow = Double(probe.targetCount) / Double(max(probe.windowCount, 1))
         let windows = max(1, Int((Double(targetsPerBatch) / max(perWindow, 1)).rounded()))
-        self.init(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: windows)
+        self.init(sequences: sequences, ratings: ratings, maxLength: maxLength, batchSize: windows, warmUp: warmUp)
     }
 
     /// Windows per epoch.

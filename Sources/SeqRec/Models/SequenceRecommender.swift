@@ -1,16 +1,20 @@
-// The trainable sequence recommender: item embedding -> dropout -> recurrent stack
-// (RecurrentEncoder, with optional output dropout) -> one head:
-//   next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
-//   next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
-//   rating (loss mse)             -> RatingHead
-// Parameters: the encoder's ("embedding.weight", "rnn.*"), then the head's ("output.*" or
-// "rating.*"), named as in the equivalent PyTorch module.
+// The trainable sequence recommender: an encoder (SequenceEncoder) -> one head.
+//   cells lstm, gru, rnn: item embedding -> dropout -> recurrent stack (RecurrentEncoder,
+//   with optional output dropout), then
+//     next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
+//     next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
+//     rating (loss mse)             -> RatingHead
+//   cell sasrec: self-attention stack (TransformerEncoder), then
+//     next-item + cross-entropy     -> TiedSoftmaxOutput (full softmax, the item table as weight)
+// Parameters: the encoder's ("embedding.weight", "rnn.*"; or "item_embedding.weight", ...),
+// then the head's ("output.*" or "rating.*"; none for the tied output), named as in the
+// equivalent PyTorch module.
 
 public final class SequenceRecommender {
     public let task: TaskKind
     public let loss: LossKind
     public let numItems: Int
-    let encoder: RecurrentEncoder
+    let encoder: SequenceEncoder
     let head: Head
     /// Every parameter's values and gradient (encoder's, then head's, in `parameters` order).
     public let arena: ParameterArena
@@ -20,6 +24,7 @@ public final class SequenceRecommender {
     private let negatives: Int
     private let sampling: SamplingStrategy
     private let itemCounts: [Int]
+    private let maxLength: Int
     /// Whether the item tables track touched rows (`training.sparse_gradients`).
     public let sparseGradients: Bool
 
@@ -27,9 +32,13 @@ public final class SequenceRecommender {
         case fullSoftmax(SoftmaxOutputLayer)
         case sampledSoftmax(SampledSoftmax)
         case rating(RatingHead)
+        /// SASRec: full softmax over the encoder's own item table.
+        case tiedSoftmax(TiedSoftmaxOutput)
     }
 
-    /// `spec.cell` must be recurrent (pop/markov are PopularityModel/MarkovModel), and
+    /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel); sasrec
+    /// needs `maxLength` (split.max_length: its position table) and trains next-item with
+    /// cross-entropy only (see `checkCompatible(cell:task:loss:)`). Otherwise
     /// `loss.canTrain(task)`: next-item trains a softmax head (full or sampled), rating the
     /// MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
     /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
@@ -37,9 +46,9 @@ public final class SequenceRecommender {
     /// tracking (`training.sparse_gradients`) for the item tables: the input embedding, the
     /// rating head's item embedding, and under sampled-softmax the output weight and bias.
     public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
-                sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false,
+                sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false, maxLength: Int = 0,
                 rng: inout SeededGenerator) {
-        precondition(spec.cell.isRecurrent, "SequenceRecommender needs a recurrent cell (lstm, gru, rnn), got \(spec.cell.rawValue)")
+        precondition(spec.cell.isTrainable, "SequenceRecommender needs a trainable cell (lstm, gru, rnn, sasrec), got \(spec.cell.rawValue)")
         self.task = task
         self.loss = loss
         self.numItems = numItems
@@ -48,10 +57,21 @@ public final class SequenceRecommender {
         self.sampling = sampling
         self.itemCounts = itemCounts
         self.sparseGradients = sparseGradients
-        encoder = RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                   hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
-                                   outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng)
+        self.maxLength = maxLength
         let classes = numItems + 1
+        if spec.cell == .sasrec {
+            precondition(task == .nextItem && loss == .crossEntropy && !sparseGradients,
+                         "sasrec trains task next-item with loss cross-entropy and dense gradients")
+            let transformer = TransformerEncoder(numItems: numItems, width: spec.hiddenSize, maxLength: maxLength, blocks: spec.blocks,
+                                                 heads: spec.heads, dropout: Float(spec.dropout), placement: spec.norm, rng: &rng)
+            encoder = .transformer(transformer)
+            head = .tiedSoftmax(TiedSoftmaxOutput(itemEmbedding: transformer.itemEmbedding))
+            arena = ParameterArena(transformer.parameters)
+            return
+        }
+        encoder = .recurrent(RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
+                                              hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
+                                              outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng))
         precondition(loss.canTrain(task), "\(ModelConfigurationError(task: task, loss: loss))")
         // The loss alone now names the head (mse is the rating task's and only its).
         switch loss {
@@ -72,11 +92,12 @@ public final class SequenceRecommender {
     /// layer is not one: every class gets gradient).
     var rowSparseParameters: [Parameter] { Self.rowSparseParameters(encoder: encoder, head: head) }
 
-    private static func rowSparseParameters(encoder: RecurrentEncoder, head: Head) -> [Parameter] {
+    private static func rowSparseParameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
-        case .fullSoftmax: [encoder.embedding.weight]
-        case .sampledSoftmax(let sampled): [encoder.embedding.weight, sampled.output.weight, sampled.output.bias]
-        case .rating(let rating): [encoder.embedding.weight, rating.itemEmbedding]
+        case .fullSoftmax: [encoder.itemTable]
+        case .sampledSoftmax(let sampled): [encoder.itemTable, sampled.output.weight, sampled.output.bias]
+        case .rating(let rating): [encoder.itemTable, rating.itemEmbedding]
+        case .tiedSoftmax: []
         }
     }
 
@@ -86,11 +107,20 @@ public final class SequenceRecommender {
         guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
-    private static func parameters(encoder: RecurrentEncoder, head: Head) -> [Parameter] {
+    /// The (cell, task, loss) triples `init` accepts: sasrec trains next-item with cross-entropy.
+    public static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
+        try checkCompatible(task: task, loss: loss)
+        if cell == .sasrec, task != .nextItem || loss != .crossEntropy {
+            throw ModelConfigurationError(task: task, loss: loss, cell: cell)
+        }
+    }
+
+    private static func parameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
         case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
         case .rating(let rating): encoder.parameters + rating.parameters
+        case .tiedSoftmax: encoder.parameters
         }
     }
 
@@ -105,7 +135,7 @@ public final class SequenceRecommender {
         var unused = SeededGenerator(seed: 0)
         let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives,
                                           sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
-                                          rng: &unused)
+                                          maxLength: maxLength, rng: &unused)
         replica.arena.values.update(from: arena.values, count: arena.count)
         return replica
     }
@@ -133,6 +163,8 @@ public final class SequenceRecommender {
                 return batch.ratings.withUnsafeBufferPointer {
                     rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
                 }
+            case .tiedSoftmax(let output):
+                return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
             }
         }
         if result.targets > 0 { encoder.backward(dOutputs: UnsafeBufferPointer(dHidden.buffer)) }
@@ -142,16 +174,15 @@ public final class SequenceRecommender {
     /// Next-item scores after the last non-padding input of each row: [B, V] row-major
     /// (column 0 = padding), the full catalogue whatever the training loss.
     public func scoreNext(_ batch: SequenceBatch) -> [Float] {
-        let output: SoftmaxOutputLayer
-        switch head {
-        case .fullSoftmax(let layer): output = layer
-        case .sampledSoftmax(let sampled): output = sampled.output
-        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
-        }
         let last = batch.inputs.withUnsafeBufferPointer {
             encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
         }
-        return output.scores(hidden: last)
+        switch head {
+        case .fullSoftmax(let layer): return layer.scores(hidden: last)
+        case .sampledSoftmax(let sampled): return sampled.output.scores(hidden: last)
+        case .tiedSoftmax(let output): return output.scores(hidden: last)
+        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
     }
 
     /// Rating task: predicted rating of each row's target item (the row's last target), [B],
@@ -201,8 +232,13 @@ public final class SequenceRecommender {
 public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible {
     public let task: TaskKind
     public let loss: LossKind
+    /// Set when the cell, not the task, rules the loss out.
+    public var cell: CellKind? = nil
 
     public var description: String {
+        if let cell {
+            return "cell '\(cell.rawValue)' trains task 'next-item' with loss 'cross-entropy', found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
+        }
         let allowed = LossKind.training(task).map(\.rawValue).joined(separator: " or ")
         return "training.loss '\(loss.rawValue)' cannot train task '\(task.rawValue)': expected \(allowed)"
     }

@@ -92,7 +92,8 @@ public enum ExperimentRunner {
                                      log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
-                                      maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize)
+                                      maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize,
+                                      warmUp: spec.model.cell != .sasrec)
         report.dataset = DatasetReport(data)
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)
         let itemCounts = Self.itemCounts(split.train, numItems: data.numItems)
@@ -114,12 +115,13 @@ public enum ExperimentRunner {
         let rankingValidation = spec.task == .rating ? nil
             : RankingPass(cases: split.validation, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
         let ratingValidation = spec.task == .rating ? RatingPass(cases: split.validation, spec: spec) : nil
-        if spec.model.cell.isRecurrent {
-            try SequenceRecommender.checkCompatible(task: spec.task, loss: spec.training.loss)
+        if spec.model.cell.isTrainable {
+            try SequenceRecommender.checkCompatible(cell: spec.model.cell, task: spec.task, loss: spec.training.loss)
             let model = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
                 negatives: spec.training.negatives, sampling: spec.training.negativeSampling,
-                itemCounts: itemCounts, sparseGradients: spec.training.sparseGradients, rng: &initRandom)
+                itemCounts: itemCounts, sparseGradients: spec.training.sparseGradients, maxLength: spec.split.maxLength,
+                rng: &initRandom)
             report.parameterCount = model.parameterCount
             scorer = model
             let validate: () -> [String: Double] = {

@@ -60,7 +60,7 @@ public final class TrainedRun {
             let recommender = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
                 negatives: spec.training.negatives, sampling: spec.training.negativeSampling, itemCounts: itemCounts,
-                sparseGradients: spec.training.sparseGradients, rng: &unused)
+                sparseGradients: spec.training.sparseGradients, maxLength: spec.split.maxLength, rng: &unused)
             try RunCheckpoint.load(model, into: recommender.parameters, path: modelURL.path)
             scorer = recommender
             ratingModel = spec.task == .rating ? recommender : nil

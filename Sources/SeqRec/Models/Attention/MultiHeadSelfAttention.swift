@@ -1,0 +1,165 @@
+// Causal multi-head self-attention with padded keys masked out, as torch.nn.MultiheadAttention
+// (q, k, v projections packed in one [3D, D] weight) with a boolean mask. Letters: B batch,
+// T steps, D width, N heads, Dh = D / N; rows R = B * T in [B, T, D] order.
+//
+//     [Q K V] = x W_in^T + b_in                                     [R, 3D]
+//     S_h     = Q_h K_h^T / sqrt(Dh)                                [B, N, T, T]
+//     allowed(i, j) = j <= i and (key j is an item or j == i)
+//     P_h     = softmax over the allowed j of S_h (0 elsewhere)
+//     C_h     = dropout(P_h) V_h,   C = [C_1 ... C_N]               [R, D]
+//     y       = C W_out^T + b_out                                   [R, D]
+//
+// A padded query attends to itself only (never to an item, so it has a defined output and no
+// item ever attends to it); an item never attends to padding. Backward (M the dropout mask):
+//
+//     dV_h = (P_h * M)^T dC_h,   dP_h = (dC_h V_h^T) * M
+//     dS_ij = P_ij (dP_ij - sum_k P_ik dP_ik)
+//     dQ_h = dS K_h / sqrt(Dh),  dK_h = dS^T Q_h / sqrt(Dh)
+
+import Foundation
+
+final class MultiHeadSelfAttention {
+    /// "<name>.in_proj_weight" [3D, D] (q, k, v rows), "<name>.in_proj_bias" [3D].
+    let inWeight: Parameter
+    let inBias: Parameter
+    /// "<name>.out_proj.weight" [D, D], "<name>.out_proj.bias" [D].
+    let outWeight: Parameter
+    let outBias: Parameter
+    let width: Int
+    let heads: Int
+    let dropout: Float
+
+    private let projected = FloatBuffer()     // [R, 3D] Q, K, V
+    private let probabilities = FloatBuffer() // [B, N, T, T] P (before dropout)
+    private let dropoutMask = FloatBuffer()   // [B, N, T, T]
+    private let dropped = FloatBuffer()       // [B, N, T, T] P * M
+    private let context = FloatBuffer()       // [R, D] C
+    private let output = FloatBuffer()        // [R, D] y
+    private let dContext = FloatBuffer()      // [R, D]
+    private let dProjected = FloatBuffer()    // [R, 3D]
+    private let dScores = FloatBuffer()       // [T, T] one (batch, head) block
+    private var batch = 0
+    private var steps = 0
+    private var dropoutActive = false
+
+    /// PyTorch's MultiheadAttention init followed by the port's xavier_normal_ of every
+    /// weight: in_proj_weight and out_proj.weight xavier-normal (in that order), biases 0.
+    init(name: String, width: Int, heads: Int, dropout: Float, rng: inout SeededGenerator) {
+        precondition(heads >= 1 && width % heads == 0, "\(heads) heads do not divide width \(width)")
+        self.width = width
+        self.heads = heads
+        self.dropout = dropout
+        inWeight = Parameter(name: "\(name).in_proj_weight", shape: [3 * width, width],
+                             values: Linear.xavierNormal(rows: 3 * width, columns: width, rng: &rng))
+        inBias = Parameter(name: "\(name).in_proj_bias", shape: [3 * width], values: [Float](repeating: 0, count: 3 * width))
+        outWeight = Parameter(name: "\(name).out_proj.weight", shape: [width, width],
+                              values: Linear.xavierNormal(rows: width, columns: width, rng: &rng))
+        outBias = Parameter(name: "\(name).out_proj.bias", shape: [width], values: [Float](repeating: 0, count: width))
+    }
+
+    var parameters: [Parameter] { [inWeight, inBias, outWeight, outBias] }
+
+    /// x [B, T, D], isItem [B, T] (false = padding). Returns y [B, T, D], owned by the layer
+    /// and valid until its next forward. `rng` draws the attention dropout mask in training.
+    func forward(_ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int, steps: Int,
+                 training: Bool, rng: inout SeededGenerator) -> UnsafePointer<Float> {
+        self.batch = batch
+        self.steps = steps
+        let d = width, dh = width / heads, t = steps, rows = batch * steps
+        projected.resize(to: rows * 3 * d)
+        probabilities.resize(to: batch * heads * t * t)
+        context.resize(to: rows * d)
+        output.resize(to: rows * d)
+        Linear.forward(x, rows: rows, weight: inWeight, bias: inBias, into: projected.pointer)
+        let scale = 1 / Float(dh).squareRoot()
+        for b in 0..<batch {
+            let base = projected.pointer + b * t * 3 * d
+            for h in 0..<heads {
+                let p = probabilities.pointer + (b * heads + h) * t * t
+                BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: dh, alpha: scale,
+                           a: base + h * dh, lda: 3 * d, b: base + d + h * dh, ldb: 3 * d, beta: 0, c: p, ldc: t)
+                Self.maskedSoftmax(p, steps: t, isItem: isItem + b * t)
+            }
+        }
+        dropoutActive = training && dropout > 0
+        var weights = UnsafePointer(probabilities.pointer)
+        if dropoutActive {
+            let count = batch * heads * t * t
+            dropoutMask.resize(to: count)
+            dropped.resize(to: count)
+            dropped.pointer.update(from: probabilities.pointer, count: count)
+            Dropout.drawMask(into: dropoutMask.pointer, count: count, probability: dropout, rng: &rng, applyingTo: dropped.pointer)
+            weights = UnsafePointer(dropped.pointer)
+        }
+        for b in 0..<batch {
+            let base = projected.pointer + b * t * 3 * d
+            for h in 0..<heads {
+                BLAS.sgemm(transA: false, transB: false, m: t, n: dh, k: t, alpha: 1,
+                           a: weights + (b * heads + h) * t * t, lda: t, b: base + 2 * d + h * dh, ldb: 3 * d,
+                           beta: 0, c: context.pointer + b * t * d + h * dh, ldc: d)
+            }
+        }
+        Linear.forward(context.pointer, rows: rows, weight: outWeight, bias: outBias, into: output.pointer)
+        return UnsafePointer(output.pointer)
+    }
+
+    /// Row i of p [T, T] (scores) becomes the softmax over its allowed keys, 0 elsewhere.
+    private static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, steps t: Int, isItem: UnsafePointer<Bool>) {
+        for i in 0..<t {
+            let row = p + i * t
+            var maximum = -Float.infinity
+            for j in 0...i where isItem[j] || j == i { maximum = max(maximum, row[j]) }
+            var sum: Float = 0
+            for j in 0..<t {
+                if j <= i && (isItem[j] || j == i) {
+                    row[j] = exp(row[j] - maximum)
+                    sum += row[j]
+                } else {
+                    row[j] = 0
+                }
+            }
+            let inverse = 1 / sum
+            for j in 0...i { row[j] *= inverse }
+        }
+    }
+
+    /// x: forward's input [B, T, D]; dy [B, T, D]. Adds into dx [B, T, D] and the gradients.
+    func backward(input x: UnsafePointer<Float>, dOutput dy: UnsafePointer<Float>, addingInto dx: UnsafeMutablePointer<Float>) {
+        let d = width, dh = width / heads, t = steps, rows = batch * steps
+        dContext.resize(to: rows * d)
+        dContext.zero()
+        dProjected.resize(to: rows * 3 * d)
+        dProjected.zero()
+        dScores.resize(to: t * t)
+        Linear.backward(dOutput: dy, input: context.pointer, rows: rows, weight: outWeight, bias: outBias, addingInto: dContext.pointer)
+        let scale = 1 / Float(dh).squareRoot()
+        let weights = UnsafePointer(dropoutActive ? dropped.pointer : probabilities.pointer)
+        let ds = dScores.pointer
+        for b in 0..<batch {
+            let base = projected.pointer + b * t * 3 * d, dBase = dProjected.pointer + b * t * 3 * d
+            for h in 0..<heads {
+                let block = (b * heads + h) * t * t
+                let dc = dContext.pointer + b * t * d + h * dh
+                // dP' = dC_h V_h^T; dV_h += P'^T dC_h
+                BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: dh, alpha: 1,
+                           a: dc, lda: d, b: base + 2 * d + h * dh, ldb: 3 * d, beta: 0, c: ds, ldc: t)
+                BLAS.sgemm(transA: true, transB: false, m: t, n: dh, k: t, alpha: 1,
+                           a: weights + block, lda: t, b: dc, ldb: d, beta: 1, c: dBase + 2 * d + h * dh, ldc: 3 * d)
+                if dropoutActive { BufferOps.multiply(count: t * t, by: dropoutMask.pointer + block, into: ds) }
+                let p = probabilities.pointer + block
+                for i in 0..<t {
+                    let pRow = p + i * t, dRow = ds + i * t
+                    var inner: Float = 0
+                    for j in 0...i { inner += pRow[j] * dRow[j] }
+                    for j in 0..<t { dRow[j] = pRow[j] * (dRow[j] - inner) }
+                }
+                // dQ_h += scale dS K_h; dK_h += scale dS^T Q_h
+                BLAS.sgemm(transA: false, transB: false, m: t, n: dh, k: t, alpha: scale,
+                           a: ds, lda: t, b: base + d + h * dh, ldb: 3 * d, beta: 1, c: dBase + h * dh, ldc: 3 * d)
+                BLAS.sgemm(transA: true, transB: false, m: t, n: dh, k: t, alpha: scale,
+                           a: ds, lda: t, b: base + h * dh, ldb: 3 * d, beta: 1, c: dBase + d + h * dh, ldc: 3 * d)
+            }
+        }
+        Linear.backward(dOutput: dProjected.pointer, input: x, rows: rows, weight: inWeight, bias: inBias, addingInto: dx)
+    }
+}

@@ -1,0 +1,89 @@
+// One SASRec block over the residual stream x [B, T, D] (the port's two placements):
+//
+//   pre  (norm_first):  x1 = x + MHA(LN_a(x)),        x2 = x1 + FFN(LN_f(x1))
+//   post:               x1 = LN_a(x + MHA(x)),        x2 = LN_f(x1 + FFN(x1))
+//
+// Backward runs the same lines in reverse; every sub-layer's backward adds into the
+// gradient of its input, so a residual's gradient is the stream's gradient plus the branch's.
+
+final class TransformerBlock {
+    let placement: LayerNormPlacement
+    let attentionNorm: LayerNorm
+    let attention: MultiHeadSelfAttention
+    let feedForwardNorm: LayerNorm
+    let feedForward: PointwiseFeedForward
+
+    private let output = FloatBuffer()   // [R, D] x2 (pre); post: x1 + FFN(x1)
+    private let sum = FloatBuffer()      // [R, D] post: x + MHA(x)
+    private let scratch = FloatBuffer()  // [R, D] a branch's input gradient
+    private var input: UnsafePointer<Float>?
+    private var rows = 0
+
+    /// Parameters "blocks.<index>.attention_norm.*", ".attention.*", ".feed_forward_norm.*",
+    /// ".feed_forward.*"; random draws: the attention's, then the feed-forward's.
+    init(index: Int, width: Int, heads: Int, dropout: Float, placement: LayerNormPlacement, rng: inout SeededGenerator) {
+        self.placement = placement
+        attentionNorm = LayerNorm(name: "blocks.\(index).attention_norm", width: width)
+        attention = MultiHeadSelfAttention(name: "blocks.\(index).attention", width: width, heads: heads, dropout: dropout, rng: &rng)
+        feedForwardNorm = LayerNorm(name: "blocks.\(index).feed_forward_norm", width: width)
+        feedForward = PointwiseFeedForward(name: "blocks.\(index).feed_forward", width: width, dropout: dropout, rng: &rng)
+    }
+
+    var parameters: [Parameter] {
+        attentionNorm.parameters + attention.parameters + feedForwardNorm.parameters + feedForward.parameters
+    }
+
+    /// x [B, T, D] (must stay valid until backward) -> x2 [B, T, D], valid until the next forward.
+    func forward(_ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int, steps: Int,
+                 training: Bool, rng: inout SeededGenerator) -> UnsafePointer<Float> {
+        let width = attention.width
+        rows = batch * steps
+        input = x
+        let count = rows * width
+        output.resize(to: count)
+        switch placement {
+        case .pre:
+            let normalized = attentionNorm.forward(x, rows: rows)
+            let attended = attention.forward(normalized, isItem: isItem, batch: batch, steps: steps, training: training, rng: &rng)
+            let x1 = output.pointer
+            for i in 0..<count { x1[i] = x[i] + attended[i] }
+            let fed = feedForward.forward(feedForwardNorm.forward(x1, rows: rows), rows: rows, training: training, rng: &rng)
+            for i in 0..<count { x1[i] += fed[i] }
+            return UnsafePointer(output.pointer)
+        case .post:
+            sum.resize(to: count)
+            let attended = attention.forward(x, isItem: isItem, batch: batch, steps: steps, training: training, rng: &rng)
+            for i in 0..<count { sum.pointer[i] = x[i] + attended[i] }
+            let x1 = attentionNorm.forward(sum.pointer, rows: rows)
+            let fed = feedForward.forward(x1, rows: rows, training: training, rng: &rng)
+            for i in 0..<count { output.pointer[i] = x1[i] + fed[i] }
+            return feedForwardNorm.forward(output.pointer, rows: rows)
+        }
+    }
+
+    /// dx [B, T, D]: on entry the gradient of forward's output, on return that of its input.
+    func backward(_ dx: UnsafeMutablePointer<Float>) {
+        guard let x = input else { return }
+        let count = rows * attention.width
+        scratch.resize(to: count)
+        let branch = scratch.pointer
+        switch placement {
+        case .pre:
+            branch.update(repeating: 0, count: count)
+            feedForward.backward(input: feedForwardNorm.outputPointer, dOutput: dx, addingInto: branch)
+            feedForwardNorm.backward(dOutput: branch, addingInto: dx)
+            branch.update(repeating: 0, count: count)
+            attention.backward(input: attentionNorm.outputPointer, dOutput: dx, addingInto: branch)
+            attentionNorm.backward(dOutput: branch, addingInto: dx)
+        case .post:
+            branch.update(repeating: 0, count: count)
+            feedForwardNorm.backward(dOutput: dx, addingInto: branch)       // d(x1 + FFN(x1))
+            dx.update(from: branch, count: count)
+            feedForward.backward(input: attentionNorm.outputPointer, dOutput: branch, addingInto: dx)  // dx1
+            branch.update(repeating: 0, count: count)
+            attentionNorm.backward(dOutput: dx, addingInto: branch)         // d(x + MHA(x))
+            dx.update(from: branch, count: count)
+            attention.backward(input: x, dOutput: branch, addingInto: dx)
+        }
+    }
+}
