@@ -310,7 +310,7 @@ func runOutputLayer(_ options: Options, torch: [TorchResult]) {
             var dHidden = [Float](repeating: 0, count: rows * hidden)
             let time = timeIt(iterations: options.iterations) {
                 layer.weight.zeroGrad()
-                layer.bias.zeroGrad()
+                layer.bias?.zeroGrad()
                 input.withUnsafeBufferPointer { x in
                     targets.withUnsafeBufferPointer { t in
                         dHidden.withUnsafeMutableBufferPointer { d in

@@ -21,7 +21,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     var total = 0.0, n = 0
     for (row, target) in targets.enumerated() where target != 0 {
         let logits = (0..<v).map { j in
-            (0..<h).reduce(Double(layer.bias.value[j])) {
+            (0..<h).reduce(Double(layer.bias!.value[j])) {
                 $0 + Double(hidden[row * h + $1]) * Double(layer.weight.value[j * h + $1])
             }
         }
@@ -49,13 +49,13 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let targets: [Int32] = [3, 0, 10, 1, 0, 3]
     let (_, _, dHidden) = softmaxLoss(layer, hidden: hidden, targets: targets)
-    let weightGrad = layer.weight.gradArray, biasGrad = layer.bias.gradArray
+    let weightGrad = layer.weight.gradArray, biasGrad = layer.bias!.gradArray
     let loss = { softmaxLoss(layer, hidden: hidden, targets: targets).0 }
     let eps: Float = 3e-3
     let numericHidden = HeadTestSupport.numericGradient(
         count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: loss)
     let numericWeight = HeadTestSupport.numericGradient(of: layer.weight, eps: eps, loss: loss)
-    let numericBias = HeadTestSupport.numericGradient(of: layer.bias, eps: eps, loss: loss)
+    let numericBias = HeadTestSupport.numericGradient(of: layer.bias!, eps: eps, loss: loss)
     // Rows without a target get exactly zero gradient.
     #expect((5..<10).allSatisfy { dHidden[$0] == 0 } && (20..<25).allSatisfy { dHidden[$0] == 0 })
     #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
@@ -146,7 +146,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     #expect(scores.count == 20)
     for row in 0..<2 {
         for j in 0..<10 {
-            let expected = (0..<3).reduce(layer.bias.value[j]) { $0 + hidden[row * 3 + $1] * layer.weight.value[j * 3 + $1] }
+            let expected = (0..<3).reduce(layer.bias!.value[j]) { $0 + hidden[row * 3 + $1] * layer.weight.value[j * 3 + $1] }
             #expect(abs(scores[row * 10 + j] - expected) < 1e-6)
         }
     }
@@ -156,8 +156,8 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     var rng = SeededGenerator(seed: 6)
     let layer = SoftmaxOutputLayer(classes: 500, inputSize: 16, rng: &rng)
     #expect(layer.weight.name == "output.weight" && layer.weight.shape == [500, 16])
-    #expect(layer.bias.name == "output.bias" && layer.bias.shape == [500])
-    let all = layer.weight.valueArray + layer.bias.valueArray
+    #expect(layer.bias!.name == "output.bias" && layer.bias!.shape == [500])
+    let all = layer.weight.valueArray + layer.bias!.valueArray
     #expect(all.allSatisfy { abs($0) <= 0.25 })
     #expect(all.max()! > 0.24 && all.min()! < -0.24)
 }
@@ -167,7 +167,7 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
 private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32])
     -> (loss: Double, weight: [Double], bias: [Double], hidden: [Double]) {
     let h = layer.inputSize, v = layer.classes
-    let w = layer.weight.valueArray, b = layer.bias.valueArray
+    let w = layer.weight.valueArray, b = layer.bias!.valueArray
     let n = Double(targets.filter { $0 != 0 }.count)
     var loss = 0.0
     var dW = [Double](repeating: 0, count: v * h), dB = [Double](repeating: 0, count: v)
@@ -207,7 +207,7 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
         return zip(analytic, exact).map { abs(Double($0) - $1) }.max().map { $0 / largest } ?? 0
     }
     #expect(worst(layer.weight.gradArray, reference.weight) < 1e-5)
-    #expect(worst(layer.bias.gradArray, reference.bias) < 1e-5)
+    #expect(worst(layer.bias!.gradArray, reference.bias) < 1e-5)
     #expect(worst(dHidden, reference.hidden) < 1e-5)
     #expect((0..<rows).filter { targets[$0] == 0 }.allSatisfy { row in (0..<6).allSatisfy { dHidden[row * 6 + $0] == 0 } })
 }
@@ -269,13 +269,13 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     }
     let (loss, dHidden) = run()
     #expect(loss.isFinite && loss > 0)
-    let weightGrad = output.weight.gradArray, biasGrad = output.bias.gradArray
+    let weightGrad = output.weight.gradArray, biasGrad = output.bias!.gradArray
     let lossOnly = { run().0 }
     let eps: Float = 3e-3
     let numericHidden = HeadTestSupport.numericGradient(
         count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: lossOnly)
     let numericWeight = HeadTestSupport.numericGradient(of: output.weight, eps: eps, loss: lossOnly)
-    let numericBias = HeadTestSupport.numericGradient(of: output.bias, eps: eps, loss: lossOnly)
+    let numericBias = HeadTestSupport.numericGradient(of: output.bias!, eps: eps, loss: lossOnly)
     #expect((4..<8).allSatisfy { dHidden[$0] == 0 })
     #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
     #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)

@@ -150,7 +150,7 @@ private func checkGradients(_ label: String, parameters: [Parameter], input: (va
         var rng = SeededGenerator(seed: 31)
         let table = Parameter(name: "item_embedding.weight", shape: [numItems + 1, width],
                               values: Linear.xavierNormal(rows: numItems + 1, columns: width, rng: &rng))
-        let output = TiedSoftmaxOutput(itemEmbedding: table)
+        let output = SoftmaxOutputLayer(tiedTo: table)
         var hidden = uniformValues(rows * width, seed: 32)
         let targets: [Int32] = [3, 0, 7, 1, 0, 2]
         var dHidden = [Float](repeating: 0, count: rows * width)

@@ -20,6 +20,8 @@ import Foundation
 
 public final class SampledSoftmax {
     public let output: SoftmaxOutputLayer
+    /// The output layer's bias [V] (a sampled softmax needs one: the output is not tied).
+    public let bias: Parameter
     /// S: negatives drawn per batch.
     public let negativeCount: Int
     public let sampler: NegativeSampler
@@ -39,7 +41,9 @@ public final class SampledSoftmax {
         precondition(negatives >= 1, "sampled softmax needs at least 1 negative, got \(negatives)")
         precondition(sampler.numItems + 1 == output.classes,
                      "sampler covers \(sampler.numItems) items but the output layer has \(output.classes) classes")
+        guard let bias = output.bias else { preconditionFailure("sampled softmax needs an output layer with a bias (not tied)") }
         self.output = output
+        self.bias = bias
         self.negativeCount = negatives
         self.sampler = sampler
     }
@@ -83,7 +87,7 @@ public final class SampledSoftmax {
         let logExpectedCount = { (item: Int32) -> Float in Float(log(Double(s) * self.sampler.probabilities[Int(item)])) }
 
         var totalLoss = 0.0
-        let (wp, b, dw, db) = (output.weight.value, output.bias.value, output.weight.grad, output.bias.grad)
+        let (wp, b, dw, db) = (output.weight.value, bias.value, output.weight.grad, bias.grad)
         let (x, dx, z) = (gatheredHidden.pointer, gatheredDHidden.pointer, logits.pointer)
         let (wn, dwn) = (negativeWeights.pointer, negativeWeightGrads.pointer)
         do {
@@ -132,10 +136,10 @@ public final class SampledSoftmax {
             for (i, row) in targetRows.enumerated() { BufferOps.addRow(dx + i * h, into: dHidden + row * h, count: h) }
         }
         // Row-sparse gradients: only the targets' and negatives' rows of W and b were written.
-        if output.weight.tracksRows || output.bias.tracksRows {
+        if output.weight.tracksRows || bias.tracksRows {
             for item in drawn + targetClasses {
                 output.weight.markRow(Int(item))
-                output.bias.markRow(Int(item))
+                bias.markRow(Int(item))
             }
         }
         return (totalLoss / Double(n), n)

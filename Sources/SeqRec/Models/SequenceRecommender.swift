@@ -5,7 +5,7 @@
 //     next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
 //     rating (loss mse)             -> RatingHead
 //   cell sasrec: self-attention stack (TransformerEncoder), then
-//     next-item + cross-entropy     -> TiedSoftmaxOutput (full softmax, the item table as weight)
+//     next-item + cross-entropy     -> SoftmaxOutputLayer tied to the item table (no bias)
 // Parameters: the encoder's ("embedding.weight", "rnn.*"; or "item_embedding.weight", ...),
 // then the head's ("output.*" or "rating.*"; none for the tied output), named as in the
 // equivalent PyTorch module.
@@ -32,8 +32,6 @@ public final class SequenceRecommender {
         case fullSoftmax(SoftmaxOutputLayer)
         case sampledSoftmax(SampledSoftmax)
         case rating(RatingHead)
-        /// SASRec: full softmax over the encoder's own item table.
-        case tiedSoftmax(TiedSoftmaxOutput)
     }
 
     /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel); sasrec
@@ -65,7 +63,7 @@ public final class SequenceRecommender {
             let transformer = TransformerEncoder(numItems: numItems, width: spec.hiddenSize, maxLength: maxLength, blocks: spec.blocks,
                                                  heads: spec.heads, dropout: Float(spec.dropout), placement: spec.norm, rng: &rng)
             encoder = .transformer(transformer)
-            head = .tiedSoftmax(TiedSoftmaxOutput(itemEmbedding: transformer.itemEmbedding))
+            head = .fullSoftmax(SoftmaxOutputLayer(tiedTo: transformer.itemEmbedding))
             arena = ParameterArena(transformer.parameters)
             return
         }
@@ -94,10 +92,9 @@ public final class SequenceRecommender {
 
     private static func rowSparseParameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
-        case .fullSoftmax: [encoder.itemTable]
-        case .sampledSoftmax(let sampled): [encoder.itemTable, sampled.output.weight, sampled.output.bias]
+        case .fullSoftmax(let output): output.isTied ? [] : [encoder.itemTable]
+        case .sampledSoftmax(let sampled): [encoder.itemTable, sampled.output.weight, sampled.bias]
         case .rating(let rating): [encoder.itemTable, rating.itemEmbedding]
-        case .tiedSoftmax: []
         }
     }
 
@@ -120,7 +117,6 @@ public final class SequenceRecommender {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
         case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
         case .rating(let rating): encoder.parameters + rating.parameters
-        case .tiedSoftmax: encoder.parameters
         }
     }
 
@@ -163,8 +159,6 @@ public final class SequenceRecommender {
                 return batch.ratings.withUnsafeBufferPointer {
                     rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
                 }
-            case .tiedSoftmax(let output):
-                return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
             }
         }
         if result.targets > 0 { encoder.backward(dOutputs: UnsafeBufferPointer(dHidden.buffer)) }
@@ -180,7 +174,6 @@ public final class SequenceRecommender {
         switch head {
         case .fullSoftmax(let layer): return layer.scores(hidden: last)
         case .sampledSoftmax(let sampled): return sampled.output.scores(hidden: last)
-        case .tiedSoftmax(let output): return output.scores(hidden: last)
         case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
     }

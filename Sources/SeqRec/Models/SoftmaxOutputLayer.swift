@@ -2,12 +2,18 @@
 // (class 0 is padding: it is scored but is never a target), trained with the mean
 // softmax cross-entropy over the positions that have a target. Exactly PyTorch's
 // nn.Linear(H, V) followed by nn.CrossEntropyLoss() on those positions.
+//
+// Tied (SASRec): the weight is the encoder's item embedding [V, D] and there is no bias,
+//     z [N, V] = h E^T,   dz = (softmax(z) - onehot(target)) / N,   dE += dz^T h,   dh = dz E
+// exactly F.cross_entropy(h @ E.T, target); the layer owns no parameter then.
 
 public final class SoftmaxOutputLayer {
-    /// "output.weight" [V, H].
+    /// "output.weight" [V, H], or the tied item embedding.
     public let weight: Parameter
-    /// "output.bias" [V].
-    public let bias: Parameter
+    /// "output.bias" [V]; nil when tied.
+    public let bias: Parameter?
+    /// Whether `weight` is another layer's (the item embedding), so not among `parameters`.
+    public let isTied: Bool
     /// V: number of classes (items + padding).
     public let classes: Int
     /// H: size of the hidden state fed in.
@@ -37,9 +43,20 @@ public final class SoftmaxOutputLayer {
         let biasValues = (0..<classes).map { _ in rng.nextFloat(in: -bound, bound) }
         weight = Parameter(name: "output.weight", shape: [classes, inputSize], values: weightValues)
         bias = Parameter(name: "output.bias", shape: [classes], values: biasValues)
+        isTied = false
     }
 
-    public var parameters: [Parameter] { [weight, bias] }
+    /// Scores against `itemEmbedding` [V, D] (owned by the encoder; gradients add into it), no bias.
+    public init(tiedTo itemEmbedding: Parameter) {
+        precondition(itemEmbedding.shape.count == 2, "a tied output needs a [V, D] table, got \(itemEmbedding.shape)")
+        weight = itemEmbedding
+        bias = nil
+        isTied = true
+        classes = itemEmbedding.shape[0]
+        inputSize = itemEmbedding.shape[1]
+    }
+
+    public var parameters: [Parameter] { isTied ? [] : [weight] + (bias.map { [$0] } ?? []) }
 
     /// Mean cross-entropy over the rows of `hidden` [R, H] whose `targets` [R] entry is not 0.
     /// Only those N rows go through the layer, gathered into [N, H] and processed in blocks
@@ -65,7 +82,7 @@ public final class SoftmaxOutputLayer {
         blockLogits.resize(to: blockCapacity * classes)
         gatheredDHidden.resize(to: n * h)
         let gradientScale = 1 / Float(n)
-        let (x, z, dx, db, b) = (gatheredHidden.pointer, blockLogits.pointer, gatheredDHidden.pointer, bias.grad, bias.value)
+        let (x, z, dx) = (gatheredHidden.pointer, blockLogits.pointer, gatheredDHidden.pointer)
         // x [N, H] <- hidden rows with a target.
         for (i, row) in targetRows.enumerated() {
             BufferOps.copyRow(hidden + row * h, to: x + i * h, count: h)
@@ -78,11 +95,16 @@ public final class SoftmaxOutputLayer {
                 let rows = min(Self.rowBlock, n - start)
                 let xBlock = x + start * h
                 logits(xBlock, rows: rows, into: z, addingBias: false)
-                // z [rows, V] + b becomes dL/dlogits; db += its column sums.
-                totalLoss += SoftmaxCrossEntropy.lossAndGradientInPlace(
-                    logits: z, rows: rows, columns: classes, addingBias: b, targetColumns: t + start,
-                    gradientScale: gradientScale, addingColumnSumsInto: db) { row in
-                    logits(xBlock + row * h, rows: 1, into: z + row * classes, addingBias: false)
+                if let bias {
+                    // z [rows, V] + b becomes dL/dlogits; db += its column sums.
+                    totalLoss += SoftmaxCrossEntropy.lossAndGradientInPlace(
+                        logits: z, rows: rows, columns: classes, addingBias: bias.value, targetColumns: t + start,
+                        gradientScale: gradientScale, addingColumnSumsInto: bias.grad) { row in
+                        logits(xBlock + row * h, rows: 1, into: z + row * classes, addingBias: false)
+                    }
+                } else {
+                    totalLoss += SoftmaxCrossEntropy.lossAndGradientInPlace(
+                        logits: z, rows: rows, columns: classes, targetColumns: t + start, gradientScale: gradientScale)
                 }
                 backward(dLogits: z, x: xBlock, rows: rows, dx: dx + start * h)
                 start += rows
@@ -98,7 +120,7 @@ public final class SoftmaxOutputLayer {
     public func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * classes)
         out.withUnsafeMutableBufferPointer { outBuffer in
-            if let o = outBuffer.baseAddress { logits(hidden, rows: rows, into: o, addingBias: true) }
+            if let o = outBuffer.baseAddress { logits(hidden, rows: rows, into: o, addingBias: bias != nil) }
         }
         return out
     }
@@ -115,7 +137,7 @@ public final class SoftmaxOutputLayer {
     /// z [N, V] = x [N, H] W^T, plus b in every row when `addingBias` (training adds b in its
     /// softmax pass instead, so the bias is not copied into every row first).
     private func logits(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, addingBias: Bool) {
-        if addingBias {
+        if addingBias, let bias {
             for i in 0..<rows { BufferOps.copyRow(bias.value, to: z + i * classes, count: classes) }
         }
         BLAS.sgemm(transA: false, transB: true, m: rows, n: classes, k: inputSize,
