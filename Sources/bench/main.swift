@@ -8,6 +8,7 @@
 //       [--layers 1] [--stack-only] [--output-rows 256,12800]
 //   seqrec-bench export-split CONFIG --output DIR [--epochs E] [--set k=v]   (SplitExport.swift)
 //   OPENBLAS_NUM_THREADS=1 seqrec-bench sgemm-rate [--hidden 50,128]          (JSON lines)
+//   seqrec-bench checkpoint [--items N] [--hidden H] [--iterations I]        (CheckpointBench.swift)
 // The last two serve `make bench-e2e` (bench/e2e.py).
 //
 // --output-rows times only the full-softmax output layer (logits + cross-entropy + all its
@@ -360,6 +361,13 @@ case "export-split":
     }
 case "sgemm-rate":
     printSgemmRates(arguments: CommandLine.arguments)
+case "checkpoint":
+    do {
+        try CheckpointBench.run(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    } catch {
+        FileHandle.standardError.write(Data("seqrec-bench checkpoint: \(error)\n".utf8))
+        exit(1)
+    }
 default:
     runBenchmark(Options(arguments: CommandLine.arguments))
 }

@@ -161,18 +161,35 @@ public struct SafeTensor: Equatable, Sendable {
     private init<T: FixedWidthInteger>(_ dtype: SafeTensorsDType, _ shape: [Int], _ values: [T]) throws {
         guard Self.elementCount(of: shape) == values.count
         else { throw SafeTensorsError.valueCountMismatch(shape: shape, values: values.count) }
+        #if _endian(little)
+        // The in-memory bytes are the file's: one copy (a checkpoint holds millions of values).
+        let bytes = values.withUnsafeBytes { Array($0) }
+        #else
         var bytes = [UInt8]()
         bytes.reserveCapacity(values.count * MemoryLayout<T>.size)
         for value in values { withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) } }
+        #endif
         try self.init(dtype: dtype, shape: shape, bytes: bytes)
     }
 
     private func decoded<T: FixedWidthInteger>(_ expected: SafeTensorsDType, _: T.Type) throws -> [T] {
         guard dtype == expected else { throw SafeTensorsError.wrongDtype(expected: expected, actual: dtype) }
         let size = MemoryLayout<T>.size
+        #if _endian(little)
+        let count = bytes.count / size
+        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+            bytes.withUnsafeBytes { raw in
+                if let source = raw.baseAddress, let destination = buffer.baseAddress {
+                    UnsafeMutableRawPointer(destination).copyMemory(from: source, byteCount: count * size)
+                }
+            }
+            initialized = count
+        }
+        #else
         return bytes.withUnsafeBytes { raw in
             (0..<raw.count / size).map { T(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * size, as: T.self)) }
         }
+        #endif
     }
 }
 
