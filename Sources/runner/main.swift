@@ -10,6 +10,13 @@ seqrec_require_supported_cpu("runner")
 // Parses the command line and maps every outcome to the documented exit codes:
 // 0 ok, 1 a run failed, 2 a bad config or bad usage (ArgumentParser's own usage errors
 // would otherwise exit 64).
+// `runner --version`: the release and the commit of the source tree it was built from.
+if CommandLine.arguments.dropFirst() == ["--version"] {
+    let git = Provenance.gitState(in: SeqRecVersion.sourceDirectory)
+    print(SeqRecVersion.describe(commit: git.map { ($0.commit, $0.dirty) }))
+    exit(0)
+}
+
 do {
     var command = try RunnerCommand.parseAsRoot()
     try command.run()

@@ -139,3 +139,13 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(error.diagnostics.count == 2)
     #expect(error.diagnostics.map(\.origin) == [first, second])
 }
+
+@Test(.enabled(if: runnerIsBuilt)) func versionNamesTheReleaseAndTheSourceCommit() throws {
+    let result = try runRunner(["--version"])
+    #expect(result.status == 0 && result.stderr.isEmpty)
+    let commit = try #require(Provenance.gitState(in: ConfigFixtures.repositoryRoot)?.commit)
+    #expect(result.stdout.hasPrefix("seqrec \(SeqRecVersion.number) (commit \(commit.prefix(12))"))
+    #expect(result.stdout.hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))\n"), "\(result.stdout)")
+    // Every report records the release too.
+    #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
+}

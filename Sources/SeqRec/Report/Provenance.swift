@@ -15,7 +15,10 @@ public struct GitState: Sendable, Equatable, Codable {
 }
 
 public struct Provenance: Sendable, Equatable, Codable {
-    /// Nil when not run inside a git checkout or git is missing.
+    /// seqrec's release number (`SeqRecVersion.number`); nil in reports of older versions.
+    public var seqrecVersion: String?
+    /// The git state of the working directory; nil when not run inside a git checkout or git
+    /// is missing.
     public var git: GitState?
     /// Swift compiler version that built this binary, e.g. `6.3`, determined at compile time.
     public var swiftVersion: String
@@ -32,6 +35,7 @@ public struct Provenance: Sendable, Equatable, Codable {
 
     public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
                 cores: Int, threads: Int) {
+        self.seqrecVersion = SeqRecVersion.number
         self.git = git
         self.swiftVersion = swiftVersion
         self.swiftVersionSource = swiftVersionSource
@@ -43,6 +47,7 @@ public struct Provenance: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case git, os, cpu, cores, threads
+        case seqrecVersion = "seqrec_version"
         case swiftVersion = "swift_version"
         case swiftVersionSource = "swift_version_source"
     }
