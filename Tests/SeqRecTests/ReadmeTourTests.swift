@@ -1,0 +1,100 @@
+// The README's five-minute tour runs as written: every `swift run -c release runner ...`
+// line of its shell blocks is executed, in order, with the built runner, in a scratch
+// directory whose experiments/lstm50.yaml, pop.yaml and markov.yaml extend the shipped ones
+// with small MovieLens-format data (users 1-240, so the tour's user ids exist) and one epoch.
+// A changed flag, file or subcommand in the tour fails here.
+
+import Foundation
+import Testing
+@testable import SeqRec
+
+private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
+
+/// The tour's runner command lines, in order, as argument lists (shell words; single quotes kept together).
+func readmeTourCommands() throws -> [[String]] {
+    let readme = try String(contentsOf: ConfigFixtures.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+    let start = try #require(readme.range(of: "## A five-minute tour"))
+    let rest = readme[start.upperBound...]
+    let tour = rest[..<(rest.range(of: "\n## ")?.lowerBound ?? rest.endIndex)]
+    let prefix = "swift run -c release runner "
+    return tour.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        .filter { $0.hasPrefix(prefix) }
+        .map { line in
+            let command = line.dropFirst(prefix.count).split(separator: "#", maxSplits: 1)[0]
+            var words: [String] = [], word = "", quoted = false
+            for character in command {
+                if character == "'" { quoted.toggle(); continue }
+                if character == " " && !quoted {
+                    if !word.isEmpty { words.append(word) }
+                    word = ""
+                } else {
+                    word.append(character)
+                }
+            }
+            if !word.isEmpty { words.append(word) }
+            return words
+        }
+}
+
+@Test(.enabled(if: runnerIsBuilt)) func readmeTourRunsAsWritten() throws {
+    let commands = try readmeTourCommands()
+    #expect(commands.count >= 8, "the tour lost its commands: \(commands)")
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-tour-\(UUID().uuidString)")
+    let experiments = scratch.appendingPathComponent("experiments")
+    try FileManager.default.createDirectory(at: experiments, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    // 240 users x 14 interactions over 60 items, MovieLens u.data format (user, item, rating, time).
+    var random = SeededGenerator(seed: 3)
+    var lines: [String] = []
+    for user in 1...240 {
+        var item = 1 + random.nextInt(below: 60)
+        for step in 0..<14 {
+            item = (item + 1 + random.nextInt(below: 3)) % 60 + 1
+            lines.append("\(user)\t\(item)\t\(1 + random.nextInt(below: 5))\t\(1_000_000 + user * 100 + step)")
+        }
+    }
+    try (lines.joined(separator: "\n") + "\n").write(to: scratch.appendingPathComponent("u.data"), atomically: true, encoding: .utf8)
+    let shipped = ConfigFixtures.experiments.path
+    let small = """
+    dataset: {path: ../u.data, format: movielens, min_user_interactions: 5}
+    model: {embedding_size: 8, hidden_size: 8}
+    training: {epochs: 1, batch_size: 128}
+
+    """
+    for name in ["lstm50", "pop", "markov"] {
+        try "extends: \(shipped)/\(name).yaml\n\(name == "lstm50" ? small : "dataset: {path: ../u.data, format: movielens}\n")"
+            .write(to: experiments.appendingPathComponent("\(name).yaml"), atomically: true, encoding: .utf8)
+    }
+    try String(contentsOf: ConfigFixtures.experiments.appendingPathComponent("cells.yaml"), encoding: .utf8)
+        .write(to: experiments.appendingPathComponent("cells.yaml"), atomically: true, encoding: .utf8)
+
+    for arguments in commands {
+        let process = Process()
+        process.executableURL = ConfigFixtures.runnerBinary
+        process.arguments = arguments
+        process.currentDirectoryURL = scratch
+        var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"
+        process.environment = environment
+        let output = scratch.appendingPathComponent("out.txt")
+        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        process.waitUntilExit()
+        try handle.close()
+        let text = ConfigFixtures.read(output)
+        #expect(process.terminationStatus == 0, "runner \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        if arguments.first == "recommend" {
+            #expect(text.contains("{\"user\":\"196\",\"items\":[") && text.contains("{\"user\":\"186\",\"items\":["), "\(text)")
+        }
+    }
+    // What the tour says it writes.
+    for path in ["results/lstm50/report.json", "results/lstm50/model.safetensors", "results/lstm128/report.json",
+                 "results/cells/cell=gru,seed=2/report.json", "results/comparison.md", "results/report.html"] {
+        #expect(FileManager.default.fileExists(atPath: scratch.appendingPathComponent(path).path), "\(path) is missing")
+    }
+    let evaluations = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("results/lstm50").path)
+    #expect(evaluations.contains { $0.hasPrefix("evaluation-") && $0.hasSuffix(".json") })
+}
