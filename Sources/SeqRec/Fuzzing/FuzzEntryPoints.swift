@@ -148,22 +148,3 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         return .accepted
     }
 }
-
-extension ConfigLoader {
-    /// Loads a config from its bytes, without the file system: what `loadGrid(path:)` does
-    /// for one file, except that `extends:` is rejected (it names another file).
-    static func loadGrid(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
-        let tree = try documentRoot(bytes: bytes, displayName: displayName)
-        if let extendsKey = tree.mappingEntries?.first(where: { $0.key.scalarText == "extends" })?.key {
-            throw ConfigError(ConfigDiagnostic(at: extendsKey.location, keyPath: "extends",
-                "expected a config without 'extends:' here (it is loaded from memory, not from a file)"))
-        }
-        let overrideNodes = try parseOverrides(overrides)
-        guard let gridNode = tree.value(forKey: "grid") else {
-            let spec = try decode(tree, overrides: overrideNodes, defaultName: displayName)
-            return [GridPoint(runName: spec.name, varied: [], spec: spec)]
-        }
-        return try GridExpansion.expand(base: ConfigTree.removing(["grid"], from: tree), grid: gridNode,
-                                        overrides: overrideNodes, defaultName: displayName)
-    }
-}

@@ -69,12 +69,7 @@ public final class TrainedRun {
 
     private static func spec(fromJSON json: String, overrides: [String], path: String) throws -> ExperimentSpec {
         // The resolved config is valid YAML (JSON is a subset) that decodes to itself.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-config-\(UUID().uuidString).json")
-        try json.write(to: file, atomically: true, encoding: .utf8)
-        defer { try? FileManager.default.removeItem(at: file) }
-        var spec = try ConfigLoader.load(path: file.path, displayName: "\(path) (config)", overrides: overrides)
-        spec.name = (try? ConfigLoader.load(path: file.path, displayName: path, overrides: []))?.name ?? spec.name
-        return spec
+        try ConfigLoader.load(bytes: Array(json.utf8), displayName: "\(path) (config)", overrides: overrides)
     }
 
     // MARK: Recommend
