@@ -110,7 +110,6 @@ func torchWrittenWeightsScoreAsInPyTorch(_ name: String) throws {
 
 // MARK: - Resume through the runner binary
 
-private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
 
 /// A run of a few hundred milliseconds per epoch, so that a kill lands inside the run.
 private func resumeConfig(in directory: URL) throws -> URL {
@@ -134,17 +133,7 @@ private func resumeConfig(in directory: URL) throws -> URL {
 }
 
 private func launchRunner(_ arguments: [String], in directory: URL) throws -> Process {
-    let process = Process()
-    process.executableURL = ConfigFixtures.runnerBinary
-    process.arguments = arguments
-    process.currentDirectoryURL = directory
-    var environment = ProcessInfo.processInfo.environment
-    environment["SWIFT_BACKTRACE"] = "enable=no"
-    process.environment = environment
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    return process
+    try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, arguments, scratch: directory, in: directory).process
 }
 
 private struct ReportSummary: Equatable {
@@ -160,7 +149,7 @@ private func summary(_ directory: URL) throws -> ReportSummary {
                          bestEpoch: report.bestEpoch, resumedFrom: report.resumedFromEpoch)
 }
 
-@Test(.enabled(if: runnerIsBuilt), arguments: [1, 2])
+@Test(.enabled(if: SweepFixtures.runnerIsBuilt), arguments: [1, 2])
 func killedRunContinuesToTheSameReport(threads: Int) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -206,7 +195,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     #expect(model.metadata["epoch"] == reference.bestEpoch.map(String.init))
 }
 
-@Test(.enabled(if: runnerIsBuilt)) func restartAndChangedConfigStartFresh() throws {
+@Test(.enabled(if: SweepFixtures.runnerIsBuilt)) func restartAndChangedConfigStartFresh() throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }

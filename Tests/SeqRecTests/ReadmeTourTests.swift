@@ -8,9 +8,7 @@ import Foundation
 import Testing
 @testable import SeqRec
 
-private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
-
-/// The tour's runner command lines, in order, as argument lists (shell words; single quotes kept together).
+/// The tour's runner command lines, in order, as argument lists (shell words).
 func readmeTourCommands() throws -> [[String]] {
     let readme = try String(contentsOf: ConfigFixtures.repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
     let start = try #require(readme.range(of: "## A five-minute tour"))
@@ -19,24 +17,10 @@ func readmeTourCommands() throws -> [[String]] {
     let prefix = "swift run -c release runner "
     return tour.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         .filter { $0.hasPrefix(prefix) }
-        .map { line in
-            let command = line.dropFirst(prefix.count).split(separator: "#", maxSplits: 1)[0]
-            var words: [String] = [], word = "", quoted = false
-            for character in command {
-                if character == "'" { quoted.toggle(); continue }
-                if character == " " && !quoted {
-                    if !word.isEmpty { words.append(word) }
-                    word = ""
-                } else {
-                    word.append(character)
-                }
-            }
-            if !word.isEmpty { words.append(word) }
-            return words
-        }
+        .map { SweepFixtures.shellWords(String($0.dropFirst(prefix.count).split(separator: "#", maxSplits: 1)[0])) }
 }
 
-@Test(.enabled(if: runnerIsBuilt)) func readmeTourRunsAsWritten() throws {
+@Test(.enabled(if: SweepFixtures.runnerIsBuilt)) func readmeTourRunsAsWritten() throws {
     let commands = try readmeTourCommands()
     #expect(commands.count >= 8, "the tour lost its commands: \(commands)")
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-tour-\(UUID().uuidString)")
@@ -69,24 +53,10 @@ func readmeTourCommands() throws -> [[String]] {
         .write(to: experiments.appendingPathComponent("cells.yaml"), atomically: true, encoding: .utf8)
 
     for arguments in commands {
-        let process = Process()
-        process.executableURL = ConfigFixtures.runnerBinary
-        process.arguments = arguments
-        process.currentDirectoryURL = scratch
-        var environment = ProcessInfo.processInfo.environment
-        environment["SWIFT_BACKTRACE"] = "enable=no"
-        process.environment = environment
-        let output = scratch.appendingPathComponent("out.txt")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        process.waitUntilExit()
-        try handle.close()
-        let text = ConfigFixtures.read(output)
-        #expect(process.terminationStatus == 0, "runner \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        let result = try SweepFixtures.runner(arguments, scratch: scratch, in: scratch)
+        #expect(result.status == 0, "runner \(arguments.joined(separator: " ")) exited \(result.status):\n\(result.stderr)")
         if arguments.first == "recommend" {
+            let text = result.stdout
             #expect(text.contains("{\"user\":\"196\",\"items\":[") && text.contains("{\"user\":\"186\",\"items\":["), "\(text)")
         }
     }

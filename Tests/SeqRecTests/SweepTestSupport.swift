@@ -38,7 +38,9 @@ enum SweepFixtures {
         return url
     }
 
-    static func launch(_ executable: String, _ arguments: [String], scratch: URL) throws -> Launched {
+    /// Starts `executable` in `directory` (default: the repository root), output in `scratch`.
+    static func launch(_ executable: String, _ arguments: [String], scratch: URL,
+                       in directory: URL = ConfigFixtures.repositoryRoot) throws -> Launched {
         let tag = UUID().uuidString
         let stdoutURL = scratch.appendingPathComponent("stdout-\(tag)")
         let stderrURL = scratch.appendingPathComponent("stderr-\(tag)")
@@ -47,8 +49,9 @@ enum SweepFixtures {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.currentDirectoryURL = ConfigFixtures.repositoryRoot
+        process.currentDirectoryURL = directory
         var environment = ProcessInfo.processInfo.environment
+        environment["SWIFT_BACKTRACE"] = "enable=no"  // a crash must not hang the suite in the backtracer
         // Run as a top-level make even when the suite itself runs under `make test`
         // (otherwise make prints "Entering directory" and inherits the parent's flags).
         for key in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"] { environment.removeValue(forKey: key) }
@@ -59,8 +62,8 @@ enum SweepFixtures {
         return Launched(process: process, stdoutURL: stdoutURL, stderrURL: stderrURL)
     }
 
-    static func runner(_ arguments: [String], scratch: URL) throws -> Finished {
-        try launch(ConfigFixtures.runnerBinary.path, arguments, scratch: scratch).wait()
+    static func runner(_ arguments: [String], scratch: URL, in directory: URL = ConfigFixtures.repositoryRoot) throws -> Finished {
+        try launch(ConfigFixtures.runnerBinary.path, arguments, scratch: scratch, in: directory).wait()
     }
 
     static func shell(_ command: String, scratch: URL) throws -> Finished {
