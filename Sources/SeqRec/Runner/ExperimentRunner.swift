@@ -67,6 +67,11 @@ public enum ExperimentRunner {
             return RunOutcome(status: .failed, reportPath: reportURL.path,
                               message: "could not write the report: \(error)")
         }
+        // The saved training state goes only once the report says ok: a kill before this
+        // point leaves a state to resume from (the rerun then only evaluates).
+        if report.status == .ok {
+            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunFiles.state))
+        }
         let message = report.message ?? ""
         progress.message("\(report.status.rawValue): \(message)")
         if let test = report.test {
@@ -149,7 +154,6 @@ public enum ExperimentRunner {
                 try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
                                              epoch: result.bestEpoch ?? result.history.last?.epoch, dataDirectory: baseDirectory,
                                              in: outputDirectory)
-                try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunFiles.state))
             }
             if let ratingValidation {
                 try finishRating(spec, model: model, split: split, validation: ratingValidation,
