@@ -149,3 +149,16 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     // Every report records the release too.
     #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
 }
+
+@Test(.enabled(if: runnerIsBuilt)) func recommendAndEvaluateRefuseBadUsageWithExitTwo() throws {
+    let missing = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-no-run-\(UUID().uuidString)").path
+    let noSource = try runRunner(["recommend", missing])
+    #expect(noSource.status == 2 && noSource.stderr == "error: give exactly one of --users, --all-users, --history\n")
+    let badK = try runRunner(["recommend", missing, "--all-users", "-k", "0"])
+    #expect(badK.status == 2 && badK.stderr == "error: -k must be at least 1, got 0\n")
+    let noModel = try runRunner(["recommend", missing, "--all-users"])
+    #expect(noModel.status == 2 && noModel.stderr == "error: \(missing)/model.safetensors: no model checkpoint (the file does not exist)\n")
+    let notEvaluation = try runRunner(["evaluate", missing, "--set", "training.epochs=3"])
+    #expect(notEvaluation.status == 2)
+    #expect(notEvaluation.stderr.hasPrefix("error: \(missing)/model.safetensors: no model checkpoint") && notEvaluation.stdout.isEmpty)
+}
