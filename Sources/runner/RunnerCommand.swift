@@ -83,7 +83,8 @@ extension RunnerCommand {
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
-            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides)
+            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides,
+                                                          check: MemoryBudget.configCheck)
             switch prepared.flatMap({ PointSelection.select($0, names: points) }) {
             case .success(let selected): runs = selected
             case .failure(let error):
@@ -125,7 +126,7 @@ extension RunnerCommand {
         func run() throws {
             let outcome = ConfigCommandLine.validate(
                 paths: config.files, overrides: config.overrides,
-                format: format)
+                format: format, check: MemoryBudget.configCheck)
             print(outcome.output, terminator: "")
             writeToStandardError(outcome.errors)
             if outcome.exitCode != ExitStatus.ok { throw ExitCode(outcome.exitCode) }
