@@ -178,6 +178,25 @@ public final class SequenceRecommender {
         }
     }
 
+    /// The scores of each row's `candidates` only, flat (sampled evaluation): the same encoder
+    /// pass, then one dot product per candidate instead of the [B, H] x [H, V] product.
+    public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
+        precondition(candidates.rows == batch.batchSize, "\(candidates.rows) candidate lists for \(batch.batchSize) rows")
+        let last = batch.inputs.withUnsafeBufferPointer {
+            encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
+        }
+        let output: SoftmaxOutputLayer
+        switch head {
+        case .fullSoftmax(let layer): output = layer
+        case .sampledSoftmax(let sampled): output = sampled.output
+        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
+        return last.withUnsafeBufferPointer { hidden in
+            guard let base = hidden.baseAddress else { return [] }
+            return output.scores(hidden: base, candidates: candidates)
+        }
+    }
+
     /// Rating task: predicted rating of each row's target item (the row's last target), [B],
     /// from the recurrent state at that position. Rows without any target get 0.
     public func predictRatings(_ batch: SequenceBatch) -> [Float] {
