@@ -221,7 +221,8 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
         return "-" if value != value else pattern.format(value)  # NaN -> "-"
 
     lines = []
-    lines.append(f"seqrec vs PyTorch, whole training epoch and full validation pass ({args.config}, "
+    configs = ", ".join(sorted({config_of(args, family_of(cell)) for cell in cells}))
+    lines.append(f"seqrec vs PyTorch, whole training epoch and full validation pass ({configs}, "
                  f"lr {args.learning_rate}, {args.epochs} epochs, {args.repetitions} repetition(s), seeds "
                  f"{args.seed}..{args.seed + args.repetitions - 1})")
     lines.append("")
