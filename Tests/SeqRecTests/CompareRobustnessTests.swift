@@ -65,3 +65,15 @@ private func withThreads(_ run: LoadedRun, _ threads: Int) -> LoadedRun {
     #expect(finished.stdout.contains("2 runs in 2 configurations"))
     #expect(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("out/comparison.md").path))
 }
+
+@Test func modelFamiliesTunedApartAreStillTestedAgainstEachOther() {
+    #expect(ComparisonBuilder.testedDifference(["model.hiddenSize"], acrossFamilies: false) == "model.hidden_size")
+    #expect(ComparisonBuilder.testedDifference(["model.cell", "model.dropout", "training.optimizer.learningRate"],
+                                               acrossFamilies: true) == "model.cell (+ 2 model/training settings)")
+    // Two recurrent cells of different sizes, other data, or no cell difference: not tested.
+    #expect(ComparisonBuilder.testedDifference(["model.cell", "model.hiddenSize"], acrossFamilies: false) == nil)
+    #expect(ComparisonBuilder.testedDifference(["model.cell", "dataset.name"], acrossFamilies: true) == nil)
+    #expect(ComparisonBuilder.testedDifference(["model.dropout", "training.batchSize"], acrossFamilies: true) == nil)
+    #expect(ComparisonBuilder.family(of: .string("sasrec")) != ComparisonBuilder.family(of: .string("gru")))
+    #expect(ComparisonBuilder.family(of: .string("lstm")) == ComparisonBuilder.family(of: .string("gru")))
+}

@@ -8,12 +8,36 @@ extension ComparisonBuilder {
         var result: [SignificanceRow] = []
         for first in rows.indices {
             for second in rows.indices where second > first {
-                let differing = ConfigSettings.differingPaths([rows[first].settings, rows[second].settings])
-                guard differing.count == 1, let key = differing.first else { continue }
-                result.append(pairedTest(rows, first, second, key: ConfigSettings.displayPath(key)))
+                let settings = [rows[first].settings, rows[second].settings]
+                let families = settings.map { family(of: $0["model.cell"]) }
+                guard let key = testedDifference(ConfigSettings.differingPaths(settings),
+                                                 acrossFamilies: families[0] != families[1]) else { continue }
+                result.append(pairedTest(rows, first, second, key: key))
             }
         }
         return result
+    }
+
+    /// The pairs worth a test: configurations that differ in one setting, or models of two
+    /// families (self-attention against a recurrent cell) whatever else of the model and its
+    /// training each was tuned to. Returns how the pair differs, for the table.
+    static func testedDifference(_ differing: [String], acrossFamilies: Bool) -> String? {
+        if differing.count == 1, let key = differing.first { return ConfigSettings.displayPath(key) }
+        let cell = "model.cell"
+        guard acrossFamilies, differing.contains(cell),
+              differing.allSatisfy({ $0.hasPrefix("model.") || $0.hasPrefix("training.") }) else { return nil }
+        let others = differing.count - 1
+        return "\(cell) (+ \(others) model/training setting\(others == 1 ? "" : "s"))"
+    }
+
+    /// "attention", "recurrent", or the baseline's own name.
+    static func family(of cell: JSONValue?) -> String {
+        guard case .string(let name) = cell else { return "" }
+        switch name {
+        case CellKind.sasrec.rawValue: return "attention"
+        case CellKind.lstm.rawValue, CellKind.gru.rawValue, CellKind.rnn.rawValue: return "recurrent"
+        default: return name
+        }
     }
 
     private static func pairedTest(_ rows: [ConfigurationRow], _ first: Int, _ second: Int,
