@@ -189,6 +189,9 @@ struct GoldenSASRecFixture: Decodable {
     let next_logits: [Float]
     let loss: Double
     let grads: [String: [Float]]
+    /// The sampled losses' fixtures (make_golden_sasrec_losses.py): "bce" or "sampled-softmax", and the negatives.
+    let loss_name: String?
+    let negatives: [Int32]?
 
     static func load(_ name: String) throws -> GoldenSASRecFixture {
         let url = HeadTestSupport.fixtures.deletingLastPathComponent().appendingPathComponent("golden-sasrec/\(name).json")
@@ -202,7 +205,7 @@ private func mismatch(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 func makeSASRec(width: Int, heads: Int, blocks: Int, norm: LayerNormPlacement, numItems: Int, maxLength: Int,
-                dropout: Double, seed: UInt64) -> SequenceRecommender {
+                dropout: Double, seed: UInt64, loss: LossKind = .crossEntropy, negatives: Int = 0) -> SequenceRecommender {
     var spec = ModelSpec()
     spec.cell = .sasrec
     spec.hiddenSize = width
@@ -211,7 +214,7 @@ func makeSASRec(width: Int, heads: Int, blocks: Int, norm: LayerNormPlacement, n
     spec.norm = norm
     spec.dropout = dropout
     var rng = SeededGenerator(seed: seed)
-    return SequenceRecommender(spec: spec, task: .nextItem, loss: .crossEntropy, numItems: numItems, negatives: 0,
+    return SequenceRecommender(spec: spec, task: .nextItem, loss: loss, numItems: numItems, negatives: negatives,
                                sampling: .uniform, itemCounts: [], maxLength: maxLength, rng: &rng)
 }
 
@@ -248,6 +251,53 @@ func sasrecMatchesPyTorchGolden(_ name: String) throws {
 
     model.arena.zeroGrads()
     let result = model.trainBatch(batch, rng: &rng)
+    #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
+    #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
+    var worstGradient: Float = 0
+    for parameter in model.parameters {
+        let expected = try #require(fixture.grads[parameter.name])
+        let error = mismatch(parameter.gradArray, expected)
+        worstGradient = max(worstGradient, error)
+        #expect(error < sasrecTolerance, "\(name) grad \(parameter.name) off by \(error)")
+    }
+    print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+}
+
+/// The sampled losses over the tied item table (make_golden_sasrec_losses.py), with the
+/// fixture's negatives: the same forward, the loss and every gradient (the item table's from
+/// the encoder, the targets and the negatives), same tolerance.
+@Test(arguments: ["sasrec-bce-pre-1", "sasrec-bce-post-2", "sasrec-sampled-softmax-pre-2"])
+func sasrecSampledLossesMatchPyTorchGolden(_ name: String) throws {
+    let fixture = try GoldenSASRecFixture.load(name)
+    let loss = try #require(fixture.loss_name.flatMap(LossKind.init(rawValue:)))
+    let negatives = try #require(fixture.negatives)
+    let model = makeSASRec(width: fixture.width, heads: fixture.heads, blocks: fixture.blocks,
+                           norm: try #require(LayerNormPlacement(rawValue: fixture.norm)), numItems: fixture.items,
+                           maxLength: fixture.max_length, dropout: 0, seed: 1, loss: loss, negatives: negatives.count)
+    #expect(model.parameters.map(\.name) == makeSASRec(width: 4, heads: 1, blocks: 2, norm: .pre, numItems: 9, maxLength: 6, dropout: 0,
+                                                         seed: 1).parameters.map(\.name), "no head parameters: the output is tied")
+    #expect(Set(model.parameters.map(\.name)) == Set(fixture.parameters.keys))
+    try model.setParameterValues(fixture.parameters.mapValues(\.data))
+    let batch = SequenceBatch(batchSize: fixture.batch, steps: fixture.steps, inputs: fixture.inputs, targets: fixture.targets,
+                              ratings: [Float](repeating: 0, count: fixture.inputs.count), users: (0..<Int32(fixture.batch)).map { $0 })
+    var rng = SeededGenerator(seed: 1)
+    let outputs = fixture.inputs.withUnsafeBufferPointer {
+        Array(model.encoder.forward(inputs: $0, batch: fixture.batch, steps: fixture.steps, training: false, rng: &rng))
+    }
+    var worst: Float = 0
+    let d = fixture.width
+    for b in 0..<fixture.batch {
+        for t in 0..<fixture.lengths[b] {
+            let row = (b * fixture.steps + t) * d
+            worst = max(worst, mismatch(Array(outputs[row..<(row + d)]), Array(fixture.outputs[row..<(row + d)])))
+        }
+    }
+    #expect(worst < sasrecTolerance, "\(name) outputs off by \(worst)")
+    let logitError = mismatch(model.scoreNext(batch), fixture.next_logits)
+    #expect(logitError < sasrecTolerance, "\(name) next-item logits off by \(logitError)")
+
+    model.arena.zeroGrads()
+    let result = model.trainBatch(batch, negatives: negatives, rng: &rng)
     #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
     #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
     var worstGradient: Float = 0

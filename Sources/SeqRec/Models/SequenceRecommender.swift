@@ -155,6 +155,13 @@ public final class SequenceRecommender {
     /// `rng` drives dropout and, for sampled-softmax and bce, the negatives (drawn after the
     /// encoder's dropout masks).
     public func trainBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
+        trainBatch(batch, negatives: nil, rng: &rng)
+    }
+
+    /// `trainBatch` with the head's negatives given instead of drawn (tests against fixtures):
+    /// for sampled-softmax the S shared negatives, for bce one per target in row order; nil
+    /// draws them. Dropout still draws from `rng`.
+    func trainBatch(_ batch: SequenceBatch, negatives: [Int32]?, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
         let rows = batch.batchSize * batch.steps
         let h = encoder.hiddenSize
         let outputs = batch.inputs.withUnsafeBufferPointer {
@@ -169,9 +176,11 @@ public final class SequenceRecommender {
             case .fullSoftmax(let output):
                 return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
             case .sampledSoftmax(let sampled):
-                return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
+                guard let negatives else { return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng) }
+                return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, negatives: negatives)
             case .binaryCrossEntropy(let bce):
-                return bce.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
+                guard let negatives else { return bce.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng) }
+                return bce.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, negatives: negatives)
             case .rating(let rating):
                 return batch.ratings.withUnsafeBufferPointer {
                     rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
