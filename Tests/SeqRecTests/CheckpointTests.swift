@@ -149,14 +149,16 @@ private func summary(_ directory: URL) throws -> ReportSummary {
                          bestEpoch: report.bestEpoch, resumedFrom: report.resumedFromEpoch)
 }
 
-@Test(.enabled(if: SweepFixtures.runnerIsBuilt), arguments: [1, 2])
-func killedRunContinuesToTheSameReport(threads: Int) throws {
+/// The GRU of `resumeConfig`, and SASRec with bce (whose negatives come from the workers' streams).
+@Test(.enabled(if: SweepFixtures.runnerIsBuilt),
+      arguments: [(1, [String]()), (2, []), (2, ["model.cell=sasrec", "training.loss=bce"])])
+func killedRunContinuesToTheSameReport(threads: Int, settings: [String]) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let config = try resumeConfig(in: directory).path
     func arguments(_ output: String) -> [String] {
-        [config, "--quiet", "--set", "training.threads=\(threads)", "--set", "output.dir=\(output)"]
+        [config, "--quiet", "--set", "training.threads=\(threads)", "--set", "output.dir=\(output)"] + settings.flatMap { ["--set", $0] }
     }
     let full = try launchRunner(arguments("full"), in: directory)
     full.waitUntilExit()
@@ -167,7 +169,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
 
     // SIGKILL once the state of epoch `k` exists (k random per thread count, fixed seed),
     // plus a random delay inside the next epoch.
-    var random = SeededGenerator(seed: UInt64(threads))
+    var random = SeededGenerator(seed: UInt64(threads + settings.count))
     let killAfter = 1 + random.nextInt(below: 2)
     let cut = directory.appendingPathComponent("cut")
     let victim = try launchRunner(arguments("cut"), in: directory)
@@ -188,7 +190,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     var resumed = try summary(cut)
     #expect(resumed.resumedFrom == savedEpoch)
     resumed.resumedFrom = nil
-    #expect(resumed == reference, "\(threads) threads, killed after epoch \(savedEpoch)")
+    #expect(resumed == reference, "\(threads) threads \(settings), killed after epoch \(savedEpoch)")
     #expect(!FileManager.default.fileExists(atPath: cut.appendingPathComponent("state.safetensors").path))
     // The model file holds the weights of the best epoch, under this config.
     let model = try RunCheckpoint.readModel(at: cut.appendingPathComponent(RunFiles.model))

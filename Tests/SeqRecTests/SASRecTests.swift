@@ -361,6 +361,60 @@ private func raggedBatch(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {
             .parameters.map(\.valueArray))
     }
 
+    /// The sampled losses, whose negatives come from each worker's stream: same seed and
+    /// thread count give bitwise the same loss history and weights; another seed another one.
+    @Test(arguments: [LossKind.binaryCrossEntropy, .sampledSoftmax], [1, 2])
+    func sampledLossesAreBitwiseReproducible(_ loss: LossKind, _ threads: Int) {
+        func history(seed: UInt64) -> (losses: [Double], weights: [[Float]]) {
+            let trained = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .pre, numItems: 9, maxLength: 8, dropout: 0.3, seed: 4,
+                                     loss: loss, negatives: 4)
+            let step = DataParallelStep(model: trained, threads: threads, seed: seed)
+            let optimizer = Adam()
+            let losses = (0..<5).map { index in
+                let result = step.run(raggedBatch(rows: 6, steps: 8, seed: UInt64(60 + index)))
+                step.update(with: optimizer, learningRate: 0.01)
+                return result.loss
+            }
+            return (losses, trained.parameters.map(\.valueArray))
+        }
+        let first = history(seed: 9), second = history(seed: 9)
+        #expect(first.losses == second.losses && first.weights == second.weights, "\(loss), \(threads) threads")
+        #expect(first.losses.allSatisfy { $0.isFinite && $0 > 0 })
+        #expect(history(seed: 10).losses != first.losses, "the negatives (and dropout) follow the seed")
+    }
+
+    /// Without dropout, the 2-thread gradient is the 1-thread one when both see the same
+    /// negatives (each worker's, in row order): the shards' means weighted by their targets.
+    @Test func twoThreadBCEGradientIsTheWeightedMeanOfTheShards() {
+        let batch = raggedBatch(rows: 6, steps: 8, seed: 43)
+        let parallel = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .post, numItems: 9, maxLength: 8, dropout: 0, seed: 3,
+                                  loss: .binaryCrossEntropy)
+        let step = DataParallelStep(model: parallel, threads: 2, seed: 1)
+        var streams = step.dropoutStreams
+        let result = step.run(batch)
+        // Replay each shard's negatives from a copy of its worker's stream, all in one batch.
+        guard case .binaryCrossEntropy(let head) = parallel.head else { Issue.record("not a bce head"); return }
+        var negatives: [Int32] = []
+        for (worker, rows) in DataParallelStep.shardRows(of: batch, into: 2).enumerated() {
+            for target in batch.rows(rows).targets where target != 0 {
+                var negative = head.sampler.sample(&streams[worker])
+                while negative == target { negative = head.sampler.sample(&streams[worker]) }
+                negatives.append(negative)
+            }
+        }
+        let single = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .post, numItems: 9, maxLength: 8, dropout: 0, seed: 3,
+                                loss: .binaryCrossEntropy)
+        var unused = SeededGenerator(seed: 0)
+        let reference = single.trainBatch(batch, negatives: negatives, rng: &unused)
+        #expect(result.targets == reference.targets)
+        #expect(abs(result.loss - reference.loss) < 1e-6 * abs(reference.loss))
+        for (a, b) in zip(single.parameters, parallel.parameters) {
+            let scale = a.gradArray.map(abs).max() ?? 0
+            let difference = zip(a.gradArray, b.gradArray).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-5 * max(scale, 1e-3), "\(a.name) with 2 threads differs by \(difference)")
+        }
+    }
+
     @Test func replicaCopiesValues() {
         let model = makeSASRec(width: 8, heads: 2, blocks: 1, norm: .post, numItems: 9, maxLength: 8, dropout: 0.1, seed: 6)
         let replica = model.makeReplica()
