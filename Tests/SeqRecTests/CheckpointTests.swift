@@ -239,9 +239,10 @@ func killedRunContinuesToTheSameReport(threads: Int, settings: [String]) throws 
 // MARK: - Using a trained run: evaluate and recommend
 
 /// Trains the tiny end-to-end experiment (or a baseline) into a fresh directory.
-private func trainedTinyRun(cell: CellKind = .lstm) throws -> URL {
+private func trainedTinyRun(cell: CellKind = .lstm, loss: LossKind = .crossEntropy) throws -> URL {
     var spec = try ConfigLoader.load(path: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path)
     spec.model.cell = cell
+    spec.training.loss = loss
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-trained-\(UUID().uuidString)")
     spec.output.dir = directory.path
     let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path),
@@ -277,6 +278,20 @@ func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
     #expect(throws: TrainedRunError.notAnEvaluationKey("model.hidden_size=4")) {
         try TrainedRun(directory: directory, overrides: ["model.hidden_size=4"])
     }
+}
+
+/// The sampled losses train the layer that full-ranking evaluation scores with (for sasrec the
+/// item table): the saved model reproduces its report's test metrics.
+@Test(arguments: [(CellKind.sasrec, LossKind.binaryCrossEntropy), (.sasrec, .sampledSoftmax), (.gru, .binaryCrossEntropy)])
+func evaluateReproducesTheReportOfASampledLoss(_ cell: CellKind, _ loss: LossKind) throws {
+    let directory = try trainedTinyRun(cell: cell, loss: loss)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let report = try ReportReader.read(directory.appendingPathComponent("report.json"))
+    #expect(report.history.allSatisfy { $0.trainLoss.isFinite && $0.trainLoss > 0 })
+    let same = try TrainedRun(directory: directory).evaluate(split: .test)
+    let metrics = try #require(report.test?.metrics)
+    #expect(same.evaluation.metrics.metrics == metrics)
+    #expect((metrics["ndcg@10"] ?? 0) > 0)
 }
 
 @Test func recommendRanksUnseenItemsByTheModelsScores() throws {

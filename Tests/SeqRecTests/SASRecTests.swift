@@ -1,7 +1,10 @@
 // SASRec (cell sasrec): finite-difference checks of every new operation (layer norm, masked
 // multi-head attention, feed-forward, the whole encoder with its item and position tables,
-// the tied output), PyTorch golden tests of a tiny model (Tests/Fixtures/make_golden_sasrec.py),
-// and data-parallel training (same gradient with 2 threads; bitwise reproducible).
+// the tied output), PyTorch golden tests of a tiny model (Tests/Fixtures/make_golden_sasrec.py;
+// with bce and sampled-softmax: make_golden_sasrec_losses.py), the losses it accepts, and
+// data-parallel training (same gradient with 2 threads; bitwise reproducible, with the
+// sampled losses too). The bce and tied sampled-softmax heads' finite-difference tests are in
+// HeadBinaryCrossEntropyTests.
 //
 // Finite differences as in GradientTests: the layers run in Float, loss = sum(out * R) in
 // Double, central difference with eps = 1e-2, accepted when
@@ -308,6 +311,19 @@ func sasrecSampledLossesMatchPyTorchGolden(_ name: String) throws {
         #expect(error < sasrecTolerance, "\(name) grad \(parameter.name) off by \(error)")
     }
     print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+}
+
+// MARK: - Config
+
+/// sasrec trains with every next-item loss; a rating task is still an error for it.
+@Test(arguments: ["cross-entropy", "sampled-softmax", "bce"])
+func sasrecAcceptsEveryNextItemLoss(_ loss: String) throws {
+    let spec = try ConfigLoader.load(bytes: Array("model: {cell: sasrec}\ntraining: {loss: \(loss)}\n".utf8), displayName: "sasrec.yaml")
+    #expect(spec.training.loss.rawValue == loss)
+    try SequenceRecommender.checkCompatible(cell: .sasrec, task: .nextItem, loss: spec.training.loss)
+    #expect(throws: ModelConfigurationError(task: .rating, loss: .mse, cell: .sasrec)) {
+        try SequenceRecommender.checkCompatible(cell: .sasrec, task: .rating, loss: .mse)
+    }
 }
 
 // MARK: - Data-parallel training
