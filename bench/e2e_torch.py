@@ -9,7 +9,12 @@ The model is seqrec's, module for module:
     dropout p between layers) -> output dropout -> nn.Linear(H, V) on the positions that have a target ->
     cross-entropy (mean over the batch's targets) -> clip_grad_norm_ -> Adam
 
-with V = items + 1 (id 0 is padding, never a target). Rows are left-aligned, so the padding
+with V = items + 1 (id 0 is padding, never a target). With --cell sasrec the model is seqrec's
+SASRec (the architecture of pmixer/SASRec.pytorch, as Tests/Fixtures/make_golden_sasrec.py
+builds it): sqrt(D) x item embedding + position embedding -> dropout -> blocks of causal
+nn.MultiheadAttention (attention dropout) and a ReLU feed-forward (dropout after each linear)
+with pre- or post-layer-norm -> final layer norm -> scores against the tied item embedding;
+xavier_normal_ weights as the port. Rows are left-aligned, so the padding
 at the end of a row never reaches a scored position. Validation: eval mode, the scores after
 each case's last input, full ranking over items 1..N, the seen items removed (exclude_seen),
 pessimistic ties (rank = 1 + the competitors scoring >= the target), NDCG@10 and HR@10.
@@ -24,7 +29,7 @@ import os
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", required=True, help="directory written by seqrec-bench export-split")
-parser.add_argument("--cell", choices=("lstm", "gru", "rnn"), default="lstm")
+parser.add_argument("--cell", choices=("lstm", "gru", "rnn", "sasrec"), default="lstm")
 parser.add_argument("--hidden", type=int, default=50)
 parser.add_argument("--epochs", type=int, default=None, help="default: every exported epoch")
 parser.add_argument("--threads", type=int, default=1)
@@ -115,7 +120,71 @@ class Recommender(nn.Module):
         return self.output_dropout(self.rnn(self.dropout(self.embedding(inputs)))[0])
 
 
-model = Recommender()
+class FeedForward(nn.Module):
+    def __init__(self, d, dropout):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d, d), nn.Linear(d, d)
+        self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout2(self.linear2(torch.relu(self.dropout1(self.linear1(x)))))
+
+
+class Block(nn.Module):
+    def __init__(self, d, heads, norm, dropout):
+        super().__init__()
+        self.norm = norm
+        self.attention_norm = nn.LayerNorm(d, eps=1e-8)
+        self.attention = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+        self.feed_forward_norm = nn.LayerNorm(d, eps=1e-8)
+        self.feed_forward = FeedForward(d, dropout)
+
+    def mha(self, x, mask):
+        return self.attention(x, x, x, attn_mask=mask, need_weights=False)[0]
+
+    def forward(self, x, mask):
+        if self.norm == "pre":
+            x = x + self.mha(self.attention_norm(x), mask)
+            return x + self.feed_forward(self.feed_forward_norm(x))
+        x = self.attention_norm(x + self.mha(x, mask))
+        return self.feed_forward_norm(x + self.feed_forward(x))
+
+
+class SASRec(nn.Module):
+    def __init__(self):
+        super().__init__()
+        d, self.max_length = args.hidden, header["max_length"]
+        self.heads = model_settings["heads"]
+        dropout = model_settings["dropout"]
+        self.item_embedding = nn.Embedding(classes, d)
+        self.position_embedding = nn.Embedding(self.max_length + 1, d, padding_idx=0)
+        self.dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList([Block(d, self.heads, model_settings["norm"], dropout)
+                                     for _ in range(model_settings["blocks"])])
+        self.final_norm = nn.LayerNorm(d, eps=1e-8)
+        for name, parameter in self.named_parameters():  # the port's init
+            if parameter.dim() >= 2:
+                nn.init.xavier_normal_(parameter)
+        with torch.no_grad():
+            self.position_embedding.weight[0].zero_()
+        self.output = lambda hidden: hidden @ self.item_embedding.weight.T  # tied
+
+    def hidden(self, ids):  # [B, T] left-aligned -> [B, T, D]
+        steps = ids.shape[1]
+        is_item = ids != 0
+        n = is_item.sum(dim=1, keepdim=True)
+        t = torch.arange(steps).unsqueeze(0)
+        positions = torch.where(is_item, self.max_length - n + t + 1, torch.zeros_like(ids))
+        x = self.dropout(self.item_embedding(ids) * args.hidden ** 0.5 + self.position_embedding(positions))
+        causal = t.T >= t
+        allowed = causal.unsqueeze(0) & (is_item.unsqueeze(1) | torch.eye(steps, dtype=torch.bool).unsqueeze(0))
+        mask = (~allowed).repeat_interleave(self.heads, dim=0)
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.final_norm(x)
+
+
+model = SASRec() if args.cell == "sasrec" else Recommender()
 optimizer = torch.optim.Adam(model.parameters(), lr=training_settings["learning_rate"],
                              weight_decay=training_settings["weight_decay"])
 clip_norm = training_settings["clip_norm"]

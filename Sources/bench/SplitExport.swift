@@ -79,7 +79,8 @@ enum SplitExport {
                                           log: { FileHandle.standardError.write(Data(($0 + "\n").utf8)) })
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
-                                      maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize)
+                                      maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize,
+                                      warmUp: spec.model.cell != .sasrec)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
         // Training: the Trainer's batches of epochs 1...E.
@@ -144,7 +145,9 @@ enum SplitExport {
             "max_length": spec.split.maxLength,
             "targets_per_batch": spec.training.batchSize,
             // The settings the reference must copy (the cell and sizes come from its flags).
-            "model": ["embedding_size": spec.model.embeddingSize, "hidden_size": spec.model.hiddenSize,
+            "model": ["cell": spec.model.cell.rawValue, "blocks": spec.model.blocks, "heads": spec.model.heads,
+                      "norm": spec.model.norm.rawValue,
+                      "embedding_size": spec.model.embeddingSize, "hidden_size": spec.model.hiddenSize,
                       "layers": spec.model.layers, "dropout": spec.model.dropout,
                       "output_dropout": spec.model.outputDropout, "forget_bias": spec.model.forgetBias] as [String: Any],
             "training": ["optimizer": spec.training.optimizer.name.rawValue,

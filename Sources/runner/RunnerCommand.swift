@@ -83,7 +83,8 @@ extension RunnerCommand {
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
-            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides)
+            let prepared = ConfigCommandLine.prepareRuns(paths: config.files, overrides: config.overrides,
+                                                          check: MemoryBudget.configCheck)
             switch prepared.flatMap({ PointSelection.select($0, names: points) }) {
             case .success(let selected): runs = selected
             case .failure(let error):
@@ -125,7 +126,7 @@ extension RunnerCommand {
         func run() throws {
             let outcome = ConfigCommandLine.validate(
                 paths: config.files, overrides: config.overrides,
-                format: format)
+                format: format, check: MemoryBudget.configCheck)
             print(outcome.output, terminator: "")
             writeToStandardError(outcome.errors)
             if outcome.exitCode != ExitStatus.ok { throw ExitCode(outcome.exitCode) }
@@ -338,11 +339,27 @@ extension RunnerCommand {
 
         func run() throws {
             let comparison: Comparison
+            var problems = 0
             do {
-                comparison = ComparisonBuilder.compare(try ComparisonBuilder.loadRuns(paths: paths))
+                // One unreadable report does not stop the comparison of the others.
+                let runs = try ComparisonBuilder.loadRuns(paths: paths) { path, error in
+                    writeToStandardError("runner compare: warning: skipped \(path): \(error)\n")
+                    problems += 1
+                }
+                guard !runs.isEmpty else {
+                    writeToStandardError("runner compare: none of the reports could be read\n")
+                    throw ExitCode(ExitStatus.runFailed)
+                }
+                comparison = ComparisonBuilder.compare(runs)
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 writeToStandardError("runner compare: \(error)\n")
                 throw ExitCode(ExitStatus.badConfig)
+            }
+            for item in comparison.excluded where item.isInvalid {
+                writeToStandardError("runner compare: warning: left out \(item.run.displayPath): \(item.reason)\n")
+                problems += 1
             }
             let directory = URL(fileURLWithPath: output)
             let markdown = directory.appendingPathComponent("comparison.md")
@@ -351,6 +368,10 @@ extension RunnerCommand {
                                        csvTo: directory.appendingPathComponent("comparison.csv"), htmlTo: html)
             print(comparison.markdown(), terminator: "")
             writeToStandardError("wrote \(markdown.path), comparison.csv\(html == nil ? "" : ", report.html")\n")
+            if problems > 0 {
+                writeToStandardError("runner compare: \(problems) report\(problems == 1 ? "" : "s") skipped or left out (above)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
         }
     }
 

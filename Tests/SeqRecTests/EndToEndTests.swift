@@ -73,7 +73,8 @@ private func makeScratch() throws -> URL {
         #expect(run.process.terminationStatus == 1)
         let report = try ReportReader.read(output.appendingPathComponent("report.json"))
         #expect(report.status == .diverged)
-        #expect(report.message?.hasPrefix("training diverged in epoch 1") == true)
+        #expect(report.message?.hasPrefix("training diverged at step 2 (epoch 1, batch 2): ") == true, "\(report.message ?? "")")
+        #expect(report.message?.hasSuffix("Lower training.optimizer.learning_rate or set training.clip_norm") == true)
         #expect(report.test == nil)
     }
 

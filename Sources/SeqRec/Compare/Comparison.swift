@@ -49,6 +49,9 @@ public struct ConfigurationRow: Sendable {
 public struct ExcludedRun: Sendable {
     public var run: LoadedRun
     public var reason: String
+    /// The report itself is wrong (a metric out of its range), not merely a run that did not
+    /// finish or was superseded: `runner compare` exits non-zero.
+    public var isInvalid: Bool = false
 }
 
 /// A paired comparison of two rows that differ in exactly one setting.

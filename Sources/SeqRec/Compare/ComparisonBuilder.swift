@@ -8,16 +8,37 @@ public enum ComparisonBuilder {
     /// A run directory's `evaluation-*.json` files (`runner evaluate`) of the test split join
     /// as runs of their own: the report with that evaluation section and those test metrics,
     /// so they group, and are labelled, by their protocol.
-    public static func loadRuns(paths: [String]) throws -> [LoadedRun] {
+    /// With `skipUnreadable`, a run directory that cannot be read (its report, sidecar or
+    /// evaluations) is passed to it with the error and left out, instead of stopping the
+    /// comparison of the others.
+    public static func loadRuns(paths: [String], skipUnreadable: ((_ path: String, _ error: any Error) -> Void)? = nil) throws -> [LoadedRun] {
         let found = try findReports(paths: paths)
         guard !found.isEmpty else { throw CompareError.noReports(paths: paths) }
         return try found.flatMap { url, display in
-            let report = try ReportReader.read(url)
-            let directory = url.deletingLastPathComponent()
-            let run = LoadedRun(report: report, directory: directory, displayPath: display,
-                                perUser: try perUser(named: report.test?.perUserFile, in: directory))
-            return [run] + (try evaluations(of: run))
+            do {
+                let report = try ReportReader.read(url)
+                let directory = url.deletingLastPathComponent()
+                let run = LoadedRun(report: report, directory: directory, displayPath: display,
+                                    perUser: try perUser(named: report.test?.perUserFile, in: directory))
+                return [run] + (try evaluations(of: run))
+            } catch {
+                guard let skipUnreadable else { throw error }
+                skipUnreadable(display, error)
+                return []
+            }
         }
+    }
+
+    /// Why a test metric value cannot be right, or nil: ranking metrics lie in [0, 1], error
+    /// metrics (rmse, mae) in [0, inf); NaN is a missing value, not an error.
+    static func invalidMetric(_ name: String, _ value: Double) -> String? {
+        guard !value.isNaN else { return nil }
+        let kind = MetricKind(rawValue: String(name.prefix { $0 != "@" }))
+        if kind?.isRanking ?? false, !(0...1).contains(value) {
+            return "test metric \(name) is \(value), outside its range 0...1"
+        }
+        if value < 0 || value.isInfinite { return "test metric \(name) is \(value), outside its range 0...inf" }
+        return nil
     }
 
     private static func perUser(named file: String?, in directory: URL) throws -> PerUserValues? {
@@ -62,7 +83,15 @@ public enum ComparisonBuilder {
                 excluded.append(ExcludedRun(run: run, reason: "\(run.report.status.rawValue)\(message)"))
                 continue
             }
-            let settings = ConfigSettings.flatten(run.report.config)
+            if let problem = run.report.test?.metrics.sorted(by: { $0.key < $1.key })
+                .lazy.compactMap({ invalidMetric($0.key, $0.value) }).first {
+                excluded.append(ExcludedRun(run: run, reason: "invalid report: \(problem)", isInvalid: true))
+                continue
+            }
+            var settings = ConfigSettings.flatten(run.report.config)
+            // The thread count a run used is part of what it measured: each worker draws its
+            // own dropout masks and negatives (docs/comparing.md).
+            settings[ConfigSettings.threadsPath] = .integer(Int64(run.report.provenance.threads))
             let identity = ConfigSettings.identity(settings)
             if groups[identity] == nil {
                 groupOrder.append(identity)

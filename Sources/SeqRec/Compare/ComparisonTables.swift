@@ -22,8 +22,11 @@ extension Comparison {
             var cells = [TableCell(text: row.label, numeric: false)]
             if mixesProtocols { cells.append(TableCell(text: protocolID(row.protocolIndex), numeric: false)) }
             for metric in metricNames {
-                cells.append(TableCell(text: ComparisonFormatting.meanAndDeviation(row.metrics[metric]),
-                                       best: isBest(row: index, metric: metric)))
+                // A seed without this value (NaN or absent) is shown as missing, not averaged in.
+                let summary = row.metrics[metric]
+                var text = ComparisonFormatting.meanAndDeviation(summary)
+                if let summary, summary.count < row.runs.count { text += " (\(summary.count) of \(row.runs.count) seeds)" }
+                cells.append(TableCell(text: text, best: isBest(row: index, metric: metric)))
             }
             cells += [
                 TableCell(text: String(row.runs.count)),

@@ -6,11 +6,11 @@ import Foundation
 /// The config keys that do not define a configuration: runs differing only in these are
 /// seeds (or copies) of one configuration.
 let perRunConfigKeys: Set<String> = ["seed", "output", "name"]
-/// Execution settings below the top level that change how fast a run is, not what it
-/// measures (the thread count only changes float summation order).
-let executionConfigPaths: Set<String> = ["training.threads"]
-
 enum ConfigSettings {
+    /// The configured thread count (null: one per core) is replaced by the count the run
+    /// used (its provenance), so that equal settings mean equal runs.
+    static let threadsPath = "training.threads"
+
     /// Config paths holding an enum with associated values (`{sampled: {count: 100, ...}}`):
     /// one setting, not several.
     static let enumPaths: Set<String> = ["evaluation.candidates"]
@@ -25,7 +25,7 @@ enum ConfigSettings {
                     if path.isEmpty, perRunConfigKeys.contains(key) { continue }
                     walk(child, path + [key])
                 }
-            } else if !path.isEmpty, !executionConfigPaths.contains(path.joined(separator: ".")) {
+            } else if !path.isEmpty {
                 leaves[path.joined(separator: ".")] = value
             }
         }

@@ -22,15 +22,25 @@ public struct PreparedRun: Sendable {
 }
 
 public enum ConfigCommandLine {
-    /// Loads every file (grids expand to their points). Either all runs, or the error text
-    /// for every bad file.
-    public static func prepareRuns(paths: [String], overrides: [String]) -> Result<[PreparedRun], ConfigError> {
+    /// A check of a valid spec that needs more than the config layer knows (the CLI passes
+    /// the memory budget): the problem as (key path, message), or nil.
+    public typealias SpecCheck = @Sendable (ExperimentSpec) -> (keyPath: String, message: String)?
+
+    /// Loads every file (grids expand to their points) and applies `check` to every point.
+    /// Either all runs, or the error text for every bad file.
+    public static func prepareRuns(paths: [String], overrides: [String],
+                                   check: SpecCheck? = nil) -> Result<[PreparedRun], ConfigError> {
         var runs: [PreparedRun] = []
         var diagnostics: [ConfigDiagnostic] = []
         for path in paths {
             do {
-                runs += try ConfigLoader.loadGrid(path: path, overrides: overrides).map {
-                    PreparedRun(configPath: path, point: $0)
+                for point in try ConfigLoader.loadGrid(path: path, overrides: overrides) {
+                    if let problem = check?(point.spec) {
+                        let origin = point.varied.isEmpty ? path : "\(path) [\(point.runName)]"
+                        diagnostics.append(ConfigDiagnostic(origin: origin, keyPath: problem.keyPath, problem.message))
+                    } else {
+                        runs.append(PreparedRun(configPath: path, point: point))
+                    }
                 }
             } catch {
                 diagnostics += error.diagnostics
@@ -48,11 +58,12 @@ public enum ConfigCommandLine {
         public var exitCode: Int32
     }
 
-    public static func validate(paths: [String], overrides: [String], format: ResolvedFormat) -> ValidationOutcome {
+    public static func validate(paths: [String], overrides: [String], format: ResolvedFormat,
+                                check: SpecCheck? = nil) -> ValidationOutcome {
         var runs: [PreparedRun] = []
         var errors: [String] = []
         for path in paths {
-            switch prepareRuns(paths: [path], overrides: overrides) {
+            switch prepareRuns(paths: [path], overrides: overrides, check: check) {
             case .success(let prepared): runs += prepared
             case .failure(let error): errors.append(error.description)
             }

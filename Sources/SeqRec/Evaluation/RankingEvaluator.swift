@@ -42,6 +42,8 @@ public final class RankingEvaluator {
     private var ranks: [Int] = []
     private var selector: TopKSelector
     private var excludedMask: [Bool]
+    /// [V] one case's candidate scores at their columns (sampled candidates only).
+    private var scratchRow: [Float]
 
     /// - Parameters:
     ///   - numItems: catalogue size N (scores have V = N + 1 columns; column 0 = padding).
@@ -109,12 +111,42 @@ public final class RankingEvaluator {
         topLists = [Int32](repeating: 0, count: coverageDepth * cases.count)
         selector = TopKSelector(capacity: coverageDepth)
         excludedMask = [Bool](repeating: false, count: numItems + 1)
+        scratchRow = negatives == nil ? [] : [Float](repeating: 0, count: numItems + 1)
     }
 
     /// The fixed negatives of case `index` (empty under full ranking).
     public func negatives(ofCase index: Int) -> ArraySlice<Int32> {
         guard let negatives else { return [] }
         return negatives.items[negatives.offsets[index] ..< negatives.offsets[index + 1]]
+    }
+
+    /// Under sampled candidates, the items whose scores decide the metrics of cases
+    /// [range]: each case's targets, then its negatives (nil under full ranking, which reads
+    /// whole rows). Scores of these alone feed `accumulate(candidateScores:rows:offset:)`.
+    public func candidateLists(_ range: Range<Int>) -> CandidateLists? {
+        guard negatives != nil else { return nil }
+        var lists = CandidateLists()
+        for index in range {
+            lists.append(row: targetItems[targetOffsets[index] ..< targetOffsets[index + 1]] + negatives(ofCase: index))
+        }
+        return lists
+    }
+
+    /// Feeds the scores of `candidateLists(offset ..< offset + rows)`, flat in their order.
+    /// Each row's scores are placed at their items' columns of a scratch row, and the case is
+    /// evaluated from it: a sampled case reads only its targets' and negatives' columns, so
+    /// the other columns are never looked at.
+    public func accumulate(candidateScores scores: [Float], lists: CandidateLists, offset: Int) {
+        precondition(negatives != nil, "RankingEvaluator: candidate scores need sampled candidates")
+        precondition(scores.count == lists.items.count && offset + lists.rows <= cases.count,
+                     "RankingEvaluator: \(scores.count) scores for \(lists.items.count) candidates")
+        scratchRow.withUnsafeMutableBufferPointer { row in
+            guard let base = row.baseAddress else { return }
+            for list in 0..<lists.rows {
+                for index in lists.offsets[list] ..< lists.offsets[list + 1] { base[Int(lists.items[index])] = scores[index] }
+                evaluateCase(offset + list, scores: base)
+            }
+        }
     }
 
     /// Forgets all scored rows (keeps the cases and negatives), e.g. before the next epoch.

@@ -35,6 +35,16 @@ public final class SequenceRecommender {
         case sampledSoftmax(SampledSoftmax)
         case binaryCrossEntropy(BinaryCrossEntropy)
         case rating(RatingHead)
+
+        /// The layer every next-item head trains and evaluation scores with; nil for rating.
+        var nextItemOutput: SoftmaxOutputLayer? {
+            switch self {
+            case .fullSoftmax(let output): output
+            case .sampledSoftmax(let sampled): sampled.output
+            case .binaryCrossEntropy(let bce): bce.output
+            case .rating: nil
+            }
+        }
     }
 
     /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel) and
@@ -197,11 +207,25 @@ public final class SequenceRecommender {
         let last = batch.inputs.withUnsafeBufferPointer {
             encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
         }
-        switch head {
-        case .fullSoftmax(let layer): return layer.scores(hidden: last)
-        case .sampledSoftmax(let sampled): return sampled.output.scores(hidden: last)
-        case .binaryCrossEntropy(let bce): return bce.output.scores(hidden: last)
-        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        guard let output = head.nextItemOutput else {
+            preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
+        return output.scores(hidden: last)
+    }
+
+    /// The scores of each row's `candidates` only, flat (sampled evaluation): the same encoder
+    /// pass, then one dot product per candidate instead of the [B, H] x [H, V] product.
+    public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
+        precondition(candidates.rows == batch.batchSize, "\(candidates.rows) candidate lists for \(batch.batchSize) rows")
+        let last = batch.inputs.withUnsafeBufferPointer {
+            encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
+        }
+        guard let output = head.nextItemOutput else {
+            preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
+        return last.withUnsafeBufferPointer { hidden in
+            guard let base = hidden.baseAddress else { return [] }
+            return output.scores(hidden: base, candidates: candidates)
         }
     }
 

@@ -134,6 +134,22 @@ public final class SoftmaxOutputLayer {
         }
     }
 
+    /// Scores of chosen classes only (sampled evaluation): for row r of `hidden` [N, H], the
+    /// classes candidates.items[offsets[r] ..< offsets[r + 1]], flat in that order:
+    /// z = h_r . W[c] (+ b[c]). One dot product per candidate instead of an [N, V] product.
+    public func scores(hidden: UnsafePointer<Float>, candidates: CandidateLists) -> [Float] {
+        var out = [Float](repeating: 0, count: candidates.items.count)
+        for row in 0..<candidates.rows {
+            let h = hidden + row * inputSize
+            for index in candidates.offsets[row] ..< candidates.offsets[row + 1] {
+                let item = Int(candidates.items[index])
+                precondition(item >= 0 && item < classes, "candidate \(item) outside 0..<\(classes)")
+                out[index] = BufferOps.dot(h, weight.value + item * inputSize, count: inputSize) + (bias.map { $0.value[item] } ?? 0)
+            }
+        }
+        return out
+    }
+
     /// z [N, V] = x [N, H] W^T, plus b in every row when `addingBias` (training adds b in its
     /// softmax pass instead, so the bias is not copied into every row first).
     private func logits(_ x: UnsafePointer<Float>, rows: Int, into z: UnsafeMutablePointer<Float>, addingBias: Bool) {

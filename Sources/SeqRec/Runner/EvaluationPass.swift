@@ -4,12 +4,23 @@
 final class RankingPass {
     let evaluator: RankingEvaluator
     let batches: [SequenceBatch]
+    /// Sampled candidates: per batch, the items to score (targets and negatives); nil under
+    /// full ranking. Built once with the batches, for every pass.
+    let candidates: [CandidateLists]?
 
     init(cases: [EvaluationCase], numItems: Int, spec: ExperimentSpec, itemCounts: [Int]) {
         evaluator = RankingEvaluator(
             cases: cases.map { RankingCase(user: $0.user, history: $0.history, targets: $0.targets) },
             numItems: numItems, spec: spec.evaluation, itemCounts: itemCounts, seed: spec.seed)
         batches = EvaluationBatcher.batches(cases, maxLength: spec.split.maxLength, batchSize: Self.batchSize)
+        var offset = 0
+        var lists: [CandidateLists] = []
+        for batch in batches {
+            guard let batchLists = evaluator.candidateLists(offset ..< offset + batch.batchSize) else { break }
+            lists.append(batchLists)
+            offset += batch.batchSize
+        }
+        candidates = spec.evaluation.candidates.isSampled ? lists : nil
     }
 
     /// Users scored per matrix product: large enough to make the [B, H] x [H, V] product
@@ -19,9 +30,12 @@ final class RankingPass {
     func run(_ model: any NextItemScorer) -> EvaluationResult {
         evaluator.reset()
         var offset = 0
-        for batch in batches {
-            let scores = model.scoreNext(batch)
-            evaluator.accumulate(scores: scores, rows: batch.batchSize, offset: offset)
+        for (index, batch) in batches.enumerated() {
+            if let lists = candidates?[index] {
+                evaluator.accumulate(candidateScores: model.scoreNext(batch, candidates: lists), lists: lists, offset: offset)
+            } else {
+                evaluator.accumulate(scores: model.scoreNext(batch), rows: batch.batchSize, offset: offset)
+            }
             offset += batch.batchSize
         }
         return evaluator.result()

@@ -100,6 +100,11 @@ public enum ExperimentRunner {
                                       maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize,
                                       warmUp: spec.model.cell != .sasrec)
         report.dataset = DatasetReport(data)
+        // The config check knew a file dataset's catalogue only as "at least one item".
+        try MemoryBudget.check(spec, numItems: data.numItems, catalogue: "\(MemoryBudget.formatCount(Double(data.numItems))) items")
+        if let estimate = MemoryEstimate(spec, numItems: data.numItems, threads: report.provenance.threads) {
+            progress.message("memory: about \(MemoryBudget.format(estimate.totalBytes)) (estimate; docs/performance.md)")
+        }
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)
         let itemCounts = Self.itemCounts(split.train, numItems: data.numItems)
         if spec.output.checkpoint {

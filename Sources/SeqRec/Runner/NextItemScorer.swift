@@ -1,9 +1,27 @@
-// What the evaluation pass needs from a model: next-item scores for a batch of histories.
-// The recurrent recommender and both baselines provide it, so one pass serves all cells.
+// What the evaluation pass needs from a model: next-item scores for a batch of histories,
+// of the whole catalogue or of chosen candidates. The recurrent recommender, SASRec and both
+// baselines provide it, so one pass serves all cells.
 
 public protocol NextItemScorer {
     /// [B, V] row-major scores after each row's last input (V = numItems + 1; column 0 = padding).
     func scoreNext(_ batch: SequenceBatch) -> [Float]
+    /// The scores of row b's `candidates` only, flat in the lists' order (sampled evaluation).
+    func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float]
+}
+
+extension NextItemScorer {
+    /// From the full rows: right for any scorer, and cheap for the count-based baselines.
+    public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
+        let scores = scoreNext(batch)
+        let width = scores.count / max(batch.batchSize, 1)
+        var out = [Float](repeating: 0, count: candidates.items.count)
+        for row in 0..<candidates.rows {
+            for index in candidates.offsets[row] ..< candidates.offsets[row + 1] {
+                out[index] = scores[row * width + Int(candidates.items[index])]
+            }
+        }
+        return out
+    }
 }
 
 extension SequenceRecommender: NextItemScorer {}

@@ -6,7 +6,8 @@
 // rows are read and scaled. The sum visits them in the dense loop's order (same SIMD lanes,
 // same flush points), skipping only exact zeros, so the norm is bitwise the dense one.
 
-/// Clips in place and returns the total norm measured before clipping (accumulated in Double).
+/// Clips in place and returns the total norm measured before clipping (accumulated in Double);
+/// a norm beyond Float's range is returned as infinity and nothing is scaled.
 /// The sum runs parameter by parameter in model order; the scaling is one pass over the dense
 /// block plus the tracked parameters' touched rows.
 @discardableResult
@@ -20,6 +21,8 @@ public func clipGradientNorm(_ arena: ParameterArena, maxNorm: Float) -> Float {
         }
     }
     let total = squaredSum.squareRoot()
+    // A non-finite norm stops the run (Trainer): leave the gradients as they are for its report.
+    guard Float(total).isFinite else { return Float(total) }
     let coefficient = Double(maxNorm) / (total + 1e-6)
     if coefficient < 1 {
         let factor = Float8(repeating: Float(coefficient))

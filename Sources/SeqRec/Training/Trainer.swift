@@ -104,7 +104,8 @@ public final class Trainer {
                 let norm = clipGradientNorm(arena, maxNorm: Float(training.clipNorm ?? .infinity))
                 guard loss.isFinite, norm.isFinite else {
                     status = .diverged
-                    message = "training diverged in epoch \(epoch), batch \(index + 1): loss \(loss), gradient norm \(norm)"
+                    message = Divergence.message(step: (epoch - 1) * batches.count + index + 1, epoch: epoch, batch: index + 1,
+                                                 loss: loss, norm: norm, culprit: GradientCulprit.find(in: arena))
                     break epochs
                 }
                 step.update(with: optimizer, learningRate: Float(learningRate))

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// The memory guard: the estimate's parameter count is the built model's, and a run that
+// cannot fit is refused before anything is allocated, with the estimate and the memory
+// available, exit 2.
+
+private func spec(_ yaml: String) throws -> ExperimentSpec {
+    try ConfigLoader.load(bytes: Array(yaml.utf8), displayName: "memory.yaml")
+}
+
+@Suite("Memory budget")
+struct MemoryBudgetTests {
+    @Test("the parameter count before building equals the built model's, for every family and head",
+          arguments: ["lstm", "gru", "rnn", "sasrec"], [1, 2])
+    func parameterCountMatchesBuiltModel(cell: String, depth: Int) throws {
+        let losses: [(String, String)] = [("next-item", "cross-entropy"), ("next-item", "sampled-softmax"), ("next-item", "bce")]
+            + (cell == "sasrec" ? [] : [("rating", "mse")])
+        for (task, loss) in losses {
+            let spec = try spec("""
+                task: \(task)
+                model: {cell: \(cell), embedding_size: 12, hidden_size: 8, layers: \(depth), blocks: \(depth), heads: 2}
+                split: {max_length: 7}
+                training: {loss: \(loss)}
+                """)
+            var rng = SeededGenerator(seed: 1)
+            let model = SequenceRecommender(spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: 23,
+                                            negatives: 4, sampling: .uniform, itemCounts: [], maxLength: spec.split.maxLength,
+                                            rng: &rng)
+            let counted = ModelSize.parameterCount(spec.model, task: spec.task, loss: spec.training.loss, numItems: 23,
+                                                   maxLength: spec.split.maxLength)
+            #expect(counted == Double(model.parameterCount), "\(cell) \(depth) \(loss)")
+        }
+    }
+
+    @Test("a run beyond the available memory is refused with the estimate and what is available")
+    func refusalMessage() throws {
+        let huge = try spec("model: {hidden_size: 100000}\ntraining: {threads: 2}")
+        #expect(throws: MemoryBudgetError.self) { try MemoryBudget.check(huge, numItems: 1682, catalogue: "1,682 items", available: 16e9) }
+        do {
+            try MemoryBudget.check(huge, numItems: 1682, catalogue: "1,682 items", available: 16e9)
+        } catch {
+            #expect(error.description == """
+                the run needs about 2.5 TB of memory but 16.0 GB is available (estimate for 1,682 items: 2.4 TB for \
+                40.2 billion parameters with their gradients, optimizer state and snapshots, 69.4 GB for activations and \
+                evaluation scores); reduce model.hidden_size, model.embedding_size, model.layers or model.blocks, \
+                training.batch_size or training.threads
+                """)
+        }
+        // The shipped main experiment fits in far less than this machine class has.
+        let main = try ConfigLoader.load(path: ConfigFixtures.repositoryRoot.appendingPathComponent("experiments/lstm50.yaml").path)
+        try MemoryBudget.check(main, numItems: 1682, catalogue: "1,682 items", available: 1e9)
+    }
+
+    @Test("the estimate grows with what drives memory: catalogue, width, threads, optimizer slots")
+    func estimateGrows() throws {
+        let base = try spec("training: {threads: 1}")
+        func total(_ spec: ExperimentSpec, items: Int = 1682) -> Double {
+            MemoryEstimate(spec, numItems: items, threads: spec.training.threads ?? 1)?.totalBytes ?? 0
+        }
+        #expect(total(base, items: 100_000) > total(base))
+        #expect(try total(spec("model: {hidden_size: 200}\ntraining: {threads: 1}")) > total(base))
+        #expect(try total(spec("training: {threads: 2}")) > total(base))
+        #expect(try total(spec("training: {threads: 1, optimizer: {name: sgd}}")) < total(base))
+        #expect(try MemoryEstimate(spec("model: {cell: pop}"), numItems: 1682, threads: 1) == nil)
+    }
+
+    @Test("runner validate and run refuse an impossible model with exit 2 and write nothing")
+    func commandLineRefuses() throws {
+        guard SweepFixtures.runnerIsBuilt else { return }
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeAll(at: scratch) }
+        let output = scratch.appendingPathComponent("results/huge").path
+        let config = scratch.appendingPathComponent("huge.yaml")
+        try "name: huge\nmodel: {embedding_size: 10000000}\noutput: {dir: \(output)}\n".write(to: config, atomically: true, encoding: .utf8)
+        for command in [["validate", config.path], [config.path]] {
+            let finished = try SweepFixtures.runner(command, scratch: scratch)
+            #expect(finished.status == 2)
+            #expect(finished.stderr.hasPrefix("\(config.path): error: the run needs about 2.7 TB of memory but "))
+            #expect(finished.stderr.contains("(estimate for 1,682 items: 1.1 TB for 18.8 billion parameters"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+}
+
+private extension FileManager {
+    func removeAll(at url: URL) throws { try removeItem(at: url) }
+}
