@@ -149,14 +149,16 @@ private func summary(_ directory: URL) throws -> ReportSummary {
                          bestEpoch: report.bestEpoch, resumedFrom: report.resumedFromEpoch)
 }
 
-@Test(.enabled(if: SweepFixtures.runnerIsBuilt), arguments: [1, 2])
-func killedRunContinuesToTheSameReport(threads: Int) throws {
+/// The GRU of `resumeConfig`, and SASRec with bce (whose negatives come from the workers' streams).
+@Test(.enabled(if: SweepFixtures.runnerIsBuilt),
+      arguments: [(1, [String]()), (2, []), (2, ["model.cell=sasrec", "training.loss=bce"])])
+func killedRunContinuesToTheSameReport(threads: Int, settings: [String]) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-resume-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
     let config = try resumeConfig(in: directory).path
     func arguments(_ output: String) -> [String] {
-        [config, "--quiet", "--set", "training.threads=\(threads)", "--set", "output.dir=\(output)"]
+        [config, "--quiet", "--set", "training.threads=\(threads)", "--set", "output.dir=\(output)"] + settings.flatMap { ["--set", $0] }
     }
     let full = try launchRunner(arguments("full"), in: directory)
     full.waitUntilExit()
@@ -167,7 +169,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
 
     // SIGKILL once the state of epoch `k` exists (k random per thread count, fixed seed),
     // plus a random delay inside the next epoch.
-    var random = SeededGenerator(seed: UInt64(threads))
+    var random = SeededGenerator(seed: UInt64(threads + settings.count))
     let killAfter = 1 + random.nextInt(below: 2)
     let cut = directory.appendingPathComponent("cut")
     let victim = try launchRunner(arguments("cut"), in: directory)
@@ -188,7 +190,7 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
     var resumed = try summary(cut)
     #expect(resumed.resumedFrom == savedEpoch)
     resumed.resumedFrom = nil
-    #expect(resumed == reference, "\(threads) threads, killed after epoch \(savedEpoch)")
+    #expect(resumed == reference, "\(threads) threads \(settings), killed after epoch \(savedEpoch)")
     #expect(!FileManager.default.fileExists(atPath: cut.appendingPathComponent("state.safetensors").path))
     // The model file holds the weights of the best epoch, under this config.
     let model = try RunCheckpoint.readModel(at: cut.appendingPathComponent(RunFiles.model))
@@ -237,9 +239,10 @@ func killedRunContinuesToTheSameReport(threads: Int) throws {
 // MARK: - Using a trained run: evaluate and recommend
 
 /// Trains the tiny end-to-end experiment (or a baseline) into a fresh directory.
-private func trainedTinyRun(cell: CellKind = .lstm) throws -> URL {
+private func trainedTinyRun(cell: CellKind = .lstm, loss: LossKind = .crossEntropy) throws -> URL {
     var spec = try ConfigLoader.load(path: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path)
     spec.model.cell = cell
+    spec.training.loss = loss
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-trained-\(UUID().uuidString)")
     spec.output.dir = directory.path
     let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path),
@@ -275,6 +278,20 @@ func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
     #expect(throws: TrainedRunError.notAnEvaluationKey("model.hidden_size=4")) {
         try TrainedRun(directory: directory, overrides: ["model.hidden_size=4"])
     }
+}
+
+/// The sampled losses train the layer that full-ranking evaluation scores with (for sasrec the
+/// item table): the saved model reproduces its report's test metrics.
+@Test(arguments: [(CellKind.sasrec, LossKind.binaryCrossEntropy), (.sasrec, .sampledSoftmax), (.gru, .binaryCrossEntropy)])
+func evaluateReproducesTheReportOfASampledLoss(_ cell: CellKind, _ loss: LossKind) throws {
+    let directory = try trainedTinyRun(cell: cell, loss: loss)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let report = try ReportReader.read(directory.appendingPathComponent("report.json"))
+    #expect(report.history.allSatisfy { $0.trainLoss.isFinite && $0.trainLoss > 0 })
+    let same = try TrainedRun(directory: directory).evaluate(split: .test)
+    let metrics = try #require(report.test?.metrics)
+    #expect(same.evaluation.metrics.metrics == metrics)
+    #expect((metrics["ndcg@10"] ?? 0) > 0)
 }
 
 @Test func recommendRanksUnseenItemsByTheModelsScores() throws {

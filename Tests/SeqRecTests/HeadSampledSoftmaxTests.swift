@@ -32,7 +32,7 @@ private func makeHead(classes: Int, hidden: Int, negatives: Int, strategy: Sampl
     let (loss, n, _) = sampledLoss(head, hidden: hidden, targets: targets, negatives: negatives)
     let total = Double(counts.dropFirst().reduce(0, +) + 6)
     func corrected(_ row: Int, _ item: Int32) -> Double {
-        let w = head.output.weight.valueArray, b = head.bias.valueArray
+        let w = head.output.weight.valueArray, b = head.bias!.valueArray
         let logit = (0..<3).reduce(Double(b[Int(item)])) { $0 + Double(hidden[row * 3 + $1]) * Double(w[Int(item) * 3 + $1]) }
         return logit - log(4 * Double(counts[Int(item)] + 1) / total)
     }
@@ -55,13 +55,13 @@ private func makeHead(classes: Int, hidden: Int, negatives: Int, strategy: Sampl
     // 10 negatives (one SIMD block + tail): accidental hits with rows 0, 3 and 4, a duplicate (9).
     let negatives: [Int32] = [9, 3, 1, 7, 9, 11, 2, 5, 6, 10]
     let (_, _, dHidden) = sampledLoss(head, hidden: hidden, targets: targets, negatives: negatives)
-    let weightGrad = head.output.weight.gradArray, biasGrad = head.bias.gradArray
+    let weightGrad = head.output.weight.gradArray, biasGrad = head.bias!.gradArray
     let loss = { sampledLoss(head, hidden: hidden, targets: targets, negatives: negatives).0 }
     let eps: Float = 3e-3
     let numericHidden = HeadTestSupport.numericGradient(
         count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: loss)
     let numericWeight = HeadTestSupport.numericGradient(of: head.output.weight, eps: eps, loss: loss)
-    let numericBias = HeadTestSupport.numericGradient(of: head.bias, eps: eps, loss: loss)
+    let numericBias = HeadTestSupport.numericGradient(of: head.bias!, eps: eps, loss: loss)
     #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
     #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
     #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
@@ -76,7 +76,7 @@ private func makeHead(classes: Int, hidden: Int, negatives: Int, strategy: Sampl
     // target's own column masked as an accidental hit: exactly the full softmax over classes
     // 1..<V. Padding class 0 is pushed out of the full softmax with a -100 bias.
     let head = makeHead(classes: 10, hidden: 4, negatives: 9, strategy: .uniform, counts: [], seed: 5)
-    head.bias.value[0] = -100
+    head.bias!.value[0] = -100
     var rng = SeededGenerator(seed: 6)
     let hidden = HeadTestSupport.uniformValues(3 * 4, &rng)
     let targets: [Int32] = [2, 9, 5]

@@ -15,9 +15,8 @@ struct MemoryBudgetTests {
     @Test("the parameter count before building equals the built model's, for every family and head",
           arguments: ["lstm", "gru", "rnn", "sasrec"], [1, 2])
     func parameterCountMatchesBuiltModel(cell: String, depth: Int) throws {
-        let losses: [(String, String)] = cell == "sasrec"
-            ? [("next-item", "cross-entropy")]
-            : [("next-item", "cross-entropy"), ("next-item", "sampled-softmax"), ("rating", "mse")]
+        let losses: [(String, String)] = [("next-item", "cross-entropy"), ("next-item", "sampled-softmax"), ("next-item", "bce")]
+            + (cell == "sasrec" ? [] : [("rating", "mse")])
         for (task, loss) in losses {
             let spec = try spec("""
                 task: \(task)

@@ -1,7 +1,10 @@
 // SASRec (cell sasrec): finite-difference checks of every new operation (layer norm, masked
 // multi-head attention, feed-forward, the whole encoder with its item and position tables,
-// the tied output), PyTorch golden tests of a tiny model (Tests/Fixtures/make_golden_sasrec.py),
-// and data-parallel training (same gradient with 2 threads; bitwise reproducible).
+// the tied output), PyTorch golden tests of a tiny model (Tests/Fixtures/make_golden_sasrec.py;
+// with bce and sampled-softmax: make_golden_sasrec_losses.py), the losses it accepts, and
+// data-parallel training (same gradient with 2 threads; bitwise reproducible, with the
+// sampled losses too). The bce and tied sampled-softmax heads' finite-difference tests are in
+// HeadBinaryCrossEntropyTests.
 //
 // Finite differences as in GradientTests: the layers run in Float, loss = sum(out * R) in
 // Double, central difference with eps = 1e-2, accepted when
@@ -189,6 +192,9 @@ struct GoldenSASRecFixture: Decodable {
     let next_logits: [Float]
     let loss: Double
     let grads: [String: [Float]]
+    /// The sampled losses' fixtures (make_golden_sasrec_losses.py): "bce" or "sampled-softmax", and the negatives.
+    let loss_name: String?
+    let negatives: [Int32]?
 
     static func load(_ name: String) throws -> GoldenSASRecFixture {
         let url = HeadTestSupport.fixtures.deletingLastPathComponent().appendingPathComponent("golden-sasrec/\(name).json")
@@ -202,7 +208,7 @@ private func mismatch(_ a: [Float], _ b: [Float]) -> Float {
 }
 
 func makeSASRec(width: Int, heads: Int, blocks: Int, norm: LayerNormPlacement, numItems: Int, maxLength: Int,
-                dropout: Double, seed: UInt64) -> SequenceRecommender {
+                dropout: Double, seed: UInt64, loss: LossKind = .crossEntropy, negatives: Int = 0) -> SequenceRecommender {
     var spec = ModelSpec()
     spec.cell = .sasrec
     spec.hiddenSize = width
@@ -211,7 +217,7 @@ func makeSASRec(width: Int, heads: Int, blocks: Int, norm: LayerNormPlacement, n
     spec.norm = norm
     spec.dropout = dropout
     var rng = SeededGenerator(seed: seed)
-    return SequenceRecommender(spec: spec, task: .nextItem, loss: .crossEntropy, numItems: numItems, negatives: 0,
+    return SequenceRecommender(spec: spec, task: .nextItem, loss: loss, numItems: numItems, negatives: negatives,
                                sampling: .uniform, itemCounts: [], maxLength: maxLength, rng: &rng)
 }
 
@@ -258,6 +264,66 @@ func sasrecMatchesPyTorchGolden(_ name: String) throws {
         #expect(error < sasrecTolerance, "\(name) grad \(parameter.name) off by \(error)")
     }
     print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+}
+
+/// The sampled losses over the tied item table (make_golden_sasrec_losses.py), with the
+/// fixture's negatives: the same forward, the loss and every gradient (the item table's from
+/// the encoder, the targets and the negatives), same tolerance.
+@Test(arguments: ["sasrec-bce-pre-1", "sasrec-bce-post-2", "sasrec-sampled-softmax-pre-2"])
+func sasrecSampledLossesMatchPyTorchGolden(_ name: String) throws {
+    let fixture = try GoldenSASRecFixture.load(name)
+    let loss = try #require(fixture.loss_name.flatMap(LossKind.init(rawValue:)))
+    let negatives = try #require(fixture.negatives)
+    let model = makeSASRec(width: fixture.width, heads: fixture.heads, blocks: fixture.blocks,
+                           norm: try #require(LayerNormPlacement(rawValue: fixture.norm)), numItems: fixture.items,
+                           maxLength: fixture.max_length, dropout: 0, seed: 1, loss: loss, negatives: negatives.count)
+    #expect(model.parameters.map(\.name) == makeSASRec(width: 4, heads: 1, blocks: 2, norm: .pre, numItems: 9, maxLength: 6, dropout: 0,
+                                                         seed: 1).parameters.map(\.name), "no head parameters: the output is tied")
+    #expect(Set(model.parameters.map(\.name)) == Set(fixture.parameters.keys))
+    try model.setParameterValues(fixture.parameters.mapValues(\.data))
+    let batch = SequenceBatch(batchSize: fixture.batch, steps: fixture.steps, inputs: fixture.inputs, targets: fixture.targets,
+                              ratings: [Float](repeating: 0, count: fixture.inputs.count), users: (0..<Int32(fixture.batch)).map { $0 })
+    var rng = SeededGenerator(seed: 1)
+    let outputs = fixture.inputs.withUnsafeBufferPointer {
+        Array(model.encoder.forward(inputs: $0, batch: fixture.batch, steps: fixture.steps, training: false, rng: &rng))
+    }
+    var worst: Float = 0
+    let d = fixture.width
+    for b in 0..<fixture.batch {
+        for t in 0..<fixture.lengths[b] {
+            let row = (b * fixture.steps + t) * d
+            worst = max(worst, mismatch(Array(outputs[row..<(row + d)]), Array(fixture.outputs[row..<(row + d)])))
+        }
+    }
+    #expect(worst < sasrecTolerance, "\(name) outputs off by \(worst)")
+    let logitError = mismatch(model.scoreNext(batch), fixture.next_logits)
+    #expect(logitError < sasrecTolerance, "\(name) next-item logits off by \(logitError)")
+
+    model.arena.zeroGrads()
+    let result = model.trainBatch(batch, negatives: negatives, rng: &rng)
+    #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
+    #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
+    var worstGradient: Float = 0
+    for parameter in model.parameters {
+        let expected = try #require(fixture.grads[parameter.name])
+        let error = mismatch(parameter.gradArray, expected)
+        worstGradient = max(worstGradient, error)
+        #expect(error < sasrecTolerance, "\(name) grad \(parameter.name) off by \(error)")
+    }
+    print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+}
+
+// MARK: - Config
+
+/// sasrec trains with every next-item loss; a rating task is still an error for it.
+@Test(arguments: ["cross-entropy", "sampled-softmax", "bce"])
+func sasrecAcceptsEveryNextItemLoss(_ loss: String) throws {
+    let spec = try ConfigLoader.load(bytes: Array("model: {cell: sasrec}\ntraining: {loss: \(loss)}\n".utf8), displayName: "sasrec.yaml")
+    #expect(spec.training.loss.rawValue == loss)
+    try SequenceRecommender.checkCompatible(cell: .sasrec, task: .nextItem, loss: spec.training.loss)
+    #expect(throws: ModelConfigurationError(task: .rating, loss: .mse, cell: .sasrec)) {
+        try SequenceRecommender.checkCompatible(cell: .sasrec, task: .rating, loss: .mse)
+    }
 }
 
 // MARK: - Data-parallel training
@@ -309,6 +375,60 @@ private func raggedBatch(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {
         #expect(first == weights())
         #expect(first != makeSASRec(width: 8, heads: 2, blocks: 2, norm: norm, numItems: 9, maxLength: 8, dropout: 0.3, seed: 4)
             .parameters.map(\.valueArray))
+    }
+
+    /// The sampled losses, whose negatives come from each worker's stream: same seed and
+    /// thread count give bitwise the same loss history and weights; another seed another one.
+    @Test(arguments: [LossKind.binaryCrossEntropy, .sampledSoftmax], [1, 2])
+    func sampledLossesAreBitwiseReproducible(_ loss: LossKind, _ threads: Int) {
+        func history(seed: UInt64) -> (losses: [Double], weights: [[Float]]) {
+            let trained = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .pre, numItems: 9, maxLength: 8, dropout: 0.3, seed: 4,
+                                     loss: loss, negatives: 4)
+            let step = DataParallelStep(model: trained, threads: threads, seed: seed)
+            let optimizer = Adam()
+            let losses = (0..<5).map { index in
+                let result = step.run(raggedBatch(rows: 6, steps: 8, seed: UInt64(60 + index)))
+                step.update(with: optimizer, learningRate: 0.01)
+                return result.loss
+            }
+            return (losses, trained.parameters.map(\.valueArray))
+        }
+        let first = history(seed: 9), second = history(seed: 9)
+        #expect(first.losses == second.losses && first.weights == second.weights, "\(loss), \(threads) threads")
+        #expect(first.losses.allSatisfy { $0.isFinite && $0 > 0 })
+        #expect(history(seed: 10).losses != first.losses, "the negatives (and dropout) follow the seed")
+    }
+
+    /// Without dropout, the 2-thread gradient is the 1-thread one when both see the same
+    /// negatives (each worker's, in row order): the shards' means weighted by their targets.
+    @Test func twoThreadBCEGradientIsTheWeightedMeanOfTheShards() {
+        let batch = raggedBatch(rows: 6, steps: 8, seed: 43)
+        let parallel = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .post, numItems: 9, maxLength: 8, dropout: 0, seed: 3,
+                                  loss: .binaryCrossEntropy)
+        let step = DataParallelStep(model: parallel, threads: 2, seed: 1)
+        var streams = step.dropoutStreams
+        let result = step.run(batch)
+        // Replay each shard's negatives from a copy of its worker's stream, all in one batch.
+        guard case .binaryCrossEntropy(let head) = parallel.head else { Issue.record("not a bce head"); return }
+        var negatives: [Int32] = []
+        for (worker, rows) in DataParallelStep.shardRows(of: batch, into: 2).enumerated() {
+            for target in batch.rows(rows).targets where target != 0 {
+                var negative = head.sampler.sample(&streams[worker])
+                while negative == target { negative = head.sampler.sample(&streams[worker]) }
+                negatives.append(negative)
+            }
+        }
+        let single = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .post, numItems: 9, maxLength: 8, dropout: 0, seed: 3,
+                                loss: .binaryCrossEntropy)
+        var unused = SeededGenerator(seed: 0)
+        let reference = single.trainBatch(batch, negatives: negatives, rng: &unused)
+        #expect(result.targets == reference.targets)
+        #expect(abs(result.loss - reference.loss) < 1e-6 * abs(reference.loss))
+        for (a, b) in zip(single.parameters, parallel.parameters) {
+            let scale = a.gradArray.map(abs).max() ?? 0
+            let difference = zip(a.gradArray, b.gradArray).map { abs($0 - $1) }.max() ?? 0
+            #expect(difference <= 1e-5 * max(scale, 1e-3), "\(a.name) with 2 threads differs by \(difference)")
+        }
     }
 
     @Test func replicaCopiesValues() {

@@ -36,7 +36,7 @@ private func fullRowMetrics(_ pass: RankingPass, _ model: any NextItemScorer) ->
 }
 
 @Test("sampled evaluation from candidate scores equals scoring every item",
-      arguments: [("lstm", "cross-entropy"), ("gru", "sampled-softmax"), ("sasrec", "cross-entropy"), ("pop", "cross-entropy")])
+      arguments: [("lstm", "cross-entropy"), ("gru", "sampled-softmax"), ("sasrec", "cross-entropy"), ("sasrec", "bce"), ("gru", "bce"), ("pop", "cross-entropy")])
 func candidateScoringMatchesFullRows(cell: String, loss: String) throws {
     let items = 300
     let spec = try spec(cell: cell, loss: loss, candidates: "{sampled: 50, strategy: uniform}")

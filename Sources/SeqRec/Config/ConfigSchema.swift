@@ -93,7 +93,7 @@ enum ConfigSchema {
     ]
 
     static let modelKeys: [SchemaKey] = [
-        SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `sasrec`: self-attention (SASRec; next-item with `cross-entropy` only). `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
+        SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `sasrec`: self-attention (SASRec; task `next-item`). `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
         SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width. `sasrec` ignores it: its item embedding is `hidden_size` wide."),
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width; for `sasrec` the model width d (embeddings, attention, feed-forward)."),
         SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers. `sasrec` ignores it (see `blocks`)."),
@@ -119,11 +119,11 @@ enum ConfigSchema {
             SchemaKey("eps", .number(.positive), "Denominator epsilon (Adam, Adagrad, RMSprop)."),
             SchemaKey("alpha", .number(.unitHalfOpen), "RMSprop smoothing constant."),
         ]), "A mapping, or just a name: `optimizer: sgd` stands for `{name: sgd}` (and merges like it)."),
-        SchemaKey("loss", .choice(names(LossKind.self)), "`cross-entropy` over the whole catalogue, `sampled-softmax` over shared negatives, `mse` for `task: rating` (required there).", default: "`cross-entropy`; `mse` for `task: rating`"),
+        SchemaKey("loss", .choice(names(LossKind.self)), "`cross-entropy` over the whole catalogue, `sampled-softmax` over shared negatives, `bce` (binary cross-entropy of the target against one sampled negative per target, SASRec's loss), `mse` for `task: rating` (required there).", default: "`cross-entropy`; `mse` for `task: rating`"),
         SchemaKey("negatives", .integer(minimum: 1), "For `sampled-softmax`: negatives shared by a batch."),
-        SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax`: how negatives are drawn."),
+        SchemaKey("negative_sampling", .choice(names(SamplingStrategy.self)), "For `sampled-softmax` and `bce`: how negatives are drawn."),
         SchemaKey("clip_norm", .nullable(.number(.positive), falseAllowed: false), "Global gradient-norm clip; `null` disables."),
-        SchemaKey("sparse_gradients", .boolean, "Row-sparse updates of the item tables (input embedding; output weight and bias under `sampled-softmax`; the rating head's item embedding): only the rows a batch used are zeroed, clipped and updated. `adam` becomes `torch.optim.SparseAdam` (lazy: unused rows keep their values and moments); `sgd` (momentum 0) and `adagrad` give the same result as dense. Other optimizers, momentum and weight decay are errors. `false` is PyTorch's dense `nn.Embedding(sparse=False)`."),
+        SchemaKey("sparse_gradients", .boolean, "Row-sparse updates of the item tables (input embedding; output weight and bias under `sampled-softmax` and `bce`; the rating head's item embedding; not for `sasrec`): only the rows a batch used are zeroed, clipped and updated. `adam` becomes `torch.optim.SparseAdam` (lazy: unused rows keep their values and moments); `sgd` (momentum 0) and `adagrad` give the same result as dense. Other optimizers, momentum and weight decay are errors. `false` is PyTorch's dense `nn.Embedding(sparse=False)`."),
         SchemaKey("early_stopping", .nullable(.object([
             SchemaKey("metric", .metric, "Validation metric to watch; must be one of `evaluation.metrics`.", default: "`ndcg@10`, or the first of `evaluation.metrics` when ndcg@10 is not there"),
             SchemaKey("patience", .integer(minimum: 1), "Validations without improvement before stopping."),

@@ -99,6 +99,8 @@ public enum ConfigReference {
             "- `training.optimizer.nesterov: true` requires `momentum` > 0.",
             "- `training.sparse_gradients: true` requires `training.optimizer.name` `sgd`, `adam` or `adagrad`,",
             "  `weight_decay: 0`, and `momentum: 0` for `sgd`.",
+            "- `model.cell: sasrec` requires `task: next-item` (any next-item loss), `training.sparse_gradients: false`",
+            "  and `model.heads` dividing `model.hidden_size`.",
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",

@@ -3,7 +3,7 @@
 
 extension LossKind {
     /// Whether this loss can train `task`: `mse` trains `rating`, and `rating` trains only
-    /// with `mse`; `next-item` trains with `cross-entropy` or `sampled-softmax`.
+    /// with `mse`; `next-item` trains with `cross-entropy`, `sampled-softmax` or `bce`.
     public func canTrain(_ task: TaskKind) -> Bool {
         (self == .mse) == (task == .rating)
     }

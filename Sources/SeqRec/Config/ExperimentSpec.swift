@@ -158,7 +158,8 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     public var batchSize: Int = 256
     public var optimizer: OptimizerSpec = OptimizerSpec()
     public var loss: LossKind = .crossEntropy
-    /// For `sampled-softmax`: shared negatives per batch and how they are drawn.
+    /// For `sampled-softmax`: shared negatives per batch; how negatives are drawn
+    /// (`sampled-softmax` and `bce`).
     public var negatives: Int = 100
     public var negativeSampling: SamplingStrategy = .uniform
     /// Global gradient-norm clip; nil disables clipping.
@@ -198,6 +199,8 @@ public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
 public enum LossKind: String, Sendable, Codable, CaseIterable {
     case crossEntropy = "cross-entropy"
     case sampledSoftmax = "sampled-softmax"
+    /// Binary cross-entropy of the target against one sampled negative per target (SASRec's loss).
+    case binaryCrossEntropy = "bce"
     case mse
 }
 

@@ -1,7 +1,9 @@
 // Sampled softmax: each target row is scored against its own class plus S negatives shared
 // by the whole batch, instead of all V classes, so the per-batch cost is O(N·S·H) whatever
 // the catalogue size. It trains the same output.weight / output.bias as the full layer
-// (evaluation always scores the full catalogue with SoftmaxOutputLayer.scores).
+// (evaluation always scores the full catalogue with SoftmaxOutputLayer.scores); with a tied
+// output layer (SASRec: SoftmaxOutputLayer(tiedTo:)) the weight rows are the item
+// embedding's and there is no bias (b = 0 below, no bias gradient).
 //
 // logQ correction (Jean et al. 2015; TensorFlow's sampled_softmax_loss with
 // subtract_log_q = true): with S draws with replacement from q, the expected number of
@@ -20,8 +22,8 @@ import Foundation
 
 public final class SampledSoftmax {
     public let output: SoftmaxOutputLayer
-    /// The output layer's bias [V] (a sampled softmax needs one: the output is not tied).
-    public let bias: Parameter
+    /// The output layer's bias [V]; nil when the output is tied to the item embedding.
+    public let bias: Parameter?
     /// S: negatives drawn per batch.
     public let negativeCount: Int
     public let sampler: NegativeSampler
@@ -41,9 +43,8 @@ public final class SampledSoftmax {
         precondition(negatives >= 1, "sampled softmax needs at least 1 negative, got \(negatives)")
         precondition(sampler.numItems + 1 == output.classes,
                      "sampler covers \(sampler.numItems) items but the output layer has \(output.classes) classes")
-        guard let bias = output.bias else { preconditionFailure("sampled softmax needs an output layer with a bias (not tied)") }
         self.output = output
-        self.bias = bias
+        self.bias = output.bias
         self.negativeCount = negatives
         self.sampler = sampler
     }
@@ -60,8 +61,8 @@ public final class SampledSoftmax {
 
     /// Mean sampled-softmax loss over the rows of `hidden` [R, H] whose target is not 0, with
     /// the given negatives [S]. Adds gradients into output.weight/bias (only the target and
-    /// negative rows, which it marks when they track rows) and into the target rows of
-    /// `dHidden` [R, H].
+    /// negative rows, which it marks when they track rows; the item embedding's rows when
+    /// tied) and into the target rows of `dHidden` [R, H].
     func lossAndBackward(
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>,
         negatives drawn: [Int32]
@@ -87,7 +88,8 @@ public final class SampledSoftmax {
         let logExpectedCount = { (item: Int32) -> Float in Float(log(Double(s) * self.sampler.probabilities[Int(item)])) }
 
         var totalLoss = 0.0
-        let (wp, b, dw, db) = (output.weight.value, bias.value, output.weight.grad, bias.grad)
+        let (wp, dw) = (output.weight.value, output.weight.grad)
+        let (b, db) = (bias?.value, bias?.grad)  // nil when tied (b = 0)
         let (x, dx, z) = (gatheredHidden.pointer, gatheredDHidden.pointer, logits.pointer)
         let (wn, dwn) = (negativeWeights.pointer, negativeWeightGrads.pointer)
         do {
@@ -96,7 +98,9 @@ public final class SampledSoftmax {
 
             // Negative columns: z[:, 1...] = x Wn^T + b_neg - log(S q(neg)).
             var negativeOffsets = [Float](repeating: 0, count: s)
-            for (j, item) in drawn.enumerated() { negativeOffsets[j] = b[Int(item)] - logExpectedCount(item) }
+            for (j, item) in drawn.enumerated() {
+                negativeOffsets[j] = if let b { b[Int(item)] - logExpectedCount(item) } else { -logExpectedCount(item) }
+            }
             for i in 0..<n {
                 for j in 0..<s { z[i * width + 1 + j] = negativeOffsets[j] }
             }
@@ -105,7 +109,8 @@ public final class SampledSoftmax {
             // Target column and accidental-hit masking.
             for i in 0..<n {
                 let target = targetClasses[i]
-                z[i * width] = BufferOps.dot(x + i * h, wp + Int(target) * h, count: h) + b[Int(target)] - logExpectedCount(target)
+                let score = BufferOps.dot(x + i * h, wp + Int(target) * h, count: h)
+                z[i * width] = if let b { score + b[Int(target)] - logExpectedCount(target) } else { score - logExpectedCount(target) }
                 for j in 0..<s where drawn[j] == target { z[i * width + 1 + j] = -.infinity }
             }
             totalLoss = targetColumns.withUnsafeBufferPointer { t in
@@ -124,6 +129,7 @@ public final class SampledSoftmax {
                        alpha: 1, a: z + 1, lda: width, b: x, ldb: h, beta: 0, c: dwn, ldc: h)
             for (j, item) in drawn.enumerated() {
                 BufferOps.addRow(dwn + j * h, into: dw + Int(item) * h, count: h)
+                guard let db else { continue }
                 var columnSum: Float = 0
                 for i in 0..<n { columnSum += z[i * width + 1 + j] }
                 db[Int(item)] += columnSum
@@ -131,15 +137,15 @@ public final class SampledSoftmax {
             for i in 0..<n {
                 let target = Int(targetClasses[i])
                 BufferOps.addScaled(z[i * width], x + i * h, into: dw + target * h, count: h)
-                db[target] += z[i * width]
+                db?[target] += z[i * width]
             }
             for (i, row) in targetRows.enumerated() { BufferOps.addRow(dx + i * h, into: dHidden + row * h, count: h) }
         }
         // Row-sparse gradients: only the targets' and negatives' rows of W and b were written.
-        if output.weight.tracksRows || bias.tracksRows {
+        if output.weight.tracksRows || bias?.tracksRows == true {
             for item in drawn + targetClasses {
                 output.weight.markRow(Int(item))
-                bias.markRow(Int(item))
+                bias?.markRow(Int(item))
             }
         }
         return (totalLoss / Double(n), n)

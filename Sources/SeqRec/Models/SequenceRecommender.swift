@@ -1,11 +1,13 @@
 // The trainable sequence recommender: an encoder (SequenceEncoder) -> one head.
 //   cells lstm, gru, rnn: item embedding -> dropout -> recurrent stack (RecurrentEncoder,
-//   with optional output dropout), then
-//     next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V = numItems + 1)
-//     next-item + sampled-softmax   -> SampledSoftmax (same output layer, S shared negatives)
-//     rating (loss mse)             -> RatingHead
-//   cell sasrec: self-attention stack (TransformerEncoder), then
-//     next-item + cross-entropy     -> SoftmaxOutputLayer tied to the item table (no bias)
+//   with optional output dropout); cell sasrec: self-attention stack (TransformerEncoder).
+//   Then one head, over an output layer of V = numItems + 1 classes: for the cells
+//   SoftmaxOutputLayer (output.weight, output.bias), for sasrec the same layer tied to the
+//   item table (no bias):
+//     next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V)
+//     next-item + sampled-softmax   -> SampledSoftmax (the output layer, S shared negatives)
+//     next-item + bce               -> BinaryCrossEntropy (the output layer, one negative per target)
+//     rating (loss mse)             -> RatingHead (cells only)
 // Parameters: the encoder's ("embedding.weight", "rnn.*"; or "item_embedding.weight", ...),
 // then the head's ("output.*" or "rating.*"; none for the tied output), named as in the
 // equivalent PyTorch module.
@@ -31,18 +33,31 @@ public final class SequenceRecommender {
     enum Head {
         case fullSoftmax(SoftmaxOutputLayer)
         case sampledSoftmax(SampledSoftmax)
+        case binaryCrossEntropy(BinaryCrossEntropy)
         case rating(RatingHead)
+
+        /// The layer every next-item head trains and evaluation scores with; nil for rating.
+        var nextItemOutput: SoftmaxOutputLayer? {
+            switch self {
+            case .fullSoftmax(let output): output
+            case .sampledSoftmax(let sampled): sampled.output
+            case .binaryCrossEntropy(let bce): bce.output
+            case .rating: nil
+            }
+        }
     }
 
-    /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel); sasrec
-    /// needs `maxLength` (split.max_length: its position table) and trains next-item with
-    /// cross-entropy only (see `checkCompatible(cell:task:loss:)`). Otherwise
-    /// `loss.canTrain(task)`: next-item trains a softmax head (full or sampled), rating the
-    /// MSE rating head. `negatives`, `sampling` and `itemCounts` ([numItems + 1],
-    /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax.
-    /// Random draws: the encoder's weights, then the head's. `sparseGradients` turns on row
-    /// tracking (`training.sparse_gradients`) for the item tables: the input embedding, the
-    /// rating head's item embedding, and under sampled-softmax the output weight and bias.
+    /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel) and
+    /// `loss.canTrain(task)`: next-item trains a softmax head (full or sampled) or the BCE
+    /// head, rating the MSE rating head. sasrec needs `maxLength` (split.max_length: its
+    /// position table), trains next-item only, with dense gradients (see
+    /// `checkCompatible(cell:task:loss:)`), and its heads score with the item table.
+    /// `negatives` (sampled-softmax only), `sampling` and `itemCounts` ([numItems + 1],
+    /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax
+    /// and bce. Random draws: the encoder's weights, then the untied output layer's (none for
+    /// sasrec). `sparseGradients` turns on row tracking (`training.sparse_gradients`) for the
+    /// item tables: the input embedding, the rating head's item embedding, and under
+    /// sampled-softmax or bce the output weight and bias.
     public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
                 sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false, maxLength: Int = 0,
                 rng: inout SeededGenerator) {
@@ -57,30 +72,37 @@ public final class SequenceRecommender {
         self.sparseGradients = sparseGradients
         self.maxLength = maxLength
         let classes = numItems + 1
+        precondition(loss.canTrain(task), "\(ModelConfigurationError(task: task, loss: loss))")
+        let tiedTable: Parameter?  // sasrec's item table, which its output layer scores with
         if spec.cell == .sasrec {
-            precondition(task == .nextItem && loss == .crossEntropy && !sparseGradients,
-                         "sasrec trains task next-item with loss cross-entropy and dense gradients")
+            precondition(task == .nextItem && !sparseGradients, "sasrec trains task next-item with dense gradients")
             let transformer = TransformerEncoder(numItems: numItems, width: spec.hiddenSize, maxLength: maxLength, blocks: spec.blocks,
                                                  heads: spec.heads, dropout: Float(spec.dropout), placement: spec.norm, rng: &rng)
             encoder = .transformer(transformer)
-            head = .fullSoftmax(SoftmaxOutputLayer(tiedTo: transformer.itemEmbedding))
-            arena = ParameterArena(transformer.parameters)
-            return
+            tiedTable = transformer.itemEmbedding
+        } else {
+            encoder = .recurrent(RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
+                                                  hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
+                                                  outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng))
+            tiedTable = nil
         }
-        encoder = .recurrent(RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                              hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
-                                              outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng))
-        precondition(loss.canTrain(task), "\(ModelConfigurationError(task: task, loss: loss))")
-        // The loss alone now names the head (mse is the rating task's and only its).
+        func outputLayer(_ rng: inout SeededGenerator) -> SoftmaxOutputLayer {
+            tiedTable.map { SoftmaxOutputLayer(tiedTo: $0) } ?? SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
+        }
+        // The loss alone names the head (mse is the rating task's and only its).
         switch loss {
         case .mse:
             head = .rating(RatingHead(classes: classes, hiddenSize: spec.hiddenSize, embeddingSize: spec.embeddingSize, rng: &rng))
         case .crossEntropy:
-            head = .fullSoftmax(SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng))
+            head = .fullSoftmax(outputLayer(&rng))
         case .sampledSoftmax:
-            let output = SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
+            let output = outputLayer(&rng)
             let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
             head = .sampledSoftmax(SampledSoftmax(output: output, negatives: negatives, sampler: sampler))
+        case .binaryCrossEntropy:
+            let output = outputLayer(&rng)
+            let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
+            head = .binaryCrossEntropy(BinaryCrossEntropy(output: output, sampler: sampler))
         }
         if sparseGradients { Self.rowSparseParameters(encoder: encoder, head: head).forEach { $0.enableRowTracking() } }
         arena = ParameterArena(Self.parameters(encoder: encoder, head: head))
@@ -93,7 +115,8 @@ public final class SequenceRecommender {
     private static func rowSparseParameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax(let output): output.isTied ? [] : [encoder.itemTable]
-        case .sampledSoftmax(let sampled): [encoder.itemTable, sampled.output.weight, sampled.bias]
+        case .sampledSoftmax(let sampled): [encoder.itemTable] + sampled.output.parameters
+        case .binaryCrossEntropy(let bce): [encoder.itemTable] + bce.output.parameters
         case .rating(let rating): [encoder.itemTable, rating.itemEmbedding]
         }
     }
@@ -104,10 +127,10 @@ public final class SequenceRecommender {
         guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
-    /// The (cell, task, loss) triples `init` accepts: sasrec trains next-item with cross-entropy.
+    /// The (cell, task, loss) triples `init` accepts: sasrec trains next-item (with any of its losses).
     public static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
         try checkCompatible(task: task, loss: loss)
-        if cell == .sasrec, task != .nextItem || loss != .crossEntropy {
+        if cell == .sasrec, task != .nextItem {
             throw ModelConfigurationError(task: task, loss: loss, cell: cell)
         }
     }
@@ -116,6 +139,7 @@ public final class SequenceRecommender {
         switch head {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
         case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
+        case .binaryCrossEntropy(let bce): encoder.parameters + bce.output.parameters
         case .rating(let rating): encoder.parameters + rating.parameters
         }
     }
@@ -138,8 +162,16 @@ public final class SequenceRecommender {
 
     /// Forward + loss + backward for one batch; grads are ADDED (the trainer zeroes them).
     /// Returns the mean loss over the batch's targets and their count (0, 0 without targets).
-    /// `rng` drives dropout and, for sampled-softmax, the negatives.
+    /// `rng` drives dropout and, for sampled-softmax and bce, the negatives (drawn after the
+    /// encoder's dropout masks).
     public func trainBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
+        trainBatch(batch, negatives: nil, rng: &rng)
+    }
+
+    /// `trainBatch` with the head's negatives given instead of drawn (tests against fixtures):
+    /// for sampled-softmax the S shared negatives, for bce one per target in row order; nil
+    /// draws them. Dropout still draws from `rng`.
+    func trainBatch(_ batch: SequenceBatch, negatives: [Int32]?, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
         let rows = batch.batchSize * batch.steps
         let h = encoder.hiddenSize
         let outputs = batch.inputs.withUnsafeBufferPointer {
@@ -154,7 +186,11 @@ public final class SequenceRecommender {
             case .fullSoftmax(let output):
                 return output.lossAndBackward(hidden: hidden, targets: targets, dHidden: d)
             case .sampledSoftmax(let sampled):
-                return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng)
+                guard let negatives else { return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng) }
+                return sampled.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, negatives: negatives)
+            case .binaryCrossEntropy(let bce):
+                guard let negatives else { return bce.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, rng: &rng) }
+                return bce.lossAndBackward(hidden: hidden, targets: targets, dHidden: d, negatives: negatives)
             case .rating(let rating):
                 return batch.ratings.withUnsafeBufferPointer {
                     rating.lossAndBackward(hidden: hidden, targets: targets, ratings: $0, dHidden: d)
@@ -171,11 +207,10 @@ public final class SequenceRecommender {
         let last = batch.inputs.withUnsafeBufferPointer {
             encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
         }
-        switch head {
-        case .fullSoftmax(let layer): return layer.scores(hidden: last)
-        case .sampledSoftmax(let sampled): return sampled.output.scores(hidden: last)
-        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        guard let output = head.nextItemOutput else {
+            preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
+        return output.scores(hidden: last)
     }
 
     /// The scores of each row's `candidates` only, flat (sampled evaluation): the same encoder
@@ -185,11 +220,8 @@ public final class SequenceRecommender {
         let last = batch.inputs.withUnsafeBufferPointer {
             encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
         }
-        let output: SoftmaxOutputLayer
-        switch head {
-        case .fullSoftmax(let layer): output = layer
-        case .sampledSoftmax(let sampled): output = sampled.output
-        case .rating: preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        guard let output = head.nextItemOutput else {
+            preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
         return last.withUnsafeBufferPointer { hidden in
             guard let base = hidden.baseAddress else { return [] }
@@ -249,9 +281,10 @@ public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible
 
     public var description: String {
         if let cell {
-            return "cell '\(cell.rawValue)' trains task 'next-item' with loss 'cross-entropy', found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
+            return "cell '\(cell.rawValue)' trains task 'next-item', found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
         }
-        let allowed = LossKind.training(task).map(\.rawValue).joined(separator: " or ")
+        let names = LossKind.training(task).map(\.rawValue)
+        let allowed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "") : names.joined()
         return "training.loss '\(loss.rawValue)' cannot train task '\(task.rawValue)': expected \(allowed)"
     }
 }

@@ -17,7 +17,8 @@ public struct TrainingState: Sendable {
     public var bestWeights: [Float]?
     public var optimizer: OptimizerState
     public var shuffleRandom: SeededGenerator
-    /// One dropout stream per data-parallel worker.
+    /// One stream per data-parallel worker: its dropout masks and its sampled negatives
+    /// (sampled-softmax, bce), so a resumed run draws the same ones.
     public var dropoutRandom: [SeededGenerator]
     public var earlyStopping: EarlyStopping?
     public var history: [EpochRecord]
