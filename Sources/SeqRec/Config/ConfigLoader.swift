@@ -82,8 +82,12 @@ public enum ConfigLoader {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
-    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink]) throws(ConfigError) -> YAMLNode {
-        let root = try documentRoot(bytes: try readFile(path: path, displayName: displayName), displayName: displayName)
+    /// `reference` is the `extends:` value that named this file (nil for a file given on the
+    /// command line): problems reading it are reported there.
+    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink],
+                                     reference: YAMLNode? = nil) throws(ConfigError) -> YAMLNode {
+        let bytes = try readFile(path: path, displayName: displayName, reference: reference)
+        let root = try documentRoot(bytes: bytes, displayName: displayName)
         guard let extendsNode = root.value(forKey: "extends") else { return root }
         guard let parentText = extendsNode.scalarText, !extendsNode.isNull, !parentText.isEmpty else {
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
@@ -102,11 +106,7 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
                 "expected a chain of files without cycles, found the cycle \(cycle)"))
         }
-        guard FileManager.default.fileExists(atPath: parentPath) else {
-            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
-                "expected an existing file, found no file at '\(parentDisplay)'"))
-        }
-        let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
+        let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
         return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
     }
@@ -152,17 +152,39 @@ public enum ConfigLoader {
         return parts.joined(separator: "/")
     }
 
-    private static func readFile(path: String, displayName: String) throws(ConfigError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: no such file"))
+    /// The largest config file, in bytes.
+    static let maxFileBytes = 1024 * 1024
+
+    /// A config file's bytes. Checked with stat first: only a regular file is opened (a FIFO
+    /// would block, a device never end), and only up to `maxFileBytes`.
+    private static func readFile(path: String, displayName: String, reference: YAMLNode?) throws(ConfigError) -> [UInt8] {
+        func failure(_ message: String) -> ConfigError {
+            guard let reference else { return ConfigError(ConfigDiagnostic(origin: displayName, message)) }
+            return ConfigError(ConfigDiagnostic(at: reference.location, keyPath: "extends", message))
         }
-        guard !isDirectory.boolValue else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: it is a directory"))
+        let subject = reference == nil ? "the file" : "'\(displayName)'"
+        let kind = FileKind.of(path)
+        guard case .regular(let size) = kind else {
+            if kind == .missing, reference != nil {
+                throw failure("expected an existing file, found no file at '\(displayName)'")
+            }
+            throw failure("cannot read \(subject): it \(kind.problem ?? "is not a regular file")")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: permission denied or unreadable"))
+        let tooLarge = { (found: Int) in
+            failure("expected a config file of at most 1 MiB (\(maxFileBytes) bytes), found \(subject == "the file" ? "" : subject + " of ")\(found) bytes")
         }
-        return [UInt8](data)
+        guard size <= maxFileBytes else { throw tooLarge(size) }
+        if let problem = FileKind.readProblem(path) { throw failure("cannot read \(subject): \(problem)") }
+        let data: Data?
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maxFileBytes + 1)
+        } catch {
+            throw failure("cannot read \(subject): \(error.localizedDescription)")
+        }
+        let bytes = [UInt8](data ?? Data())
+        guard bytes.count <= maxFileBytes else { throw tooLarge(bytes.count) }
+        return bytes
     }
 }

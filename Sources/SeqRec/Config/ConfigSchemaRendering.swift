@@ -102,6 +102,12 @@ public enum ConfigReference {
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",
+            "- Limits: a config file holds at most 1 MiB (\(ConfigLoader.maxFileBytes) bytes), a single value at most",
+            "  \(YAMLDocumentLoader.maxScalarBytes) bytes, and mappings and lists nest at most \(YAMLDocumentLoader.maxDepth) levels deep (the top-level",
+            "  mapping is level 1; an alias counts the levels it brings in). A `--set` key path has at most \(YAMLDocumentLoader.maxDepth) keys.",
+            "- Tags: only the standard `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (on values), `!!map` (on",
+            "  mappings) and `!!seq` (on lists). `!!str 5` is the string \"5\"; a typed tag's value must fit it",
+            "  (`!!int abc` is an error). Any other tag (`!foo`, `!<...>`) is an error.",
             "",
         ]
         return lines.joined(separator: "\n")

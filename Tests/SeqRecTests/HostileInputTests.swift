@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// Hostile input: what a careless or malicious file, flag or data row must not do to the
+// runner (crash it, hang it, make it write outside results/, drive the terminal), and the
+// exact message and exit code it gets instead. Most cases run the built binary in a scratch
+// directory holding the case's files, so that a crash or a hang is seen as one.
+
+/// A scratch directory with `files` (relative paths, created with their folders).
+private func scratchDirectory(_ files: [String: [UInt8]]) throws -> URL {
+    let scratch = try SweepFixtures.makeScratch()
+    for (name, bytes) in files {
+        let url = scratch.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: url)
+    }
+    return scratch
+}
+
+/// Runs the runner in a scratch directory holding `files`; a run longer than `limit`
+/// seconds is killed (and then fails the test on its status).
+private func runner(_ arguments: [String], files: [String: [UInt8]] = [:], prepare: (URL) throws -> Void = { _ in },
+                    limit: Double = 60) throws -> SweepFixtures.Finished {
+    let scratch = try scratchDirectory(files)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    try prepare(scratch)
+    let launched = try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, arguments, scratch: scratch, in: scratch)
+    let deadline = Date().addingTimeInterval(limit)
+    while launched.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+    if launched.process.isRunning { launched.process.terminate() }
+    return launched.wait()
+}
+
+private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+/// A small valid experiment (synthetic data) that `--set` and extra keys can break.
+private let tinyConfig = """
+    dataset:
+      synthetic: {users: 40, items: 30, length: 12, lag: 4, noise: 0.2, keys: 3}
+      min_user_interactions: 1
+    split: {max_length: 8}
+    model: {cell: lstm, embedding_size: 4, hidden_size: 4}
+    training: {epochs: 1, batch_size: 32, threads: 1}
+    evaluation: {metrics: [hr@10]}
+
+    """
+
+private let enabled = SweepFixtures.runnerIsBuilt
+
+// MARK: - Nesting depth
+
+@Test(.enabled(if: enabled)) func configNested50000LevelsIsRejectedNotCrashed() throws {
+    let deep = "model: " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "\n"
+    let result = try runner(["validate", "deep.yaml"], files: ["deep.yaml": bytes(deep)])
+    #expect(result.stderr == "deep.yaml:1:71: error: model[0][0]...: nesting deeper than 64 levels of mappings and lists\n")
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+}
+
+@Test(.enabled(if: enabled)) func configNested200000LevelsIsRejectedQuickly() throws {
+    let deep = "model: " + String(repeating: "[", count: 200_000) + String(repeating: "]", count: 200_000) + "\n"
+    let start = Date()
+    let result = try runner(["validate", "deep.yaml"], files: ["deep.yaml": bytes(deep)], limit: 30)
+    #expect(Date().timeIntervalSince(start) < 10)
+    #expect(result.stderr == "deep.yaml:1:71: error: model[0][0]...: nesting deeper than 64 levels of mappings and lists\n")
+    #expect(result.status == 2)
+}
+
+@Test func deepPlainMappingIsANestingErrorNotAnAliasBomb() throws {
+    var text = ""
+    for level in 0..<100 { text += String(repeating: "  ", count: level) + "a:\n" }
+    text += String(repeating: "  ", count: 100) + "b: 1\n"
+    let source = ConfigSource(displayName: "deep.yaml", text: text)
+    #expect(throws: ConfigError.self) { try YAMLDocumentLoader.load(bytes: bytes(text), source: source) }
+    do {
+        _ = try YAMLDocumentLoader.load(bytes: bytes(text), source: source)
+    } catch {
+        #expect(error.description == "deep.yaml:65:129: error: a.a.a...: nesting deeper than 64 levels of mappings and lists")
+    }
+}
+
+@Test func nestingUpToTheLimitIsAccepted() throws {
+    // The top-level mapping is level 1, so `model` may hold 63 levels of lists.
+    let fits = "model: " + String(repeating: "[", count: 63) + String(repeating: "]", count: 63)
+    let root = try #require(try YAMLDocumentLoader.load(bytes: bytes(fits), source: ConfigSource(displayName: "x", text: fits)))
+    #expect(root.height == 64)
+    let tooDeep = "model: " + String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+    #expect(throws: ConfigError.self) {
+        try YAMLDocumentLoader.load(bytes: bytes(tooDeep), source: ConfigSource(displayName: "x", text: tooDeep))
+    }
+}
+
+@Test func anAliasCannotSmuggleInDeeperNesting() throws {
+    let forty = String(repeating: "[", count: 40) + "1" + String(repeating: "]", count: 40)
+    let thirty = String(repeating: "[", count: 30)
+    let text = "a: &x \(forty)\nb: \(thirty)*x\(String(repeating: "]", count: 30))\n"
+    do {
+        _ = try YAMLDocumentLoader.load(bytes: bytes(text), source: ConfigSource(displayName: "alias.yaml", text: text))
+        Issue.record("accepted")
+    } catch {
+        #expect(error.description == "alias.yaml:2:34: error: b[0][0]...: nesting deeper than 64 levels of mappings and lists")
+    }
+}
+
+@Test func aLongSetKeyPathIsBounded() throws {
+    let path = Array(repeating: "a", count: 100).joined(separator: ".")
+    #expect(throws: ConfigError.self) { try ConfigOverride.parse("\(path)=1") }
+    do {
+        _ = try ConfigOverride.parse("\(path)=1")
+    } catch {
+        #expect(error.description == "--set \(path)=1: error: expected a key path of at most 64 keys, found 100")
+    }
+}
+
+// MARK: - Sizes
+
+@Test(.enabled(if: enabled)) func aConfigFileOverOneMiBIsRejectedBeforeParsing() throws {
+    let huge = "name: " + String(repeating: "a", count: 50 * 1024 * 1024) + "\n"
+    let start = Date()
+    let result = try runner(["validate", "huge.yaml"], files: ["huge.yaml": bytes(huge)], limit: 30)
+    #expect(Date().timeIntervalSince(start) < 10)
+    #expect(result.stderr == "huge.yaml: error: expected a config file of at most 1 MiB (1048576 bytes), found 52428807 bytes\n")
+    #expect(result.status == 2)
+}
+
+@Test(.enabled(if: enabled)) func aScalarOver64KiBIsRejected() throws {
+    let long = "name: " + String(repeating: "a", count: 70_000) + "\n"
+    let result = try runner(["validate", "long.yaml"], files: ["long.yaml": bytes(long)])
+    #expect(result.stderr == "long.yaml:1:7: error: name: expected a value of at most 65536 bytes, found one of 70000 bytes\n")
+    #expect(result.status == 2)
+}
+
+@Test func aWidePlainDocumentIsNotCalledAnAliasBomb() throws {
+    let text = "model: [" + Array(repeating: "1", count: 100_001).joined(separator: ",") + "]\n"
+    do {
+        _ = try YAMLDocumentLoader.load(bytes: bytes(text), source: ConfigSource(displayName: "wide.yaml", text: text))
+        Issue.record("accepted")
+    } catch {
+        #expect(error.description
+            == "wide.yaml:1:200003: error: expected at most 100000 values, found more (a config file is not a data file)")
+    }
+}
+
+// MARK: - Tags
+
+@Test(.enabled(if: enabled)) func anUnknownTagIsRejected() throws {
+    let result = try runner(["validate", "tag.yaml"], files: ["tag.yaml": bytes("model:\n  cell: !foo gru\n")])
+    #expect(result.stderr == """
+        tag.yaml:2:9: error: model.cell: unknown tag '!foo'; the only tags allowed are the standard ones \
+        (!!str, !!int, !!float, !!bool, !!null on values, !!map on mappings, !!seq on lists)
+          cell: !foo gru
+                ^
+
+        """)
+    #expect(result.status == 2)
+}
+
+@Test func standardTagsAreCheckedAgainstTheirNodes() throws {
+    func message(_ text: String) -> String {
+        do {
+            _ = try YAMLDocumentLoader.load(bytes: bytes(text), source: ConfigSource(displayName: "t.yaml", text: text))
+            return "accepted"
+        } catch {
+            return error.description.split(separator: "\n").first.map(String.init) ?? ""
+        }
+    }
+    #expect(message("a: !!str 5\nb: !!int 7\nc: !!float 1.5\nd: !!bool true\ne: !!null ~\nf: !!seq [1]\ng: !!map {x: 1}\n") == "accepted")
+    #expect(message("a: !!int abc\n") == "t.yaml:1:4: error: a: expected a value that fits its tag !!int, found 'abc'")
+    #expect(message("a: !!map [1]\n") == "t.yaml:1:4: error: a: tag !!map on a list; the only tags allowed are the standard ones (!!str, !!int, !!float, !!bool, !!null on values, !!map on mappings, !!seq on lists)")
+    #expect(message("a: !<tag:example.com,2000:x> 1\n") == "t.yaml:1:4: error: a: unknown tag 'tag:example.com,2000:x'; the only tags allowed are the standard ones (!!str, !!int, !!float, !!bool, !!null on values, !!map on mappings, !!seq on lists)")
+    // A `!!str` number is a string, an `!!int` quoted number a number.
+    let root = try #require(try YAMLDocumentLoader.load(bytes: bytes("a: !!str 5\nb: !!int \"7\"\n"),
+                                                        source: ConfigSource(displayName: "t.yaml", text: "")))
+    #expect(root.value(forKey: "a")?.isPlain == false)
+    #expect(root.value(forKey: "b")?.isPlain == true)
+}
+
+// MARK: - Files that are not regular files
+
+@Test(.enabled(if: enabled)) func configPathsThatAreNotRegularFilesSayWhatTheyAre() throws {
+    let result = try runner(["validate", "fifo.yaml", "dir.yaml", "/dev/zero", "missing.yaml"], prepare: { scratch in
+        #expect(mkfifo(scratch.appendingPathComponent("fifo.yaml").path, 0o644) == 0)
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("dir.yaml"), withIntermediateDirectories: true)
+    }, limit: 20)
+    #expect(result.stderr == """
+        fifo.yaml: error: cannot read the file: it is not a regular file (a FIFO)
+        dir.yaml: error: cannot read the file: it is a directory
+        /dev/zero: error: cannot read the file: it is not a regular file (a character device)
+        missing.yaml: error: cannot read the file: it does not exist
+
+        """)
+    #expect(result.status == 2)
+}
+
+@Test(.enabled(if: enabled)) func extendsOfANonRegularFileNamesTheExtendsKey() throws {
+    let files = ["dir.yaml": bytes("name: a\nextends: base\n"), "fifo.yaml": bytes("extends: pipe.yaml\n"),
+                 "zero.yaml": bytes("# device\nextends: /dev/zero\n"), "base/keep": []]
+    let result = try runner(["validate", "dir.yaml", "fifo.yaml", "zero.yaml"], files: files, prepare: { scratch in
+        #expect(mkfifo(scratch.appendingPathComponent("pipe.yaml").path, 0o644) == 0)
+    }, limit: 20)
+    #expect(result.stderr == """
+        dir.yaml:2:10: error: extends: cannot read 'base': it is a directory
+        extends: base
+                 ^
+        fifo.yaml:1:10: error: extends: cannot read 'pipe.yaml': it is not a regular file (a FIFO)
+        extends: pipe.yaml
+                 ^
+        zero.yaml:2:10: error: extends: cannot read '/dev/zero': it is not a regular file (a character device)
+        extends: /dev/zero
+                 ^
+
+        """)
+    #expect(result.status == 2)
+}
