@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SeqRec
 
@@ -212,4 +213,88 @@ private let enabled = SweepFixtures.runnerIsBuilt
 
         """)
     #expect(result.status == 2)
+}
+
+// MARK: - Every documented range is enforced
+
+/// Every key of the schema with its dotted path (objects and name-or-object keys opened).
+private func schemaLeaves(_ keys: [SchemaKey], prefix: String = "") -> [(path: String, type: SchemaType)] {
+    keys.flatMap { key -> [(path: String, type: SchemaType)] in
+        let path = prefix + key.name
+        var type = key.type
+        if case .nullable(let inner, _) = type { type = inner }
+        switch type {
+        case .object(let children), .nameOrObject(_, let children): return schemaLeaves(children, prefix: path + ".")
+        default: return [(path, type)]
+        }
+    }
+}
+
+/// The key paths with an error when `path` is set to `value` in a small valid experiment.
+private func errorPaths(setting path: String, to value: String) -> [String] {
+    do {
+        _ = try ConfigLoader.load(bytes: bytes(tinyConfig), displayName: "t.yaml", overrides: ["\(path)=\(value)"])
+        return []
+    } catch {
+        return error.diagnostics.map(\.keyPath)
+    }
+}
+
+@Test func everyDocumentedNumericRangeIsWhatValidationEnforces() {
+    var checked = 0
+    for (path, type) in schemaLeaves(ConfigSchema.keys) {
+        var outside: [String] = [], inside: [String] = []
+        switch type {
+        case .integer(let minimum, let maximum):
+            (outside, inside) = ([String(minimum - 1)], [String(minimum)])
+            if let maximum { (outside, inside) = (outside + [String(maximum + 1)], inside + [String(maximum)]) }
+        case .unsignedInteger: (outside, inside) = (["-1"], ["0"])
+        case .number(.positive): (outside, inside) = (["0"], ["0.001"])
+        case .number(.nonNegative): (outside, inside) = (["-0.001"], ["0"])
+        case .number(.unitHalfOpen): (outside, inside) = (["-0.001", "1"], ["0", "0.999"])
+        case .number(.unitClosed): (outside, inside) = (["-0.001", "1.001"], ["0", "1"])
+        case .number(.any): (outside, inside) = (["nan", ".inf"], ["-3.5"])
+        default: continue
+        }
+        checked += 1
+        for value in outside {
+            #expect(errorPaths(setting: path, to: value).contains(path), "\(path)=\(value) was accepted")
+        }
+        for value in inside {
+            #expect(!errorPaths(setting: path, to: value).contains(path), "\(path)=\(value) was rejected")
+        }
+    }
+    #expect(checked >= 30)
+}
+
+@Test(.enabled(if: enabled)) func syntheticLagBelowThreeFailsValidation() throws {
+    let result = try runner(["validate", "t.yaml", "--set", "dataset.synthetic.lag=2"], files: ["t.yaml": bytes(tinyConfig)])
+    #expect(result.stderr == "--set dataset.synthetic.lag=2: error: dataset.synthetic.lag: expected an integer >= 3, found '2'\n")
+    #expect(result.status == 2)
+}
+
+// MARK: - Threads
+
+@Test(.enabled(if: enabled)) func threadsAboveTheBoundFailValidation() throws {
+    let result = try runner(["t.yaml", "--set", "training.threads=300"], files: ["t.yaml": bytes(tinyConfig)], limit: 30)
+    #expect(result.stderr == "--set training.threads=300: error: training.threads: expected an integer from 1 to 256, found '300'\n")
+    #expect(result.status == 2)
+}
+
+@Test func aWorkerThreadThatCannotStartIsReportedNotWaitedFor() {
+    let started = Mutex(0)
+    // The third thread fails as pthread_create does when the process is out of threads.
+    let pool = WorkerPool(count: 5) { name, body in
+        let index = started.withLock { count in
+            count += 1
+            return count
+        }
+        return index == 3 ? EAGAIN : WorkerPool.spawnThread(name: name, body: body)
+    }
+    #expect(pool.startFailure
+        == "could not start worker thread 3 of 4: Resource temporarily unavailable (error 11); use fewer training.threads")
+    // Still usable (and releasable) without waiting for the missing threads.
+    let ran = Mutex<[Int]>([])
+    pool.run { index in ran.withLock { $0.append(index) } }
+    #expect(ran.withLock { $0.sorted() } == [0, 1, 2, 3, 4])
 }

@@ -4,7 +4,7 @@
 // docs/configuration.md are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
 
 indirect enum SchemaType: Sendable {
-    case integer(minimum: Int)
+    case integer(minimum: Int, maximum: Int? = nil)
     case unsignedInteger
     case number(NumberRange)
     case boolean
@@ -74,7 +74,7 @@ enum ConfigSchema {
             SchemaKey("users", .integer(minimum: 1), "Number of sequences."),
             SchemaKey("items", .integer(minimum: 2), "Catalogue size."),
             SchemaKey("length", .integer(minimum: 2), "Events per sequence."),
-            SchemaKey("lag", .integer(minimum: 3), "Steps between a key item and its answer; at most `length - 2` (an episode is `lag + 2` events)."),
+            SchemaKey("lag", .integer(minimum: SyntheticSpec.minLag), "Steps between a key item and its answer; at most `length - 2` (an episode is `lag + 2` events)."),
             SchemaKey("noise", .number(.unitClosed), "Probability that a filler step ignores the transition table."),
             SchemaKey("keys", .integer(minimum: 1), "Number of key items, each with its own answer; at most `(items - 3) / 2`."),
         ]), falseAllowed: false), "Generate planted long-range data instead of reading a file (defaults shown are for its keys)."),
@@ -135,7 +135,7 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1, maximum: TrainingSpec.maxThreads), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores (at most \(TrainingSpec.maxThreads))."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [

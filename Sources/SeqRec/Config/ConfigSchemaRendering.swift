@@ -91,7 +91,7 @@ public enum ConfigReference {
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
-            "- `dataset.synthetic`: `3 <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
+            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
             "- `task: rating` requires `training.loss: mse`, rating metrics (`rmse`, `mae`) and a dataset with",
             "  ratings (not `synthetic`); `training.loss: mse` requires `task: rating`; `task: next-item` requires",
             "  ranking metrics.",
@@ -160,8 +160,9 @@ public enum ConfigReference {
 
     private static func typeFields(_ type: SchemaType, path: [String]) -> [ConfigField] {
         switch type {
-        case .integer(let minimum):
+        case .integer(let minimum, let maximum):
             return [ConfigField("type", .string("integer")), ConfigField("minimum", .int(minimum))]
+                + (maximum.map { [ConfigField("maximum", .int($0))] } ?? [])
         case .unsignedInteger:
             return [ConfigField("type", .string("integer")), ConfigField("minimum", .int(0))]
         case .number(let range):
@@ -282,7 +283,8 @@ public enum ConfigReference {
 
     private static func typeText(_ type: SchemaType) -> String {
         switch type {
-        case .integer(let minimum): return "integer >= \(minimum)"
+        case .integer(let minimum, let maximum):
+            return maximum.map { "integer from \(minimum) to \($0)" } ?? "integer >= \(minimum)"
         case .unsignedInteger: return "integer >= 0"
         case .number(let range):
             switch range {

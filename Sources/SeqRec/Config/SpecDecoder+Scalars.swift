@@ -30,7 +30,8 @@ enum NumberRange: Sendable {
 public let builtInDatasetNames = ["movielens-100k", "movielens-1m"]
 
 extension SpecDecoder {
-    static func integerExpectation(atLeast minimum: Int) -> String {
+    static func integerExpectation(atLeast minimum: Int, atMost maximum: Int? = nil) -> String {
+        if let maximum { return "an integer from \(minimum) to \(maximum)" }
         switch minimum {
         case 1: return "a positive integer"
         case 0: return "a non-negative integer"
@@ -38,9 +39,10 @@ extension SpecDecoder {
         }
     }
 
-    func integer(_ node: YAMLNode, _ path: String, atLeast minimum: Int) -> Int? {
-        let expected = Self.integerExpectation(atLeast: minimum)
-        guard node.isPlain, let text = node.scalarText, let value = Int(text), value >= minimum else {
+    func integer(_ node: YAMLNode, _ path: String, atLeast minimum: Int, atMost maximum: Int? = nil) -> Int? {
+        let expected = Self.integerExpectation(atLeast: minimum, atMost: maximum)
+        guard node.isPlain, let text = node.scalarText, let value = Int(text), value >= minimum,
+              value <= maximum ?? .max else {
             diagnostics.add(node, path, "expected \(expected), found \(node.foundDescription)")
             return nil
         }

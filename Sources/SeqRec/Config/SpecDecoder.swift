@@ -71,7 +71,7 @@ final class SpecDecoder {
             syntheticFields.read("users", into: &synthetic.users) { self.integer($0, $1, atLeast: 1) }
             syntheticFields.read("items", into: &synthetic.items) { self.integer($0, $1, atLeast: 2) }
             syntheticFields.read("length", into: &synthetic.length) { self.integer($0, $1, atLeast: 2) }
-            syntheticFields.read("lag", into: &synthetic.lag) { self.integer($0, $1, atLeast: 1) }
+            syntheticFields.read("lag", into: &synthetic.lag) { self.integer($0, $1, atLeast: SyntheticSpec.minLag) }
             syntheticFields.read("noise", into: &synthetic.noise) { self.number($0, $1, .unitClosed) }
             syntheticFields.read("keys", into: &synthetic.keys) { self.integer($0, $1, atLeast: 1) }
             syntheticFields.reportUnknownKeys()
@@ -134,7 +134,9 @@ final class SpecDecoder {
         if let node = fields.take("schedule") {
             decodeSchedule(node, path: fields.path("schedule"), into: &training.schedule)
         }
-        fields.readOptional("threads", into: &training.threads) { self.integer($0, $1, atLeast: 1) }
+        fields.readOptional("threads", into: &training.threads) {
+            self.integer($0, $1, atLeast: 1, atMost: TrainingSpec.maxThreads)
+        }
         fields.reportUnknownKeys()
     }
 
