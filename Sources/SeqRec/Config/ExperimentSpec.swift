@@ -176,7 +176,7 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     /// Worker threads; nil means all cores (at most `maxThreads`).
     public var threads: Int? = nil
     /// The most worker threads `threads` may ask for.
-    public static let maxThreads = BLAS.maxThreads
+    public static let maxThreads = ThreadLimit.maximum
     public init() {}
 }
 

@@ -9,16 +9,13 @@ import CBLAS
 #endif
 
 extension BLAS {
-    /// The most worker threads a run uses (`training.threads` is validated against it).
-    public static let maxThreads = 256
-
     /// Pins BLAS to one thread per caller and returns the worker thread count for a run:
-    /// `requested`, or the number of cores (at most `maxThreads`) when nil.
+    /// `requested`, or the number of cores (at most `ThreadLimit.maximum`) when nil.
     @discardableResult
     public static func configureThreads(_ requested: Int?) -> Int {
         #if !canImport(Accelerate)
         openblas_set_num_threads(1)
         #endif
-        return max(requested ?? min(ProcessInfo.processInfo.activeProcessorCount, maxThreads), 1)
+        return max(requested ?? min(ProcessInfo.processInfo.activeProcessorCount, ThreadLimit.maximum), 1)
     }
 }
