@@ -209,8 +209,9 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
 
 @Test func resolvedJSONDecodesBackToTheSameSpec() throws {
     var specs = try roundTripSpecs()
-    var odd = ExperimentSpec(name: "quote\" back\\slash\nnew line\ttab é")
-    odd.dataset.cacheDir = "\u{1}control"
+    // A name is not a path (no backslash or control characters), so the odd text is a cache dir.
+    var odd = ExperimentSpec(name: "quote\" colon: é")
+    odd.dataset.cacheDir = "\u{1}control back\\slash\nnew line\ttab"
     specs.append(odd)
     for spec in specs {
         let decoded = try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.resolvedJSON().utf8))

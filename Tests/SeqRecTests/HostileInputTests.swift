@@ -298,3 +298,61 @@ private func errorPaths(setting path: String, to value: String) -> [String] {
     pool.run { index in ran.withLock { $0.append(index) } }
     #expect(ran.withLock { $0.sorted() } == [0, 1, 2, 3, 4])
 }
+
+// MARK: - Names are not paths
+
+@Test(.enabled(if: enabled)) func aNameThatIsAPathIsRejectedInTheFileAndInSet() throws {
+    let files = ["n.yaml": bytes("name: \"../../x\"\n" + tinyConfig)]
+    let fromFile = try runner(["n.yaml"], files: files)
+    #expect(fromFile.stderr == """
+        n.yaml:1:7: error: name: expected a name without '/' (a name is not a path), found the string "../../x"
+        name: "../../x"
+              ^
+
+        """)
+    #expect(fromFile.status == 2)
+    let fromFlag = try runner(["plan", "n.yaml", "--set", "name=.."], files: files)
+    #expect(fromFlag.stderr == "--set name=..: error: name: expected a name without '..' (a name is not a path), found '..'\n")
+    #expect(fromFlag.status == 2)
+    #expect(fromFlag.stdout.isEmpty)
+}
+
+@Test func everyKindOfNonNameIsRejected() {
+    func problem(_ name: String) -> String {
+        errorPaths(setting: "name", to: "\"\(name)\"").contains("name") ? "rejected" : "accepted"
+    }
+    for bad in ["a/b", "a\\\\b", "..", "x..y", ".hidden", "", "a\\tb", "a\\u001bb", String(repeating: "n", count: 201)] {
+        #expect(problem(bad) == "rejected", "\(bad)")
+    }
+    for good in ["lstm50", "cells", "a b", "émoji-🙂", "x.y", String(repeating: "n", count: 200)] {
+        #expect(problem(good) == "accepted", "\(good)")
+    }
+}
+
+@Test(.enabled(if: enabled)) func gridValuesThatWouldLeaveTheOutputDirectoryAreRejected() throws {
+    let grid = tinyConfig + "grid:\n  name: [ok, \"../evil\"]\n  dataset.cache_dir: [c, \"../../d\"]\n"
+    let result = try runner(["plan", "g.yaml"], files: ["g.yaml": bytes(grid)])
+    #expect(result.stderr == """
+        g.yaml:9:14: error: grid.name[1]: expected a value without '/': grid values name the run's directory, found '../evil'
+          name: [ok, "../evil"]
+                     ^
+        g.yaml:10:26: error: grid.dataset.cache_dir[1]: expected a value without '/': grid values name the run's directory, found '../../d'
+          dataset.cache_dir: [c, "../../d"]
+                                 ^
+
+        """)
+    #expect(result.status == 2)
+    #expect(result.stdout.isEmpty)
+}
+
+@Test func aDefaultNameFromAnOddFileNameIsChecked() throws {
+    let path = ConfigFixtures.temporaryFile(tinyConfig, name: "..yaml")
+    defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+    do {
+        _ = try ConfigLoader.load(path: path, displayName: "..yaml", overrides: [])
+        Issue.record("accepted")
+    } catch {
+        #expect(error.description.hasPrefix(
+            "..yaml:1:1: error: name: expected a name that does not start with '.' (a name is not a path), found the default name '.' (the file's stem); set name:"))
+    }
+}

@@ -44,7 +44,7 @@ enum ConfigSchema {
     }
 
     static let keys: [SchemaKey] = [
-        SchemaKey("name", .string, "Experiment name; used in the default output directory.", default: "the file's stem"),
+        SchemaKey("name", .string, "Experiment name; used in the default output directory. A name, not a path: at most \(SpecDecoder.maxNameBytes) bytes, no `/`, `\\`, `..`, leading `.` or control characters (the resolved name of a grid point, `<name>/<run name>`, is the one with a `/`).", default: "the file's stem"),
         SchemaKey("seed", .unsignedInteger, "Seed of the only random generator: data synthesis, initialization, shuffling, dropout, sampling."),
         SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains are allowed, cycles are errors.", default: "none"),
         SchemaKey("task", .choice(names(TaskKind.self)), "`next-item`: rank the next item of each sequence. `rating`: predict the rating of the next item (needs `training.loss: mse` and rating metrics)."),
@@ -57,7 +57,7 @@ enum ConfigSchema {
             SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory.", default: "`results/<name>`"),
             SchemaKey("checkpoint", .boolean, "Keep the trained model and the training state beside the report: `model.safetensors` (the weights the test metrics come from, PyTorch names), `ids.json` (dense to raw ids) and, until the run ends with status ok, `state.safetensors` (what a rerun of the same config continues from). `false` writes none of them, and an interrupted run then starts again from epoch 1.", default: "`true`"),
         ]), "Where results go."),
-        SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`.", default: "none"),
+        SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`, so values may not contain `/`, `\\` or control characters, and a run name has at most \(SpecDecoder.maxNameBytes) bytes.", default: "none"),
     ]
 
     static let datasetKeys: [SchemaKey] = [

@@ -86,6 +86,42 @@ extension SpecDecoder {
         return text
     }
 
+    /// The longest experiment name, in bytes.
+    static let maxNameBytes = 200
+
+    /// An experiment name: it becomes a directory name under `results/` (and the run name
+    /// of a grid point another one below it), so it must be one path component.
+    func experimentName(_ node: YAMLNode, _ path: String) -> String? {
+        guard let text = nonEmptyText(node, path) else { return nil }
+        if let problem = Self.nameProblem(text) {
+            let found = text.utf8.count > Self.maxNameBytes ? "a name of \(text.utf8.count) bytes" : node.foundDescription
+            diagnostics.add(node, path, "expected a name \(problem) (a name is not a path), found \(found)")
+            return nil
+        }
+        return text
+    }
+
+    /// What makes `text` unfit to be a name (one path component), e.g. "without '/'"; nil if fit.
+    /// The one name with a `/` is a grid point's resolved name, `<name>/<run name>` (as
+    /// `runner validate` prints it and reports and checkpoints record it), so that it loads
+    /// back: two names, the second a run name (`key=value,...`).
+    static func nameProblem(_ text: String) -> String? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2, parts[1].contains("=") {
+            return nameProblem(String(parts[0])) ?? nameProblem(String(parts[1]))
+        }
+        if text.isEmpty { return "that is not empty" }
+        if text.utf8.count > maxNameBytes { return "of at most \(maxNameBytes) bytes" }
+        if text.contains("/") { return "without '/'" }
+        if text.contains("\\") { return "without '\\'" }
+        if text.contains("..") { return "without '..'" }
+        if text.hasPrefix(".") { return "that does not start with '.'" }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "without control characters"
+        }
+        return nil
+    }
+
     /// One of an enum's raw values, with a suggestion for near misses.
     func choice<Choice: RawRepresentable & CaseIterable>(_ node: YAMLNode, _ path: String, noun: String) -> Choice?
     where Choice.RawValue == String {

@@ -15,7 +15,11 @@ final class SpecDecoder {
         rootNode = root
         guard let top = section(root, path: "") else { return nil }
         var spec = ExperimentSpec(name: defaultName)
-        top.read("name", into: &spec.name) { self.nonEmptyText($0, $1) }
+        if top.peek("name") == nil, let problem = Self.nameProblem(defaultName) {
+            diagnostics.add(root, "name",
+                "expected a name \(problem) (a name is not a path), found the default name '\(defaultName)' (the file's stem); set name:")
+        }
+        top.read("name", into: &spec.name) { self.experimentName($0, $1) }
         top.read("seed", into: &spec.seed) { self.seed($0, $1) }
         top.read("task", into: &spec.task) { self.choice($0, $1, noun: "task") }
         _ = top.take("extends")  // consumed by ConfigLoader
