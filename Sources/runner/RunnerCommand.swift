@@ -101,7 +101,7 @@ extension RunnerCommand {
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
-                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")
+                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message.escapedForTerminal)\n")
                     // Ctrl-C stops the whole batch, not just the current run.
                     if outcome.status == .interrupted { break }
                 } else if !quiet, runs.count > 1 {
@@ -228,7 +228,7 @@ extension RunnerCommand {
                 text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
                                                 includeDone: all)
             } catch {
-                writeToStandardError("\(error)\n")
+                writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             print(text, terminator: "")
@@ -243,7 +243,7 @@ extension RunnerCommand {
                                             workingDirectory: FileManager.default.currentDirectoryPath,
                                             options: slurmOptions)
             } catch {
-                writeToStandardError("\(error)\n")
+                writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
@@ -341,7 +341,7 @@ extension RunnerCommand {
             do {
                 comparison = ComparisonBuilder.compare(try ComparisonBuilder.loadRuns(paths: paths))
             } catch {
-                writeToStandardError("runner compare: \(error)\n")
+                writeToStandardError("runner compare: \("\(error)".escapedForTerminal)\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             let directory = URL(fileURLWithPath: output)
@@ -366,13 +366,18 @@ extension RunnerCommand {
         var cacheDir: String?
 
         func run() throws {
+            // An unknown name is bad usage (exit 2), not a failed download.
+            guard builtInDatasetNames.contains(name) else {
+                writeToStandardError("runner data: \(DataError.unknownBuiltin(name: name))\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
             do {
                 let url = try DatasetLoader.acquire(
                     builtin: name, cacheDirectory: DatasetLoader.cacheDirectory(configured: cacheDir),
                     log: { writeToStandardError($0 + "\n") })
                 print(url.path)
             } catch {
-                writeToStandardError("runner data: \(error)\n")
+                writeToStandardError("runner data: \("\(error)".escapedForTerminal)\n")
                 throw ExitCode(ExitStatus.runFailed)
             }
         }
