@@ -356,3 +356,153 @@ private func errorPaths(setting path: String, to value: String) -> [String] {
             "..yaml:1:1: error: name: expected a name that does not start with '.' (a name is not a path), found the default name '.' (the file's stem); set name:"))
     }
 }
+
+// MARK: - Data files
+
+/// A one-epoch experiment reading `path` as `format`.
+private func dataConfig(_ path: String, format: String) -> [UInt8] {
+    bytes("""
+        name: t
+        dataset: {path: \(path), format: \(format), min_user_interactions: 1}
+        split: {max_length: 8}
+        model: {cell: pop}
+        evaluation: {metrics: [hr@10]}
+
+        """)
+}
+
+/// Each format's rows for user `u1` with item ids `items` (raw bytes), ratings 5.
+private func rows(_ format: String, items: [[UInt8]]) -> [UInt8] {
+    var out: [UInt8] = []
+    let header: [String: String] = ["csv": "user_id,item_id,rating\n", "tsv": "user_id\titem_id\trating\n",
+                                    "recbole": "user_id:token\titem_id:token\trating:float\n"]
+    out += bytes(header[format] ?? "")
+    for (index, item) in items.enumerated() {
+        switch format {
+        case "csv": out += bytes("u1,") + item + bytes(",5\n")
+        case "tsv", "recbole": out += bytes("u1\t") + item + bytes("\t5\n")
+        case "movielens": out += bytes("u1\t") + item + bytes("\t5\t\(index)\n")
+        case "movielens-dat": out += bytes("u1::") + item + bytes("::5::\(index)\n")
+        default: out += bytes("u1 ") + item + bytes("\n")
+        }
+    }
+    return out
+}
+
+@Test func idsThatAreNotUTF8AreRejectedInEveryFormat() {
+    let header = ["csv": 1, "tsv": 1, "recbole": 1]
+    for format in DataFormat.allCases {
+        let data = rows(format.rawValue, items: [bytes("a"), [0xFF], [0xFE], [0xFD]])
+        let line = 2 + (header[format.rawValue] ?? 0)
+        let message = DataFixtures.errorText {
+            _ = try InteractionFileParser.parse(bytes: data, file: "f", format: format, columns: nil)
+        }
+        #expect(message.hasPrefix("f:\(line): expected UTF-8 text (ids are compared as text), found the byte 0xFF in 'u1"),
+                "\(format): \(message)")
+        #expect(message.hasSuffix("\\xff" + (format == .movielensDat ? "::5::1'" : format == .movielens ? "\t5\t1'"
+                                             : format == .sasrec ? "'" : format == .csv ? ",5'" : "\t5'")), "\(format): \(message)")
+    }
+}
+
+@Test(.enabled(if: enabled)) func idsThatAreNotUTF8FailTheRunNamingTheLine() throws {
+    let data = rows("movielens", items: [bytes("a"), [0xFF], [0xFE], [0xFD]])
+    let result = try runner(["t.yaml", "--quiet"], files: ["t.yaml": dataConfig("u.data", format: "movielens"), "u.data": data])
+    // The scratch directory's absolute path comes first.
+    #expect(result.stderr.hasSuffix(
+        "/u.data:2: expected UTF-8 text (ids are compared as text), found the byte 0xFF in 'u1\t\\xff\t5\t1'\n"))
+    #expect(result.stderr.hasPrefix("t: failed: /"))
+    #expect(result.status == 1)
+}
+
+@Test func nonFiniteRatingsAndTimestampsAreRejected() {
+    func message(_ text: String) -> String {
+        DataFixtures.errorText { _ = try InteractionFileParser.parse(bytes: bytes(text), file: "f.csv", format: .csv, columns: nil) }
+    }
+    for value in ["nan", "NaN", "inf", "-inf", "infinity", "1e39"] {
+        #expect(message("user_id,item_id,rating\nu1,a,\(value)\n") == "f.csv:2: rating '\(value)' is not a finite number")
+        #expect(message("user_id,item_id,timestamp\nu1,a,\(value == "1e39" ? "1e300" : value)\n")
+            == "f.csv:2: timestamp '\(value == "1e39" ? "1e300" : value)' is not a finite number of seconds within the Int64 range")
+    }
+    let dat = DataFixtures.errorText {
+        _ = try InteractionFileParser.parse(bytes: bytes("1::2::nan::3\n"), file: "r.dat", format: .movielensDat, columns: nil)
+    }
+    #expect(dat == "r.dat:1: rating 'nan' is not a finite number")
+    let data = DataFixtures.errorText {
+        _ = try InteractionFileParser.parse(bytes: bytes("1\t2\t4\tnan\n"), file: "u.data", format: .movielens, columns: nil)
+    }
+    #expect(data == "u.data:1: timestamp 'nan' is not a finite number of seconds within the Int64 range")
+}
+
+@Test(.enabled(if: enabled)) func aDatasetPathThatIsNotARegularFileIsAConfigErrorAtTheKey() throws {
+    let files = ["dir.yaml": dataConfig("data", format: "csv"), "zero.yaml": dataConfig("/dev/zero", format: "csv"),
+                 "fifo.yaml": dataConfig("pipe.csv", format: "csv"), "data/keep": []]
+    let result = try runner(["validate", "dir.yaml", "zero.yaml", "fifo.yaml"], files: files, prepare: { scratch in
+        #expect(mkfifo(scratch.appendingPathComponent("pipe.csv").path, 0o644) == 0)
+    }, limit: 20)
+    #expect(result.stderr == """
+        dir.yaml:2:17: error: dataset.path: cannot read 'data': it is a directory
+        dataset: {path: data, format: csv, min_user_interactions: 1}
+                        ^
+        zero.yaml:2:17: error: dataset.path: cannot read '/dev/zero': it is not a regular file (a character device)
+        dataset: {path: /dev/zero, format: csv, min_user_interactions: 1}
+                        ^
+        fifo.yaml:2:17: error: dataset.path: cannot read 'pipe.csv': it is not a regular file (a FIFO)
+        dataset: {path: pipe.csv, format: csv, min_user_interactions: 1}
+                        ^
+
+        """)
+    #expect(result.status == 2)
+}
+
+@Test func theDataLayerNeverOpensAFIFO() throws {
+    let directory = try DataFixtures.temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let fifo = directory.appendingPathComponent("pipe.csv").path
+    #expect(mkfifo(fifo, 0o644) == 0)
+    let message = DataFixtures.errorText { _ = try InteractionFileParser.parse(path: fifo, format: .csv, columns: nil) }
+    #expect(message == "cannot read dataset file \(fifo): it is not a regular file (a FIFO)")
+    let directoryMessage = DataFixtures.errorText {
+        _ = try InteractionFileParser.parse(path: directory.path, format: .csv, columns: nil)
+    }
+    #expect(directoryMessage == "cannot read dataset file \(directory.path): it is a directory")
+}
+
+// MARK: - Escaping what is printed
+
+@Test func terminalEscapingRendersControlsAndInvalidBytes() {
+    #expect("plain é 🙂\ttab".escapedForTerminal == "plain é 🙂\ttab")
+    #expect("\u{1b}[31mred\u{7}\n\r\u{7f}\u{9b}\u{202e}".escapedForTerminal == "\\x1b[31mred\\x07\\n\\r\\x7f\\x9b\\u{202e}")
+    #expect(String.escapingForTerminal(bytes: [0x61, 0xFF, 0x1B, 0xC3, 0xA9, 0xE2, 0x82]) == "a\\xff\\x1bé\\xe2\\x82")
+}
+
+@Test(.enabled(if: enabled)) func escapeSequencesInADataHeaderAreNotEchoedRaw() throws {
+    let header = bytes("\u{1b}]0;pwned\u{7}user,\u{1b}[2Jitem\nu1,a\n")
+    let result = try runner(["t.yaml", "--quiet"], files: ["t.yaml": dataConfig("h.csv", format: "csv"), "h.csv": header])
+    #expect(!result.stderr.contains("\u{1b}") && !result.stderr.contains("\u{7}"))
+    #expect(result.stderr.hasSuffix(
+        "/h.csv:1: header has no user column 'user_id' (columns: \\x1b]0;pwned\\x07user, \\x1b[2Jitem)\n"))
+    #expect(result.status == 1)
+}
+
+@Test(.enabled(if: enabled)) func escapeSequencesInConfigValuesAreNotEchoedRaw() throws {
+    let config = bytes("model:\n  cell: \"\\e[31mred\\e[0m\"\n")
+    let result = try runner(["validate", "e.yaml"], files: ["e.yaml": config])
+    #expect(result.stderr == """
+        e.yaml:2:9: error: model.cell: unknown cell '\\x1b[31mred\\x1b[0m', expected one of lstm, gru, rnn, sasrec, pop, markov
+          cell: "\\e[31mred\\e[0m"
+                ^
+
+        """)
+    #expect(result.status == 2)
+}
+
+// MARK: - runner data
+
+@Test(.enabled(if: enabled)) func anUnknownBuiltinDatasetIsAUsageError() throws {
+    let result = try runner(["data", "movielens-1n"])
+    #expect(result.stderr == "runner data: unknown built-in dataset 'movielens-1n'; built-in datasets: movielens-100k, movielens-1m (did you mean 'movielens-1m'?)\n")
+    #expect(result.status == 2)
+    let unknown = try runner(["data", "nosuch"])
+    #expect(unknown.stderr == "runner data: unknown built-in dataset 'nosuch'; built-in datasets: movielens-100k, movielens-1m\n")
+    #expect(unknown.status == 2)
+}

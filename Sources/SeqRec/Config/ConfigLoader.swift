@@ -22,12 +22,15 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
         }
-        return try decode(tree, overrides: try parseOverrides(overrides), defaultName: stem(of: path))
+        let overrideNodes = try parseOverrides(overrides)
+        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
+        return try decode(tree, overrides: overrideNodes, defaultName: stem(of: path))
     }
 
     static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
         let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
         let overrideNodes = try parseOverrides(overrides)
+        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
         let name = stem(of: path)
         guard let gridNode = tree.value(forKey: "grid") else {
             let spec = try decode(tree, overrides: overrideNodes, defaultName: name)
@@ -109,6 +112,21 @@ public enum ConfigLoader {
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
         return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// A `dataset.path` that exists but is not a regular file (a directory, a FIFO, a device)
+    /// is an error at the key. A missing file is reported when the run reads it: the data may
+    /// be made after the config is checked.
+    static func checkDatasetPath(_ tree: YAMLNode, configPath: String) throws(ConfigError) {
+        guard let node = tree.value(forKey: "dataset")?.value(forKey: "path"), !node.isNull,
+              let text = node.scalarText, !text.isEmpty else { return }
+        let expanded = (text as NSString).expandingTildeInPath
+        let directory = (configPath as NSString).deletingLastPathComponent
+        let resolved = expanded.hasPrefix("/") || directory.isEmpty
+            ? expanded : (directory as NSString).appendingPathComponent(expanded)
+        let kind = FileKind.of(resolved)
+        guard kind != .missing, let problem = kind.problem else { return }
+        throw ConfigError(ConfigDiagnostic(at: node.location, keyPath: "dataset.path", "cannot read '\(text)': it \(problem)"))
     }
 
     /// The top-level mapping of one file's bytes (before `extends:` is followed).
