@@ -85,6 +85,11 @@ public enum GridExpansion {
                 collector.add(entry.key, keyPath, "expected a dotted key path such as 'model.cell', found '\(keyText)'")
                 continue
             }
+            guard parts.count <= YAMLDocumentLoader.maxDepth else {
+                // It becomes that many nested mappings: bounded like nesting in the file.
+                collector.add(entry.key, "grid", "expected a key path of at most \(YAMLDocumentLoader.maxDepth) keys, found \(parts.count)")
+                continue
+            }
             if let first = parts.first, ConfigOverride.reservedKeys.contains(first) {
                 collector.add(entry.key, keyPath, "'\(first)' cannot be varied by a grid")
                 continue
