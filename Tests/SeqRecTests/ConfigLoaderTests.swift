@@ -209,9 +209,14 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
 
 @Test func resolvedJSONDecodesBackToTheSameSpec() throws {
     var specs = try roundTripSpecs()
-    // A name is not a path (no backslash or control characters), so the odd text is a cache dir.
+    // Names and paths may not hold control characters or backslashes; a column name may.
     var odd = ExperimentSpec(name: "quote\" colon: é")
-    odd.dataset.cacheDir = "\u{1}control back\\slash\nnew line\ttab"
+    odd.dataset.name = nil
+    odd.dataset.path = "odd \"quoted\" é.csv"
+    odd.dataset.format = .csv
+    var columns = ColumnMapping()
+    columns.user = "\u{1}control back\\slash\nnew line\ttab"
+    odd.dataset.columns = columns
     specs.append(odd)
     for spec in specs {
         let decoded = try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.resolvedJSON().utf8))

@@ -506,3 +506,21 @@ private func rows(_ format: String, items: [[UInt8]]) -> [UInt8] {
     #expect(unknown.stderr == "runner data: unknown built-in dataset 'nosuch'; built-in datasets: movielens-100k, movielens-1m\n")
     #expect(unknown.status == 2)
 }
+
+@Test func aLongGridKeyPathIsBounded() throws {
+    let path = Array(repeating: "a", count: 30_000).joined(separator: ".")
+    let text = "grid:\n  ? \(path)\n  : [1]\n"
+    do {
+        _ = try ConfigLoader.loadGrid(bytes: bytes(text), displayName: "g.yaml")
+        Issue.record("accepted")
+    } catch {
+        #expect(error.description == "g.yaml:2:5: error: grid: expected a key path of at most 64 keys, found 30000")
+    }
+}
+
+@Test func pathsWithControlCharactersAreRejected() {
+    for key in ["output.dir", "dataset.cache_dir"] {
+        #expect(errorPaths(setting: key, to: "\"a\\e[2Jb\"").contains(key), "\(key)")
+        #expect(!errorPaths(setting: key, to: "\"a b/c\"").contains(key), "\(key)")
+    }
+}

@@ -54,7 +54,7 @@ enum ConfigSchema {
         SchemaKey("training", .object(trainingKeys), "Optimization (ignored by `pop` and `markov`)."),
         SchemaKey("evaluation", .object(evaluationKeys), "How validation and test rankings are scored."),
         SchemaKey("output", .object([
-            SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory.", default: "`results/<name>`"),
+            SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory (no control characters).", default: "`results/<name>`"),
             SchemaKey("checkpoint", .boolean, "Keep the trained model and the training state beside the report: `model.safetensors` (the weights the test metrics come from, PyTorch names), `ids.json` (dense to raw ids) and, until the run ends with status ok, `state.safetensors` (what a rerun of the same config continues from). `false` writes none of them, and an interrupted run then starts again from epoch 1.", default: "`true`"),
         ]), "Where results go."),
         SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`, so values may not contain `/`, `\\` or control characters, and a run name has at most \(SpecDecoder.maxNameBytes) bytes.", default: "none"),
@@ -62,7 +62,7 @@ enum ConfigSchema {
 
     static let datasetKeys: [SchemaKey] = [
         SchemaKey("name", .nullable(.choice(builtInDatasetNames), falseAllowed: false), "A built-in dataset, downloaded on first use.", default: "`movielens-100k` when neither `path` nor `synthetic` is set"),
-        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file)."),
+        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file). It must be a regular file, without control characters in its path."),
         SchemaKey("format", .nullable(.choice(names(DataFormat.self)), falseAllowed: false), "Format of `path`. Detected from the extension (`.csv`, `.tsv`, `.data` = movielens, `.dat` = movielens-dat, `.inter` = recbole); required for any other extension.", default: "from the extension of `path`"),
         SchemaKey("columns", .nullable(.object([
             SchemaKey("user", .string, "Column holding the user id."),
@@ -82,7 +82,7 @@ enum ConfigSchema {
         SchemaKey("min_item_interactions", .integer(minimum: 1), "Drop items with fewer events."),
         SchemaKey("rating_threshold", .nullable(.number(.any), falseAllowed: false), "Keep only events rated at least this (implicit feedback); `null` keeps all."),
         SchemaKey("duplicates", .choice(names(DuplicatePolicy.self)), "Repeated (user, item) events: keep all, or only the first or last."),
-        SchemaKey("cache_dir", .nullable(.string, falseAllowed: false), "Download cache; `null` means `$SEQREC_DATA_DIR`, else `data/`."),
+        SchemaKey("cache_dir", .nullable(.string, falseAllowed: false), "Download cache; `null` means `$SEQREC_DATA_DIR`, else `data/` (no control characters)."),
     ]
 
     static let splitKeys: [SchemaKey] = [

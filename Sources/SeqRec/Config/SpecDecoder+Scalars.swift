@@ -86,6 +86,17 @@ extension SpecDecoder {
         return text
     }
 
+    /// A file or directory path: no control characters (they would reach the terminal
+    /// in every command `runner plan` prints, and no one means a newline in a path).
+    func pathText(_ node: YAMLNode, _ path: String) -> String? {
+        guard let text = nonEmptyText(node, path) else { return nil }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            diagnostics.add(node, path, "expected a path without control characters, found \(node.foundDescription)")
+            return nil
+        }
+        return text
+    }
+
     /// The longest experiment name, in bytes.
     static let maxNameBytes = 200
 

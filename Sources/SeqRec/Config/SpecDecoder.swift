@@ -41,7 +41,7 @@ final class SpecDecoder {
         }
         spec.output = OutputSpec(dir: "results/\(spec.name)")
         if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
-            fields.read("dir", into: &spec.output.dir) { self.nonEmptyText($0, $1) }
+            fields.read("dir", into: &spec.output.dir) { self.pathText($0, $1) }
             fields.read("checkpoint", into: &spec.output.checkpoint) { self.boolean($0, $1) }
             fields.reportUnknownKeys()
         }
@@ -59,7 +59,7 @@ final class SpecDecoder {
         }
         if !chosenSources.isEmpty { dataset.name = nil }
         fields.readOptional("name", into: &dataset.name) { self.datasetName($0, $1) }
-        fields.readOptional("path", into: &dataset.path) { self.nonEmptyText($0, $1) }
+        fields.readOptional("path", into: &dataset.path) { self.pathText($0, $1) }
         fields.readOptional("format", into: &dataset.format) { self.choice($0, $1, noun: "format") }
         if let node = fields.take("columns"), !node.isNull, let columnFields = section(node, path: fields.path("columns")) {
             var columns = ColumnMapping()
@@ -85,7 +85,7 @@ final class SpecDecoder {
         fields.read("min_item_interactions", into: &dataset.minItemInteractions) { self.integer($0, $1, atLeast: 1) }
         fields.readOptional("rating_threshold", into: &dataset.ratingThreshold) { self.number($0, $1, .any) }
         fields.read("duplicates", into: &dataset.duplicates) { self.choice($0, $1, noun: "duplicates policy") }
-        fields.readOptional("cache_dir", into: &dataset.cacheDir) { self.nonEmptyText($0, $1) }
+        fields.readOptional("cache_dir", into: &dataset.cacheDir) { self.pathText($0, $1) }
         fields.reportUnknownKeys()
     }
 
