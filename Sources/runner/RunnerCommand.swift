@@ -102,7 +102,7 @@ extension RunnerCommand {
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
-                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message)\n")
+                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message.escapedForTerminal)\n")
                     // Ctrl-C stops the whole batch, not just the current run.
                     if outcome.status == .interrupted { break }
                 } else if !quiet, runs.count > 1 {
@@ -229,7 +229,7 @@ extension RunnerCommand {
                 text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
                                                 includeDone: all)
             } catch {
-                writeToStandardError("\(error)\n")
+                writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             print(text, terminator: "")
@@ -244,7 +244,7 @@ extension RunnerCommand {
                                             workingDirectory: FileManager.default.currentDirectoryPath,
                                             options: slurmOptions)
             } catch {
-                writeToStandardError("\(error)\n")
+                writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
@@ -354,7 +354,7 @@ extension RunnerCommand {
             } catch let exit as ExitCode {
                 throw exit
             } catch {
-                writeToStandardError("runner compare: \(error)\n")
+                writeToStandardError("runner compare: \("\(error)".escapedForTerminal)\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             for item in comparison.excluded where item.isInvalid {
@@ -387,13 +387,18 @@ extension RunnerCommand {
         var cacheDir: String?
 
         func run() throws {
+            // An unknown name is bad usage (exit 2), not a failed download.
+            guard builtInDatasetNames.contains(name) else {
+                writeToStandardError("runner data: \(DataError.unknownBuiltin(name: name))\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
             do {
                 let url = try DatasetLoader.acquire(
                     builtin: name, cacheDirectory: DatasetLoader.cacheDirectory(configured: cacheDir),
                     log: { writeToStandardError($0 + "\n") })
                 print(url.path)
             } catch {
-                writeToStandardError("runner data: \(error)\n")
+                writeToStandardError("runner data: \("\(error)".escapedForTerminal)\n")
                 throw ExitCode(ExitStatus.runFailed)
             }
         }

@@ -138,6 +138,6 @@ extension TrainedRun.SplitName: ExpressibleByArgument {}
 
 /// Prints `message` on stderr and exits 2 (bad input: nothing was written).
 private func fail(_ message: String) -> Never {
-    writeToStandardError("error: \(message)\n")
+    writeToStandardError("error: \(message.escapedForTerminal)\n")
     Foundation.exit(ExitStatus.badConfig)
 }

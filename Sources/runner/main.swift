@@ -26,6 +26,9 @@ do {
     if RunnerCommand.exitCode(for: error) == .success {
         RunnerCommand.exit(withError: error)  // --help, --version: print and exit 0
     }
-    FileHandle.standardError.write(Data((RunnerCommand.fullMessage(for: error) + "\n").utf8))
+    // The message may quote arguments: escaped line by line (the usage text spans lines).
+    let message = RunnerCommand.fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
+        .map { String($0).escapedForTerminal }.joined(separator: "\n")
+    FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(ExitStatus.badConfig)
 }

@@ -209,8 +209,14 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
 
 @Test func resolvedJSONDecodesBackToTheSameSpec() throws {
     var specs = try roundTripSpecs()
-    var odd = ExperimentSpec(name: "quote\" back\\slash\nnew line\ttab é")
-    odd.dataset.cacheDir = "\u{1}control"
+    // Names and paths may not hold control characters or backslashes; a column name may.
+    var odd = ExperimentSpec(name: "quote\" colon: é")
+    odd.dataset.name = nil
+    odd.dataset.path = "odd \"quoted\" é.csv"
+    odd.dataset.format = .csv
+    var columns = ColumnMapping()
+    columns.user = "\u{1}control back\\slash\nnew line\ttab"
+    odd.dataset.columns = columns
     specs.append(odd)
     for spec in specs {
         let decoded = try JSONDecoder().decode(ExperimentSpec.self, from: Data(spec.resolvedJSON().utf8))

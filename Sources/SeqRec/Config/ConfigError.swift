@@ -34,16 +34,24 @@ public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
         self.showsSourceLine = false
     }
 
+    /// Source lines longer than this are not printed under the error.
+    static let maxQuotedLineLength = 200
+
+    /// The rendered diagnostic. Everything from the user (origin, key path, the values the
+    /// message quotes, the source line) is escaped for the terminal.
     public var description: String {
-        let text = keyPath.isEmpty ? message : "\(keyPath): \(message)"
+        let text = (keyPath.isEmpty ? message : "\(keyPath): \(message)").escapedForTerminal
+        let origin = origin.escapedForTerminal
         guard let location, !location.source.isFlag else {
             return "\(origin): error: \(text)"
         }
         var rendered = "\(origin):\(location.line):\(location.column): error: \(text)"
         if showsSourceLine, let line = location.source.line(location.line),
-           !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
-            let indent = String(line.prefix(max(0, location.column - 1)).map { $0 == "\t" ? "\t" : " " })
-            rendered += "\n\(line)\n\(indent)^"
+           line.count <= Self.maxQuotedLineLength, !line.allSatisfy({ $0 == " " || $0 == "\t" }) {
+            let escapedLine = line.escapedForTerminal
+            // The caret sits under the same character of the escaped line.
+            let indent = String(String(line.prefix(max(0, location.column - 1))).escapedForTerminal.map { $0 == "\t" ? "\t" : " " })
+            rendered += "\n\(escapedLine)\n\(indent)^"
         }
         return rendered
     }

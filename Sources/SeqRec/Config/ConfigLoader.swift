@@ -22,12 +22,15 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
         }
-        return try decode(tree, overrides: try parseOverrides(overrides), defaultName: stem(of: path))
+        let overrideNodes = try parseOverrides(overrides)
+        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
+        return try decode(tree, overrides: overrideNodes, defaultName: stem(of: path))
     }
 
     static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
         let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
         let overrideNodes = try parseOverrides(overrides)
+        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
         let name = stem(of: path)
         guard let gridNode = tree.value(forKey: "grid") else {
             let spec = try decode(tree, overrides: overrideNodes, defaultName: name)
@@ -82,8 +85,12 @@ public enum ConfigLoader {
         URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
-    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink]) throws(ConfigError) -> YAMLNode {
-        let root = try documentRoot(bytes: try readFile(path: path, displayName: displayName), displayName: displayName)
+    /// `reference` is the `extends:` value that named this file (nil for a file given on the
+    /// command line): problems reading it are reported there.
+    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink],
+                                     reference: YAMLNode? = nil) throws(ConfigError) -> YAMLNode {
+        let bytes = try readFile(path: path, displayName: displayName, reference: reference)
+        let root = try documentRoot(bytes: bytes, displayName: displayName)
         guard let extendsNode = root.value(forKey: "extends") else { return root }
         guard let parentText = extendsNode.scalarText, !extendsNode.isNull, !parentText.isEmpty else {
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
@@ -102,13 +109,24 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
                 "expected a chain of files without cycles, found the cycle \(cycle)"))
         }
-        guard FileManager.default.fileExists(atPath: parentPath) else {
-            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
-                "expected an existing file, found no file at '\(parentDisplay)'"))
-        }
-        let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links)
+        let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
         return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+    }
+
+    /// A `dataset.path` that exists but is not a regular file (a directory, a FIFO, a device)
+    /// is an error at the key. A missing file is reported when the run reads it: the data may
+    /// be made after the config is checked.
+    static func checkDatasetPath(_ tree: YAMLNode, configPath: String) throws(ConfigError) {
+        guard let node = tree.value(forKey: "dataset")?.value(forKey: "path"), !node.isNull,
+              let text = node.scalarText, !text.isEmpty else { return }
+        let expanded = (text as NSString).expandingTildeInPath
+        let directory = (configPath as NSString).deletingLastPathComponent
+        let resolved = expanded.hasPrefix("/") || directory.isEmpty
+            ? expanded : (directory as NSString).appendingPathComponent(expanded)
+        let kind = FileKind.of(resolved)
+        guard kind != .missing, let problem = kind.problem else { return }
+        throw ConfigError(ConfigDiagnostic(at: node.location, keyPath: "dataset.path", "cannot read '\(text)': it \(problem)"))
     }
 
     /// The top-level mapping of one file's bytes (before `extends:` is followed).
@@ -152,17 +170,39 @@ public enum ConfigLoader {
         return parts.joined(separator: "/")
     }
 
-    private static func readFile(path: String, displayName: String) throws(ConfigError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: no such file"))
+    /// The largest config file, in bytes.
+    static let maxFileBytes = 1024 * 1024
+
+    /// A config file's bytes. Checked with stat first: only a regular file is opened (a FIFO
+    /// would block, a device never end), and only up to `maxFileBytes`.
+    private static func readFile(path: String, displayName: String, reference: YAMLNode?) throws(ConfigError) -> [UInt8] {
+        func failure(_ message: String) -> ConfigError {
+            guard let reference else { return ConfigError(ConfigDiagnostic(origin: displayName, message)) }
+            return ConfigError(ConfigDiagnostic(at: reference.location, keyPath: "extends", message))
         }
-        guard !isDirectory.boolValue else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: it is a directory"))
+        let subject = reference == nil ? "the file" : "'\(displayName)'"
+        let kind = FileKind.of(path)
+        guard case .regular(let size) = kind else {
+            if kind == .missing, reference != nil {
+                throw failure("expected an existing file, found no file at '\(displayName)'")
+            }
+            throw failure("cannot read \(subject): it \(kind.problem ?? "is not a regular file")")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(ConfigDiagnostic(origin: displayName, "cannot read the file: permission denied or unreadable"))
+        let tooLarge = { (found: Int) in
+            failure("expected a config file of at most 1 MiB (\(maxFileBytes) bytes), found \(subject == "the file" ? "" : subject + " of ")\(found) bytes")
         }
-        return [UInt8](data)
+        guard size <= maxFileBytes else { throw tooLarge(size) }
+        if let problem = FileKind.readProblem(path) { throw failure("cannot read \(subject): \(problem)") }
+        let data: Data?
+        do {
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            defer { try? handle.close() }
+            data = try handle.read(upToCount: maxFileBytes + 1)
+        } catch {
+            throw failure("cannot read \(subject): \(error.localizedDescription)")
+        }
+        let bytes = [UInt8](data ?? Data())
+        guard bytes.count <= maxFileBytes else { throw tooLarge(bytes.count) }
+        return bytes
     }
 }

@@ -15,6 +15,10 @@ enum ConfigOverride {
             throw ConfigError(ConfigDiagnostic(origin: flag,
                 "expected KEY.PATH=VALUE (e.g. --set model.hidden_size=128), found '\(assignment)'"))
         }
+        guard segments.count <= YAMLDocumentLoader.maxDepth else {
+            throw ConfigError(ConfigDiagnostic(origin: flag,
+                "expected a key path of at most \(YAMLDocumentLoader.maxDepth) keys, found \(segments.count)"))
+        }
         let keyPath = segments.joined(separator: ".")
         if let first = segments.first, reservedKeys.contains(first) {
             throw ConfigError(ConfigDiagnostic(origin: flag, keyPath: keyPath,

@@ -4,7 +4,7 @@
 // docs/configuration.md are generated from this table (ConfigSchemaRendering.swift) and checked by tests.
 
 indirect enum SchemaType: Sendable {
-    case integer(minimum: Int)
+    case integer(minimum: Int, maximum: Int? = nil)
     case unsignedInteger
     case number(NumberRange)
     case boolean
@@ -44,7 +44,7 @@ enum ConfigSchema {
     }
 
     static let keys: [SchemaKey] = [
-        SchemaKey("name", .string, "Experiment name; used in the default output directory.", default: "the file's stem"),
+        SchemaKey("name", .string, "Experiment name; used in the default output directory. A name, not a path: at most \(SpecDecoder.maxNameBytes) bytes, no `/`, `\\`, `..`, leading `.` or control characters (the resolved name of a grid point, `<name>/<run name>`, is the one with a `/`).", default: "the file's stem"),
         SchemaKey("seed", .unsignedInteger, "Seed of the only random generator: data synthesis, initialization, shuffling, dropout, sampling."),
         SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains are allowed, cycles are errors.", default: "none"),
         SchemaKey("task", .choice(names(TaskKind.self)), "`next-item`: rank the next item of each sequence. `rating`: predict the rating of the next item (needs `training.loss: mse` and rating metrics)."),
@@ -54,15 +54,15 @@ enum ConfigSchema {
         SchemaKey("training", .object(trainingKeys), "Optimization (ignored by `pop` and `markov`)."),
         SchemaKey("evaluation", .object(evaluationKeys), "How validation and test rankings are scored."),
         SchemaKey("output", .object([
-            SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory.", default: "`results/<name>`"),
+            SchemaKey("dir", .string, "Directory of `report.json`, relative to the working directory (no control characters).", default: "`results/<name>`"),
             SchemaKey("checkpoint", .boolean, "Keep the trained model and the training state beside the report: `model.safetensors` (the weights the test metrics come from, PyTorch names), `ids.json` (dense to raw ids) and, until the run ends with status ok, `state.safetensors` (what a rerun of the same config continues from). `false` writes none of them, and an interrupted run then starts again from epoch 1.", default: "`true`"),
         ]), "Where results go."),
-        SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`.", default: "none"),
+        SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`, so values may not contain `/`, `\\` or control characters, and a run name has at most \(SpecDecoder.maxNameBytes) bytes.", default: "none"),
     ]
 
     static let datasetKeys: [SchemaKey] = [
         SchemaKey("name", .nullable(.choice(builtInDatasetNames), falseAllowed: false), "A built-in dataset, downloaded on first use.", default: "`movielens-100k` when neither `path` nor `synthetic` is set"),
-        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file)."),
+        SchemaKey("path", .nullable(.string, falseAllowed: false), "Your own interaction file, relative to the YAML file that sets it (a path inherited through `extends:` is rebased onto the extending file). It must be a regular file, without control characters in its path."),
         SchemaKey("format", .nullable(.choice(names(DataFormat.self)), falseAllowed: false), "Format of `path`. Detected from the extension (`.csv`, `.tsv`, `.data` = movielens, `.dat` = movielens-dat, `.inter` = recbole); required for any other extension.", default: "from the extension of `path`"),
         SchemaKey("columns", .nullable(.object([
             SchemaKey("user", .string, "Column holding the user id."),
@@ -74,7 +74,7 @@ enum ConfigSchema {
             SchemaKey("users", .integer(minimum: 1), "Number of sequences."),
             SchemaKey("items", .integer(minimum: 2), "Catalogue size."),
             SchemaKey("length", .integer(minimum: 2), "Events per sequence."),
-            SchemaKey("lag", .integer(minimum: 3), "Steps between a key item and its answer; at most `length - 2` (an episode is `lag + 2` events)."),
+            SchemaKey("lag", .integer(minimum: SyntheticSpec.minLag), "Steps between a key item and its answer; at most `length - 2` (an episode is `lag + 2` events)."),
             SchemaKey("noise", .number(.unitClosed), "Probability that a filler step ignores the transition table."),
             SchemaKey("keys", .integer(minimum: 1), "Number of key items, each with its own answer; at most `(items - 3) / 2`."),
         ]), falseAllowed: false), "Generate planted long-range data instead of reading a file (defaults shown are for its keys)."),
@@ -82,7 +82,7 @@ enum ConfigSchema {
         SchemaKey("min_item_interactions", .integer(minimum: 1), "Drop items with fewer events."),
         SchemaKey("rating_threshold", .nullable(.number(.any), falseAllowed: false), "Keep only events rated at least this (implicit feedback); `null` keeps all."),
         SchemaKey("duplicates", .choice(names(DuplicatePolicy.self)), "Repeated (user, item) events: keep all, or only the first or last."),
-        SchemaKey("cache_dir", .nullable(.string, falseAllowed: false), "Download cache; `null` means `$SEQREC_DATA_DIR`, else `data/`."),
+        SchemaKey("cache_dir", .nullable(.string, falseAllowed: false), "Download cache; `null` means `$SEQREC_DATA_DIR`, else `data/` (no control characters)."),
     ]
 
     static let splitKeys: [SchemaKey] = [
@@ -135,7 +135,7 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1, maximum: TrainingSpec.maxThreads), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores (at most \(TrainingSpec.maxThreads))."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [

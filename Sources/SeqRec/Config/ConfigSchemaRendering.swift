@@ -91,7 +91,7 @@ public enum ConfigReference {
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
-            "- `dataset.synthetic`: `3 <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
+            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
             "- `task: rating` requires `training.loss: mse`, rating metrics (`rmse`, `mae`) and a dataset with",
             "  ratings (not `synthetic`); `training.loss: mse` requires `task: rating`; `task: next-item` requires",
             "  ranking metrics.",
@@ -104,6 +104,12 @@ public enum ConfigReference {
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",
+            "- Limits: a config file holds at most 1 MiB (\(ConfigLoader.maxFileBytes) bytes), a single value at most",
+            "  \(YAMLDocumentLoader.maxScalarBytes) bytes, and mappings and lists nest at most \(YAMLDocumentLoader.maxDepth) levels deep (the top-level",
+            "  mapping is level 1; an alias counts the levels it brings in). A `--set` key path has at most \(YAMLDocumentLoader.maxDepth) keys.",
+            "- Tags: only the standard `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (on values), `!!map` (on",
+            "  mappings) and `!!seq` (on lists). `!!str 5` is the string \"5\"; a typed tag's value must fit it",
+            "  (`!!int abc` is an error). Any other tag (`!foo`, `!<...>`) is an error.",
             "",
         ]
         return lines.joined(separator: "\n")
@@ -156,8 +162,9 @@ public enum ConfigReference {
 
     private static func typeFields(_ type: SchemaType, path: [String]) -> [ConfigField] {
         switch type {
-        case .integer(let minimum):
+        case .integer(let minimum, let maximum):
             return [ConfigField("type", .string("integer")), ConfigField("minimum", .int(minimum))]
+                + (maximum.map { [ConfigField("maximum", .int($0))] } ?? [])
         case .unsignedInteger:
             return [ConfigField("type", .string("integer")), ConfigField("minimum", .int(0))]
         case .number(let range):
@@ -278,7 +285,8 @@ public enum ConfigReference {
 
     private static func typeText(_ type: SchemaType) -> String {
         switch type {
-        case .integer(let minimum): return "integer >= \(minimum)"
+        case .integer(let minimum, let maximum):
+            return maximum.map { "integer from \(minimum) to \($0)" } ?? "integer >= \(minimum)"
         case .unsignedInteger: return "integer >= 0"
         case .number(let range):
             switch range {

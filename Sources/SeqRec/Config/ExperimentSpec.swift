@@ -71,6 +71,8 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
     public var items: Int = 300
     public var length: Int = 40
     public var lag: Int = 20
+    /// The shortest lag: the query sits between the second key and the first answer.
+    public static let minLag = 3
     /// Probability that a filler step ignores the transition table and draws uniformly.
     public var noise: Double = 0.2
     /// Number of key items (each with its own answer item).
@@ -172,8 +174,10 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     /// Validate every N epochs.
     public var evalEvery: Int = 1
     public var schedule: ScheduleSpec = ScheduleSpec()
-    /// Worker threads; nil means all cores.
+    /// Worker threads; nil means all cores (at most `maxThreads`).
     public var threads: Int? = nil
+    /// The most worker threads `threads` may ask for.
+    public static let maxThreads = ThreadLimit.maximum
     public init() {}
 }
 

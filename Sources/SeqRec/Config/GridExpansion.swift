@@ -44,6 +44,11 @@ public enum GridExpansion {
                 varied.append((axis.keyPath, axis.values[index].flowText))
             }
             let runName = zip(axes, varied).map { "\($0.label)=\($1.value)" }.joined(separator: ",")
+            if runName.utf8.count > SpecDecoder.maxNameBytes {
+                collector.add(grid, "grid",
+                    "expected run names of at most \(SpecDecoder.maxNameBytes) bytes (each names a directory), found one of \(runName.utf8.count) bytes")
+                continue
+            }
             do {
                 var spec = try ConfigLoader.decode(tree, overrides: overrides, defaultName: defaultName)
                 if !axes.contains(where: { $0.keyPath == "name" }) { spec.name += "/\(runName)" }
@@ -80,6 +85,11 @@ public enum GridExpansion {
                 collector.add(entry.key, keyPath, "expected a dotted key path such as 'model.cell', found '\(keyText)'")
                 continue
             }
+            guard parts.count <= YAMLDocumentLoader.maxDepth else {
+                // It becomes that many nested mappings: bounded like nesting in the file.
+                collector.add(entry.key, "grid", "expected a key path of at most \(YAMLDocumentLoader.maxDepth) keys, found \(parts.count)")
+                continue
+            }
             if let first = parts.first, ConfigOverride.reservedKeys.contains(first) {
                 collector.add(entry.key, keyPath, "'\(first)' cannot be varied by a grid")
                 continue
@@ -91,6 +101,16 @@ public enum GridExpansion {
             var seen: Set<String> = []
             for (index, value) in values.enumerated() where !seen.insert(value.flowText).inserted {
                 collector.add(value, "\(keyPath)[\(index)]", "duplicate value '\(value.flowText)'")
+            }
+            // Values become part of the run name, a directory under output.dir.
+            for (index, value) in values.enumerated() {
+                let text = value.flowText
+                let problem = text.contains("/") ? "'/'" : text.contains("\\") ? "'\\'"
+                    : text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) ? "control characters" : nil
+                if let problem {
+                    collector.add(value, "\(keyPath)[\(index)]",
+                        "expected a value without \(problem): grid values name the run's directory, found '\(text)'")
+                }
             }
             var offset = 0
             var segments: [(key: String, location: ConfigLocation)] = []

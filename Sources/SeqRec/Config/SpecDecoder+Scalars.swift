@@ -30,7 +30,8 @@ enum NumberRange: Sendable {
 public let builtInDatasetNames = ["movielens-100k", "movielens-1m"]
 
 extension SpecDecoder {
-    static func integerExpectation(atLeast minimum: Int) -> String {
+    static func integerExpectation(atLeast minimum: Int, atMost maximum: Int? = nil) -> String {
+        if let maximum { return "an integer from \(minimum) to \(maximum)" }
         switch minimum {
         case 1: return "a positive integer"
         case 0: return "a non-negative integer"
@@ -38,9 +39,10 @@ extension SpecDecoder {
         }
     }
 
-    func integer(_ node: YAMLNode, _ path: String, atLeast minimum: Int) -> Int? {
-        let expected = Self.integerExpectation(atLeast: minimum)
-        guard node.isPlain, let text = node.scalarText, let value = Int(text), value >= minimum else {
+    func integer(_ node: YAMLNode, _ path: String, atLeast minimum: Int, atMost maximum: Int? = nil) -> Int? {
+        let expected = Self.integerExpectation(atLeast: minimum, atMost: maximum)
+        guard node.isPlain, let text = node.scalarText, let value = Int(text), value >= minimum,
+              value <= maximum ?? .max else {
             diagnostics.add(node, path, "expected \(expected), found \(node.foundDescription)")
             return nil
         }
@@ -82,6 +84,53 @@ extension SpecDecoder {
             return nil
         }
         return text
+    }
+
+    /// A file or directory path: no control characters (they would reach the terminal
+    /// in every command `runner plan` prints, and no one means a newline in a path).
+    func pathText(_ node: YAMLNode, _ path: String) -> String? {
+        guard let text = nonEmptyText(node, path) else { return nil }
+        guard !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            diagnostics.add(node, path, "expected a path without control characters, found \(node.foundDescription)")
+            return nil
+        }
+        return text
+    }
+
+    /// The longest experiment name, in bytes.
+    static let maxNameBytes = 200
+
+    /// An experiment name: it becomes a directory name under `results/` (and the run name
+    /// of a grid point another one below it), so it must be one path component.
+    func experimentName(_ node: YAMLNode, _ path: String) -> String? {
+        guard let text = nonEmptyText(node, path) else { return nil }
+        if let problem = Self.nameProblem(text) {
+            let found = text.utf8.count > Self.maxNameBytes ? "a name of \(text.utf8.count) bytes" : node.foundDescription
+            diagnostics.add(node, path, "expected a name \(problem) (a name is not a path), found \(found)")
+            return nil
+        }
+        return text
+    }
+
+    /// What makes `text` unfit to be a name (one path component), e.g. "without '/'"; nil if fit.
+    /// The one name with a `/` is a grid point's resolved name, `<name>/<run name>` (as
+    /// `runner validate` prints it and reports and checkpoints record it), so that it loads
+    /// back: two names, the second a run name (`key=value,...`).
+    static func nameProblem(_ text: String) -> String? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2, parts[1].contains("=") {
+            return nameProblem(String(parts[0])) ?? nameProblem(String(parts[1]))
+        }
+        if text.isEmpty { return "that is not empty" }
+        if text.utf8.count > maxNameBytes { return "of at most \(maxNameBytes) bytes" }
+        if text.contains("/") { return "without '/'" }
+        if text.contains("\\") { return "without '\\'" }
+        if text.contains("..") { return "without '..'" }
+        if text.hasPrefix(".") { return "that does not start with '.'" }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "without control characters"
+        }
+        return nil
     }
 
     /// One of an enum's raw values, with a suggestion for near misses.

@@ -15,7 +15,11 @@ final class SpecDecoder {
         rootNode = root
         guard let top = section(root, path: "") else { return nil }
         var spec = ExperimentSpec(name: defaultName)
-        top.read("name", into: &spec.name) { self.nonEmptyText($0, $1) }
+        if top.peek("name") == nil, let problem = Self.nameProblem(defaultName) {
+            diagnostics.add(root, "name",
+                "expected a name \(problem) (a name is not a path), found the default name '\(defaultName)' (the file's stem); set name:")
+        }
+        top.read("name", into: &spec.name) { self.experimentName($0, $1) }
         top.read("seed", into: &spec.seed) { self.seed($0, $1) }
         top.read("task", into: &spec.task) { self.choice($0, $1, noun: "task") }
         _ = top.take("extends")  // consumed by ConfigLoader
@@ -37,7 +41,7 @@ final class SpecDecoder {
         }
         spec.output = OutputSpec(dir: "results/\(spec.name)")
         if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
-            fields.read("dir", into: &spec.output.dir) { self.nonEmptyText($0, $1) }
+            fields.read("dir", into: &spec.output.dir) { self.pathText($0, $1) }
             fields.read("checkpoint", into: &spec.output.checkpoint) { self.boolean($0, $1) }
             fields.reportUnknownKeys()
         }
@@ -55,7 +59,7 @@ final class SpecDecoder {
         }
         if !chosenSources.isEmpty { dataset.name = nil }
         fields.readOptional("name", into: &dataset.name) { self.datasetName($0, $1) }
-        fields.readOptional("path", into: &dataset.path) { self.nonEmptyText($0, $1) }
+        fields.readOptional("path", into: &dataset.path) { self.pathText($0, $1) }
         fields.readOptional("format", into: &dataset.format) { self.choice($0, $1, noun: "format") }
         if let node = fields.take("columns"), !node.isNull, let columnFields = section(node, path: fields.path("columns")) {
             var columns = ColumnMapping()
@@ -71,7 +75,7 @@ final class SpecDecoder {
             syntheticFields.read("users", into: &synthetic.users) { self.integer($0, $1, atLeast: 1) }
             syntheticFields.read("items", into: &synthetic.items) { self.integer($0, $1, atLeast: 2) }
             syntheticFields.read("length", into: &synthetic.length) { self.integer($0, $1, atLeast: 2) }
-            syntheticFields.read("lag", into: &synthetic.lag) { self.integer($0, $1, atLeast: 1) }
+            syntheticFields.read("lag", into: &synthetic.lag) { self.integer($0, $1, atLeast: SyntheticSpec.minLag) }
             syntheticFields.read("noise", into: &synthetic.noise) { self.number($0, $1, .unitClosed) }
             syntheticFields.read("keys", into: &synthetic.keys) { self.integer($0, $1, atLeast: 1) }
             syntheticFields.reportUnknownKeys()
@@ -81,7 +85,7 @@ final class SpecDecoder {
         fields.read("min_item_interactions", into: &dataset.minItemInteractions) { self.integer($0, $1, atLeast: 1) }
         fields.readOptional("rating_threshold", into: &dataset.ratingThreshold) { self.number($0, $1, .any) }
         fields.read("duplicates", into: &dataset.duplicates) { self.choice($0, $1, noun: "duplicates policy") }
-        fields.readOptional("cache_dir", into: &dataset.cacheDir) { self.nonEmptyText($0, $1) }
+        fields.readOptional("cache_dir", into: &dataset.cacheDir) { self.pathText($0, $1) }
         fields.reportUnknownKeys()
     }
 
@@ -134,7 +138,9 @@ final class SpecDecoder {
         if let node = fields.take("schedule") {
             decodeSchedule(node, path: fields.path("schedule"), into: &training.schedule)
         }
-        fields.readOptional("threads", into: &training.threads) { self.integer($0, $1, atLeast: 1) }
+        fields.readOptional("threads", into: &training.threads) {
+            self.integer($0, $1, atLeast: 1, atMost: TrainingSpec.maxThreads)
+        }
         fields.reportUnknownKeys()
     }
 

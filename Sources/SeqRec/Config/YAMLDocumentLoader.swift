@@ -3,11 +3,24 @@ import CYAML
 // Loads one YAML document into a `YAMLNode` tree through libyaml's event parser.
 // Anchors and aliases are supported, but the tree size after alias expansion is capped,
 // so a "billion laughs" file is rejected after a few hundred events instead of
-// exhausting memory. Duplicate keys and non-scalar keys are errors.
+// exhausting memory. Hostile input is bounded while the events arrive, before a tree is
+// built: nesting depth (so nothing recursive ever runs deeper than `maxDepth`, including
+// the tree's own destruction), scalar length and unknown tags. Duplicate keys and
+// non-scalar keys are errors.
 
 enum YAMLDocumentLoader {
     /// The most nodes a document may expand to (counting every alias use).
     static let maxExpandedNodes = 100_000
+    /// The deepest nesting of mappings and lists (the top-level mapping is level 1).
+    static let maxDepth = 64
+    /// The longest scalar, in bytes.
+    static let maxScalarBytes = 64 * 1024
+    /// The standard tags a document may use (`!!str` and friends), by their full names.
+    static let standardTags: [String: String] = [
+        "tag:yaml.org,2002:str": "!!str", "tag:yaml.org,2002:int": "!!int", "tag:yaml.org,2002:float": "!!float",
+        "tag:yaml.org,2002:bool": "!!bool", "tag:yaml.org,2002:null": "!!null",
+        "tag:yaml.org,2002:map": "!!map", "tag:yaml.org,2002:seq": "!!seq",
+    ]
 
     /// Parses `bytes` (checked to be UTF-8 first). Returns nil for an empty document
     /// (nothing, only comments, or a lone null).
@@ -137,6 +150,7 @@ private struct TreeBuilder {
     private var stack: [Frame] = []
     private var anchors: [String: YAMLNode] = [:]
     private var expandedNodes = 0
+    private var usedAliases = false
     private var documents = 0
 
     init(source: ConfigSource) { self.source = source }
@@ -153,30 +167,50 @@ private struct TreeBuilder {
             }
         case YAML_SCALAR_EVENT:
             let scalar = event.data.scalar
+            guard scalar.length <= YAMLDocumentLoader.maxScalarBytes else {
+                return .failure(ConfigDiagnostic(at: location, keyPath: currentPath(),
+                    "expected a value of at most \(YAMLDocumentLoader.maxScalarBytes) bytes, found one of \(scalar.length) bytes",
+                    showsSourceLine: false))
+            }
             let text = string(scalar.value, length: scalar.length)
             let tag = scalar.tag.map { String(cString: $0) }
-            let style: ScalarStyle
+            var style: ScalarStyle
             switch scalar.style {
             case YAML_SINGLE_QUOTED_SCALAR_STYLE, YAML_DOUBLE_QUOTED_SCALAR_STYLE: style = .quoted
             case YAML_LITERAL_SCALAR_STYLE, YAML_FOLDED_SCALAR_STYLE: style = .block
-            default: style = tag == "tag:yaml.org,2002:str" ? .quoted : .plain
+            default: style = .plain
+            }
+            if let tag {
+                switch checkScalarTag(tag, text: text, at: location) {
+                case .failure(let diagnostic): return .failure(diagnostic)
+                case .style(let tagged): style = tagged
+                }
             }
             return complete(YAMLNode(.scalar(text, style), at: location), anchor: anchorName(scalar.anchor))
         case YAML_ALIAS_EVENT:
             let name = anchorName(event.data.alias.anchor) ?? ""
             guard var target = anchors[name] else {
                 return .failure(ConfigDiagnostic(at: location, keyPath: currentPath(),
-                    "unknown alias '*\(name)'"))
+                    "unknown alias '*\(name.escapedForTerminal)'"))
+            }
+            // An alias puts its anchor's whole subtree here, so its height counts too.
+            if stack.count + target.height > YAMLDocumentLoader.maxDepth {
+                return .failure(tooDeep(at: location))
             }
             target.location = location
+            usedAliases = true
             return complete(target, anchor: nil)
-        case YAML_SEQUENCE_START_EVENT:
-            stack.append(Frame(isMapping: false, location: location,
-                               anchor: anchorName(event.data.sequence_start.anchor)))
-            return count(1, at: location)
-        case YAML_MAPPING_START_EVENT:
-            stack.append(Frame(isMapping: true, location: location,
-                               anchor: anchorName(event.data.mapping_start.anchor)))
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
+            let isMapping = event.type == YAML_MAPPING_START_EVENT
+            // Checked before the frame is pushed: no tree deeper than the limit is ever built.
+            guard stack.count < YAMLDocumentLoader.maxDepth else { return .failure(tooDeep(at: location)) }
+            let (anchor, tag) = isMapping
+                ? (event.data.mapping_start.anchor, event.data.mapping_start.tag)
+                : (event.data.sequence_start.anchor, event.data.sequence_start.tag)
+            if let tag = tag.map({ String(cString: $0) }), tag != (isMapping ? "tag:yaml.org,2002:map" : "tag:yaml.org,2002:seq") {
+                return .failure(unexpectedTag(tag, on: isMapping ? "a mapping" : "a list", at: location))
+            }
+            stack.append(Frame(isMapping: isMapping, location: location, anchor: anchorName(anchor)))
             return count(1, at: location)
         case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
             guard let frame = stack.popLast() else { return .ok }
@@ -191,10 +225,47 @@ private struct TreeBuilder {
     private mutating func count(_ nodes: Int, at location: ConfigLocation) -> Outcome {
         expandedNodes += nodes
         if expandedNodes > YAMLDocumentLoader.maxExpandedNodes {
-            return .failure(ConfigDiagnostic(at: location, keyPath: "",
-                "aliases expand to more than \(YAMLDocumentLoader.maxExpandedNodes) nodes; refusing to expand (is this a 'billion laughs' document?)"))
+            let limit = YAMLDocumentLoader.maxExpandedNodes
+            return .failure(ConfigDiagnostic(at: location, keyPath: "", usedAliases
+                ? "aliases expand to more than \(limit) nodes; refusing to expand (is this a 'billion laughs' document?)"
+                : "expected at most \(limit) values, found more (a config file is not a data file)"))
         }
         return .ok
+    }
+
+    private func tooDeep(at location: ConfigLocation) -> ConfigDiagnostic {
+        ConfigDiagnostic(at: location, keyPath: currentPath(levels: 3),
+            "nesting deeper than \(YAMLDocumentLoader.maxDepth) levels of mappings and lists", showsSourceLine: false)
+    }
+
+    private func unexpectedTag(_ tag: String, on what: String, at location: ConfigLocation) -> ConfigDiagnostic {
+        let name = YAMLDocumentLoader.standardTags[tag] ?? tag
+        let accepted = "!!str, !!int, !!float, !!bool, !!null on values, !!map on mappings, !!seq on lists"
+        let problem = YAMLDocumentLoader.standardTags[tag] == nil ? "unknown tag '\(name.escapedForTerminal)'" : "tag \(name) on \(what)"
+        return ConfigDiagnostic(at: location, keyPath: currentPath(),
+            "\(problem); the only tags allowed are the standard ones (\(accepted))")
+    }
+
+    /// A scalar's tag: the style it forces (`!!str`: quoted, the typed tags: plain), or an
+    /// error for a tag the runner does not define or a value that does not fit its tag.
+    private enum TagCheck { case style(ScalarStyle), failure(ConfigDiagnostic) }
+
+    private func checkScalarTag(_ tag: String, text: String, at location: ConfigLocation) -> TagCheck {
+        let fits: Bool
+        switch tag {
+        case "tag:yaml.org,2002:str": return .style(.quoted)
+        case "tag:yaml.org,2002:int": fits = Int(text) != nil || UInt64(text) != nil
+        case "tag:yaml.org,2002:float": fits = Double(text) != nil
+        case "tag:yaml.org,2002:bool": fits = ["true", "True", "TRUE", "false", "False", "FALSE"].contains(text)
+        case "tag:yaml.org,2002:null": fits = ["", "~", "null", "Null", "NULL"].contains(text)
+        default: return .failure(unexpectedTag(tag, on: "a value", at: location))
+        }
+        guard fits else {
+            let name = YAMLDocumentLoader.standardTags[tag] ?? tag
+            return .failure(ConfigDiagnostic(at: location, keyPath: currentPath(),
+                "expected a value that fits its tag \(name), found '\(text.escapedForTerminal)'"))
+        }
+        return .style(.plain)
     }
 
     /// Attaches a finished node to its parent (or makes it the root).
@@ -228,7 +299,7 @@ private struct TreeBuilder {
         }
         if let firstLine = parent.firstLineOfKey[keyText] {
             diagnostics.append(ConfigDiagnostic(at: node.location, keyPath: joinPath(currentPath(), keyText),
-                "duplicate key '\(keyText)' (first defined at line \(firstLine))"))
+                "duplicate key '\(keyText.escapedForTerminal)' (first defined at line \(firstLine))"))
             parent.pendingKeyIsDuplicate = true
         } else {
             parent.firstLineOfKey[keyText] = node.location.line
@@ -238,9 +309,14 @@ private struct TreeBuilder {
     }
 
     /// The key path of the node being built, e.g. `model.hidden_size` or `evaluation.metrics[1]`.
-    private func currentPath() -> String {
+    /// `levels` keeps only the outermost levels (then `...`), for paths of deep nesting.
+    private func currentPath(levels: Int = .max) -> String {
         var path = ""
-        for frame in stack {
+        for (depth, frame) in stack.enumerated() {
+            if depth == levels {
+                path += "..."
+                break
+            }
             if !frame.isMapping {
                 path += "[\(frame.items.count)]"
             } else if let key = frame.pendingKey?.scalarText {

@@ -61,6 +61,8 @@ public struct YAMLNode: Sendable {
     public var location: ConfigLocation
     /// Nodes in this subtree, counting every alias expansion (bounds alias bombs).
     public var expandedSize: Int
+    /// Levels of mappings and lists in this subtree (0 for a scalar; bounds nesting).
+    public var height: Int
 
     public init(_ kind: Kind, at location: ConfigLocation) {
         self.kind = kind
@@ -68,10 +70,13 @@ public struct YAMLNode: Sendable {
         switch kind {
         case .scalar:
             expandedSize = 1
+            height = 0
         case .sequence(let items):
             expandedSize = items.reduce(1) { $0 + $1.expandedSize }
+            height = 1 + items.reduce(0) { max($0, $1.height) }
         case .mapping(let entries):
             expandedSize = entries.reduce(1) { $0 + $1.key.expandedSize + $1.value.expandedSize }
+            height = 1 + entries.reduce(0) { max($0, $1.key.height, $1.value.height) }
         }
     }
 

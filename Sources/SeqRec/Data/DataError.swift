@@ -38,34 +38,38 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The message. Paths, ids, header names and field text come from the user's files,
+    /// so they are escaped for the terminal (`\x1b`, not an escape sequence).
     public var description: String {
         switch self {
         case .fileNotFound(let path):
-            return "dataset file not found: \(path)"
+            return "dataset file not found: \(path.escapedForTerminal)"
         case .unreadableFile(let path, let reason):
-            return "cannot read dataset file \(path): \(reason)"
+            return "cannot read dataset file \(path.escapedForTerminal): \(reason.escapedForTerminal)"
         case .ambiguousFormat(let path):
             let formats = DataFormat.allCases.map(\.rawValue).joined(separator: ", ")
-            return "cannot tell the format of \(path) from its extension; set dataset.format to one of: \(formats)"
+            return "cannot tell the format of \(path.escapedForTerminal) from its extension; set dataset.format to one of: \(formats)"
         case .malformedRow(let file, let line, let reason):
-            return "\(file):\(line): \(reason)"
+            return "\(file.escapedForTerminal):\(line): \(reason.escapedForTerminal)"
         case .missingColumn(let file, let line, let column, let role, let available):
-            return "\(file):\(line): header has no \(role) column '\(column)' (columns: \(available.joined(separator: ", ")))"
+            return "\(file.escapedForTerminal):\(line): header has no \(role) column '\(column.escapedForTerminal)' "
+                + "(columns: \(available.joined(separator: ", ").escapedForTerminal))"
         case .emptyDataset(let stage):
-            return "dataset is empty \(stage)"
+            return "dataset is empty \(stage.escapedForTerminal)"
         case .unknownBuiltin(let name):
-            return "unknown built-in dataset '\(name)'; built-in datasets: \(BuiltinDataset.allNames.joined(separator: ", "))"
+            return "unknown built-in dataset '\(name.escapedForTerminal)'; built-in datasets: "
+                + BuiltinDataset.allNames.joined(separator: ", ") + Suggestion.hint(for: name, among: BuiltinDataset.allNames)
         case .verificationFailed(let dataset, let reason):
-            return "\(dataset) failed verification: \(reason)"
+            return "\(dataset) failed verification: \(reason.escapedForTerminal)"
         case .storeFailed(let path, let reason):
-            return "cannot store \(path): \(reason)"
+            return "cannot store \(path.escapedForTerminal): \(reason.escapedForTerminal)"
         case .acquisitionFailed(let dataset, let failures, let manualCommand):
             var lines = ["could not acquire \(dataset); every source failed:"]
             for (index, failure) in failures.enumerated() {
-                lines.append("  \(index + 1). \(failure.source): \(failure.reason)")
+                lines.append("  \(index + 1). \(failure.source.escapedForTerminal): \(failure.reason.escapedForTerminal)")
             }
             lines.append("To place the file by hand, run:")
-            lines.append("  \(manualCommand)")
+            lines.append("  \(manualCommand.escapedForTerminal)")
             return lines.joined(separator: "\n")
         case .invalidSynthetic(let reason):
             return "invalid dataset.synthetic: \(reason)"

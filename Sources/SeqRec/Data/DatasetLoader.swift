@@ -17,7 +17,7 @@ public enum DatasetLoader {
         if let path = spec.path {
             let resolved = resolve(path, against: baseDirectory)
             let format = try spec.format ?? InteractionFileParser.detectFormat(path: resolved)
-            log("reading \(resolved) as \(format.rawValue)")
+            log("reading \(resolved.escapedForTerminal) as \(format.rawValue)")
             let raw = try InteractionFileParser.parse(path: resolved, format: format, columns: spec.columns)
             let source = DataSourceInfo(kind: .file, name: URL(fileURLWithPath: resolved).lastPathComponent, path: resolved,
                                         format: format.rawValue, sha256: try fileSHA256(resolved))

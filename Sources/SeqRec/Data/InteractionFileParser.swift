@@ -32,8 +32,14 @@ enum InteractionFileParser {
     }
 
     /// Reads `path` (already resolved) in `format`. `columns` maps csv/tsv/recbole columns.
+    /// Only a regular file is opened (stat first): a FIFO would block the run, a device never end.
     static func parse(path: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
-        guard FileManager.default.fileExists(atPath: path) else { throw DataError.fileNotFound(path: path) }
+        let kind = FileKind.of(path)
+        guard case .regular = kind else {
+            if kind == .missing { throw DataError.fileNotFound(path: path) }
+            throw DataError.unreadableFile(path: path, reason: "it \(kind.problem ?? "is not a regular file")")
+        }
+        if let problem = FileKind.readProblem(path) { throw DataError.unreadableFile(path: path, reason: problem) }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -45,6 +51,7 @@ enum InteractionFileParser {
 
     /// Parses file contents; `file` is the name used in error messages.
     static func parse(bytes: [UInt8], file: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
+        try checkUTF8(bytes, file: file)
         let log: RawInteractionLog
         switch format {
         case .movielens:
@@ -68,6 +75,27 @@ enum InteractionFileParser {
             throw DataError.emptyDataset(stage: "before filtering: \(file) has no interaction rows")
         }
         return log
+    }
+
+    /// Ids and fields are UTF-8 text. Decoding other bytes would turn each into U+FFFD and
+    /// silently merge different ids, so the first one is an error naming its line.
+    static func checkUTF8(_ bytes: [UInt8], file: String) throws {
+        guard String(validating: bytes, as: UTF8.self) == nil else { return }
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while case .valid(let encoded) = parser.parseScalar(from: &iterator) { offset += encoded.count }
+        guard offset < bytes.count else { return }
+        let lineStart = bytes[..<offset].lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let lineEnd = bytes[offset...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.count
+        let line = 1 + bytes[..<offset].count { $0 == UInt8(ascii: "\n") }
+        var text = bytes[lineStart..<min(lineEnd, lineStart + 120)]
+        if text.last == UInt8(ascii: "\r") { text = text.dropLast() }
+        let byte = String(bytes[offset], radix: 16, uppercase: true)
+        throw DataError.malformedRow(
+            file: file, line: line,
+            reason: "expected UTF-8 text (ids are compared as text), found the byte 0x\(byte.count == 1 ? "0" + byte : byte) "
+                + "in '\(String.escapingForTerminal(bytes: text))'")
     }
 
     // MARK: - Formats
@@ -209,14 +237,23 @@ private struct RowContext {
     }
 
     func rating(_ text: String) throws -> Float {
-        guard let value = Float(text.trimmingSpaces()), value.isFinite else {
+        guard let value = Float(text.trimmingSpaces()) else {
             throw DataError.malformedRow(file: file, line: line, reason: "rating '\(text)' is not a number")
+        }
+        guard value.isFinite else {
+            // Float("nan"), Float("inf") and Float("1e39") parse: not a rating anyone meant.
+            throw DataError.malformedRow(file: file, line: line, reason: "rating '\(text)' is not a finite number")
         }
         return value
     }
 
     func timestamp(_ text: String, parser: TimestampParser) throws -> Int64 {
-        guard let value = parser.parse(text.trimmingSpaces()) else {
+        let trimmed = text.trimmingSpaces()
+        if Int64(trimmed) == nil, let number = Double(trimmed), !(number.isFinite && abs(number) < 9e18) {
+            throw DataError.malformedRow(file: file, line: line,
+                                         reason: "timestamp '\(text)' is not a finite number of seconds within the Int64 range")
+        }
+        guard let value = parser.parse(trimmed) else {
             throw DataError.malformedRow(
                 file: file, line: line, reason: "timestamp '\(text)' is neither a number nor an ISO 8601 date")
         }

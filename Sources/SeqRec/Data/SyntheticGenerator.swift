@@ -117,7 +117,7 @@ public enum SyntheticGenerator {
         guard spec.users >= 1 else { throw fail("users must be >= 1, found \(spec.users)") }
         guard spec.keys >= 1 else { throw fail("keys must be >= 1, found \(spec.keys)") }
         // The query sits between the second key (offset 1) and the first answer (offset lag).
-        guard spec.lag >= 3 else { throw fail("lag must be >= 3, found \(spec.lag)") }
+        guard spec.lag >= SyntheticSpec.minLag else { throw fail("lag must be >= \(SyntheticSpec.minLag), found \(spec.lag)") }
         guard spec.length >= episodeLength(lag: spec.lag) else {
             throw fail("length must be >= lag + 2 = \(episodeLength(lag: spec.lag)), found \(spec.length)")
         }

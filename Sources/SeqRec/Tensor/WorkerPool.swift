@@ -13,21 +13,44 @@
 import Dispatch
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Persistent threads that run `body(0..<count)` per region: index 0 on the caller, the
 /// others on the pool's `count - 1` threads, which stop when the pool is released.
+///
+/// A thread that cannot be created (the process or the system is out of threads or memory)
+/// is not waited for: the pool keeps the threads it got, `startFailure` says what went
+/// wrong, and the owner reports it (the trainer fails the run). `run` stays correct even
+/// then, running the missing indices on the caller.
 final class WorkerPool {
     let count: Int
     private let shared: WorkerPoolState
+    /// Why not every worker thread started ("could not start worker thread 5 of 299: ..."),
+    /// or nil when all did.
+    let startFailure: String?
 
-    init(count: Int) {
+    /// Starts a thread running `body`; returns 0 or the `pthread_create` error number.
+    typealias Spawner = (_ name: String, _ body: @escaping @Sendable () -> Void) -> Int32
+
+    init(count: Int, spawn: Spawner = WorkerPool.spawnThread) {
         self.count = max(count, 1)
-        shared = WorkerPoolState(workers: self.count - 1)
+        let shared = WorkerPoolState()
+        var failure: String?
         for index in 1..<self.count {
-            let thread = Thread { [shared] in shared.workerLoop(index: index) }
-            thread.name = "seqrec-worker-\(index)"
-            thread.start()
+            let code = spawn("seqrec-worker-\(index)") { [shared] in shared.workerLoop(index: index) }
+            if code != 0 {
+                failure = "could not start worker thread \(index) of \(self.count - 1): \(String(cString: strerror(code))) "
+                    + "(error \(code)); use fewer training.threads"
+                break
+            }
+            shared.workers += 1
         }
+        self.shared = shared
+        startFailure = failure
     }
 
     deinit { shared.shutDown() }
@@ -36,7 +59,47 @@ final class WorkerPool {
     /// have returned. `body` must not let two indices write the same memory.
     func run(_ body: (Int) -> Void) {
         guard count > 1 else { return body(0) }
+        guard shared.workers == count - 1 else {
+            // Some threads never started: run every index here rather than wait for them.
+            for index in 0..<count { body(index) }
+            return
+        }
         shared.run(body)
+    }
+
+    /// A detached POSIX thread; unlike Foundation's `Thread.start()`, a failure is reported.
+    static func spawnThread(name: String, body: @escaping @Sendable () -> Void) -> Int32 {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let context = Unmanaged.passRetained(ThreadContext(name: name, body: body)).toOpaque()
+        #if canImport(Glibc)
+        var thread = pthread_t()
+        #else
+        var thread: pthread_t?
+        #endif
+        let code = pthread_create(&thread, &attributes, { raw in
+            let pointer: UnsafeMutableRawPointer? = raw
+            guard let pointer else { return nil }
+            let context = Unmanaged<ThreadContext>.fromOpaque(pointer).takeRetainedValue()
+            Thread.current.name = context.name  // also names the POSIX thread (debuggers, top -H)
+            context.body()
+            return nil
+        }, context)
+        if code != 0 { Unmanaged<ThreadContext>.fromOpaque(context).release() }
+        return code
+    }
+}
+
+/// What a new thread runs, handed through `pthread_create`'s context pointer.
+private final class ThreadContext: Sendable {
+    let name: String
+    let body: @Sendable () -> Void
+
+    init(name: String, body: @escaping @Sendable () -> Void) {
+        self.name = name
+        self.body = body
     }
 }
 
@@ -46,7 +109,8 @@ private final class WorkerPoolState: @unchecked Sendable {
     /// How long an idle worker spins before it sleeps.
     static let spinLimit: Duration = .microseconds(100)
 
-    private let workers: Int
+    /// Worker threads started (set while the pool starts them, before any region).
+    var workers = 0
     /// Incremented to start a region (and to shut down); workers wait for a change.
     private let generation = Atomic<Int>(0)
     /// Workers still running the current region.
@@ -57,8 +121,6 @@ private final class WorkerPoolState: @unchecked Sendable {
     /// The current region's body; written before the generation bump that publishes it.
     private var job: ((Int) -> Void)?
     private let exited = DispatchSemaphore(value: 0)
-
-    init(workers: Int) { self.workers = workers }
 
     func run(_ body: (Int) -> Void) {
         withoutActuallyEscaping(body) { work in

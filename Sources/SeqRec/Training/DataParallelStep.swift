@@ -30,6 +30,8 @@ final class DataParallelStep {
     private var changedRows: [[Int32]?]
 
     var threads: Int { replicas.count }
+    /// Why the worker threads could not all be started, or nil (see `WorkerPool.startFailure`).
+    var startFailure: String? { pool?.startFailure }
 
     /// `threads` workers (at least 1). Worker 0's dropout stream is the single-threaded
     /// run's ("dropout"), so a 1-thread run is unchanged by this type.

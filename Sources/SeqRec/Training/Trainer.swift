@@ -84,6 +84,10 @@ public final class Trainer {
             if finished { message = resume.message }
         }
         let step = DataParallelStep(model: model, threads: threads, seed: spec.seed)
+        if let failure = step.startFailure {
+            return TrainingResult(status: .failed, message: failure, history: history, bestEpoch: nil,
+                                  trainingSeconds: trainingSeconds, validationSeconds: validationSeconds)
+        }
         if let resume, resume.dropoutRandom.count == step.threads { step.dropoutStreams = resume.dropoutRandom }
 
         epochs: for epoch in firstEpoch..<max(training.epochs + 1, firstEpoch) where !finished {
