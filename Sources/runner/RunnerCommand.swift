@@ -301,9 +301,15 @@ extension RunnerCommand {
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
             SweepSignals.install()
-            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in
-                writeToStandardOutput(result.line + "\n")
+            for point in plan.points {
+                if case .running = point.state { writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(point.state.label)\n") }
             }
+            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs, skippedRunning: { point, pid in
+                let state = PointState.running(pid: pid)
+                writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(state.label)\n")
+            }, finished: { result in
+                writeToStandardOutput(result.line + "\n")
+            })
             var summary = String(format: "sweep: %d ran (%d ok, %d failed), %d skipped, %.1fs",
                                  outcome.results.count, outcome.results.count - outcome.failedCount,
                                  outcome.failedCount, outcome.skipped, Date().timeIntervalSince(clock))
