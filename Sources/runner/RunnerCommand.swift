@@ -35,7 +35,8 @@ struct RunnerCommand: ParsableCommand {
 
             EXIT CODES:
               0  every run finished with status ok (validate: all files valid)
-              1  a run failed, diverged or was interrupted
+              1  a run failed, diverged or was interrupted, or could not use
+                 its output directory
               2  a bad config or bad usage (nothing is run or written)
             """,
         subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self],
