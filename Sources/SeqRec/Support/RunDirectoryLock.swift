@@ -20,8 +20,10 @@ import Darwin
 public enum RunLockError: Error, Equatable, CustomStringConvertible {
     /// Another live process holds the lock: its pid as the file records it (nil when unreadable).
     case held(lockPath: String, pid: Int32?)
-    /// The lock file cannot be created, locked or written (the system's reason).
+    /// The lock file cannot be created or locked (the system's reason).
     case unusable(lockPath: String, reason: String)
+    /// The pid cannot be written into the lock file (the system's reason, e.g. a full disk).
+    case unwritable(lockPath: String, reason: String)
 
     public var description: String {
         switch self {
@@ -29,6 +31,8 @@ public enum RunLockError: Error, Equatable, CustomStringConvertible {
             return "another run (\(pid.map { "pid \($0)" } ?? "pid unknown")) holds '\(path)'"
         case .unusable(let path, let reason):
             return "cannot lock '\(path)': \(reason)"
+        case .unwritable(let path, let reason):
+            return "cannot write '\(path)': \(reason)"
         }
     }
 }
@@ -88,7 +92,7 @@ public final class RunDirectoryLock {
                 let reason = errorText(written < 0 ? errno : ENOSPC)
                 unlink(path)
                 close(descriptor)
-                throw .unusable(lockPath: path, reason: reason)
+                throw .unwritable(lockPath: path, reason: reason)
             }
             return RunDirectoryLock(path: path, descriptor: descriptor)
         }
