@@ -39,7 +39,7 @@ struct RunnerCommand: ParsableCommand {
                  its output directory
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
         defaultSubcommand: Run.self
     )
 }

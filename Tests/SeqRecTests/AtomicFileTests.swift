@@ -25,7 +25,10 @@ import Testing
         sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
         sleeper.arguments = ["30"]
         try sleeper.run()
-        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        defer {  // SIGKILL: Foundation may start it with SIGTERM blocked
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
         let stale = [".report.json.\(dead).1a2b.tmp", ".state.safetensors.\(dead).ff.tmp"]
         let kept = [".report.json.\(sleeper.processIdentifier).3c.tmp",  // a live process's write in progress
                     ".model.safetensors.\(getpid()).4d.tmp",  // this process's
@@ -54,6 +57,23 @@ import Testing
         #expect(throws: ReportError.cannotCreateDirectory(path: file.path + "/run", reason: "'\(file.path)' is not a directory")) {
             try AtomicFile.write(Data(), to: file.appendingPathComponent("run/report.json"))
         }
+    }
+
+    /// A child that has ended but was not reaped yet (a zombie) is dead: its files can go.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat")))
+    func aZombieIsNotAlive() throws {
+        var pid = pid_t()
+        let words: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(words[0]) }
+        let result = words.withUnsafeBufferPointer { argv in
+            posix_spawn(&pid, "/bin/true", nil, nil, argv.baseAddress!, environ)
+        }
+        try #require(result == 0)
+        #expect(waitFor(10) { ProcessLiveness.isZombie(pid) })
+        #expect(!ProcessLiveness.isAlive(pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(ProcessLiveness.isAlive(getpid()) && !ProcessLiveness.isZombie(getpid()))
     }
 
     @Test func theCrashHookIsParsedStrictly() {
