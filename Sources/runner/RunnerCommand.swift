@@ -137,9 +137,11 @@ extension RunnerCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the points of grid files, and the runner command that runs each.",
             discussion: """
-                A point is done when <output.dir>/report.json has status ok and the point's
-                config hash; every other point is pending (missing, failed, diverged,
-                interrupted, unreadable, changed, or forced with --force).
+                A point is running when a live process holds <output.dir>/.lock (it is not
+                run again, even with --force). Otherwise it is done when
+                <output.dir>/report.json has status ok and the point's config hash; every
+                other point is pending (missing, failed, diverged, interrupted, unreadable,
+                changed, or forced with --force).
 
                 FORMATS:
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
@@ -268,10 +270,12 @@ extension RunnerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the pending points of grid files, N runner processes at a time.",
             discussion: """
-                Skips done points (as `runner plan` shows them) unless --force is given. Each
-                point runs in its own runner process; one line is printed as each finishes.
-                Ctrl-C is forwarded to the running points, which write interrupted reports;
-                rerunning the sweep runs what is missing. Exits 1 if any point failed.
+                Skips done points (as `runner plan` shows them) unless --force is given, and
+                points another process is running. Each point runs in its own runner
+                process; one line is printed as each finishes. Ctrl-C is forwarded to the
+                running points, which write interrupted reports; if the sweep is killed,
+                its points die with it (Linux). Rerunning the sweep runs what is missing.
+                Exits 1 if any point failed.
 
                 EXAMPLE:
                   runner sweep experiments/cells.yaml --jobs 2
