@@ -38,13 +38,13 @@ public enum ExperimentRunner {
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
         // Before any data: a directory this run cannot write, or one another run is writing,
         // fails now and writes nothing. The lock is held until the report is written.
-        let lock: RunDirectoryLock
+        let lock: RunDirectoryLock?
         do {
-            lock = try OutputDirectory.prepare(spec.output.dir)
+            lock = try OutputDirectory.prepare(spec.output.dir, note: { progress.note($0) })
         } catch {
             return RunOutcome(status: .failed, reportPath: reportURL.path, message: error.description)
         }
-        defer { lock.release() }
+        defer { lock?.release() }
         let threads = BLAS.configureThreads(spec.training.threads)
 
         var report: RunReport

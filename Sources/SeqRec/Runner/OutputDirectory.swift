@@ -27,24 +27,29 @@ public enum OutputDirectory {
     static let probeSize = 4096
 
     /// Creates `path`, locks it for this process and checks that a file can be written in it.
-    /// The caller keeps the returned lock until its report is written.
-    public static func prepare(_ path: String) throws(OutputDirectoryError) -> RunDirectoryLock {
+    /// The caller keeps the returned lock until its report is written. On a file system
+    /// without locks the run goes on unlocked (nil), after `note` says so.
+    public static func prepare(_ path: String, note: (String) -> Void) throws(OutputDirectoryError) -> RunDirectoryLock? {
         do {
             try DirectoryCreation.create(path)
         } catch {
             throw OutputDirectoryError(path: path, reason: error.reason)
         }
-        let lock: RunDirectoryLock
+        var lock: RunDirectoryLock?
         do {
             lock = try RunDirectoryLock.acquire(directory: path)
         } catch {
-            var failure = OutputDirectoryError(path: path, reason: error.description)
-            if case .held(_, let pid) = error { failure.holder = pid }
-            throw failure
+            if case .unsupported = error {
+                note("note: \(error); running without it, so nothing stops a second run into '\(path)'")
+            } else {
+                var failure = OutputDirectoryError(path: path, reason: error.description)
+                if case .held(_, let pid) = error { failure.holder = pid }
+                throw failure
+            }
         }
         let probe = (path.hasSuffix("/") ? path : path + "/") + probeName
         if let reason = writeProbe(probe) {
-            lock.release()
+            lock?.release()
             throw OutputDirectoryError(path: path, reason: "cannot write '\(probe)': \(reason)")
         }
         return lock

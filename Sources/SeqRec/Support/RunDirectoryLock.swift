@@ -24,6 +24,9 @@ public enum RunLockError: Error, Equatable, CustomStringConvertible {
     case unusable(lockPath: String, reason: String)
     /// The pid cannot be written into the lock file (the system's reason, e.g. a full disk).
     case unwritable(lockPath: String, reason: String)
+    /// The file system does not do locks (e.g. Lustre mounted with `noflock`, NFS without a
+    /// lock daemon).
+    case unsupported(lockPath: String, reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +36,8 @@ public enum RunLockError: Error, Equatable, CustomStringConvertible {
             return "cannot lock '\(path)': \(reason)"
         case .unwritable(let path, let reason):
             return "cannot write '\(path)': \(reason)"
+        case .unsupported(let path, let reason):
+            return "cannot lock '\(path)': the file system does not support locks (\(reason))"
         }
     }
 }
@@ -78,6 +83,10 @@ public final class RunDirectoryLock {
                     throw .held(lockPath: path, pid: pid)
                 }
                 close(descriptor)
+                unlink(path)
+                if [ENOLCK, ENOSYS, EINVAL, EOPNOTSUPP].contains(result) {
+                    throw .unsupported(lockPath: path, reason: errorText(result))
+                }
                 throw .unusable(lockPath: path, reason: errorText(result))
             }
             guard isFile(descriptor, at: path) else {
