@@ -10,7 +10,7 @@ SWEEP_FLAGS ?=
 # make sweep-slurm: `runner plan --format slurm` flags (e.g. SLURM_FLAGS="--time 2:00:00 --max-parallel 8").
 SLURM_FLAGS ?=
 
-.PHONY: help build test run data sweep sweep-slurm slurm-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
+.PHONY: help build test run data sweep sweep-slurm slurm-check crash-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -20,6 +20,7 @@ help:
 	@echo "make sweep      run the pending points of GRID=$(GRID) (make -j2 sweep: two at a time)"
 	@echo "make sweep-slurm  write GRID's pending points as a SLURM job array; prints the sbatch command"
 	@echo "make slurm-check  run a grid as a job array on a one-node SLURM cluster started here (root)"
+	@echo "make crash-check  kill -9 runs, sweeps and compares at random moments; check files, plan and resume"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
@@ -59,6 +60,12 @@ sweep-slurm:
 slurm-check:
 	$(SWIFT) build --product runner
 	scripts/slurm-check.sh
+
+# kill -9 runs, sweeps and compares at random moments and in the middle of their writes, then
+# check the files left, `runner plan`, the resume and the leftovers (scripts/crash-check.sh).
+crash-check:
+	$(SWIFT) build --product runner
+	scripts/crash-check.sh
 
 compare:
 	$(SWIFT) run -c release runner compare results --output results

@@ -65,12 +65,15 @@ let package = Package(
         // CPUCheck is compiled without the numeric flags: each executable calls it first and
         // refuses, with a message, an x86-64 CPU the haswell code would crash on.
         .target(name: "CPUCheck"),
+        // prctl(2) for the runner: a sweep's child dies with the sweep (Linux).
+        .target(name: "CProcessControl"),
 
         .executableTarget(
             name: "runner",
             dependencies: [
                 "SeqRec",
                 "CPUCheck",
+                "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

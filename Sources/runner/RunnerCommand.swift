@@ -35,10 +35,11 @@ struct RunnerCommand: ParsableCommand {
 
             EXIT CODES:
               0  every run finished with status ok (validate: all files valid)
-              1  a run failed, diverged or was interrupted
+              1  a run failed, diverged or was interrupted, or could not use
+                 its output directory
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
         defaultSubcommand: Run.self
     )
 }
@@ -137,9 +138,11 @@ extension RunnerCommand {
         static let configuration = CommandConfiguration(
             abstract: "List the points of grid files, and the runner command that runs each.",
             discussion: """
-                A point is done when <output.dir>/report.json has status ok and the point's
-                config hash; every other point is pending (missing, failed, diverged,
-                interrupted, unreadable, changed, or forced with --force).
+                A point is running when a live process holds <output.dir>/.lock (it is not
+                run again, even with --force). Otherwise it is done when
+                <output.dir>/report.json has status ok and the point's config hash; every
+                other point is pending (missing, failed, diverged, interrupted, unreadable,
+                changed, or forced with --force).
 
                 FORMATS:
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
@@ -268,10 +271,12 @@ extension RunnerCommand {
         static let configuration = CommandConfiguration(
             abstract: "Run the pending points of grid files, N runner processes at a time.",
             discussion: """
-                Skips done points (as `runner plan` shows them) unless --force is given. Each
-                point runs in its own runner process; one line is printed as each finishes.
-                Ctrl-C is forwarded to the running points, which write interrupted reports;
-                rerunning the sweep runs what is missing. Exits 1 if any point failed.
+                Skips done points (as `runner plan` shows them) unless --force is given, and
+                points another process is running. Each point runs in its own runner
+                process; one line is printed as each finishes. Ctrl-C is forwarded to the
+                running points, which write interrupted reports; if the sweep is killed,
+                its points die with it (Linux). Rerunning the sweep runs what is missing.
+                Exits 1 if any point failed.
 
                 EXAMPLE:
                   runner sweep experiments/cells.yaml --jobs 2
@@ -302,9 +307,15 @@ extension RunnerCommand {
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
             SweepSignals.install()
-            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs) { result in
-                writeToStandardOutput(result.line + "\n")
+            for point in plan.points {
+                if case .running = point.state { writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(point.state.label)\n") }
             }
+            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs, skippedRunning: { point, pid in
+                let state = PointState.running(pid: pid)
+                writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(state.label)\n")
+            }, finished: { result in
+                writeToStandardOutput(result.line + "\n")
+            })
             var summary = String(format: "sweep: %d ran (%d ok, %d failed), %d skipped, %.1fs",
                                  outcome.results.count, outcome.results.count - outcome.failedCount,
                                  outcome.failedCount, outcome.skipped, Date().timeIntervalSince(clock))

@@ -6,6 +6,8 @@ import SeqRec
 // First, before any SeqRec code: refuse a CPU the haswell-compiled numeric code would
 // crash on (this file and CPUCheck are compiled without those flags).
 seqrec_require_supported_cpu("runner")
+// A point started by `runner sweep` goes when the sweep goes (SweepParent.swift).
+dieWithSweepParent()
 
 // Parses the command line and maps every outcome to the documented exit codes:
 // 0 ok, 1 a run failed, 2 a bad config or bad usage (ArgumentParser's own usage errors

@@ -40,7 +40,8 @@ enum SweepFixtures {
 
     /// Starts `executable` in `directory` (default: the repository root), output in `scratch`.
     static func launch(_ executable: String, _ arguments: [String], scratch: URL,
-                       in directory: URL = ConfigFixtures.repositoryRoot) throws -> Launched {
+                       in directory: URL = ConfigFixtures.repositoryRoot,
+                       environment extra: [String: String] = [:]) throws -> Launched {
         let tag = UUID().uuidString
         let stdoutURL = scratch.appendingPathComponent("stdout-\(tag)")
         let stderrURL = scratch.appendingPathComponent("stderr-\(tag)")
@@ -55,6 +56,7 @@ enum SweepFixtures {
         // Run as a top-level make even when the suite itself runs under `make test`
         // (otherwise make prints "Entering directory" and inherits the parent's flags).
         for key in ["MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"] { environment.removeValue(forKey: key) }
+        environment.merge(extra) { $1 }
         process.environment = environment
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)

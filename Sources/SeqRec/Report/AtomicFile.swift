@@ -1,5 +1,8 @@
 // Whole-file replacement that readers never see half done: write a temporary file in the
-// same directory (same file system), flush it, then rename(2) it over the destination.
+// same directory (same file system), flush it, then rename(2) it over the destination. The
+// temporary file is `.NAME.PID.HEX.tmp` (PID: the writer's process id, HEX: random). A failed
+// write removes it; a write killed before its rename cannot, so every write first removes
+// the temporary files of processes that no longer exist on this machine (never a live one's).
 
 import Foundation
 #if canImport(Glibc)
@@ -10,35 +13,102 @@ import Darwin
 
 enum AtomicFile {
     /// Writes `data` to `url`, creating the directory. On any failure the destination keeps
-    /// its previous content and the temporary file is removed. `beforeRename` lets tests fail
-    /// the write at its last step.
+    /// its previous content, the temporary file is removed, and the error names the
+    /// destination and the system's reason (`cannot write 'x/report.json': No space left on
+    /// device`). `beforeRename` lets tests fail the write at its last step.
     static func write(_ data: Data, to url: URL, beforeRename: () throws -> Void = {}) throws {
         let directory = url.deletingLastPathComponent()
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try DirectoryCreation.create(directory.path)
         } catch {
-            throw ReportError.cannotCreateDirectory(path: directory.path, reason: describe(error))
+            throw ReportError.cannotCreateDirectory(path: directory.path, reason: error.reason)
         }
-        let suffix = UInt32.random(in: 0 ... .max)
+        removeStaleTemporaries(in: directory)
+        let name = url.lastPathComponent
         let temporary = directory.appendingPathComponent(
-            ".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(String(suffix, radix: 16)).tmp")
+            temporaryName(for: name, pid: getpid(), tag: UInt32.random(in: 0 ... .max)))
+        let hookWrite = CrashHook.writeStarted(name)
         do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw ReportError.cannotWrite(path: temporary.path, reason: "cannot create the temporary file")
+            if let number = writeFlushed(data, to: temporary.path, midWrite: { CrashHook.reached(.midWrite, file: name, write: hookWrite) }) {
+                throw ReportError.cannotWrite(path: url.path, reason: String(cString: strerror(number)))
             }
-            let handle = try FileHandle(forWritingTo: temporary)
-            defer { try? handle.close() }
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
+            CrashHook.reached(.beforeRename, file: name, write: hookWrite)
             try beforeRename()
             guard rename(temporary.path, url.path) == 0 else {
                 throw ReportError.cannotWrite(path: url.path, reason: String(cString: strerror(errno)))
             }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
+            unlink(temporary.path)
             if let reportError = error as? ReportError { throw reportError }
             throw ReportError.cannotWrite(path: url.path, reason: describe(error))
         }
+    }
+
+    /// `.NAME.PID.HEX.tmp`.
+    static func temporaryName(for name: String, pid: Int32, tag: UInt32) -> String {
+        ".\(name).\(pid).\(String(tag, radix: 16)).tmp"
+    }
+
+    /// The writer's pid when `name` is one of our temporary files' names.
+    static func temporaryPid(_ name: String) -> Int32? {
+        guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return nil }
+        let parts = name.dropFirst().dropLast(4).split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let tag = parts.last, !tag.isEmpty, tag.allSatisfy(\.isHexDigit),
+              let pid = Int32(parts[parts.count - 2]), pid > 0 else { return nil }
+        return pid
+    }
+
+    /// Removes the temporary files in `directory` left by processes that have ended.
+    static func removeStaleTemporaries(in directory: URL) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.path) else { return }
+        let own = getpid()
+        for name in names {
+            guard let pid = temporaryPid(name), pid != own, !ProcessLiveness.isAlive(pid) else { continue }
+            unlink(directory.appendingPathComponent(name).path)
+        }
+    }
+
+    /// Creates `path` (which must not exist), writes `data`, flushes and closes it; the errno
+    /// of the first failure, or nil. `midWrite` runs once half of the bytes are written.
+    private static func writeFlushed(_ data: Data, to path: String, midWrite: () -> Void) -> Int32? {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+        guard descriptor >= 0 else { return errno }
+        var failure: Int32?
+        data.withUnsafeBytes { (buffer: UnsafeRawBufferPointer) in
+            guard let base = buffer.baseAddress else { return }
+            let half = buffer.count / 2
+            var offset = 0
+            var halfway = false
+            while offset < buffer.count {
+                if !halfway, offset >= half {
+                    halfway = true
+                    midWrite()
+                }
+                let end = offset < half ? half : buffer.count
+                let written = systemWrite(descriptor, base + offset, end - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if written == 0 {
+                    failure = EIO
+                    return
+                }
+                offset += written
+            }
+        }
+        if failure == nil, fsync(descriptor) != 0 { failure = errno }
+        if close(descriptor) != 0, failure == nil { failure = errno }
+        return failure
+    }
+
+    private static func systemWrite(_ descriptor: Int32, _ bytes: UnsafeRawPointer, _ count: Int) -> Int {
+        #if canImport(Glibc)
+        Glibc.write(descriptor, bytes, count)
+        #else
+        Darwin.write(descriptor, bytes, count)
+        #endif
     }
 
     static func describe(_ error: Error) -> String {

@@ -1,5 +1,6 @@
-// Runs one validated experiment end to end: data -> model -> training -> evaluation ->
-// report. The CLI calls only this. Whatever happens after the config was accepted, a
+// Runs one validated experiment end to end: output directory -> data -> model -> training ->
+// evaluation -> report. The CLI calls only this. A run first checks and locks its output
+// directory (OutputDirectory); if that fails, nothing is written. Whatever happens after, a
 // report is written (atomically) with the status and the history so far. It touches no
 // process state but the BLAS thread count: the caller installs `Interruption`'s signal
 // handlers (the CLI does) and owns the dataset cache.
@@ -35,6 +36,15 @@ public enum ExperimentRunner {
         let progress = ProgressReporter(quiet: options.quiet)
         let outputDirectory = URL(fileURLWithPath: spec.output.dir)
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
+        // Before any data: a directory this run cannot write, or one another run is writing,
+        // fails now and writes nothing. The lock is held until the report is written.
+        let lock: RunDirectoryLock?
+        do {
+            lock = try OutputDirectory.prepare(spec.output.dir, note: { progress.note($0) })
+        } catch {
+            return RunOutcome(status: .failed, reportPath: reportURL.path, message: error.description)
+        }
+        defer { lock?.release() }
         let threads = BLAS.configureThreads(spec.training.threads)
 
         var report: RunReport
@@ -64,8 +74,9 @@ public enum ExperimentRunner {
         do {
             _ = try ReportWriter.write(report, to: outputDirectory)
         } catch {
+            let ended = report.status == .ok ? "" : " (the run itself ended \(report.status.rawValue): \(report.message ?? ""))"
             return RunOutcome(status: .failed, reportPath: reportURL.path,
-                              message: "could not write the report: \(error)")
+                              message: "could not write the report: \(error)\(ended)")
         }
         // The saved training state goes only once the report says ok: a kill before this
         // point leaves a state to resume from (the rerun then only evaluates).

@@ -1,6 +1,8 @@
 // A runner child of `runner sweep`, started with posix_spawn in its own process group:
 // the terminal's Ctrl-C then reaches only the sweep, which forwards it exactly once (a
-// runner that gets a second SIGINT exits at once, without writing its report).
+// runner that gets a second SIGINT exits at once, without writing its report). The child's
+// environment names the sweep (`SEQREC_SWEEP_PARENT`), so that the runner can arrange to get
+// SIGKILL when the sweep dies, however it dies (the runner CLI does that at start).
 
 #if canImport(Glibc)
 import Glibc
@@ -55,13 +57,29 @@ struct ChildProcess {
 
         let words = ([executable] + arguments).map { strdup($0) }
         defer { words.forEach { free($0) } }
+        let environment = childEnvironment().map { strdup($0) }
+        defer { environment.forEach { free($0) } }
         var pid = pid_t()
         let result = (words + [nil]).withUnsafeBufferPointer { argv -> Int32 in
-            guard let base = argv.baseAddress else { return EINVAL }
-            return posix_spawn(&pid, executable, nil, &attributes, base, environ)
+            (environment + [nil]).withUnsafeBufferPointer { envp -> Int32 in
+                guard let arguments = argv.baseAddress, let variables = envp.baseAddress else { return EINVAL }
+                return posix_spawn(&pid, executable, nil, &attributes, arguments, variables)
+            }
         }
         guard result == 0 else { throw ChildSpawnError(executable: executable, errorNumber: result) }
         return ChildProcess(pid: pid)
+    }
+
+    /// Ours, with `SEQREC_SWEEP_PARENT=<our pid>` in place of any inherited value.
+    static func childEnvironment() -> [String] {
+        var variables: [String] = []
+        var index = 0
+        while let entry = environ[index] {
+            let text = String(cString: entry)
+            if !text.hasPrefix(SweepChild.parentVariable + "=") { variables.append(text) }
+            index += 1
+        }
+        return variables + ["\(SweepChild.parentVariable)=\(getpid())"]
     }
 
     /// The termination if the child has ended (reaping it), nil while it runs.
@@ -80,6 +98,12 @@ struct ChildProcess {
     func send(_ signal: Int32) {
         kill(pid, signal)
     }
+}
+
+/// What a runner started by `runner sweep` finds in its environment.
+public enum SweepChild {
+    /// `SEQREC_SWEEP_PARENT`: the pid of the sweep that started this runner.
+    public static let parentVariable = "SEQREC_SWEEP_PARENT"
 }
 
 /// Counts SIGINT/SIGTERM received by the sweep, so that the pool can forward each one. The

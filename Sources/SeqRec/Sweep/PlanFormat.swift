@@ -12,7 +12,7 @@ public enum PlanRendering {
         ShellQuoting.command([runner] + point.arguments + (quiet ? ["--quiet"] : []))
     }
 
-    /// `lines`/`commands`: pending points, or every point when `includeDone`.
+    /// `lines`/`commands`: pending points, or every point (done and running too) when `includeDone`.
     public static func render(_ plan: SweepPlan, format: PlanFormat, runner: String,
                               includeDone: Bool) throws(MakeFragmentError) -> String {
         let shown = includeDone ? plan.points : plan.pending
@@ -27,8 +27,9 @@ public enum PlanRendering {
         }
     }
 
-    /// `9 points: 3 done, 6 pending`.
+    /// `9 points: 3 done, 6 pending`, plus `, 1 running` when another process runs some.
     public static func summary(_ plan: SweepPlan) -> String {
         "\(plan.points.count) point\(plan.points.count == 1 ? "" : "s"): \(plan.doneCount) done, \(plan.pending.count) pending"
+            + (plan.runningCount > 0 ? ", \(plan.runningCount) running" : "")
     }
 }

@@ -1,7 +1,9 @@
-// The skip rule shared by `runner plan`, `runner sweep` and `make sweep`: a point is done
+// The skip rule shared by `runner plan`, `runner sweep` and `make sweep`: a point is running
+// when a live process holds its run directory's lock (RunDirectoryLock); otherwise it is done
 // when its report.json reads back with status `ok` and the config hash of the point's
 // resolved config. Anything else (no report, a failed/diverged/interrupted run, a report
-// that does not parse, a different config) leaves the point pending.
+// that does not parse, a different config) leaves the point pending. Running points are
+// neither run nor counted as done.
 
 import Foundation
 
@@ -22,14 +24,22 @@ public enum PendingReason: Sendable, Equatable {
 public enum PointState: Sendable, Equatable {
     case done
     case pending(PendingReason)
+    /// Another process (this pid, if its lock file says) holds the point's run-directory lock.
+    case running(pid: Int32?)
 
     public var isDone: Bool { self == .done }
 
-    /// One word for listings: `done`, `missing`, `failed`, `diverged`, `interrupted`,
-    /// `unreadable`, `changed` or `forced`.
+    public var isPending: Bool {
+        if case .pending = self { return true }
+        return false
+    }
+
+    /// For listings: `done`, `running (pid N)`, or one word for a pending point: `missing`,
+    /// `failed`, `diverged`, `interrupted`, `unreadable`, `changed` or `forced`.
     public var label: String {
         switch self {
         case .done: return "done"
+        case .running(let pid): return "running (\(pid.map { "pid \($0)" } ?? "pid unknown"))"
         case .pending(.missing): return "missing"
         case .pending(.notOK(let status)): return status.rawValue
         case .pending(.unreadable): return "unreadable"
@@ -45,8 +55,10 @@ public enum SkipRule {
         URL(fileURLWithPath: spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
     }
 
-    /// Done or pending, from the report on disk; `force` makes every point pending.
+    /// Running, done or pending, from the lock and the report on disk; `force` makes every
+    /// point that is not running pending.
     public static func state(of spec: ExperimentSpec, force: Bool = false) -> PointState {
+        if let holder = RunDirectoryLock.holder(of: spec.output.dir) { return .running(pid: holder.pid) }
         if force { return .pending(.forced) }
         let url = reportURL(for: spec)
         guard FileManager.default.fileExists(atPath: url.path) else { return .pending(.missing) }

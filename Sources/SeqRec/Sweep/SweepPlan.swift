@@ -27,8 +27,10 @@ public struct SweepPlan: Sendable {
     /// Every point, in file order then grid order.
     public var points: [PlannedPoint]
 
-    public var pending: [PlannedPoint] { points.filter { !$0.state.isDone } }
-    public var doneCount: Int { points.count - pending.count }
+    public var pending: [PlannedPoint] { points.filter(\.state.isPending) }
+    public var doneCount: Int { points.count { $0.state.isDone } }
+    /// Points another process is running now (their run directory is locked).
+    public var runningCount: Int { points.count - doneCount - pending.count }
 
     public init(points: [PlannedPoint]) {
         self.points = points

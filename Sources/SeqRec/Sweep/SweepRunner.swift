@@ -27,7 +27,7 @@ public struct PointResult: Sendable {
 
 public struct SweepOutcome: Sendable {
     public var results: [PointResult]
-    /// Points left alone because they were done.
+    /// Points left alone because they were done or another process was running them.
     public var skipped: Int
     /// Pending points never started because the sweep was interrupted.
     public var notStarted: Int
@@ -44,12 +44,15 @@ public enum SweepRunner {
 
     /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends. Signals
     /// counted by `SweepSignals` (installed by the caller) are forwarded to the running
-    /// points and stop the sweep from starting more.
+    /// points and stop the sweep from starting more. A point whose run directory another
+    /// process has locked since the plan was made is not started (`skippedRunning`).
     public static func run(_ plan: SweepPlan, executable: String, jobs: Int,
+                           skippedRunning: (PlannedPoint, Int32?) -> Void = { _, _ in },
                            finished: (PointResult) -> Void) -> SweepOutcome {
         var queue = plan.pending[...]
         var running: [(child: ChildProcess, point: PlannedPoint, start: Date)] = []
         var results: [PointResult] = []
+        var lateSkips = 0
         var forwarded = 0
         let alreadyReceived = SweepSignals.received
 
@@ -60,6 +63,11 @@ public enum SweepRunner {
                 forwarded = SweepSignals.received - alreadyReceived
             }
             while !interrupted, running.count < max(1, jobs), let point = queue.popFirst() {
+                if let holder = RunDirectoryLock.holder(of: point.outputDirectory) {
+                    lateSkips += 1
+                    skippedRunning(point, holder.pid)
+                    continue
+                }
                 let start = Date()
                 do {
                     let child = try ChildProcess.spawn(executable: executable, arguments: point.arguments + ["--quiet"])
@@ -89,7 +97,7 @@ public enum SweepRunner {
             if !running.isEmpty { usleep(pollInterval) }
         }
         let received = SweepSignals.received > alreadyReceived
-        return SweepOutcome(results: results, skipped: plan.doneCount, notStarted: queue.count,
+        return SweepOutcome(results: results, skipped: plan.points.count - plan.pending.count + lateSkips, notStarted: queue.count,
                             interruptedBy: received ? SweepSignals.lastSignal : nil)
     }
 

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// Atomic writes: the temporary files a killed write leaves behind are removed by the next
+// write in that directory (only those of dead processes), and failures name the file and
+// the system's reason.
+
+@Suite struct AtomicFileTests {
+    @Test func temporaryNamesAreRecognized() {
+        #expect(AtomicFile.temporaryName(for: "report.json", pid: 123, tag: 0xbeef) == ".report.json.123.beef.tmp")
+        #expect(AtomicFile.temporaryPid(".report.json.123.beef.tmp") == 123)
+        #expect(AtomicFile.temporaryPid(".x.7.0.tmp") == 7)
+        for other in ["report.json", ".report.json.123.tmp", "report.json.123.beef.tmp", ".report.json.abc.beef.tmp",
+                      ".report.json.123.xyz.tmp", ".123.beef.tmp", ".write-check.tmp", ".lock", ".x.0.ab.tmp", ".x.-4.ab.tmp"] {
+            #expect(AtomicFile.temporaryPid(other) == nil, "\(other)")
+        }
+    }
+
+    @Test func theNextWriteRemovesTemporaryFilesOfDeadProcessesOnly() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let dead = try deadPid()
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["30"]
+        try sleeper.run()
+        defer {  // SIGKILL: Foundation may start it with SIGTERM blocked
+            kill(sleeper.processIdentifier, SIGKILL)
+            sleeper.waitUntilExit()
+        }
+        let stale = [".report.json.\(dead).1a2b.tmp", ".state.safetensors.\(dead).ff.tmp"]
+        let kept = [".report.json.\(sleeper.processIdentifier).3c.tmp",  // a live process's write in progress
+                    ".model.safetensors.\(getpid()).4d.tmp",  // this process's
+                    ".notes.tmp", "keep.\(dead).1.tmp"]  // not ours
+        for name in stale + kept { try Data("partial".utf8).write(to: scratch.appendingPathComponent(name)) }
+
+        try AtomicFile.write(Data("{}\n".utf8), to: scratch.appendingPathComponent("report.json"))
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: scratch.path))
+        #expect(names == Set(kept + ["report.json"]))
+        #expect(ConfigFixtures.read(scratch.appendingPathComponent("report.json")) == "{}\n")
+    }
+
+    @Test func failuresNameTheDestinationAndTheReason() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        // The destination is a directory: rename(2) refuses, and nothing is left behind.
+        let occupied = scratch.appendingPathComponent("report.json")
+        try FileManager.default.createDirectory(at: occupied.appendingPathComponent("inside"), withIntermediateDirectories: true)
+        #expect(throws: ReportError.cannotWrite(path: occupied.path, reason: "Is a directory")) {
+            try AtomicFile.write(Data("{}".utf8), to: occupied)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path) == ["report.json"])
+        // A parent is a file.
+        let file = scratch.appendingPathComponent("file")
+        try Data().write(to: file)
+        #expect(throws: ReportError.cannotCreateDirectory(path: file.path + "/run", reason: "'\(file.path)' is not a directory")) {
+            try AtomicFile.write(Data(), to: file.appendingPathComponent("run/report.json"))
+        }
+    }
+
+    /// A child that has ended but was not reaped yet (a zombie) is dead: its files can go.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat")))
+    func aZombieIsNotAlive() throws {
+        var pid = pid_t()
+        let words: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+        defer { free(words[0]) }
+        let result = words.withUnsafeBufferPointer { argv in
+            posix_spawn(&pid, "/bin/true", nil, nil, argv.baseAddress!, environ)
+        }
+        try #require(result == 0)
+        #expect(waitFor(10) { ProcessLiveness.isZombie(pid) })
+        #expect(!ProcessLiveness.isAlive(pid))
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        #expect(ProcessLiveness.isAlive(getpid()) && !ProcessLiveness.isZombie(getpid()))
+    }
+
+    @Test func theCrashHookIsParsedStrictly() {
+        #expect(CrashHook.parse("stop:before-rename:report.json") == .init(phase: .beforeRename, file: "report.json", occurrence: 1))
+        #expect(CrashHook.parse("stop:mid-write:state.safetensors:3") == .init(phase: .midWrite, file: "state.safetensors", occurrence: 3))
+        for bad in ["", "stop", "stop:later:report.json", "stop:mid-write:", "stop:mid-write:x:0", "go:mid-write:x", "stop:mid-write:x:1:2"] {
+            #expect(CrashHook.parse(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+@testable import SeqRec
+
+// What a kill -9 leaves, checked deterministically: `runner check-run` reads every result file
+// back and flags a truncated one; a run stopped by the crash hook just before its report's
+// rename and then killed leaves a resumable state and a temporary file, which the rerun
+// removes while it continues to the same report. (scripts/crash-check.sh does the same at
+// random moments, for runs, sweeps and compares.)
+
+private let tinyConfig = "Tests/Fixtures/e2e/tiny.yaml"
+
+private func checkRun(_ directory: URL, scratch: URL) throws -> SweepFixtures.Finished {
+    try SweepFixtures.runner(["check-run", directory.path, "--schema", "schema/report.schema.json"], scratch: scratch)
+}
+
+/// The second field of each check-run line (kind) with the third (ok, corrupt, ...).
+private func kinds(_ output: String) -> [String] {
+    output.split(separator: "\n").map { line in
+        let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+        return fields.count > 2 ? "\(fields[1]) \(fields[2])" : String(line)
+    }
+}
+
+/// Whether `pid` is stopped (state T in /proc).
+private func isStopped(_ pid: pid_t) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+          let close = stat.lastIndex(of: ")") else { return false }
+    return stat[stat.index(after: close)...].split(separator: " ").first == "T"
+}
+
+@Suite(.serialized, .enabled(if: SweepFixtures.runnerIsBuilt))
+struct CrashConsistencyTests {
+    @Test func checkRunReadsEveryFileBackAndFlagsATruncatedOne() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run = scratch.appendingPathComponent("run")
+        let finished = try SweepFixtures.runner([tinyConfig, "--quiet", "--set", "output.dir=\(run.path)"], scratch: scratch)
+        try #require(finished.status == 0)
+        let good = try checkRun(run, scratch: scratch)
+        #expect(good.status == 0)
+        #expect(kinds(good.stdout) == ["report ok", "model ok", "ids ok", "per_user ok"], "\(good.stdout)")
+
+        let model = run.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: model)
+        try bytes.prefix(bytes.count - 5).write(to: model)
+        try Data("{\"schema_version\": 1".utf8).write(to: run.appendingPathComponent("report.json"))
+        let stray = ".state.safetensors.\(try deadPid()).ab.tmp"
+        try Data("partial".utf8).write(to: run.appendingPathComponent(stray))
+        let bad = try checkRun(run, scratch: scratch)
+        #expect(bad.status == 1)
+        #expect(kinds(bad.stdout) == ["report corrupt", "model corrupt", "ids ok", "per_user ok", "temporary \(stray)"], "\(bad.stdout)")
+        #expect(bad.stdout.hasSuffix("\tdead\n"))
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat")))
+    func aRunKilledBeforeItsReportIsRenamedResumesAndCleansUp() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run = scratch.appendingPathComponent("run")
+        let flags = [tinyConfig, "--quiet", "--set", "output.dir=\(run.path)", "--set", "training.threads=1"]
+        let reference = scratch.appendingPathComponent("reference")
+        let uninterrupted = try SweepFixtures.runner([tinyConfig, "--quiet", "--set", "output.dir=\(reference.path)",
+                                                      "--set", "training.threads=1"], scratch: scratch)
+        try #require(uninterrupted.status == 0)
+
+        let victim = try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, flags, scratch: scratch,
+                                              environment: ["SEQREC_CRASH_HOOK": "stop:before-rename:report.json"])
+        let pid = victim.process.processIdentifier
+        defer { kill(pid, SIGKILL) }
+        try #require(waitFor(60) { isStopped(pid) }, "the hook did not stop the run: \(victim.stderr)")
+        #expect(victim.stderr == "crash hook: stopped at before-rename of report.json (write 1)\n")
+        kill(pid, SIGKILL)
+        victim.process.waitUntilExit()
+
+        // A complete temporary report that was never renamed, a state after the last epoch,
+        // a lock file nobody holds: the point is resumable, not done and not running.
+        let left = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+        let temporary = try #require(left.first { $0.hasPrefix(".report.json.\(pid).") && $0.hasSuffix(".tmp") })
+        #expect(left == [".lock", temporary, "ids.json", "model.safetensors", "per_user.tsv", "state.safetensors"])
+        let plan = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + flags.filter { $0 != "--quiet" }, scratch: scratch)
+        #expect(plan.stdout.hasPrefix("missing, resumable at epoch 2\t\(run.path)\t"), "\(plan.stdout)")
+
+        let rerun = try SweepFixtures.runner(flags, scratch: scratch)
+        #expect(rerun.status == 0)
+        #expect(rerun.stderr == "resuming after epoch 2 from \(run.path)/state.safetensors\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+                == ["ids.json", "model.safetensors", "per_user.tsv", "report.json"])
+        let resumed = try ReportReader.read(run.appendingPathComponent("report.json"))
+        let expected = try ReportReader.read(reference.appendingPathComponent("report.json"))
+        #expect(resumed.resumedFromEpoch == 2)
+        #expect(resumed.test?.metrics == expected.test?.metrics)
+        #expect(resumed.history.map(\.trainLoss) == expected.history.map(\.trainLoss))
+    }
+}
