@@ -111,11 +111,13 @@ func torchWrittenWeightsScoreAsInPyTorch(_ name: String) throws {
 // MARK: - Resume through the runner binary
 
 
-/// A run of a few hundred milliseconds per epoch, so that a kill lands inside the run.
-private func resumeConfig(in directory: URL) throws -> URL {
-    let url = directory.appendingPathComponent("resume.yaml")
+/// A run of a few hundred milliseconds per epoch, so that a kill lands inside the run (the
+/// full-disk tests use it too, with their own name, 2 epochs and 1 thread).
+func resumeConfig(in directory: URL, name: String = "resume", epochs: Int = 6, threads: Int? = nil) throws -> URL {
+    let url = directory.appendingPathComponent("\(name).yaml")
+    let threadsLine = threads.map { "\n  threads: \($0)" } ?? ""
     try """
-    name: resume
+    name: \(name)
     seed: 11
     dataset:
       synthetic: {users: 500, items: 80, length: 40, lag: 6, noise: 0.2, keys: 4}
@@ -123,8 +125,8 @@ private func resumeConfig(in directory: URL) throws -> URL {
     split: {method: leave-one-out, max_length: 20}
     model: {cell: gru, embedding_size: 16, hidden_size: 24, layers: 1, dropout: 0.2}
     training:
-      epochs: 6
-      batch_size: 128
+      epochs: \(epochs)
+      batch_size: 128\(threadsLine)
       optimizer: {name: adam, learning_rate: 0.01}
       early_stopping: {metric: ndcg@10, patience: 2}
     evaluation: {candidates: all, metrics: [hr@10, ndcg@10]}

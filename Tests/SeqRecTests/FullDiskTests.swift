@@ -9,24 +9,7 @@ import Testing
 
 /// A few hundred milliseconds per epoch, a training state of about 75 KB.
 private func fullDiskConfig(in directory: URL) throws -> String {
-    let url = directory.appendingPathComponent("fulldisk.yaml")
-    try """
-    name: fulldisk
-    seed: 11
-    dataset:
-      synthetic: {users: 500, items: 80, length: 40, lag: 6, noise: 0.2, keys: 4}
-      min_user_interactions: 1
-    split: {method: leave-one-out, max_length: 20}
-    model: {cell: gru, embedding_size: 16, hidden_size: 24, layers: 1, dropout: 0.2}
-    training:
-      epochs: 2
-      batch_size: 128
-      threads: 1
-      optimizer: {name: adam, learning_rate: 0.01}
-      early_stopping: {metric: ndcg@10, patience: 2}
-    evaluation: {candidates: all, metrics: [hr@10, ndcg@10]}
-    """.write(to: url, atomically: true, encoding: .utf8)
-    return url.path
+    try resumeConfig(in: directory, name: "fulldisk", epochs: 2, threads: 1).path
 }
 
 /// Fills `disk` with a file until `free` bytes are left (all of them when 0).

@@ -232,38 +232,7 @@ func sasrecMatchesPyTorchGolden(_ name: String) throws {
     let model = makeSASRec(width: fixture.width, heads: fixture.heads, blocks: fixture.blocks,
                            norm: try #require(LayerNormPlacement(rawValue: fixture.norm)), numItems: fixture.items,
                            maxLength: fixture.max_length, dropout: 0, seed: 1)
-    #expect(Set(model.parameters.map(\.name)) == Set(fixture.parameters.keys))
-    try model.setParameterValues(fixture.parameters.mapValues(\.data))
-    let batch = SequenceBatch(batchSize: fixture.batch, steps: fixture.steps, inputs: fixture.inputs, targets: fixture.targets,
-                              ratings: [Float](repeating: 0, count: fixture.inputs.count), users: (0..<Int32(fixture.batch)).map { $0 })
-    var rng = SeededGenerator(seed: 1)
-    let outputs = fixture.inputs.withUnsafeBufferPointer {
-        Array(model.encoder.forward(inputs: $0, batch: fixture.batch, steps: fixture.steps, training: false, rng: &rng))
-    }
-    var worst: Float = 0
-    let d = fixture.width
-    for b in 0..<fixture.batch {
-        for t in 0..<fixture.lengths[b] {
-            let row = (b * fixture.steps + t) * d
-            worst = max(worst, mismatch(Array(outputs[row..<(row + d)]), Array(fixture.outputs[row..<(row + d)])))
-        }
-    }
-    #expect(worst < sasrecTolerance, "\(name) outputs off by \(worst)")
-    let logitError = mismatch(model.scoreNext(batch), fixture.next_logits)
-    #expect(logitError < sasrecTolerance, "\(name) next-item logits off by \(logitError)")
-
-    model.arena.zeroGrads()
-    let result = model.trainBatch(batch, rng: &rng)
-    #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
-    #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
-    var worstGradient: Float = 0
-    for parameter in model.parameters {
-        let expected = try #require(fixture.grads[parameter.name])
-        let error = mismatch(parameter.gradArray, expected)
-        worstGradient = max(worstGradient, error)
-        #expect(error < sasrecTolerance, "\(name) grad \(parameter.name) off by \(error)")
-    }
-    print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+    try expectGoldenMatch(model, fixture, name) { batch, rng in model.trainBatch(batch, rng: &rng) }
 }
 
 /// The sampled losses over the tied item table (make_golden_sasrec_losses.py), with the
@@ -279,6 +248,13 @@ func sasrecSampledLossesMatchPyTorchGolden(_ name: String) throws {
                            maxLength: fixture.max_length, dropout: 0, seed: 1, loss: loss, negatives: negatives.count)
     #expect(model.parameters.map(\.name) == makeSASRec(width: 4, heads: 1, blocks: 2, norm: .pre, numItems: 9, maxLength: 6, dropout: 0,
                                                          seed: 1).parameters.map(\.name), "no head parameters: the output is tied")
+    try expectGoldenMatch(model, fixture, name) { batch, rng in model.trainBatch(batch, negatives: negatives, rng: &rng) }
+}
+
+/// Loads the fixture's weights into `model`, then checks the outputs at every item, the
+/// next-item logits, the loss of `train` and every gradient against the fixture.
+private func expectGoldenMatch(_ model: SequenceRecommender, _ fixture: GoldenSASRecFixture, _ name: String,
+                               train: (SequenceBatch, inout SeededGenerator) -> (loss: Double, targets: Int)) throws {
     #expect(Set(model.parameters.map(\.name)) == Set(fixture.parameters.keys))
     try model.setParameterValues(fixture.parameters.mapValues(\.data))
     let batch = SequenceBatch(batchSize: fixture.batch, steps: fixture.steps, inputs: fixture.inputs, targets: fixture.targets,
@@ -300,7 +276,7 @@ func sasrecSampledLossesMatchPyTorchGolden(_ name: String) throws {
     #expect(logitError < sasrecTolerance, "\(name) next-item logits off by \(logitError)")
 
     model.arena.zeroGrads()
-    let result = model.trainBatch(batch, negatives: negatives, rng: &rng)
+    let result = train(batch, &rng)
     #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
     #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
     var worstGradient: Float = 0

@@ -61,13 +61,7 @@ public final class BinaryCrossEntropy {
         negatives drawn: [Int32]
     ) -> (loss: Double, targets: Int) {
         let h = output.inputSize
-        targetRows.removeAll(keepingCapacity: true)
-        targetClasses.removeAll(keepingCapacity: true)
-        for (row, target) in targets.enumerated() where target != 0 {
-            precondition(Int(target) < output.classes, "target class \(target) out of range 0..<\(output.classes)")
-            targetRows.append(row)
-            targetClasses.append(target)
-        }
+        TargetPositions.gather(targets, classCount: output.classes, rows: &targetRows, classes: &targetClasses)
         let n = targetRows.count
         precondition(drawn.count == n, "\(drawn.count) negatives for \(n) targets")
         guard n > 0 else { return (0, 0) }

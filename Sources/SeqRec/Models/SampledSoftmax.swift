@@ -71,12 +71,7 @@ public final class SampledSoftmax {
         let s = drawn.count
         let width = 1 + s
         negatives = drawn
-        targetRows.removeAll(keepingCapacity: true)
-        targetClasses.removeAll(keepingCapacity: true)
-        for (row, target) in targets.enumerated() where target != 0 {
-            targetRows.append(row)
-            targetClasses.append(target)
-        }
+        TargetPositions.gather(targets, classCount: output.classes, rows: &targetRows, classes: &targetClasses)
         let n = targetRows.count
         guard n > 0 else { return (0, 0) }
         if targetColumns.count < n { targetColumns = [Int32](repeating: 0, count: n) }

@@ -68,13 +68,7 @@ public final class SoftmaxOutputLayer {
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>
     ) -> (loss: Double, targets: Int) {
         let h = inputSize
-        targetRows.removeAll(keepingCapacity: true)
-        targetClasses.removeAll(keepingCapacity: true)
-        for (row, target) in targets.enumerated() where target != 0 {
-            precondition(Int(target) < classes, "target class \(target) out of range 0..<\(classes)")
-            targetRows.append(row)
-            targetClasses.append(target)
-        }
+        TargetPositions.gather(targets, classCount: classes, rows: &targetRows, classes: &targetClasses)
         let n = targetRows.count
         guard n > 0 else { return (0, 0) }
         let blockCapacity = min(n, Self.rowBlock)
