@@ -77,3 +77,18 @@ private func withThreads(_ run: LoadedRun, _ threads: Int) -> LoadedRun {
     #expect(ComparisonBuilder.family(of: .string("sasrec")) != ComparisonBuilder.family(of: .string("gru")))
     #expect(ComparisonBuilder.family(of: .string("lstm")) == ComparisonBuilder.family(of: .string("gru")))
 }
+
+@Test func compareWithOnlyUnreadableReportsExitsOneAndWritesNothing() throws {
+    guard SweepFixtures.runnerIsBuilt else { return }
+    let scratch = try SweepFixtures.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let broken = scratch.appendingPathComponent("results/broken")
+    try FileManager.default.createDirectory(at: broken, withIntermediateDirectories: true)
+    try "[]".write(to: broken.appendingPathComponent("report.json"), atomically: true, encoding: .utf8)
+    let out = scratch.appendingPathComponent("out")
+    let finished = try SweepFixtures.runner(["compare", scratch.appendingPathComponent("results").path, "--output", out.path],
+                                            scratch: scratch)
+    #expect(finished.status == 1)
+    #expect(finished.stderr.hasSuffix("\nrunner compare: none of the reports could be read\n"))
+    #expect(!FileManager.default.fileExists(atPath: out.path))
+}
