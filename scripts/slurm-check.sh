@@ -278,7 +278,7 @@ fi
 
 table=$("$runner" compare "$results" --output "$tmp/compare" --no-html 2>/dev/null)
 printf '%s\n' "$table"
-for cell in lstm gru rnn; do
+for cell in lstm gru rnn sasrec; do
   check "runner compare lists cell=$cell" grep -q "cell=$cell" <<<"$table"
 done
 
