@@ -84,6 +84,7 @@ enum DatasetVerifier {
             guard rename(temporary.path, destination.path) == 0 else {
                 throw DataError.storeFailed(path: destination.path, reason: "rename from \(temporary.path) failed (errno \(errno))")
             }
+            DirectorySync.flush(directory.path)
         } catch let error as DataError {
             try? FileManager.default.removeItem(at: temporary)
             throw error

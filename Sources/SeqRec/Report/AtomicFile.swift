@@ -3,6 +3,8 @@
 // temporary file is `.NAME.PID.HEX.tmp` (PID: the writer's process id, HEX: random). A failed
 // write removes it; a write killed before its rename cannot, so every write first removes
 // the temporary files of processes that no longer exist on this machine (never a live one's).
+// After the rename the directory is flushed too, so that after a power loss the name points
+// at the new content (the file's own fsync does not make the rename durable).
 
 import Foundation
 #if canImport(Glibc)
@@ -42,6 +44,7 @@ enum AtomicFile {
             if let reportError = error as? ReportError { throw reportError }
             throw ReportError.cannotWrite(path: url.path, reason: describe(error))
         }
+        DirectorySync.flush(directory.path)
     }
 
     /// `.NAME.PID.HEX.tmp`.
