@@ -82,6 +82,54 @@ struct MemoryBudgetTests {
         }
         #expect(!FileManager.default.fileExists(atPath: output))
     }
+
+    @Test("a data file whose catalogue makes the run too large fails after loading, naming the item count")
+    func fileCatalogueIsCheckedAfterLoading() throws {
+        // 2,000 users x 5 distinct items: 10,000 items the config check cannot know. The item
+        // table is made wide enough that 10,000 rows do not fit in this machine's memory; with
+        // 2-item windows the activations stay small, so a one-item catalogue still fits.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeAll(at: scratch) }
+        let items = 10_000
+        var csv = "user_id,item_id\n"
+        for item in 0..<items { csv += "u\(item / 5),i\(item)\n" }
+        try csv.write(to: scratch.appendingPathComponent("wide.csv"), atomically: true, encoding: .utf8)
+        let available = try #require(MemoryBudget.availableBytes())
+        func config(width: Int) throws -> ExperimentSpec {
+            var config = try spec("""
+                name: wide
+                dataset: {path: \(scratch.appendingPathComponent("wide.csv").path)}
+                split: {max_length: 2}
+                model: {embedding_size: \(width), hidden_size: 8}
+                training: {threads: 1, batch_size: 1}
+                output: {dir: \(scratch.appendingPathComponent("out").path)}
+                """)
+            config.output.checkpoint = false
+            return config
+        }
+        var width = 1
+        while try (MemoryEstimate(config(width: width), numItems: items, threads: 1)?.totalBytes ?? 0) < 4 * available {
+            width *= 2
+        }
+        let config = try config(width: width)
+        let one = try #require(MemoryEstimate(config, numItems: 1, threads: 1))
+        let all = try #require(MemoryEstimate(config, numItems: items, threads: 1))
+        try #require(one.totalBytes < available / 2,
+                     "estimates \(one.totalBytes) and \(all.totalBytes) do not bracket \(available) bytes")
+        #expect(throws: Never.self) { try MemoryBudget.checkConfig(config) }
+
+        let outcome = ExperimentRunner.run(config, options: RunOptions(quiet: true), datasets: DatasetCache())
+        #expect(outcome.status == .failed)
+        // Exact text, except the memory the machine had free at that moment.
+        let expected = MemoryBudgetError(estimate: all, availableBytes: 0, catalogue: "10,000 items").description
+        let head = "the run needs about \(MemoryBudget.format(all.totalBytes)) of memory but "
+        let tail = try #require(expected.range(of: " is available ")).upperBound
+        #expect(outcome.message.hasPrefix(head), "\(outcome.message)")
+        #expect(outcome.message.hasSuffix(String(expected[tail...])), "\(outcome.message)")
+        let report = try ReportReader.read(URL(fileURLWithPath: outcome.reportPath))
+        #expect(report.status == .failed && report.history.isEmpty)
+    }
 }
 
 private extension FileManager {
