@@ -19,17 +19,18 @@ private func scratchDirectory(_ files: [String: [UInt8]]) throws -> URL {
     return scratch
 }
 
-/// Runs the runner in a scratch directory holding `files`; a run longer than `limit`
-/// seconds is killed (and then fails the test on its status).
+/// Runs the runner (or `executable`) in a scratch directory holding `files`; a run longer
+/// than `limit` seconds is killed with SIGKILL (a hung runner may never act on SIGTERM) and
+/// then fails the test on its status.
 private func runner(_ arguments: [String], files: [String: [UInt8]] = [:], prepare: (URL) throws -> Void = { _ in },
-                    limit: Double = 60) throws -> SweepFixtures.Finished {
+                    limit: Double = 60, executable: String = ConfigFixtures.runnerBinary.path) throws -> SweepFixtures.Finished {
     let scratch = try scratchDirectory(files)
     defer { try? FileManager.default.removeItem(at: scratch) }
     try prepare(scratch)
-    let launched = try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, arguments, scratch: scratch, in: scratch)
+    let launched = try SweepFixtures.launch(executable, arguments, scratch: scratch, in: scratch)
     let deadline = Date().addingTimeInterval(limit)
     while launched.process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
-    if launched.process.isRunning { launched.process.terminate() }
+    if launched.process.isRunning { kill(launched.process.processIdentifier, SIGKILL) }
     return launched.wait()
 }
 
@@ -297,6 +298,28 @@ private func errorPaths(setting path: String, to value: String) -> [String] {
     let ran = Mutex<[Int]>([])
     pool.run { index in ran.withLock { $0.append(index) } }
     #expect(ran.withLock { $0.sorted() } == [0, 1, 2, 3, 4])
+}
+
+/// A cgroup-v1 `pids` hierarchy this process may create groups in (root on most Linux
+/// machines that still mount it), where a run can be given a thread limit.
+private let pidsHierarchy = "/sys/fs/cgroup/pids"
+private let canLimitThreads = SweepFixtures.runnerIsBuilt && access(pidsHierarchy, W_OK) == 0
+
+@Test(.enabled(if: canLimitThreads)) func aRunThatCannotStartThreadsFailsAndDoesNotHang() throws {
+    // A cgroup with pids.max 1 lets the runner keep its main thread and nothing more (OpenBLAS
+    // told to use one thread, so that it starts none of its own). Every other thread start
+    // fails as on a machine or job at its thread limit: the git query for the report's
+    // provenance (Foundation's Process hung here for good) and the training workers.
+    let group = "\(pidsHierarchy)/seqrec-test-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+    guard mkdir(group, 0o755) == 0 else { return }
+    defer { rmdir(group) }
+    try "1\n".write(toFile: "\(group)/pids.max", atomically: false, encoding: .utf8)
+    let script = "echo $$ > \(group)/cgroup.procs && OPENBLAS_NUM_THREADS=1 exec \"$0\" \"$@\""
+    let result = try runner(["-c", script, ConfigFixtures.runnerBinary.path, "t.yaml", "--quiet", "--set", "training.threads=4"],
+                            files: ["t.yaml": bytes(tinyConfig)], limit: 30, executable: "/bin/sh")
+    #expect(result.stderr
+        == "t: failed: could not start worker thread 1 of 3: Resource temporarily unavailable (error 11); use fewer training.threads\n")
+    #expect(result.status == 1)
 }
 
 // MARK: - Names are not paths

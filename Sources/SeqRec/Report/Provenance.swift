@@ -84,22 +84,12 @@ public struct Provenance: Sendable, Equatable, Codable {
         return GitState(commit: head, dirty: !status.isEmpty)
     }
 
-    /// Runs `git ARGS` through /usr/bin/env; trimmed stdout, or nil on any failure.
+    /// Runs `git ARGS`; trimmed stdout, or nil on any failure.
     private static func runGit(_ arguments: [String], in directory: URL?) -> String? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var fullArguments = ["git"]
+        var fullArguments: [String] = []
         if let directory { fullArguments += ["-C", directory.path] }
-        process.arguments = fullArguments + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let output = CommandOutput.run("git", fullArguments + arguments) else { return nil }
+        return String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func operatingSystem() -> String {
