@@ -99,7 +99,7 @@ public enum RunCheckpoint {
         do {
             return try JSONDecoder().decode(IdMaps.self, from: data)
         } catch {
-            throw .unreadable(path: url.path, reason: "\(error)")
+            throw .unreadable(path: url.path, reason: ReportReader.describe(error))
         }
     }
 
