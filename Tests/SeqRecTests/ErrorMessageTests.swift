@@ -241,7 +241,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     try RunCheckpoint.writeState(state, arena: model.arena, configHash: spec.configHash, in: run)
     let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: tinyConfig), datasets: DatasetCache())
     #expect(outcome.status == .failed)
-    #expect(outcome.message == "cannot resume from state.safetensors: optimizer state lacks buffer 'exp_avg_sq' "
+    #expect(outcome.message == "\(run.path)/state.safetensors: optimizer state lacks buffer 'exp_avg_sq' "
         + "(run again with --restart to start at epoch 1)")
 }
 
@@ -344,6 +344,26 @@ private func errorText(_ body: () throws -> Void) -> String {
     for result in [jobs, unknown, missing, format, k, escaped] {
         #expect(result.status == 2 && result.stdout.isEmpty)
     }
+}
+
+// MARK: - A data cache that cannot hold a downloaded dataset
+
+@Test func aCacheDirectoryThatCannotHoldTheDatasetSaysWhyForEachSource() throws {
+    let cache = try SweepFixtures.makeScratch()
+    defer { try? FileManager.default.removeItem(at: cache) }
+    try write("", to: cache.appendingPathComponent("fake-set"))  // a file where the dataset's folder goes
+    let lines = Array("1\t10\t5\t100\n1\t20\t3\t101\n2\t10\t4\t102\n".utf8)
+    let dataset = BuiltinDataset(
+        name: "fake-set", fileName: "u.data", format: .movielens,
+        expectation: DatasetExpectation(interactions: 3, users: 2, items: 2, sha256: nil, separator: [UInt8(ascii: "\t")]),
+        sources: [AcquisitionSource(name: "Mirror A", origin: "a", hasHeader: false) { _ in lines }],
+        manualCommand: "cp my-u.data '{cache}/fake-set/u.data'")
+    #expect(errorText { _ = try dataset.acquire(cacheDirectory: cache.path, log: { _ in }) } == """
+        could not acquire fake-set; every source failed:
+          1. Mirror A: cannot store \(cache.path)/fake-set/u.data: cannot create the folder '\(cache.path)/fake-set': it exists and is not a directory
+        To place the file by hand, run:
+          cp my-u.data '\(cache.path)/fake-set/u.data'
+        """)
 }
 
 // MARK: - Messages only an internal invariant (or a machine we cannot reproduce) produces

@@ -75,7 +75,7 @@ public final class Trainer {
             do {
                 try optimizer.restore(resume.optimizer, arena: arena)
             } catch {
-                return TrainingResult(status: .failed, message: "cannot resume from \(RunFiles.state): \(error) (run again with --restart to start at epoch 1)", history: resume.history,
+                return TrainingResult(status: .failed, message: "cannot resume: \(error)", history: resume.history,
                                       bestEpoch: nil, trainingSeconds: 0, validationSeconds: 0)
             }
             (shuffleRandom, stopper, bestWeights, history) = (resume.shuffleRandom, resume.earlyStopping, resume.bestWeights, resume.history)
