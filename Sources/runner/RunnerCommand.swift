@@ -258,6 +258,9 @@ extension RunnerCommand {
             for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
             do {
                 try array.write()
+            } catch let error as DirectoryCreationError {
+                writeToStandardError("runner plan: cannot create \(array.logDirectory.escapedForTerminal): \(error.reason.escapedForTerminal)\n")
+                throw ExitCode(ExitStatus.runFailed)
             } catch {
                 writeToStandardError("runner plan: cannot write \(array.scriptPath): \(error.localizedDescription)\n")
                 throw ExitCode(ExitStatus.runFailed)

@@ -309,6 +309,22 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(occupied.status == 2)
 }
 
+// MARK: - runner plan --format slurm
+
+@Test(.enabled(if: enabled)) func aSlurmFolderThatCannotBeMadeIsNamed() throws {
+    let scratch = try SweepFixtures.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    try write("", to: scratch.appendingPathComponent("tiny/slurm"))  // a file where the job array's folder goes
+    let result = try runner(["plan", SweepFixtures.tinyGrid, "--format", "slurm", "--set", "training.threads=1",
+                             "--set", "output.dir=\(scratch.path)/tiny"], scratch: scratch, in: ConfigFixtures.repositoryRoot)
+    #expect(result.stderr == """
+        runner plan: 4 points: 0 done, 4 pending
+        runner plan: cannot create \(scratch.path)/tiny/slurm: it exists and is not a directory
+
+        """)
+    #expect(result.status == 1 && result.stdout.isEmpty)
+}
+
 // MARK: - Bad flags (ArgumentParser's usage errors, exit 2)
 
 @Test(.enabled(if: enabled)) func usageErrorsPrintTheirFullText() throws {
@@ -341,7 +357,14 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(k.stderr == "Error: The value 'x' is invalid for '-k <k>'\nHelp:  -k <k>  Items per query.\n" + recommendUsage)
     let escaped = try runner(["validate", "experiments/lstm50.yaml", "--b\u{1b}[2J"], scratch: scratch, in: root)
     #expect(escaped.stderr.hasPrefix("Error: Unknown option '--b\\x1b[2J'\n"), "\(escaped.stderr)")
-    for result in [jobs, unknown, missing, format, k, escaped] {
+    let partition = try runner(["plan", SweepFixtures.tinyGrid, "--partition", "x"], scratch: scratch, in: root)
+    #expect(partition.stderr == """
+        Error: --partition: only with --format slurm, found --format lines
+        Usage: runner plan [<options>] <file> ...
+          See 'runner plan --help' for more information.
+
+        """)
+    for result in [jobs, unknown, missing, format, k, escaped, partition] {
         #expect(result.status == 2 && result.stdout.isEmpty)
     }
 }
