@@ -75,7 +75,7 @@ private func errorText(_ body: () throws -> Void) -> String {
         == "\(ids.path): corrupt or truncated: wrong type at items, expected Array<Any>")
     try write("garbage", to: ids)
     #expect(errorText { _ = try TrainedRun(directory: run) }
-        == "\(ids.path): corrupt or truncated: The given data was not valid JSON. at top level")
+        == "\(ids.path): corrupt or truncated: The given data was not valid JSON.")
 }
 
 @Test(.enabled(if: enabled)) func idsOfOtherDataAreRefused() throws {
@@ -258,7 +258,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(result.stderr == """
         runner compare: warning: skipped newer: '\(path)/newer/report.json' has schema_version 99, expected at most 1
         runner compare: warning: skipped partial: '\(path)/partial/report.json' is not a seqrec report: missing key 'name' at top level
-        runner compare: warning: skipped text: '\(path)/text/report.json' is not a seqrec report: The given data was not valid JSON. at top level
+        runner compare: warning: skipped text: '\(path)/text/report.json' is not a seqrec report: The given data was not valid JSON.
         runner compare: none of the reports could be read
 
         """)
