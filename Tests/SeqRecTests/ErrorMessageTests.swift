@@ -12,6 +12,8 @@ import Testing
 private let enabled = SweepFixtures.runnerIsBuilt
 private let tinyConfig = ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path
 
+private struct TemplateFailed: Error { var message: String }
+
 /// The tiny end-to-end experiment trained once; tests break copies of it.
 private let template: Result<URL, any Error> = Result {
     var spec = try ConfigLoader.load(path: tinyConfig)
@@ -19,7 +21,7 @@ private let template: Result<URL, any Error> = Result {
     spec.output.dir = directory.path
     spec.training.threads = 1
     let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: tinyConfig), datasets: DatasetCache())
-    guard outcome.status == .ok else { throw ResumeError(description: "the template run failed: \(outcome.message)") }
+    guard outcome.status == .ok else { throw TemplateFailed(message: outcome.message) }
     return directory
 }
 
