@@ -258,6 +258,9 @@ extension RunnerCommand {
             for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
             do {
                 try array.write()
+            } catch let error as DirectoryCreationError {
+                writeToStandardError("runner plan: cannot create \(array.logDirectory.escapedForTerminal): \(error.reason.escapedForTerminal)\n")
+                throw ExitCode(ExitStatus.runFailed)
             } catch {
                 writeToStandardError("runner plan: cannot write \(array.scriptPath): \(error.localizedDescription)\n")
                 throw ExitCode(ExitStatus.runFailed)
@@ -354,7 +357,7 @@ extension RunnerCommand {
             do {
                 // One unreadable report does not stop the comparison of the others.
                 let runs = try ComparisonBuilder.loadRuns(paths: paths) { path, error in
-                    writeToStandardError("runner compare: warning: skipped \(path): \(error)\n")
+                    writeToStandardError("runner compare: warning: skipped \(path.escapedForTerminal): \("\(error)".escapedForTerminal)\n")
                     problems += 1
                 }
                 guard !runs.isEmpty else {
@@ -369,7 +372,7 @@ extension RunnerCommand {
                 throw ExitCode(ExitStatus.badConfig)
             }
             for item in comparison.excluded where item.isInvalid {
-                writeToStandardError("runner compare: warning: left out \(item.run.displayPath): \(item.reason)\n")
+                writeToStandardError("runner compare: warning: left out \(item.run.displayPath.escapedForTerminal): \(item.reason.escapedForTerminal)\n")
                 problems += 1
             }
             let directory = URL(fileURLWithPath: output)

@@ -57,7 +57,7 @@ extension RunnerCommand {
                 for result in results { out += format.render(result) }
                 writeToStandardOutput(out)
             } catch {
-                fail("\(error)")
+                fail(error)
             }
         }
 
@@ -128,7 +128,7 @@ extension RunnerCommand {
                 }
                 writeToStandardOutput(url.path + "\n")
             } catch {
-                fail("\(error)")
+                fail(error)
             }
         }
     }
@@ -139,5 +139,14 @@ extension TrainedRun.SplitName: ExpressibleByArgument {}
 /// Prints `message` on stderr and exits 2 (bad input: nothing was written).
 private func fail(_ message: String) -> Never {
     writeToStandardError("error: \(message.escapedForTerminal)\n")
+    Foundation.exit(ExitStatus.badConfig)
+}
+
+/// A config error (a bad `--set`) already reads `<origin>: error: <message>`, one line per
+/// problem, as `runner validate` prints it; any other error gets the `error: ` prefix.
+private func fail(_ error: any Error) -> Never {
+    guard let configError = error as? ConfigError else { fail("\(error)") }
+    let lines = configError.description.split(separator: "\n", omittingEmptySubsequences: false)
+    writeToStandardError(lines.map { String($0).escapedForTerminal }.joined(separator: "\n") + "\n")
     Foundation.exit(ExitStatus.badConfig)
 }

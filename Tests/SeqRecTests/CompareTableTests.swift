@@ -127,12 +127,12 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
         try ComparisonBuilder.loadRuns(paths: ["/nonexistent/results"])
     }
     #expect(CompareError.pathNotFound("x").description
-        == "compare: 'x' does not exist, expected a report.json or a directory holding reports")
+        == "'x' does not exist, expected a report.json or a directory holding reports")
     let empty = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-compare-empty-\(UInt32.random(in: 0 ... .max))")
     try FileManager.default.createDirectory(at: empty, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: empty) }
     #expect(throws: CompareError.noReports(paths: [empty.path])) { try ComparisonBuilder.loadRuns(paths: [empty.path]) }
-    #expect(CompareError.noReports(paths: ["a", "b"]).description == "compare: no report.json found under 'a', 'b'")
+    #expect(CompareError.noReports(paths: ["a", "b"]).description == "no report.json found under 'a', 'b'")
 }
 
 @Test func loadingFindsReportsRecursivelyWithTheirSidecars() throws {

@@ -35,9 +35,9 @@ public enum CompareError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .pathNotFound(let path):
-            return "compare: '\(path)' does not exist, expected a report.json or a directory holding reports"
+            return "'\(path)' does not exist, expected a report.json or a directory holding reports"
         case .noReports(let paths):
-            return "compare: no report.json found under \(paths.map { "'\($0)'" }.joined(separator: ", "))"
+            return "no report.json found under \(paths.map { "'\($0)'" }.joined(separator: ", "))"
         }
     }
 }

@@ -79,7 +79,12 @@ enum DatasetVerifier {
         let directory = destination.deletingLastPathComponent()
         let temporary = directory.appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString).partial")
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            do {
+                try DirectoryCreation.create(directory.path)
+            } catch {
+                throw DataError.storeFailed(path: destination.path,
+                                            reason: "cannot create the folder '\(directory.path)': \(error.reason)")
+            }
             try Data(canonical).write(to: temporary)
             guard rename(temporary.path, destination.path) == 0 else {
                 throw DataError.storeFailed(path: destination.path, reason: "rename from \(temporary.path) failed (errno \(errno))")

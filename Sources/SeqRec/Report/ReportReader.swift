@@ -102,7 +102,9 @@ public enum ReportReader {
         case .valueNotFound(let type, let context)?:
             return "null at \(path(context.codingPath)), expected \(type)"
         case .dataCorrupted(let context)?:
-            return "\(context.debugDescription) at \(path(context.codingPath))"
+            // At the top level: the bytes are not JSON ("The given data was not valid JSON.").
+            return context.codingPath.isEmpty ? context.debugDescription
+                : "\(context.debugDescription) at \(path(context.codingPath))"
         default:
             return String(describing: error)
         }

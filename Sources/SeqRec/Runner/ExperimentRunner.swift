@@ -229,14 +229,22 @@ public enum ExperimentRunner {
             progress.note("\(url.path) was saved by another config (hash \(summary.configHash.prefix(12)), this one \(spec.configHash.prefix(12))): starting at epoch 1")
             return nil
         }
+        let state: TrainingState
         do {
-            let state = try RunCheckpoint.readState(at: url, arena: model.arena, configHash: spec.configHash,
-                                                    earlyStopping: spec.training.earlyStopping)
-            progress.note("resuming after epoch \(state.epoch) from \(url.path)")
-            return state
+            state = try RunCheckpoint.readState(at: url, arena: model.arena, configHash: spec.configHash,
+                                                earlyStopping: spec.training.earlyStopping)
         } catch {
             throw ResumeError(description: "\(error) (run again with --restart to start at epoch 1)")
         }
+        // The optimizer's buffers are checked here, where the file can be named (the trainer
+        // restores them again into the optimizer it makes).
+        do {
+            try Optimizers.make(spec.training.optimizer).restore(state.optimizer, arena: model.arena)
+        } catch {
+            throw ResumeError(description: "\(url.path): \(error) (run again with --restart to start at epoch 1)")
+        }
+        progress.note("resuming after epoch \(state.epoch) from \(url.path)")
+        return state
     }
 
     /// Saves the best weights when validation improves and the training state after every epoch.

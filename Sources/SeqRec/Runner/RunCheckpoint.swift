@@ -99,7 +99,7 @@ public enum RunCheckpoint {
         do {
             return try JSONDecoder().decode(IdMaps.self, from: data)
         } catch {
-            throw .unreadable(path: url.path, reason: "\(error)")
+            throw .unreadable(path: url.path, reason: ReportReader.describe(error))
         }
     }
 
@@ -147,9 +147,8 @@ public enum RunCheckpoint {
         guard metadata["format"] == stateFormat else {
             throw .wrongFormat(path: url.path, expected: stateFormat, found: metadata["format"])
         }
-        guard let found = metadata["config_hash"], found == configHash else {
-            throw .otherConfig(path: url.path, expected: configHash, found: metadata["config_hash"] ?? "none")
-        }
+        guard let found = metadata["config_hash"] else { throw .unreadable(path: url.path, reason: "metadata lacks 'config_hash'") }
+        guard found == configHash else { throw .otherConfig(path: url.path, expected: configHash, found: found) }
         func field<T: Decodable>(_ key: String, _ type: T.Type) throws(CheckpointError) -> T {
             guard let text = metadata[key] else { throw .unreadable(path: url.path, reason: "metadata lacks '\(key)'") }
             do {

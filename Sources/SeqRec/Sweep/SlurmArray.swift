@@ -131,7 +131,7 @@ public struct SlurmArray: Sendable {
     /// Writes the script (executable), the plan and the log directory (sbatch does not create it).
     public func write() throws {
         let manager = FileManager.default
-        try manager.createDirectory(atPath: logDirectory, withIntermediateDirectories: true)
+        try DirectoryCreation.create(logDirectory)  // its error names the part of the path in the way
         try Data(planText.utf8).write(to: URL(fileURLWithPath: planPath), options: .atomic)
         try Data(script.utf8).write(to: URL(fileURLWithPath: scriptPath), options: .atomic)
         try manager.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scriptPath)
