@@ -262,31 +262,13 @@ private struct RowContext {
 }
 
 /// Integer or decimal seconds (decimals rounded down, so sub-second order falls back to
-/// file order), or an ISO 8601 date / date-time (UTC unless it names a zone).
+/// file order), or an ISO 8601 date / date-time (UTC unless it names a zone; `ISO8601`).
 private final class TimestampParser {
-    private lazy var formatters: [ISO8601DateFormatter] = {
-        let optionSets: [ISO8601DateFormatter.Options] = [
-            [.withInternetDateTime],
-            [.withInternetDateTime, .withFractionalSeconds],
-            [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime],
-            [.withFullDate, .withTime, .withColonSeparatorInTime],
-            [.withFullDate],
-        ]
-        return optionSets.map { options in
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = options
-            formatter.timeZone = TimeZone(identifier: "UTC")
-            return formatter
-        }
-    }()
-
     func parse(_ text: String) -> Int64? {
         if let integer = Int64(text) { return integer }
         if let decimal = Double(text), decimal.isFinite, abs(decimal) < 9e18 { return Int64(decimal.rounded(.down)) }
-        guard text.first?.isNumber == true, text.contains("-") else { return nil }
-        for formatter in formatters {
-            if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
-        }
-        return nil
+        guard let milliseconds = ISO8601.milliseconds(text) else { return nil }
+        // Rounded down to whole seconds, as decimals are.
+        return (milliseconds - ((milliseconds % 1000) + 1000) % 1000) / 1000
     }
 }

@@ -66,8 +66,7 @@ public struct RunReport: Sendable, Equatable, Codable {
     }
 
     public static func makeRunID(name: String, startedAt: Timestamp, configHash: String) -> String {
-        let time = startedAt.date.formatted(Date.ISO8601FormatStyle(dateSeparator: .omitted, dateTimeSeparator: .standard,
-                                                                    timeSeparator: .omitted, timeZone: .gmt))
+        let time = ISO8601.compactString(milliseconds: startedAt.millisecondsSince1970)
         return "\(name)-\(time)-\(configHash.prefix(8))"
     }
 

@@ -1,27 +1,32 @@
-// Report times as ISO 8601 UTC text (`2026-11-29T06:52:42.123Z`), independent of how the
-// surrounding encoder treats `Date`.
+// Report times as ISO 8601 UTC text with milliseconds (`2026-11-29T06:52:42.123Z`), kept in
+// whole milliseconds so that a time read and written again is the same text.
 
 import Foundation
 
 public struct Timestamp: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var date: Date
+    /// Milliseconds since 1970-01-01T00:00:00Z, within `ISO8601.millisecondRange`.
+    public var millisecondsSince1970: Int64
 
-    public init(_ date: Date) { self.date = date }
+    public var date: Date { Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000) }
+
+    /// `date` rounded down to the millisecond (and to years 0000-9999).
+    public init(_ date: Date) {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let range = ISO8601.millisecondRange
+        millisecondsSince1970 = milliseconds.isNaN ? 0
+            : milliseconds <= Double(range.lowerBound) ? range.lowerBound
+            : milliseconds >= Double(range.upperBound) ? range.upperBound
+            : Int64(milliseconds)
+    }
+
     public static func now() -> Timestamp { Timestamp(Date()) }
 
-    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
+    public var description: String { ISO8601.string(milliseconds: millisecondsSince1970) }
 
-    public var description: String { date.formatted(Self.style) }
-
-    /// Parses ISO 8601 with or without fractional seconds; nil if it is neither.
+    /// Parses an ISO 8601 date-time (see `ISO8601.milliseconds`); nil if it is not one.
     public init?(parsing text: String) {
-        if let date = try? Date(text, strategy: Self.style) {
-            self.date = date
-        } else if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .gmt)) {
-            self.date = date
-        } else {
-            return nil
-        }
+        guard let milliseconds = ISO8601.milliseconds(text) else { return nil }
+        millisecondsSince1970 = milliseconds
     }
 
     public init(from decoder: Decoder) throws {
