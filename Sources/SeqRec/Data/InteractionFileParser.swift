@@ -263,7 +263,7 @@ private struct RowContext {
 
 /// Integer or decimal seconds (decimals rounded down, so sub-second order falls back to
 /// file order), or an ISO 8601 date / date-time (UTC unless it names a zone; `ISO8601`).
-private final class TimestampParser {
+private struct TimestampParser {
     func parse(_ text: String) -> Int64? {
         if let integer = Int64(text) { return integer }
         if let decimal = Double(text), decimal.isFinite, abs(decimal) < 9e18 { return Int64(decimal.rounded(.down)) }
