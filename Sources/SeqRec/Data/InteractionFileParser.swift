@@ -104,7 +104,6 @@ enum InteractionFileParser {
     private static func parseFixed(_ bytes: [UInt8], file: String, expectation: String,
                                    split: (ArraySlice<UInt8>) -> [String]) throws -> RawInteractionLog {
         var events: [RawEvent] = []
-        let timestamps = TimestampParser()
         try TextRecords.lines(bytes) { line, text in
             let fields = split(text)
             guard fields.count == 4 else {
@@ -113,7 +112,7 @@ enum InteractionFileParser {
             let row = RowContext(file: file, line: line)
             events.append(RawEvent(user: try row.id(fields[0], role: "user"), item: try row.id(fields[1], role: "item"),
                                    rating: try row.rating(fields[2]),
-                                   timestamp: try row.timestamp(fields[3], parser: timestamps)))
+                                   timestamp: try row.timestamp(fields[3])))
         }
         return RawInteractionLog(events: events, hasRatings: true, hasTimestamps: true)
     }
@@ -137,7 +136,6 @@ enum InteractionFileParser {
         var header: [String]?
         var layout: ColumnLayout?
         var events: [RawEvent] = []
-        let timestamps = TimestampParser()
         try TextRecords.lines(bytes) { line, text in
             let fields = TextRecords.split(text, byte: UInt8(ascii: "\t")).map { $0.trimmingSpaces() }
             guard let names = header, let columnLayout = layout else {
@@ -160,7 +158,7 @@ enum InteractionFileParser {
                     reason: "expected \(names.count) tab-separated fields as in the header, found \(fields.count)")
             }
             events.append(try columnLayout.event(fields, row: RowContext(file: file, line: line),
-                                                 index: events.count, timestamps: timestamps))
+                                                 index: events.count))
         }
         return RawInteractionLog(events: events, hasRatings: layout?.rating != nil, hasTimestamps: layout?.timestamp != nil)
     }
@@ -173,7 +171,6 @@ enum InteractionFileParser {
             return RawInteractionLog(events: [], hasRatings: false, hasTimestamps: false)
         }
         let layout = try ColumnLayout(header: headerRecord.fields, mapping: columns, file: file, line: headerRecord.line)
-        let timestamps = TimestampParser()
         var events: [RawEvent] = []
         events.reserveCapacity(records.count - 1)
         let separatorName = delimiter == UInt8(ascii: ",") ? "comma" : "tab"
@@ -185,7 +182,7 @@ enum InteractionFileParser {
                         + "found \(record.fields.count)")
             }
             events.append(try layout.event(record.fields, row: RowContext(file: file, line: record.line),
-                                           index: events.count, timestamps: timestamps))
+                                           index: events.count))
         }
         return RawInteractionLog(events: events, hasRatings: layout.rating != nil, hasTimestamps: layout.timestamp != nil)
     }
@@ -218,10 +215,10 @@ private struct ColumnLayout {
         }
     }
 
-    func event(_ fields: [String], row: RowContext, index: Int, timestamps: TimestampParser) throws -> RawEvent {
+    func event(_ fields: [String], row: RowContext, index: Int) throws -> RawEvent {
         RawEvent(user: try row.id(fields[user], role: "user"), item: try row.id(fields[item], role: "item"),
                  rating: try rating.map { try row.rating(fields[$0]) } ?? 1,
-                 timestamp: try timestamp.map { try row.timestamp(fields[$0], parser: timestamps) } ?? Int64(index))
+                 timestamp: try timestamp.map { try row.timestamp(fields[$0]) } ?? Int64(index))
     }
 }
 
@@ -247,28 +244,24 @@ private struct RowContext {
         return value
     }
 
-    func timestamp(_ text: String, parser: TimestampParser) throws -> Int64 {
+    func timestamp(_ text: String) throws -> Int64 {
         let trimmed = text.trimmingSpaces()
         if Int64(trimmed) == nil, let number = Double(trimmed), !(number.isFinite && abs(number) < 9e18) {
             throw DataError.malformedRow(file: file, line: line,
                                          reason: "timestamp '\(text)' is not a finite number of seconds within the Int64 range")
         }
-        guard let value = parser.parse(trimmed) else {
+        guard let value = Self.seconds(trimmed) else {
             throw DataError.malformedRow(
                 file: file, line: line, reason: "timestamp '\(text)' is neither a number nor an ISO 8601 date")
         }
         return value
     }
-}
 
-/// Integer or decimal seconds (decimals rounded down, so sub-second order falls back to
-/// file order), or an ISO 8601 date / date-time (UTC unless it names a zone; `ISO8601`).
-private struct TimestampParser {
-    func parse(_ text: String) -> Int64? {
+    /// Integer or decimal seconds (decimals rounded down, so sub-second order falls back to
+    /// file order), or an ISO 8601 date / date-time (UTC unless it names a zone).
+    private static func seconds(_ text: String) -> Int64? {
         if let integer = Int64(text) { return integer }
         if let decimal = Double(text), decimal.isFinite, abs(decimal) < 9e18 { return Int64(decimal.rounded(.down)) }
-        guard let milliseconds = ISO8601.milliseconds(text) else { return nil }
-        // Rounded down to whole seconds, as decimals are.
-        return (milliseconds - ((milliseconds % 1000) + 1000) % 1000) / 1000
+        return ISO8601.seconds(text)
     }
 }

@@ -52,6 +52,11 @@ enum ISO8601 {
         return seconds * 1000 + Int64(millisecond)
     }
 
+    /// Whole seconds since 1970 (rounded down, as decimals are) for the texts `milliseconds` reads.
+    static func seconds(_ text: String) -> Int64? {
+        milliseconds(text).map { floorDivision($0, 1000).quotient }
+    }
+
     /// `2026-11-29T06:52:42.123Z`; instants outside `millisecondRange` are clamped to it.
     static func string(milliseconds: Int64) -> String {
         let (date, time, millisecond) = parts(milliseconds)
