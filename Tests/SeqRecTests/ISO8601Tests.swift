@@ -57,3 +57,14 @@ func iso8601RefusesWhatIsNotADate(_ text: String) {
     #expect(Timestamp(parsing: "2026-11-29T03:00:00.0059Z")?.description == "2026-11-29T03:00:00.005Z")
     #expect(Timestamp(Date(timeIntervalSince1970: .infinity)).description == "9999-12-31T23:59:59.999Z")
 }
+
+@Test func aReportWhoseStartTimeIsNotADateIsRefusedWithTheText() throws {
+    let fixture = fuzzRegressions.appendingPathComponent("report/started-at-five-milliseconds")
+    let text = try String(contentsOf: fixture, encoding: .utf8)
+        .replacingOccurrences(of: "2026-11-29T03:00:00.005Z", with: "2026-02-30T03:00:00Z")
+    #expect {
+        _ = try ReportReader.decode(Data(text.utf8), path: "r.json")
+    } throws: { error in
+        "\(error)" == "'r.json' is not a seqrec report: expected an ISO 8601 UTC time, found '2026-02-30T03:00:00Z' at started_at"
+    }
+}
