@@ -42,7 +42,7 @@ extension RunnerCommand {
             guard sources == 1 else { fail("give exactly one of --users, --all-users, --history") }
             guard k >= 1 else { fail("-k must be at least 1, got \(k)") }
             do {
-                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory))
+                let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory))
                 let queries: [TrainedRun.Query]
                 if allUsers {
                     queries = trained.allUsers.map { .user($0) }
@@ -119,7 +119,7 @@ extension RunnerCommand {
 
         func run() throws {
             do {
-                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory), overrides: overrides)
+                let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory), overrides: overrides)
                 let (url, evaluation) = try trained.evaluate(split: split)
                 if !quiet {
                     let line = evaluation.metrics.metrics.sorted { $0.key < $1.key }

@@ -19,6 +19,11 @@ if CommandLine.arguments.dropFirst() == ["--version"] {
     exit(0)
 }
 
+if let problem = argumentEncodingProblem() {
+    FileHandle.standardError.write(Data((problem + "\n").utf8))
+    exit(ExitStatus.badConfig)
+}
+
 do {
     var command = try RunnerCommand.parseAsRoot()
     try command.run()

@@ -32,19 +32,14 @@ enum InteractionFileParser {
     }
 
     /// Reads `path` (already resolved) in `format`. `columns` maps csv/tsv/recbole columns.
-    /// Only a regular file is opened (stat first): a FIFO would block the run, a device never end.
+    /// Only a regular file is opened (RegularFile): a FIFO would block the run, a device never end.
     static func parse(path: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
-        let kind = FileKind.of(path)
-        guard case .regular = kind else {
-            if kind == .missing { throw DataError.fileNotFound(path: path) }
-            throw DataError.unreadableFile(path: path, reason: "it \(kind.problem ?? "is not a regular file")")
-        }
-        if let problem = FileKind.readProblem(path) { throw DataError.unreadableFile(path: path, reason: problem) }
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do throws(RegularFileError) {
+            data = try RegularFile.read(path)
         } catch {
-            throw DataError.unreadableFile(path: path, reason: error.localizedDescription)
+            if error.isMissing { throw DataError.fileNotFound(path: path) }
+            throw DataError.unreadableFile(path: path, reason: error.reason)
         }
         return try parse(bytes: [UInt8](data), file: path, format: format, columns: columns)
     }

@@ -95,7 +95,7 @@ public enum RunCheckpoint {
 
     public static func readIds(in directory: URL) throws(CheckpointError) -> IdMaps {
         let url = directory.appendingPathComponent(RunFiles.ids)
-        guard let data = try? Data(contentsOf: url) else { throw .missing(path: url.path, kind: "id maps") }
+        let data = try fileBytes(url, kind: "id maps")
         do {
             return try JSONDecoder().decode(IdMaps.self, from: data)
         } catch {
@@ -217,11 +217,21 @@ public enum RunCheckpoint {
     }
 
     private static func read(_ url: URL, kind: String) throws(CheckpointError) -> SafeTensorsFile {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw .missing(path: url.path, kind: kind) }
+        let data = try fileBytes(url, kind: kind)
         do {
-            return try SafeTensorsFile.read(contentsOf: url)
+            return try SafeTensorsFile(data: data)
         } catch {
             throw .unreadable(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// The bytes of a run file, which must be a regular file (a FIFO would block the run).
+    private static func fileBytes(_ url: URL, kind: String) throws(CheckpointError) -> Data {
+        do throws(RegularFileError) {
+            return try RegularFile.read(url)
+        } catch {
+            if error.isMissing { throw .missing(path: url.path, kind: kind) }
+            throw .cannotRead(path: url.path, kind: kind, reason: error.reason)
         }
     }
 }
@@ -229,6 +239,8 @@ public enum RunCheckpoint {
 /// A checkpoint that cannot be used; the message names the file and what is wrong.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missing(path: String, kind: String)
+    /// The path is not a regular file, or the system refuses to read it.
+    case cannotRead(path: String, kind: String, reason: String)
     case unreadable(path: String, reason: String)
     case wrongFormat(path: String, expected: String, found: String?)
     case otherConfig(path: String, expected: String, found: String)
@@ -239,6 +251,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missing(let path, let kind): "\(path): no \(kind) (the file does not exist)"
+        case .cannotRead(let path, let kind, let reason): "\(path): cannot read the \(kind): \(reason)"
         case .unreadable(let path, let reason): "\(path): corrupt or truncated: \(reason)"
         case .wrongFormat(let path, let expected, let found):
             "\(path): not a seqrec file of format \(expected) (format: \(found ?? "none"))"

@@ -52,7 +52,7 @@ public enum PointState: Sendable, Equatable {
 public enum SkipRule {
     /// `<output.dir>/report.json`.
     public static func reportURL(for spec: ExperimentSpec) -> URL {
-        URL(fileURLWithPath: spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
+        WorkingDirectory.url(spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
     }
 
     /// Running, done or pending, from the lock and the report on disk; `force` makes every
@@ -81,7 +81,7 @@ extension PlannedPoint {
     /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`.
     public var listingLabel: String {
         guard !state.isDone, case .pending(let reason) = state, reason != .forced,
-              let saved = RunFiles.stateSummary(in: URL(fileURLWithPath: spec.output.dir)),
+              let saved = RunFiles.stateSummary(in: WorkingDirectory.url(spec.output.dir)),
               saved.configHash == spec.configHash else { return state.label }
         return "\(state.label), resumable at epoch \(saved.epoch)"
     }
