@@ -40,6 +40,15 @@ private func scratchWithConfig() throws -> URL {
     return scratch
 }
 
+/// `rm -rf`: FileManager cannot name the entries whose names are not UTF-8.
+private func removeWithNonUTF8Names(_ directory: URL) {
+    let remover = Process()
+    remover.executableURL = URL(fileURLWithPath: "/bin/rm")
+    remover.arguments = ["-rf", directory.path]
+    try? remover.run()
+    remover.waitUntilExit()
+}
+
 @Suite struct RunFileSafetyTests {
     // MARK: - Reading (what the path is, never blocking)
 
@@ -72,9 +81,9 @@ private func scratchWithConfig() throws -> URL {
         #expect(message { _ = try RunCheckpoint.readIds(in: ids) }
             == "\(ids.path)/ids.json: cannot read the id maps: it is not a regular file (a FIFO)")
         #expect(message { _ = try ReportReader.read(fifo) }
-            == "cannot read \(fifo.path): it is not a regular file (a FIFO)")
+            == "cannot read '\(fifo.path)': it is not a regular file (a FIFO)")
         #expect(message { _ = try ReportReader.readPerUser(directory) }
-            == "cannot read \(directory.path): it is a directory")
+            == "cannot read '\(directory.path)': it is a directory")
         #expect(message { _ = try SafeTensorsFile.readMetadata(contentsOf: fifo) }
             == "cannot read '\(fifo.path)': it is not a regular file (a FIFO)")
         #expect(RunFiles.stateSummary(in: scratch) == nil)
@@ -97,7 +106,7 @@ private func scratchWithConfig() throws -> URL {
         let run = try runner(["exp.yaml"], in: scratch, limit: 20)
         #expect(run.status == 1)
         #expect(run.stderr.hasSuffix(
-            "exp: failed: \(out.path)/state.safetensors: cannot read the training state: it is not a regular file (a FIFO)\n"),
+            "exp: failed: \(out.path)/state.safetensors: cannot read the training state: it is not a regular file (a FIFO) (run again with --restart to start at epoch 1)\n"),
             "\(run.stderr)")
     }
 
@@ -110,7 +119,7 @@ private func scratchWithConfig() throws -> URL {
         try FileManager.default.removeItem(at: model)
         try FileManager.default.createSymbolicLink(atPath: model.path, withDestinationPath: "/dev/zero")
         let result = try runner(["recommend", "out", "--users", "1"], in: scratch, limit: 20)
-        #expect(result.status == 1)
+        #expect(result.status == 2)
         #expect(result.stderr == "error: \(model.path): cannot read the model checkpoint: it is not a regular file (a character device)\n")
     }
 
@@ -174,5 +183,41 @@ private func scratchWithConfig() throws -> URL {
         let finished = try runner(["exp.yaml"], in: scratch)
         #expect(finished.status == 0, "\(finished.stderr)")
         for victim in victims { #expect(ConfigFixtures.read(victim) == "precious\n", "\(victim.lastPathComponent)") }
+    }
+
+    // MARK: - Paths that are not UTF-8
+
+    @Test(.enabled(if: enabled)) func aCurrentDirectoryWhoseNameIsNotUTF8CanBeUsed() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { removeWithNonUTF8Names(scratch) }
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("work"), withIntermediateDirectories: true)
+        try tinyConfig.write(to: scratch.appendingPathComponent("exp.yaml"), atomically: true, encoding: .utf8)
+        // `caf\351` is "café" in Latin-1: not UTF-8. The shell makes it and runs the runner inside.
+        let script = """
+            set -e
+            d="$(printf 'caf\\351')"
+            mkdir "work/$d" && cp exp.yaml "work/$d/" && cd "work/$d"
+            "$0" exp.yaml && "$0" plan exp.yaml && "$0" check-run out
+            test -f out/report.json && test -f out/model.safetensors && echo "results in place"
+            ls .. | wc -l
+            """
+        let launched = try SweepFixtures.launch("/bin/sh", ["-c", script, ConfigFixtures.runnerBinary.path],
+                                                scratch: scratch, in: scratch)
+        let result = launched.wait()
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("report: /proc/self/cwd/out/report.json\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("runner plan: 1 point: 1 done, 0 pending\n"), "\(result.stderr)")
+        // The results are in the directory itself, and no look-alike directory was made.
+        #expect(result.stdout.hasSuffix("results in place\n1\n"), "\(result.stdout)")
+    }
+
+    @Test(.enabled(if: enabled)) func anArgumentThatIsNotUTF8IsAUsageError() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { removeWithNonUTF8Names(scratch) }
+        let script = #"d="$(printf 'caf\351')"; mkdir "$d" && "$0" validate "$d/exp.yaml""#
+        let result = try SweepFixtures.launch("/bin/sh", ["-c", script, ConfigFixtures.runnerBinary.path],
+                                              scratch: scratch, in: scratch).wait()
+        #expect(result.status == 2)
+        #expect(result.stderr == "error: argument 'caf\\xe9/exp.yaml' is not UTF-8 text; paths and values on the command line must be UTF-8 (rename the file or directory, or cd into it and use a relative path)\n")
     }
 }

@@ -260,7 +260,7 @@ private func sbatchArguments(_ line: Substring) -> [String] {
 }
 
 @Test func slurmDirectivesReadBackAsTheirPaths() throws {
-    let output = "/data/my runs/100% #1 \"q\" 'a'/%A%j"
+    let output = "/data/my runs/100%#1 \"q\" 'a'/%A%j"
     let plan = try SweepPlanner.plan(paths: [SweepFixtures.tinyGrid],
                                      overrides: ["output.dir=\(output)", "training.threads=2"], force: false)
     let workdir = "/home/me/seqrec work"
