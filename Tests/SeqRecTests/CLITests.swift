@@ -150,6 +150,21 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
 }
 
+/// The commit is the build's: `--version` asks no git when it runs (without git on the PATH,
+/// or from a copy of the binary far from its source, it says the same).
+@Test(.enabled(if: runnerIsBuilt)) func versionIsRecordedAtBuildTime() throws {
+    let scratch = try SweepFixtures.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let copy = scratch.appendingPathComponent("runner")
+    try FileManager.default.copyItem(at: ConfigFixtures.runnerBinary, to: copy)
+    let normal = try runRunner(["--version"])
+    let withoutGit = try SweepFixtures.launch(copy.path, ["--version"], scratch: scratch, in: scratch,
+                                              environment: ["PATH": scratch.path]).wait()
+    #expect(withoutGit.status == 0)
+    #expect(withoutGit.stdout == normal.stdout)
+    #expect(normal.stdout.contains("(commit "))
+}
+
 @Test(.enabled(if: runnerIsBuilt)) func recommendAndEvaluateRefuseBadUsageWithExitTwo() throws {
     let missing = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-no-run-\(UUID().uuidString)").path
     let noSource = try runRunner(["recommend", missing])
