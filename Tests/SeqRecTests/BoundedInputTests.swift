@@ -58,7 +58,7 @@ private func runner(_ arguments: [String], in directory: URL, environment: [Stri
     #expect(messages(tinyConfig, overrides: ["dataset.synthetic.items=1000000000"])
         == ["dataset.synthetic.items: expected an integer from 2 to 10000000, found '1000000000'"])
     #expect(messages(tinyConfig, overrides: ["dataset.synthetic.users=10000", "dataset.synthetic.length=100000"])
-        == ["dataset.synthetic.users: expected at most 100000000 events (users x length), found 10000 x 100000 = 1000000000"])
+        == ["dataset.synthetic: expected at most 100000000 events (users x length), found 10000 x 100000 = 1000000000"])
     // The largest values pass.
     #expect(messages(tinyConfig, overrides: ["evaluation.candidates={sampled: 100000}", "evaluation.metrics=[hr@10000, coverage@10000]"]).isEmpty)
 }

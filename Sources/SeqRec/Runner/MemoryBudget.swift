@@ -83,7 +83,7 @@ public enum MemoryBudget {
     /// test cases exceeds `available`.
     public static func check(_ spec: ExperimentSpec, numItems: Int, evaluationCases: Int = 0, catalogue: String,
                              available: Double? = availableBytes()) throws(MemoryBudgetError) {
-        let threads = spec.training.threads ?? CPUAllowance.current().count
+        let threads = CPUAllowance.threads(requested: spec.training.threads).count
         guard let estimate = MemoryEstimate(spec, numItems: numItems, threads: threads, evaluationCases: evaluationCases),
               let available,
               estimate.totalBytes > available else { return }
