@@ -319,7 +319,7 @@ extension RunnerCommand {
             let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
             writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
             if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
-                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+                writeToStandardError("sweep: note: each point uses every CPU it may use (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
             }
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
