@@ -152,7 +152,9 @@ extension RunnerCommand {
                             <grid dir>/slurm/sweep.sbatch and sweep.plan (task logs go to
                             <grid dir>/slurm/%A_%a.log) and prints the sbatch command
 
-                SLURM: --cpus-per-task defaults to the points' training.threads. A task
+                SLURM: --cpus-per-task defaults to the points' training.threads; a point
+                without them trains with its task's SLURM_CPUS_PER_TASK. --mem defaults to
+                the memory estimate of the largest point, plus 25% and 512 MiB. A task
                 gets SIGTERM --signal-grace seconds before its --time limit, writes an
                 interrupted report and requeues itself (docs/sweeps.md).
 
@@ -162,7 +164,7 @@ extension RunnerCommand {
                   runner plan experiments/cells.yaml --format commands | parallel -j 2
                   runner plan experiments/cells.yaml --format make > .build/sweep.mk
                   runner plan experiments/cells.yaml --format slurm --set training.threads=4 \\
-                    --time 2:00:00 --max-parallel 8 --sbatch-line=--mem=8G
+                    --time 2:00:00 --max-parallel 8 --mem 8G
                 """)
 
         @OptionGroup var config: ConfigOptions
@@ -200,14 +202,13 @@ extension RunnerCommand {
         @Option(help: ArgumentHelp("slurm: how often a task stopped by SIGTERM requeues itself.", valueName: "n"))
         var maxRequeues = SlurmOptions.defaultMaxRequeues
 
-        @Option(help: ArgumentHelp("slurm: an extra #SBATCH line, e.g. --sbatch-line=--mem=8G; repeatable.",
+        @Option(help: ArgumentHelp("slurm: an extra #SBATCH line, e.g. --sbatch-line=--constraint=avx2; repeatable.",
                                    valueName: "option"))
         var sbatchLine: [String] = []
 
-        var slurmOptions: SlurmOptions {
-            SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: maxParallel,
-                         signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine)
-        }
+        @Option(help: ArgumentHelp("slurm: each task's memory, as sbatch --mem takes it (e.g. 8G; default: the largest point's memory estimate plus 25% and 512 MiB).",
+                                   valueName: "size"))
+        var mem: String?
 
         func validate() throws {
             guard format != .slurm else {
@@ -218,7 +219,7 @@ extension RunnerCommand {
                          ("--max-parallel", maxParallel != nil),
                          ("--signal-grace", signalGrace != SlurmOptions.defaultSignalGrace),
                          ("--max-requeues", maxRequeues != SlurmOptions.defaultMaxRequeues),
-                         ("--sbatch-line", !sbatchLine.isEmpty)].filter(\.1).map(\.0)
+                         ("--sbatch-line", !sbatchLine.isEmpty), ("--mem", mem != nil)].filter(\.1).map(\.0)
             if let flag = given.first {
                 throw ValidationError("\(flag): only with --format slurm, found --format \(format.rawValue)")
             }
@@ -241,11 +242,24 @@ extension RunnerCommand {
 
         /// Writes the array script and the plan lines; prints the sbatch command on stdout.
         private func writeSlurmArray(_ plan: SweepPlan) throws {
+            var options = SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: maxParallel,
+                                       signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine, memory: mem)
+            var memoryNote: String?
+            if mem == nil {
+                // The memory guard's estimate sizes the request; a file dataset's catalogue is
+                // unknown until it is read, so there the user says.
+                let threads = cpusPerTask ?? plan.pending.compactMap(\.spec.training.threads).max() ?? 1
+                if let mebibytes = MemoryBudget.jobMemoryMiB(plan.pending.map(\.spec), threads: threads) {
+                    options.memory = "\(mebibytes)M"
+                } else {
+                    memoryNote = "no --mem line: a point reads its own data file, whose size is unknown before it is read; pass --mem (e.g. --mem 8G)"
+                }
+            }
             let array: SlurmArray?
             do {
                 array = try SlurmArray.make(plan: plan, runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
                                             workingDirectory: FileManager.default.currentDirectoryPath,
-                                            options: slurmOptions)
+                                            options: options)
             } catch {
                 writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
@@ -255,7 +269,7 @@ extension RunnerCommand {
                 writeToStandardError("runner plan: nothing pending, no job array written\n")
                 return
             }
-            for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
+            for note in array.notes + (memoryNote.map { [$0] } ?? []) { writeToStandardError("runner plan: note: \(note)\n") }
             do {
                 try array.write()
             } catch let error as DirectoryCreationError {
@@ -305,7 +319,7 @@ extension RunnerCommand {
             let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
             writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
             if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
-                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+                writeToStandardError("sweep: note: each point uses every CPU it may use (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
             }
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()

@@ -167,7 +167,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(items.stderr == "error: unknown item id(s): a, b\\x1b[31m\n")
     #expect(items.status == 2 && items.stdout.isEmpty)
     let empty = try runner(["recommend", run.path, "--history", ","], scratch: scratch)
-    #expect(empty.stderr == "error: query 1 has an empty history\n")
+    #expect(empty.stderr == "error: --history: expected comma-separated ids, found ','\n")
     #expect(empty.status == 2 && empty.stdout.isEmpty)
     let trained = try TrainedRun(directory: run)
     #expect(errorText { _ = try trained.recommend([.user("nope"), .history(["x"])], k: 3, includeSeen: false) }
@@ -354,7 +354,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(format.stderr == "Error: The value 'xml' is invalid for '--format <format>'. Please provide one of 'jsonl' and 'csv'.\n"
         + "Help:  --format <format>  Output format.\n" + recommendUsage)
     let k = try runner(["recommend", "run", "--all-users", "-k", "x"], scratch: scratch)
-    #expect(k.stderr == "Error: The value 'x' is invalid for '-k <k>'\nHelp:  -k <k>  Items per query.\n" + recommendUsage)
+    #expect(k.stderr == "Error: The value 'x' is invalid for '-k <k>'\nHelp:  -k <k>  Items per query (at most the catalogue's items).\n" + recommendUsage)
     let escaped = try runner(["validate", "experiments/lstm50.yaml", "--b\u{1b}[2J"], scratch: scratch, in: root)
     #expect(escaped.stderr.hasPrefix("Error: Unknown option '--b\\x1b[2J'\n"), "\(escaped.stderr)")
     let partition = try runner(["plan", SweepFixtures.tinyGrid, "--partition", "x"], scratch: scratch, in: root)

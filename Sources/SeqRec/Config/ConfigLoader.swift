@@ -104,10 +104,17 @@ public enum ConfigLoader {
             ? parentText : normalized((displayDirectory as NSString).appendingPathComponent(parentText))
         let link = ChainLink(canonicalPath: canonicalPath(path), displayName: displayName)
         let links = chain + [link]
-        if links.contains(where: { $0.canonicalPath == canonicalPath(parentPath) }) {
+        let parentCanonical = canonicalPath(parentPath)
+        if links.contains(where: { $0.canonicalPath == parentCanonical }) {
             let cycle = (links.map(\.displayName) + [parentDisplay]).joined(separator: " -> ")
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
                 "expected a chain of files without cycles, found the cycle \(cycle)"))
+        }
+        guard links.count < maxExtendsChain else {
+            let names = links.map(\.displayName)
+            let shown = names.prefix(3) + ["... (\(names.count - 4) more)"] + [names[names.count - 1], parentDisplay]
+            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
+                "expected a chain of at most \(maxExtendsChain) files through 'extends', found more: \(shown.joined(separator: " -> "))"))
         }
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
@@ -169,6 +176,10 @@ public enum ConfigLoader {
         }
         return parts.joined(separator: "/")
     }
+
+    /// The most files in one `extends:` chain, the file given included. Every link re-merges
+    /// the tree so far; real chains are two or three files deep.
+    static let maxExtendsChain = 32
 
     /// The largest config file, in bytes.
     static let maxFileBytes = 1024 * 1024

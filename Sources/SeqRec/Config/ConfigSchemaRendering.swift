@@ -91,7 +91,7 @@ public enum ConfigReference {
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
-            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
+            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`; `users x length <= \(SyntheticSpec.maxEvents)`.",
             "- `task: rating` requires `training.loss: mse`, rating metrics (`rmse`, `mae`) and a dataset with",
             "  ratings (not `synthetic`); `training.loss: mse` requires `task: rating`; `task: next-item` requires",
             "  ranking metrics.",
@@ -107,6 +107,12 @@ public enum ConfigReference {
             "- Limits: a config file holds at most 1 MiB (\(ConfigLoader.maxFileBytes) bytes), a single value at most",
             "  \(YAMLDocumentLoader.maxScalarBytes) bytes, and mappings and lists nest at most \(YAMLDocumentLoader.maxDepth) levels deep (the top-level",
             "  mapping is level 1; an alias counts the levels it brings in). A `--set` key path has at most \(YAMLDocumentLoader.maxDepth) keys.",
+            "  An `extends:` chain holds at most \(ConfigLoader.maxExtendsChain) files, the one given included.",
+            "- Numbers that size memory are bounded by the config alone (the ranges above: metric cut-offs,",
+            "  sampled negatives, synthetic users, items and length) and, once the data is read, by the catalogue:",
+            "  `evaluation.candidates: {sampled: N}` needs N below the catalogue's item count (the run stops",
+            "  with an error before training otherwise), and a cut-off above it is evaluated exactly (no list",
+            "  position exceeds the catalogue). The memory guard counts the evaluation's per-user buffers too.",
             "- Tags: only the standard `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (on values), `!!map` (on",
             "  mappings) and `!!seq` (on lists). `!!str 5` is the string \"5\"; a typed tag's value must fit it",
             "  (`!!int abc` is an error). Any other tag (`!foo`, `!<...>`) is an error.",
@@ -203,6 +209,7 @@ public enum ConfigReference {
                         ConfigField("sampled", .mapping([
                             ConfigField("description", .string("Negatives ranked against each target.")),
                             ConfigField("type", .string("integer")), ConfigField("minimum", .int(1)),
+                            ConfigField("maximum", .int(EvaluationSpec.maxSampledNegatives)),
                         ])),
                         ConfigField("strategy", .mapping([
                             ConfigField("description", .string("How negatives are drawn.")),
@@ -248,7 +255,9 @@ public enum ConfigReference {
     private static var metricPattern: String {
         let ranking = MetricKind.allCases.filter(\.isRanking).map(\.rawValue).joined(separator: "|")
         let rating = MetricKind.allCases.filter { !$0.isRanking }.map(\.rawValue).joined(separator: "|")
-        return "^((\(ranking))@[1-9][0-9]*|\(rating))$"
+        // Cut-offs 1 ... EvaluationSpec.maxCutoff: fewer digits, or the maximum itself.
+        let shorter = String(EvaluationSpec.maxCutoff).count - 2
+        return "^((\(ranking))@([1-9][0-9]{0,\(shorter)}|\(EvaluationSpec.maxCutoff))|\(rating))$"
     }
 
     // MARK: - Markdown

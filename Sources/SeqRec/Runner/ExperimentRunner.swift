@@ -51,7 +51,8 @@ public enum ExperimentRunner {
         do {
             let config = try JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8))
             report = try RunReport(name: spec.name, config: config,
-                                   provenance: Provenance.capture(threads: threads))
+                                   provenance: Provenance.capture(
+                                       threads: threads, threadsSource: CPUAllowance.threads(requested: spec.training.threads).source))
             // One hash everywhere: the config layer's (what sweeps compare to skip a point).
             report.configHash = spec.configHash
             report.runID = RunReport.makeRunID(name: spec.name, startedAt: report.startedAt, configHash: spec.configHash)
@@ -112,8 +113,12 @@ public enum ExperimentRunner {
                                       warmUp: spec.model.cell != .sasrec)
         report.dataset = DatasetReport(data)
         // The config check knew a file dataset's catalogue only as "at least one item".
-        try MemoryBudget.check(spec, numItems: data.numItems, catalogue: "\(MemoryBudget.formatCount(Double(data.numItems))) items")
-        if let estimate = MemoryEstimate(spec, numItems: data.numItems, threads: report.provenance.threads) {
+        try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems)
+        let evaluationCases = split.validation.count + split.test.count
+        try MemoryBudget.check(spec, numItems: data.numItems, evaluationCases: evaluationCases,
+                               catalogue: "\(MemoryBudget.formatCount(Double(data.numItems))) items")
+        if let estimate = MemoryEstimate(spec, numItems: data.numItems, threads: report.provenance.threads,
+                                         evaluationCases: evaluationCases) {
             progress.message("memory: about \(MemoryBudget.format(estimate.totalBytes)) (estimate; docs/performance.md)")
         }
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)

@@ -91,6 +91,9 @@ public final class TrainedRun {
     /// Every user's raw id, in dense id order.
     public var allUsers: [String] { data.rawUserIds }
 
+    /// N, the items the model ranks (a recommendation holds at most this many).
+    public var itemCount: Int { data.numItems }
+
     /// The top `k` items for each query (the last `split.max_length` items of its history are
     /// the input). Items in the history are left out unless `includeSeen`. Unknown raw ids
     /// are an error naming all of them.
@@ -153,6 +156,7 @@ public final class TrainedRun {
     @discardableResult
     public func evaluate(split name: SplitName) throws -> (url: URL, evaluation: RunEvaluation) {
         let cases = name == .test ? split.test : split.validation
+        if ratingModel == nil { try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems) }
         let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
         let result: EvaluationResult
         let perUserMetric: String?
