@@ -204,6 +204,13 @@ private func errorText(_ body: () throws -> Void) -> String {
     try FileManager.default.removeItem(at: run.appendingPathComponent("report.json"))
     let none = try SweepFixtures.runner(["recommend", other.path, "--all-users"], scratch: scratch)
     #expect(none.status == 0)
+    // A report that lists its files vouches for no model it does not list.
+    var unlisted = try ReportReader.read(other.appendingPathComponent("report.json"))
+    unlisted.files?["model.safetensors"] = nil
+    try ReportWriter.write(unlisted, to: other)
+    let notListed = try SweepFixtures.runner(["recommend", other.path, "--all-users"], scratch: scratch)
+    #expect(notListed.status == 2)
+    #expect(notListed.stderr == "error: \(other.path)/model.safetensors: not a file of the finished run \(other.path)/report.json describes (it records no such file); run the experiment again\n")
     var interrupted = try ReportReader.read(other.appendingPathComponent("report.json"))
     interrupted.status = .interrupted
     interrupted.files = nil
