@@ -7,17 +7,21 @@ struct RunnerCommand: ParsableCommand {
         commandName: "runner",
         abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart]
+            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart] [--replace]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
-            runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
+            runner plan FILE... [--set key.path=value]... [--all] [--force] [--replace] [--format F]
             runner plan FILE... --format slurm [--time LIMIT] [--partition NAME] ...
-            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
+            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force] [--replace]
             runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
             runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
 
-            Each FILE is an experiment (keys: docs/configuration.md). A file with a `grid:`
-            key runs once per combination of its values. A run interrupted or killed continues
-            after its last complete epoch when started again with the same config.
+            Each FILE is an experiment (keys: docs/configuration.md). A file with a
+            `grid:` key runs once per combination of its values; `--set grid.KEY=[...]`
+            gives an axis other values (a --set of a key the grid varies is refused).
+            A run interrupted or killed continues after its last complete epoch when
+            started again with the same config. A finished run (report status ok)
+            stays until a new attempt is ok itself; one of another config is replaced
+            only with --replace. Two runs into one output directory are refused.
 
             EXAMPLES:
               runner experiments/lstm50.yaml
@@ -28,6 +32,8 @@ struct RunnerCommand: ParsableCommand {
               runner plan experiments/cells.yaml
               runner plan experiments/cells.yaml --format slurm --set training.threads=4
               runner sweep experiments/cells.yaml --jobs 2
+              runner sweep experiments/cells.yaml --set 'grid.seed=[1]'
+              runner experiments/lstm50.yaml --set model.hidden_size=128 --replace
               runner compare results --output results
               runner recommend results/lstm50 --users 196,186 -k 10
               runner evaluate results/lstm50 --set 'evaluation.candidates={sampled: 100}'
@@ -50,7 +56,7 @@ struct ConfigOptions: ParsableArguments {
     var files: [String]
 
     @Option(name: .customLong("set"),
-            help: ArgumentHelp("Override a key after `extends:`; repeatable (e.g. --set model.hidden_size=128).",
+            help: ArgumentHelp("Override a key after `extends:`; repeatable (e.g. --set model.hidden_size=128). --set grid.KEY=[v1,v2] gives a grid axis other values.",
                                valueName: "key.path=value"))
     var overrides: [String] = []
 }
@@ -81,6 +87,9 @@ extension RunnerCommand {
         @Flag(name: .long, help: "Start at epoch 1 even when the output directory holds a saved training state of the same config (by default a run continues after its last complete epoch).")
         var restart = false
 
+        @Flag(name: .long, help: "Replace the finished run (report status ok) of another config in an output directory; without it such a run is refused, naming the keys that differ.")
+        var replace = false
+
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
@@ -92,6 +101,14 @@ extension RunnerCommand {
                 writeToStandardError(error.description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
+            // So is every directory holding the finished run of another config (--replace).
+            if !replace {
+                let problems = runs.compactMap(SweepPlanner.replacementDiagnostic)
+                if !problems.isEmpty {
+                    writeToStandardError(ConfigError(problems).description + "\n")
+                    throw ExitCode(ExitStatus.badConfig)
+                }
+            }
             // This process owns the signals (SIGINT/SIGTERM -> an interrupted report) and one
             // dataset cache, so that grid points sharing a dataset load it once.
             Interruption.install()
@@ -99,7 +116,7 @@ extension RunnerCommand {
             var failed = false
             for run in runs {
                 let outcome = ExperimentRunner.run(run.point.spec,
-                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart),
+                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart, replace: replace),
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
@@ -142,7 +159,9 @@ extension RunnerCommand {
                 run again, even with --force). Otherwise it is done when
                 <output.dir>/report.json has status ok and the point's config hash; every
                 other point is pending (missing, failed, diverged, interrupted, unreadable,
-                changed, or forced with --force).
+                changed, or forced with --force). A changed point holds the finished run of
+                another config: the plan is refused, naming the keys that differ, unless
+                --replace is given (its command then carries --replace).
 
                 FORMATS:
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
@@ -161,6 +180,7 @@ extension RunnerCommand {
                 EXAMPLES:
                   runner plan experiments/cells.yaml
                   runner plan experiments/cells.yaml --all --set training.epochs=5
+                  runner plan experiments/cells.yaml --set 'grid.model.cell=[lstm, gru]' --set 'grid.seed=[1]'
                   runner plan experiments/cells.yaml --format commands | parallel -j 2
                   runner plan experiments/cells.yaml --format make > .build/sweep.mk
                   runner plan experiments/cells.yaml --format slurm --set training.threads=4 \\
@@ -171,6 +191,9 @@ extension RunnerCommand {
 
         @Flag(help: "Treat every point as pending.")
         var force = false
+
+        @Flag(help: "Replace the finished runs of other configs (changed points); without it the plan is refused.")
+        var replace = false
 
         @Flag(help: "List done points too (lines, commands).")
         var all = false
@@ -226,7 +249,7 @@ extension RunnerCommand {
         }
 
         func run() throws {
-            let plan = try loadPlan(config, force: force)
+            let plan = try loadPlan(config, force: force, replace: replace)
             if format == .slurm { return try writeSlurmArray(plan) }
             let text: String
             do {
@@ -293,10 +316,13 @@ extension RunnerCommand {
                 process; one line is printed as each finishes. Ctrl-C is forwarded to the
                 running points, which write interrupted reports; if the sweep is killed,
                 its points die with it (Linux). Rerunning the sweep runs what is missing.
-                Exits 1 if any point failed.
+                A point holding the finished run of another config (changed) is refused,
+                naming the keys that differ, unless --replace is given. Exits 1 if any point
+                failed.
 
-                EXAMPLE:
+                EXAMPLES:
                   runner sweep experiments/cells.yaml --jobs 2
+                  runner sweep experiments/cells.yaml --set 'grid.seed=[1]' --set training.epochs=3
                 """)
 
         @OptionGroup var config: ConfigOptions
@@ -307,12 +333,15 @@ extension RunnerCommand {
         @Flag(help: "Run every point, done or not.")
         var force = false
 
+        @Flag(help: "Replace the finished runs of other configs (changed points); without it the sweep is refused.")
+        var replace = false
+
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs: expected at least 1, found \(jobs)") }
         }
 
         func run() throws {
-            let plan = try loadPlan(config, force: force)
+            let plan = try loadPlan(config, force: force, replace: replace)
             let pending = plan.pending.count
             // Unbuffered output throughout, so that lines appear in order and as points
             // finish, even when stdout is a pipe or a file.
@@ -438,9 +467,9 @@ extension ResolvedFormat: ExpressibleByArgument {}
 extension PlanFormat: ExpressibleByArgument {}
 
 /// Loads the plan for `plan` and `sweep`; a bad config exits 2 with every error.
-func loadPlan(_ config: ConfigOptions, force: Bool) throws -> SweepPlan {
+func loadPlan(_ config: ConfigOptions, force: Bool, replace: Bool) throws -> SweepPlan {
     do {
-        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force)
+        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force, replace: replace)
     } catch {
         writeToStandardError(error.description + "\n")
         throw ExitCode(ExitStatus.badConfig)

@@ -22,22 +22,29 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
         }
-        let overrideNodes = try parseOverrides(overrides)
+        let overrideNodes = try settingOverrides(overrides, displayName: displayName)
         try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
         return try decode(tree, overrides: overrideNodes, defaultName: stem(of: path))
     }
 
     static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
         let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
-        let overrideNodes = try parseOverrides(overrides)
-        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
-        let name = stem(of: path)
+        let (settings, axes) = try splitOverrides(overrides)
+        try checkDatasetPath(applying(settings, to: tree), configPath: path)
+        return try points(of: tree, settings: settings, axes: axes, displayName: displayName, defaultName: stem(of: path))
+    }
+
+    /// The points of a resolved tree: one without `grid:`, else the grid's (its axes given
+    /// new values by `--set grid.KEY=[...]` flags, `axes`).
+    static func points(of tree: YAMLNode, settings: [YAMLNode], axes: [YAMLNode], displayName: String,
+                       defaultName: String) throws(ConfigError) -> [GridPoint] {
         guard let gridNode = tree.value(forKey: "grid") else {
-            let spec = try decode(tree, overrides: overrideNodes, defaultName: name)
+            if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
+            let spec = try decode(tree, overrides: settings, defaultName: defaultName)
             return [GridPoint(runName: spec.name, varied: [], spec: spec)]
         }
         return try GridExpansion.expand(base: ConfigTree.removing(["grid"], from: tree), grid: gridNode,
-                                        overrides: overrideNodes, defaultName: name)
+                                        overrides: settings, axisOverrides: axes, defaultName: defaultName)
     }
 
     // MARK: - Steps
@@ -47,6 +54,24 @@ public enum ConfigLoader {
         let fileName = (path as NSString).lastPathComponent
         let stem = (fileName as NSString).deletingPathExtension
         return stem.isEmpty ? fileName : stem
+    }
+
+    /// The flags that set keys, and those that give a grid axis new values (`grid.KEY=[...]`).
+    static func splitOverrides(_ overrides: [String]) throws(ConfigError) -> (settings: [YAMLNode], axes: [YAMLNode]) {
+        let nodes = try parseOverrides(overrides)
+        return (nodes.filter { !ConfigOverride.isGridAxis($0) }, nodes.filter(ConfigOverride.isGridAxis))
+    }
+
+    /// The flags of a single experiment, which has no grid axis to set.
+    static func settingOverrides(_ overrides: [String], displayName: String) throws(ConfigError) -> [YAMLNode] {
+        let (settings, axes) = try splitOverrides(overrides)
+        if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
+        return settings
+    }
+
+    static func noGrid(_ axis: YAMLNode, displayName: String) -> ConfigError {
+        ConfigError(ConfigDiagnostic(at: axis.location, keyPath: ConfigOverride.keyPath(of: axis),
+            "expected a file with a 'grid:' whose axis to set, found no grid in \(displayName)"))
     }
 
     static func parseOverrides(_ overrides: [String]) throws(ConfigError) -> [YAMLNode] {

@@ -29,6 +29,8 @@ public enum ConfigReference {
             "replaced), then the file itself, then grid values, then each `--set key.path=value` flag in order.",
             "A `--set` value is read as YAML (`--set evaluation.metrics=[hr@10,ndcg@10]`) and is checked like",
             "a value in the file; its errors name the flag. `runner validate FILE` prints the resolved result.",
+            "A `--set` may not change a key that a grid varies; `--set grid.KEY.PATH=[v1, v2]` gives that",
+            "axis other values instead (see [Grids](#grids)).",
             "",
         ]
         lines += [
@@ -84,6 +86,14 @@ public enum ConfigReference {
             "",
             "Each grid path is checked like a key in the file (an unknown path is an error with a",
             "suggestion), and each value like a value written at that path.",
+            "",
+            "A `--set` of a key the grid varies (the axis itself, a key inside it, or a parent or dataset",
+            "source that would replace it) is an error naming the axis: with `--set seed=1`, the points",
+            "named `seed=2` and `seed=3` would run with seed 1. To run fewer or other points, give an axis",
+            "other values with `--set grid.KEY.PATH=[...]` (the path as the grid writes it):",
+            "`--set 'grid.seed=[1]'` runs the three cells with seed 1 only. The axis keeps its place, so",
+            "points keep the names and output directories they have in the full grid; an axis the grid",
+            "does not have is an error. See [Sweeps](sweeps.md#cutting-a-grid-from-the-command-line).",
             "",
         ]
         lines += [
