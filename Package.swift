@@ -68,6 +68,7 @@ let package = Package(
         // prctl(2) for the runner: a sweep's child dies with the sweep (Linux).
         .target(name: "CProcessControl"),
 
+        // BuildCommit: the commit `runner --version` names is recorded when the runner is built.
         .executableTarget(
             name: "runner",
             dependencies: [
@@ -75,7 +76,8 @@ let package = Package(
                 "CPUCheck",
                 "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
 
         .executableTarget(
@@ -84,6 +86,9 @@ let package = Package(
             path: "Sources/bench",
             swiftSettings: numericFlags
         ),
+
+        // MARK: - Build plugins
+        .plugin(name: "BuildCommit", capability: .buildTool()),
 
         // MARK: - Tests
         .testTarget(

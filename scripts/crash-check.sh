@@ -10,7 +10,9 @@
 #   - no process of a killed sweep lives on (its points die with it);
 #   - the rerun completes, continues after the saved epoch (`resumed_from_epoch` = k) and
 #     ends with the same losses, best epoch and metrics as an uninterrupted run;
-#   - no temporary file, lock or training state is left after the rerun.
+#   - no temporary file, lock or training state is left after the rerun;
+#   - a rerun over a finished run, killed before its result is ok, leaves the finished run
+#     byte for byte; killed while moving its result into place, it is finished by the next run.
 # Prints a table (trial, kind, phase at the kill, outcome) and exits 1 if any check failed.
 #
 # Random kills use delays drawn over a run's measured lifetime; aimed kills stop the process
@@ -253,6 +255,42 @@ run_trial aimed "$work/synthetic.yaml" "stop:mid-write:state.safetensors:7" "6"
 run_trial aimed "$work/synthetic.yaml" "stop:mid-write:per_user.tsv" "$epochs"
 run_trial aimed "$work/synthetic.yaml" "stop:mid-write:report.json" "$epochs"
 run_trial aimed "$work/movielens.yaml" "stop:before-rename:report.json" "$epochs"
+
+# MARK: Attempts over a finished run (Report/RunResult.swift): the rerun of a finished config
+# works in .attempt/ and moves its result into place only once it is ok. Killed before that
+# commit, the finished run is byte for byte what it was; killed while its files are renamed
+# into place, the plan counts the committed attempt and the next run finishes the move. Either
+# way the plan says done, every file reads back, and the rerun ends with the same numbers.
+result_sums() { (cd "$1" && sha256sum report.json model.safetensors per_user.tsv ids.json 2>&1); }
+over_finished_trial() {  # HOOK
+  local hook=$1 dir log pid label before
+  trial=$(( trial + 1 ))
+  dir="$work/t$trial"; log="$work/t$trial.log"
+  problems=""
+  "$runner" run "$work/synthetic.yaml" --quiet --set "output.dir=$dir" > "$log.first" 2>&1 || problems+="first run failed; "
+  before=$(result_sums "$dir")
+  SEQREC_CRASH_HOOK=$hook "$runner" run "$work/synthetic.yaml" --set "output.dir=$dir" > "$log" 2>&1 &
+  pid=$!; launched+=("$pid")
+  wait_stopped "$pid" || problems+="the hook $hook never stopped the run; "
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  "$runner" check-run "$dir" --schema "$schema" > "$dir.check" 2>&1 || problems+="corrupt file after kill ($(grep -v $'\tok\t' "$dir.check" | tr '\n' ' ')); "
+  label=$(plan_label "$work/synthetic.yaml" "$dir" "$dir")
+  [ "$label" = done ] || problems+="plan says '$label', expected done; "
+  case $hook in
+    stop:promote:*) [ -e "$dir/.attempt/report.json" ] || problems+="no committed attempt after a kill in its promotion; " ;;
+    *) [ "$(result_sums "$dir")" = "$before" ] || problems+="the finished run changed before the attempt was ok; " ;;
+  esac
+  "$runner" run "$work/synthetic.yaml" --quiet --set "output.dir=$dir" > "$log.rerun" 2>&1 || problems+="rerun failed ($(tail -1 "$log.rerun")); "
+  after_rerun "$dir" "$work/ref-synthetic/report.json" "" 1
+  [ ! -e "$dir/.attempt" ] || problems+=".attempt left after the rerun; "
+  record "$trial" "rerun over finished" "${hook#stop:} -> $label"
+}
+
+over_finished_trial "stop:mid-write:state.safetensors:3"
+over_finished_trial "stop:before-rename:report.json"
+over_finished_trial "stop:promote:model.safetensors"
+over_finished_trial "stop:promote:report.json"
 
 # MARK: Sweep trials: kill -9 the sweep (and, once, its children too) at a random moment.
 points=("seed=1" "seed=2")

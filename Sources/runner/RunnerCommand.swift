@@ -7,17 +7,21 @@ struct RunnerCommand: ParsableCommand {
         commandName: "runner",
         abstract: "Run sequence-recommendation experiments described in YAML.",
         discussion: """
-            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart]
+            runner [run] FILE... [--set key.path=value]... [--point run-name]... [--quiet] [--restart] [--replace]
             runner validate FILE... [--set key.path=value]... [--format yaml|json]
-            runner plan FILE... [--set key.path=value]... [--all] [--force] [--format F]
+            runner plan FILE... [--set key.path=value]... [--all] [--force] [--replace] [--format F]
             runner plan FILE... --format slurm [--time LIMIT] [--partition NAME] ...
-            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force]
+            runner sweep FILE... [--set key.path=value]... [--jobs N] [--force] [--replace]
             runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
             runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
 
-            Each FILE is an experiment (keys: docs/configuration.md). A file with a `grid:`
-            key runs once per combination of its values. A run interrupted or killed continues
-            after its last complete epoch when started again with the same config.
+            Each FILE is an experiment (keys: docs/configuration.md). A file with a
+            `grid:` key runs once per combination of its values; `--set grid.KEY=[...]`
+            gives an axis other values (a --set of a key the grid varies is refused).
+            A run interrupted or killed continues after its last complete epoch when
+            started again with the same config. A finished run (report status ok)
+            stays until a new attempt is ok itself; one of another config is replaced
+            only with --replace. Two runs into one output directory are refused.
 
             EXAMPLES:
               runner experiments/lstm50.yaml
@@ -28,6 +32,8 @@ struct RunnerCommand: ParsableCommand {
               runner plan experiments/cells.yaml
               runner plan experiments/cells.yaml --format slurm --set training.threads=4
               runner sweep experiments/cells.yaml --jobs 2
+              runner sweep experiments/cells.yaml --set 'grid.seed=[1]'
+              runner experiments/lstm50.yaml --set model.hidden_size=128 --replace
               runner compare results --output results
               runner recommend results/lstm50 --users 196,186 -k 10
               runner evaluate results/lstm50 --set 'evaluation.candidates={sampled: 100}'
@@ -50,7 +56,7 @@ struct ConfigOptions: ParsableArguments {
     var files: [String]
 
     @Option(name: .customLong("set"),
-            help: ArgumentHelp("Override a key after `extends:`; repeatable (e.g. --set model.hidden_size=128).",
+            help: ArgumentHelp("Override a key after `extends:`; repeatable (e.g. --set model.hidden_size=128). --set grid.KEY=[v1,v2] gives a grid axis other values.",
                                valueName: "key.path=value"))
     var overrides: [String] = []
 }
@@ -81,6 +87,9 @@ extension RunnerCommand {
         @Flag(name: .long, help: "Start at epoch 1 even when the output directory holds a saved training state of the same config (by default a run continues after its last complete epoch).")
         var restart = false
 
+        @Flag(name: .long, help: "Replace the finished run (report status ok) of another config in an output directory; without it such a run is refused, naming the keys that differ.")
+        var replace = false
+
         func run() throws {
             // Every file is validated before anything runs, so a bad file writes nothing.
             let runs: [PreparedRun]
@@ -92,6 +101,14 @@ extension RunnerCommand {
                 writeToStandardError(error.description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
+            // So is every directory holding the finished run of another config (--replace).
+            if !replace {
+                let problems = runs.compactMap(SweepPlanner.replacementDiagnostic)
+                if !problems.isEmpty {
+                    writeToStandardError(ConfigError(problems).description + "\n")
+                    throw ExitCode(ExitStatus.badConfig)
+                }
+            }
             // This process owns the signals (SIGINT/SIGTERM -> an interrupted report) and one
             // dataset cache, so that grid points sharing a dataset load it once.
             Interruption.install()
@@ -99,7 +116,7 @@ extension RunnerCommand {
             var failed = false
             for run in runs {
                 let outcome = ExperimentRunner.run(run.point.spec,
-                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart),
+                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart, replace: replace),
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
@@ -142,7 +159,9 @@ extension RunnerCommand {
                 run again, even with --force). Otherwise it is done when
                 <output.dir>/report.json has status ok and the point's config hash; every
                 other point is pending (missing, failed, diverged, interrupted, unreadable,
-                changed, or forced with --force).
+                changed, or forced with --force). A changed point holds the finished run of
+                another config: the plan is refused, naming the keys that differ, unless
+                --replace is given (its command then carries --replace).
 
                 FORMATS:
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
@@ -152,23 +171,29 @@ extension RunnerCommand {
                             <grid dir>/slurm/sweep.sbatch and sweep.plan (task logs go to
                             <grid dir>/slurm/%A_%a.log) and prints the sbatch command
 
-                SLURM: --cpus-per-task defaults to the points' training.threads. A task
+                SLURM: --cpus-per-task defaults to the points' training.threads; a point
+                without them trains with its task's SLURM_CPUS_PER_TASK. --mem defaults to
+                the memory estimate of the largest point, plus 25% and 512 MiB. A task
                 gets SIGTERM --signal-grace seconds before its --time limit, writes an
                 interrupted report and requeues itself (docs/sweeps.md).
 
                 EXAMPLES:
                   runner plan experiments/cells.yaml
                   runner plan experiments/cells.yaml --all --set training.epochs=5
+                  runner plan experiments/cells.yaml --set 'grid.model.cell=[lstm, gru]' --set 'grid.seed=[1]'
                   runner plan experiments/cells.yaml --format commands | parallel -j 2
                   runner plan experiments/cells.yaml --format make > .build/sweep.mk
                   runner plan experiments/cells.yaml --format slurm --set training.threads=4 \\
-                    --time 2:00:00 --max-parallel 8 --sbatch-line=--mem=8G
+                    --time 2:00:00 --max-parallel 8 --mem 8G
                 """)
 
         @OptionGroup var config: ConfigOptions
 
         @Flag(help: "Treat every point as pending.")
         var force = false
+
+        @Flag(help: "Replace the finished runs of other configs (changed points); without it the plan is refused.")
+        var replace = false
 
         @Flag(help: "List done points too (lines, commands).")
         var all = false
@@ -200,14 +225,13 @@ extension RunnerCommand {
         @Option(help: ArgumentHelp("slurm: how often a task stopped by SIGTERM requeues itself.", valueName: "n"))
         var maxRequeues = SlurmOptions.defaultMaxRequeues
 
-        @Option(help: ArgumentHelp("slurm: an extra #SBATCH line, e.g. --sbatch-line=--mem=8G; repeatable.",
+        @Option(help: ArgumentHelp("slurm: an extra #SBATCH line, e.g. --sbatch-line=--constraint=avx2; repeatable.",
                                    valueName: "option"))
         var sbatchLine: [String] = []
 
-        var slurmOptions: SlurmOptions {
-            SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: maxParallel,
-                         signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine)
-        }
+        @Option(help: ArgumentHelp("slurm: each task's memory, as sbatch --mem takes it (e.g. 8G; default: the largest point's memory estimate plus 25% and 512 MiB).",
+                                   valueName: "size"))
+        var mem: String?
 
         func validate() throws {
             guard format != .slurm else {
@@ -218,14 +242,14 @@ extension RunnerCommand {
                          ("--max-parallel", maxParallel != nil),
                          ("--signal-grace", signalGrace != SlurmOptions.defaultSignalGrace),
                          ("--max-requeues", maxRequeues != SlurmOptions.defaultMaxRequeues),
-                         ("--sbatch-line", !sbatchLine.isEmpty)].filter(\.1).map(\.0)
+                         ("--sbatch-line", !sbatchLine.isEmpty), ("--mem", mem != nil)].filter(\.1).map(\.0)
             if let flag = given.first {
                 throw ValidationError("\(flag): only with --format slurm, found --format \(format.rawValue)")
             }
         }
 
         func run() throws {
-            let plan = try loadPlan(config, force: force)
+            let plan = try loadPlan(config, force: force, replace: replace)
             if format == .slurm { return try writeSlurmArray(plan) }
             let text: String
             do {
@@ -241,6 +265,19 @@ extension RunnerCommand {
 
         /// Writes the array script and the plan lines; prints the sbatch command on stdout.
         private func writeSlurmArray(_ plan: SweepPlan) throws {
+            var options = SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: maxParallel,
+                                       signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine, memory: mem)
+            var memoryNote: String?
+            if mem == nil {
+                // The memory guard's estimate sizes the request; a file dataset's catalogue is
+                // unknown until it is read, so there the user says.
+                let threads = cpusPerTask ?? plan.pending.compactMap(\.spec.training.threads).max() ?? 1
+                if let mebibytes = MemoryBudget.jobMemoryMiB(plan.pending.map(\.spec), threads: threads) {
+                    options.memory = "\(mebibytes)M"
+                } else {
+                    memoryNote = "no --mem line: a point reads its own data file, whose size is unknown before it is read; pass --mem (e.g. --mem 8G)"
+                }
+            }
             let array: SlurmArray?
             guard WorkingDirectory.isUTF8 else {
                 writeToStandardError("runner plan --format slurm: expected a current directory whose path is UTF-8 (the script names it in --chdir), found another; run it from a directory with a UTF-8 path\n")
@@ -249,7 +286,7 @@ extension RunnerCommand {
             do {
                 array = try SlurmArray.make(plan: plan, runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
                                             workingDirectory: FileManager.default.currentDirectoryPath,
-                                            options: slurmOptions)
+                                            options: options)
             } catch {
                 writeToStandardError("\(error)".escapedForTerminal + "\n")
                 throw ExitCode(ExitStatus.badConfig)
@@ -259,7 +296,7 @@ extension RunnerCommand {
                 writeToStandardError("runner plan: nothing pending, no job array written\n")
                 return
             }
-            for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
+            for note in array.notes + (memoryNote.map { [$0] } ?? []) { writeToStandardError("runner plan: note: \(note)\n") }
             do {
                 try array.write()
             } catch let error as DirectoryCreationError {
@@ -283,10 +320,13 @@ extension RunnerCommand {
                 process; one line is printed as each finishes. Ctrl-C is forwarded to the
                 running points, which write interrupted reports; if the sweep is killed,
                 its points die with it (Linux). Rerunning the sweep runs what is missing.
-                Exits 1 if any point failed.
+                A point holding the finished run of another config (changed) is refused,
+                naming the keys that differ, unless --replace is given. Exits 1 if any point
+                failed.
 
-                EXAMPLE:
+                EXAMPLES:
                   runner sweep experiments/cells.yaml --jobs 2
+                  runner sweep experiments/cells.yaml --set 'grid.seed=[1]' --set training.epochs=3
                 """)
 
         @OptionGroup var config: ConfigOptions
@@ -297,19 +337,22 @@ extension RunnerCommand {
         @Flag(help: "Run every point, done or not.")
         var force = false
 
+        @Flag(help: "Replace the finished runs of other configs (changed points); without it the sweep is refused.")
+        var replace = false
+
         func validate() throws {
             guard jobs >= 1 else { throw ValidationError("--jobs: expected at least 1, found \(jobs)") }
         }
 
         func run() throws {
-            let plan = try loadPlan(config, force: force)
+            let plan = try loadPlan(config, force: force, replace: replace)
             let pending = plan.pending.count
             // Unbuffered output throughout, so that lines appear in order and as points
             // finish, even when stdout is a pipe or a file.
             let running = pending == 0 ? "nothing to run" : "running \(pending), \(min(jobs, pending)) at a time"
             writeToStandardOutput("sweep: \(PlanRendering.summary(plan)); \(running)\n")
             if jobs > 1, plan.pending.contains(where: { $0.spec.training.threads == nil }) {
-                writeToStandardError("sweep: note: each point uses every core (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
+                writeToStandardError("sweep: note: each point uses every CPU it may use (training.threads unset); with --jobs \(jobs), consider --set training.threads=1\n")
             }
             let executable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let clock = Date()
@@ -428,9 +471,9 @@ extension ResolvedFormat: ExpressibleByArgument {}
 extension PlanFormat: ExpressibleByArgument {}
 
 /// Loads the plan for `plan` and `sweep`; a bad config exits 2 with every error.
-func loadPlan(_ config: ConfigOptions, force: Bool) throws -> SweepPlan {
+func loadPlan(_ config: ConfigOptions, force: Bool, replace: Bool) throws -> SweepPlan {
     do {
-        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force)
+        return try SweepPlanner.plan(paths: config.files, overrides: config.overrides, force: force, replace: replace)
     } catch {
         writeToStandardError(error.description + "\n")
         throw ExitCode(ExitStatus.badConfig)

@@ -28,7 +28,8 @@ extension RunnerCommand {
         @Option(name: .long, help: ArgumentHelp("An ad-hoc history of raw item ids, oldest first.", valueName: "id,id,..."))
         var history: String?
 
-        @Option(name: .customShort("k"), help: "Items per query.")
+        // Unconditional: `-k -1` is the value -1 (refused below), not a missing value.
+        @Option(name: .customShort("k"), parsing: .unconditional, help: "Items per query (at most the catalogue's items).")
         var k = 10
 
         @Option(help: "Output format.")
@@ -41,15 +42,25 @@ extension RunnerCommand {
             let sources = [users != nil, allUsers, history != nil].filter { $0 }.count
             guard sources == 1 else { fail("give exactly one of --users, --all-users, --history") }
             guard k >= 1 else { fail("-k must be at least 1, got \(k)") }
+            var listed: [String] = []
+            do {
+                if let users { listed = try Self.ids(users, flag: "--users") }
+                if let history { listed = try Self.ids(history, flag: "--history") }
+            } catch {
+                fail(error.message)
+            }
             do {
                 let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory))
+                guard k <= trained.itemCount else {
+                    fail("-k must be at most \(trained.itemCount) (the items of the run's catalogue), got \(k)")
+                }
                 let queries: [TrainedRun.Query]
                 if allUsers {
                     queries = trained.allUsers.map { .user($0) }
-                } else if let users {
-                    queries = Self.split(users).map { .user($0) }
+                } else if users != nil {
+                    queries = listed.map { .user($0) }
                 } else {
-                    queries = [.history(Self.split(history ?? ""))]
+                    queries = [.history(listed)]
                 }
                 let results = try trained.recommend(queries, k: k, includeSeen: includeSeen)
                 var out = format == .csv ? "user,rank,item,score\n" : ""
@@ -61,8 +72,21 @@ extension RunnerCommand {
             }
         }
 
-        static func split(_ list: String) -> [String] {
-            list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        struct IdListError: Error {
+            var message: String
+        }
+
+        /// The ids of a comma-separated list; an empty list or an empty id in it is a usage
+        /// error (it would otherwise drop a query without a word).
+        static func ids(_ list: String, flag: String) throws(IdListError) -> [String] {
+            let ids = list.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            if ids.allSatisfy(\.isEmpty) {
+                throw IdListError(message: "\(flag): expected comma-separated ids, found '\(list)'")
+            }
+            if let empty = ids.firstIndex(where: \.isEmpty) {
+                throw IdListError(message: "\(flag): expected an id at position \(empty + 1) of '\(list)', found an empty one")
+            }
+            return ids
         }
     }
 

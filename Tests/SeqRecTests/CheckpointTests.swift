@@ -227,15 +227,21 @@ func killedRunContinuesToTheSameReport(threads: Int, settings: [String]) throws 
                                     "--set", "training.epochs=1"], in: directory)
     changed.waitUntilExit()
     #expect(try summary(output).resumedFrom == nil)
-    // --restart ignores (and removes) a matching state.
-    let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)"], in: directory)
-    while (RunFiles.stateSummary(in: output)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
+    // --restart ignores (and removes) a matching state. The directory now holds the finished
+    // run of the other learning rate: the first config replaces it only with --replace, and
+    // its attempt works in .attempt/ until it is ok.
+    let attempt = output.appendingPathComponent(".attempt")
+    let interrupted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--replace"], in: directory)
+    while (RunFiles.stateSummary(in: attempt)?.epoch ?? 0) < 1, interrupted.isRunning { usleep(2_000) }
     interrupted.terminate()
     interrupted.waitUntilExit()
-    let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--restart"], in: directory)
+    #expect(interrupted.terminationStatus == 1)
+    #expect((RunFiles.stateSummary(in: attempt)?.epoch ?? 0) >= 1)
+    let restarted = try launchRunner([config, "--quiet", "--set", "output.dir=\(output.path)", "--restart", "--replace"], in: directory)
     restarted.waitUntilExit()
     #expect(restarted.terminationStatus == 0)
     #expect(try summary(output).resumedFrom == nil)
+    #expect(!FileManager.default.fileExists(atPath: attempt.path))
 }
 
 // MARK: - Using a trained run: evaluate and recommend

@@ -6,7 +6,9 @@ import Testing
 // back and flags a truncated one; a run stopped by the crash hook just before its report's
 // rename and then killed leaves a resumable state and a temporary file, which the rerun
 // removes while it continues to the same report. (scripts/crash-check.sh does the same at
-// random moments, for runs, sweeps and compares.)
+// random moments, for runs, sweeps and compares.) An attempt over a finished run that is
+// killed before it is ok leaves the finished run whole, and one killed while its result moves
+// into place is finished by the next reader.
 
 private let tinyConfig = "Tests/Fixtures/e2e/tiny.yaml"
 
@@ -91,5 +93,91 @@ struct CrashConsistencyTests {
         #expect(resumed.resumedFromEpoch == 2)
         #expect(resumed.test?.metrics == expected.test?.metrics)
         #expect(resumed.history.map(\.trainLoss) == expected.history.map(\.trainLoss))
+    }
+
+    /// Issue 24, item 3: a kill while a finished attempt's files are renamed into place (model
+    /// and ids moved, per_user.tsv and the report not yet) leaves files of two runs side by
+    /// side. The plan counts the committed attempt; `recommend` finishes the move first and
+    /// then uses the new run's files, all of them.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat")))
+    func aKillWhileTheResultMovesIntoPlaceIsFinishedByTheNextReader() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run = scratch.appendingPathComponent("run")
+        let flags = [tinyConfig, "--quiet", "--set", "output.dir=\(run.path)", "--set", "training.threads=1"]
+        let first = try SweepFixtures.runner(flags, scratch: scratch)
+        try #require(first.status == 0)
+        let oldReport = try Data(contentsOf: run.appendingPathComponent("report.json"))
+        let oldPerUser = try Data(contentsOf: run.appendingPathComponent("per_user.tsv"))
+
+        let other = flags + ["--set", "training.epochs=3", "--replace"]
+        let victim = try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, other, scratch: scratch,
+                                              environment: ["SEQREC_CRASH_HOOK": "stop:promote:per_user.tsv"])
+        let pid = victim.process.processIdentifier
+        defer { kill(pid, SIGKILL) }
+        try #require(waitFor(60) { isStopped(pid) }, "the hook did not stop the run: \(victim.stderr)")
+        #expect(victim.stderr == "crash hook: stopped at promote of per_user.tsv\n")
+        kill(pid, SIGKILL)
+        victim.process.waitUntilExit()
+
+        // The old report and per-user file beside the new model and ids; the committed attempt.
+        let attempt = run.appendingPathComponent(".attempt")
+        #expect(try Data(contentsOf: run.appendingPathComponent("report.json")) == oldReport)
+        #expect(try Data(contentsOf: run.appendingPathComponent("per_user.tsv")) == oldPerUser)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: attempt.path).sorted() == ["per_user.tsv", "report.json"])
+        let staged = try ReportReader.read(attempt.appendingPathComponent("report.json"))
+        #expect(staged.status == .ok && staged.history.count == 3)
+        let plan = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + other.filter { $0 != "--quiet" }, scratch: scratch)
+        #expect(plan.stdout.hasPrefix("done\t\(run.path)\t"), "\(plan.stdout)\(plan.stderr)")
+
+        // The next reader finishes the move, then reads the new run's files.
+        let ids = try RunCheckpoint.readIds(in: run)
+        let recommend = try SweepFixtures.runner(["recommend", run.path, "--users", ids.users[0], "-k", "3"], scratch: scratch)
+        #expect(recommend.status == 0, "\(recommend.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: attempt.path))
+        let report = try ReportReader.read(run.appendingPathComponent("report.json"))
+        #expect(report.history.count == 3 && report.configHash == staged.configHash)
+        for (name, hash) in report.files ?? [:] {
+            #expect(try SHA256.hex(ofFileAt: run.appendingPathComponent(name).path) == hash, "\(name)")
+        }
+        let check = try checkRun(run, scratch: scratch)
+        #expect(check.status == 0 && kinds(check.stdout) == ["report ok", "model ok", "ids ok", "per_user ok"], "\(check.stdout)")
+    }
+
+    /// Issue 24, item 3: an attempt over a finished run killed before its report (the report's
+    /// rename) leaves the finished run byte for byte, and the rerun continues from the
+    /// attempt's saved state to the same numbers.
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/stat")))
+    func anAttemptKilledOverAFinishedRunLeavesItAndContinues() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let run = scratch.appendingPathComponent("run")
+        let flags = [tinyConfig, "--quiet", "--set", "output.dir=\(run.path)", "--set", "training.threads=1"]
+        let first = try SweepFixtures.runner(flags, scratch: scratch)
+        try #require(first.status == 0)
+        let names = ["report.json", "model.safetensors", "per_user.tsv", "ids.json"]
+        let finished = try names.map { try Data(contentsOf: run.appendingPathComponent($0)) }
+        let reference = try ReportReader.read(run.appendingPathComponent("report.json"))
+
+        let victim = try SweepFixtures.launch(ConfigFixtures.runnerBinary.path, flags, scratch: scratch,
+                                              environment: ["SEQREC_CRASH_HOOK": "stop:before-rename:report.json"])
+        let pid = victim.process.processIdentifier
+        defer { kill(pid, SIGKILL) }
+        try #require(waitFor(60) { isStopped(pid) }, "the hook did not stop the run: \(victim.stderr)")
+        kill(pid, SIGKILL)
+        victim.process.waitUntilExit()
+        #expect(try names.map { try Data(contentsOf: run.appendingPathComponent($0)) } == finished)
+        let attempt = run.appendingPathComponent(".attempt")
+        #expect(RunFiles.stateSummary(in: attempt)?.epoch == 2)
+        let plan = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + flags.filter { $0 != "--quiet" }, scratch: scratch)
+        #expect(plan.stdout.hasPrefix("done\t\(run.path)\t"), "\(plan.stdout)")
+
+        let rerun = try SweepFixtures.runner(flags, scratch: scratch)
+        #expect(rerun.status == 0)
+        #expect(rerun.stderr == "resuming after epoch 2 from \(attempt.path)/state.safetensors\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == names.sorted())
+        let resumed = try ReportReader.read(run.appendingPathComponent("report.json"))
+        #expect(resumed.resumedFromEpoch == 2 && resumed.test?.metrics == reference.test?.metrics)
+        #expect(resumed.history.map(\.trainLoss) == reference.history.map(\.trainLoss))
     }
 }

@@ -167,7 +167,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(items.stderr == "error: unknown item id(s): a, b\\x1b[31m\n")
     #expect(items.status == 2 && items.stdout.isEmpty)
     let empty = try runner(["recommend", run.path, "--history", ","], scratch: scratch)
-    #expect(empty.stderr == "error: query 1 has an empty history\n")
+    #expect(empty.stderr == "error: --history: expected comma-separated ids, found ','\n")
     #expect(empty.status == 2 && empty.stdout.isEmpty)
     let trained = try TrainedRun(directory: run)
     #expect(errorText { _ = try trained.recommend([.user("nope"), .history(["x"])], k: 3, includeSeen: false) }
@@ -207,6 +207,8 @@ private func errorText(_ body: () throws -> Void) -> String {
     defer { try? FileManager.default.removeItem(at: scratch) }
     let state = run.appendingPathComponent("state.safetensors")
     let arguments = ["run", tinyConfig, "--quiet", "--set", "output.dir=\(run.path)"]
+    // A run that was stopped before its report (over a finished run, the state would be in .attempt/).
+    try FileManager.default.removeItem(at: run.appendingPathComponent("report.json"))
     try write("abcd", to: state)
     let truncated = try runner(arguments, scratch: scratch)
     #expect(truncated.stderr == "tiny: failed: \(state.path): corrupt or truncated: safetensors file too short: 4 bytes, "
@@ -239,6 +241,7 @@ private func errorText(_ body: () throws -> Void) -> String {
                               shuffleRandom: SeededGenerator(seed: 1), dropoutRandom: [], earlyStopping: nil, history: [],
                               trainingSeconds: 0, validationSeconds: 0)
     try RunCheckpoint.writeState(state, arena: model.arena, configHash: spec.configHash, in: run)
+    try FileManager.default.removeItem(at: run.appendingPathComponent("report.json"))  // a run stopped before its report
     let outcome = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: tinyConfig), datasets: DatasetCache())
     #expect(outcome.status == .failed)
     #expect(outcome.message == "\(run.path)/state.safetensors: optimizer state lacks buffer 'exp_avg_sq' "
@@ -334,7 +337,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     let jobs = try runner(["sweep", SweepFixtures.tinyGrid, "--jobs", "0"], scratch: scratch, in: root)
     #expect(jobs.stderr == """
         Error: --jobs: expected at least 1, found 0
-        Usage: runner sweep <file> ... [--set <key.path=value> ...] [--jobs <jobs>] [--force]
+        Usage: runner sweep <file> ... [--set <key.path=value> ...] [--jobs <jobs>] [--force] [--replace]
           See 'runner sweep --help' for more information.
 
         """)
@@ -354,7 +357,7 @@ private func errorText(_ body: () throws -> Void) -> String {
     #expect(format.stderr == "Error: The value 'xml' is invalid for '--format <format>'. Please provide one of 'jsonl' and 'csv'.\n"
         + "Help:  --format <format>  Output format.\n" + recommendUsage)
     let k = try runner(["recommend", "run", "--all-users", "-k", "x"], scratch: scratch)
-    #expect(k.stderr == "Error: The value 'x' is invalid for '-k <k>'\nHelp:  -k <k>  Items per query.\n" + recommendUsage)
+    #expect(k.stderr == "Error: The value 'x' is invalid for '-k <k>'\nHelp:  -k <k>  Items per query (at most the catalogue's items).\n" + recommendUsage)
     let escaped = try runner(["validate", "experiments/lstm50.yaml", "--b\u{1b}[2J"], scratch: scratch, in: root)
     #expect(escaped.stderr.hasPrefix("Error: Unknown option '--b\\x1b[2J'\n"), "\(escaped.stderr)")
     let partition = try runner(["plan", SweepFixtures.tinyGrid, "--partition", "x"], scratch: scratch, in: root)

@@ -27,13 +27,14 @@ func readmeTourCommands() throws -> [[String]] {
     let experiments = scratch.appendingPathComponent("experiments")
     try FileManager.default.createDirectory(at: experiments, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    // 240 users x 14 interactions over 60 items, MovieLens u.data format (user, item, rating, time).
+    // 240 users x 14 interactions over 120 items, MovieLens u.data format (user, item, rating,
+    // time): more items than the tour's 100 sampled negatives.
     var random = SeededGenerator(seed: 3)
     var lines: [String] = []
     for user in 1...240 {
-        var item = 1 + random.nextInt(below: 60)
+        var item = 1 + random.nextInt(below: 120)
         for step in 0..<14 {
-            item = (item + 1 + random.nextInt(below: 3)) % 60 + 1
+            item = (item + 1 + random.nextInt(below: 3)) % 120 + 1
             lines.append("\(user)\t\(item)\t\(1 + random.nextInt(below: 5))\t\(1_000_000 + user * 100 + step)")
         }
     }

@@ -147,7 +147,9 @@ struct RunLockEndToEndTests {
         kill(pid, SIGKILL)
         holder.process.waitUntilExit()
         #expect(ConfigFixtures.read(lockURL) == "\(pid)\n")
-        let after = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + flags + long, scratch: scratch)
+        // (The sweep finished the other points under another config: listing them with `long`
+        // needs --replace.)
+        let after = try SweepFixtures.runner(["plan", "--all", "--runner", "runner", "--replace"] + flags + long, scratch: scratch)
         let label = after.stdout.split(separator: "\n").first?.split(separator: "\t").first.map(String.init) ?? ""
         #expect(label.hasPrefix("missing, resumable at epoch "), "\(after.stdout)")
         let rerun = try SweepFixtures.runner(["run"] + flags + ["--point", "cell=lstm,seed=1", "--quiet"], scratch: scratch)

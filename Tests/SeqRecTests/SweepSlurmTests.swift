@@ -83,10 +83,12 @@ private func tinyPlan(_ overrides: [String] = ["training.threads=2"]) throws -> 
     #expect(message(SlurmOptions(partition: "a b")) == "runner plan --format slurm: --partition: expected a partition name (or a comma-separated list), found 'a b'")
     #expect(message(SlurmOptions(sbatchLines: ["mem=4G"])) == "runner plan --format slurm: --sbatch-line: expected an sbatch option such as --mem=8G, found 'mem=4G'")
     #expect(message(SlurmOptions(), plan: try tinyPlan([])) == "runner plan --format slurm: expected training.threads on every point (it sets --cpus-per-task), found it unset; pass --set training.threads=N, or --cpus-per-task N")
-    // Unset threads with an explicit --cpus-per-task is allowed, with a note.
+    #expect(message(SlurmOptions(memory: "8GB")) == "runner plan --format slurm: --mem: expected a size such as 8G, 1500M or 500000K, found '8GB'")
+    // Unset threads with an explicit --cpus-per-task is allowed: the runner takes the task's
+    // SLURM_CPUS_PER_TASK (CPUAllowance), and a note says so.
     let array = try #require(try SlurmArray.make(plan: try tinyPlan([]), runner: "/r", workingDirectory: "/w",
                                                  options: SlurmOptions(cpusPerTask: 4)))
-    #expect(array.notes.contains("4 points leave training.threads unset and use every core the task sees; --set training.threads=4 matches --cpus-per-task"))
+    #expect(array.notes.contains("4 points leave training.threads unset: each trains with its task's SLURM_CPUS_PER_TASK (4) threads"))
 }
 
 @Test func slurmTimeLimits() {

@@ -16,10 +16,14 @@ public enum ComparisonBuilder {
         guard !found.isEmpty else { throw CompareError.noReports(paths: paths) }
         return try found.flatMap { url, display in
             do {
-                let report = try ReportReader.read(url)
                 let directory = url.deletingLastPathComponent()
-                let run = LoadedRun(report: report, directory: directory, displayPath: display,
-                                    perUser: try perUser(named: report.test?.perUserFile, in: directory))
+                // A finished attempt that a killed run left half moved into place is moved first.
+                RunResult.recover(directory)
+                let report = try ReportReader.read(url)
+                let values = try perUser(named: report.test?.perUserFile, in: directory)
+                // The sidecar must be the one the report records (not another run's).
+                if let file = report.test?.perUserFile, values != nil { try RunResult.verify(file, in: directory, report: report) }
+                let run = LoadedRun(report: report, directory: directory, displayPath: display, perUser: values)
                 return [run] + (try evaluations(of: run))
             } catch {
                 guard let skipUnreadable else { throw error }

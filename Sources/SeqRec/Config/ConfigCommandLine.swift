@@ -2,6 +2,8 @@
 // without the executable: load every file (and grid), render `validate` output, and map
 // outcomes to exit codes.
 
+import Foundation
+
 public enum ExitStatus {
     /// Every run finished with status ok; for `validate`, every file is valid.
     public static let ok: Int32 = 0
@@ -19,6 +21,11 @@ public enum ResolvedFormat: String, Sendable, CaseIterable {
 public struct PreparedRun: Sendable {
     public var configPath: String
     public var point: GridPoint
+
+    /// `FILE`, or `FILE [run name]` for a grid point.
+    public var label: String {
+        point.varied.isEmpty ? configPath : "\(configPath) [\(point.runName)]"
+    }
 }
 
 public enum ConfigCommandLine {
@@ -26,11 +33,21 @@ public enum ConfigCommandLine {
     /// the memory budget): the problem as (key path, message), or nil.
     public typealias SpecCheck = @Sendable (ExperimentSpec) -> (keyPath: String, message: String)?
 
-    /// Loads every file (grids expand to their points) and applies `check` to every point.
-    /// Either all runs, or the error text for every bad file.
+    /// Loads every file (grids expand to their points), applies `check` to every point and
+    /// checks that no two runs write one output directory (`distinctOutputs`). Either all
+    /// runs, or the error text for every bad file. `run`, `sweep`, `plan` and (file by file,
+    /// then across files) `validate` all come through here.
     public static func prepareRuns(paths: [String], overrides: [String],
                                    check: SpecCheck? = nil) -> Result<[PreparedRun], ConfigError> {
         var runs: [PreparedRun] = []
+        var diagnostics = loadRuns(paths: paths, overrides: overrides, check: check, into: &runs)
+        diagnostics += distinctOutputs(runs)
+        return diagnostics.isEmpty ? .success(runs) : .failure(ConfigError(diagnostics))
+    }
+
+    /// Loads `paths` into `runs`; the problems found.
+    private static func loadRuns(paths: [String], overrides: [String], check: SpecCheck?,
+                                 into runs: inout [PreparedRun]) -> [ConfigDiagnostic] {
         var diagnostics: [ConfigDiagnostic] = []
         for path in paths {
             do {
@@ -46,7 +63,27 @@ public enum ConfigCommandLine {
                 diagnostics += error.diagnostics
             }
         }
-        return diagnostics.isEmpty ? .success(runs) : .failure(ConfigError(diagnostics))
+        return diagnostics
+    }
+
+    /// The one rule for runs sharing an output directory, whichever command loads them: two
+    /// runs writing one directory would replace each other's report and model (and the second
+    /// would be refused as a different config over a finished one), so the pair is a config
+    /// error. Directories compare after `.`/`..` and symbolic links of existing parents are
+    /// resolved (`results/x`, `./results/x` and `/abs/results/x` are one).
+    public static func distinctOutputs(_ runs: [PreparedRun]) -> [ConfigDiagnostic] {
+        var owners: [String: PreparedRun] = [:]
+        var diagnostics: [ConfigDiagnostic] = []
+        for run in runs {
+            let directory = WorkingDirectory.url(run.point.spec.output.dir).standardizedFileURL.resolvingSymlinksInPath().path
+            if let first = owners[directory] {
+                diagnostics.append(ConfigDiagnostic(origin: run.configPath, keyPath: "output.dir",
+                    "expected a distinct output directory per run, found '\(run.point.spec.output.dir)' for both \(first.label) and \(run.label)"))
+            } else {
+                owners[directory] = run
+            }
+        }
+        return diagnostics
     }
 
     /// What `runner validate` prints and returns.
@@ -68,6 +105,9 @@ public enum ConfigCommandLine {
             case .failure(let error): errors.append(error.description)
             }
         }
+        // Across files too: the same rule `run`, `sweep` and `plan` apply.
+        let shared = distinctOutputs(runs)
+        if !shared.isEmpty { errors.append(ConfigError(shared).description) }
         let output: String
         switch format {
         case .yaml:

@@ -10,19 +10,14 @@ extension ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: extendsKey.location, keyPath: "extends",
                 "expected a config without 'extends:' here (it is loaded from memory, not from a file)"))
         }
-        let overrideNodes = try parseOverrides(overrides)
-        guard let gridNode = tree.value(forKey: "grid") else {
-            let spec = try decode(tree, overrides: overrideNodes, defaultName: displayName)
-            return [GridPoint(runName: spec.name, varied: [], spec: spec)]
-        }
-        return try GridExpansion.expand(base: ConfigTree.removing(["grid"], from: tree), grid: gridNode,
-                                        overrides: overrideNodes, defaultName: displayName)
+        let (settings, axes) = try splitOverrides(overrides)
+        return try points(of: tree, settings: settings, axes: axes, displayName: displayName, defaultName: displayName)
     }
 
     /// One experiment from its bytes (a file without `grid:`), e.g. the resolved config a
     /// checkpoint carries; errors name `displayName` and positions in the bytes.
     static func load(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
         let tree = try documentRoot(bytes: bytes, displayName: displayName)
-        return try decode(tree, overrides: try parseOverrides(overrides), defaultName: displayName)
+        return try decode(tree, overrides: try settingOverrides(overrides, displayName: displayName), defaultName: displayName)
     }
 }

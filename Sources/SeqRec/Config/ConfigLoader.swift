@@ -22,22 +22,29 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
         }
-        let overrideNodes = try parseOverrides(overrides)
+        let overrideNodes = try settingOverrides(overrides, displayName: displayName)
         try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
         return try decode(tree, overrides: overrideNodes, defaultName: stem(of: path))
     }
 
     static func loadGrid(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> [GridPoint] {
         let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
-        let overrideNodes = try parseOverrides(overrides)
-        try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
-        let name = stem(of: path)
+        let (settings, axes) = try splitOverrides(overrides)
+        try checkDatasetPath(applying(settings, to: tree), configPath: path)
+        return try points(of: tree, settings: settings, axes: axes, displayName: displayName, defaultName: stem(of: path))
+    }
+
+    /// The points of a resolved tree: one without `grid:`, else the grid's (its axes given
+    /// new values by `--set grid.KEY=[...]` flags, `axes`).
+    static func points(of tree: YAMLNode, settings: [YAMLNode], axes: [YAMLNode], displayName: String,
+                       defaultName: String) throws(ConfigError) -> [GridPoint] {
         guard let gridNode = tree.value(forKey: "grid") else {
-            let spec = try decode(tree, overrides: overrideNodes, defaultName: name)
+            if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
+            let spec = try decode(tree, overrides: settings, defaultName: defaultName)
             return [GridPoint(runName: spec.name, varied: [], spec: spec)]
         }
         return try GridExpansion.expand(base: ConfigTree.removing(["grid"], from: tree), grid: gridNode,
-                                        overrides: overrideNodes, defaultName: name)
+                                        overrides: settings, axisOverrides: axes, defaultName: defaultName)
     }
 
     // MARK: - Steps
@@ -47,6 +54,24 @@ public enum ConfigLoader {
         let fileName = (path as NSString).lastPathComponent
         let stem = (fileName as NSString).deletingPathExtension
         return stem.isEmpty ? fileName : stem
+    }
+
+    /// The flags that set keys, and those that give a grid axis new values (`grid.KEY=[...]`).
+    static func splitOverrides(_ overrides: [String]) throws(ConfigError) -> (settings: [YAMLNode], axes: [YAMLNode]) {
+        let nodes = try parseOverrides(overrides)
+        return (nodes.filter { !ConfigOverride.isGridAxis($0) }, nodes.filter(ConfigOverride.isGridAxis))
+    }
+
+    /// The flags of a single experiment, which has no grid axis to set.
+    static func settingOverrides(_ overrides: [String], displayName: String) throws(ConfigError) -> [YAMLNode] {
+        let (settings, axes) = try splitOverrides(overrides)
+        if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
+        return settings
+    }
+
+    static func noGrid(_ axis: YAMLNode, displayName: String) -> ConfigError {
+        ConfigError(ConfigDiagnostic(at: axis.location, keyPath: ConfigOverride.keyPath(of: axis),
+            "expected a file with a 'grid:' whose axis to set, found no grid in \(displayName)"))
     }
 
     static func parseOverrides(_ overrides: [String]) throws(ConfigError) -> [YAMLNode] {
@@ -104,10 +129,17 @@ public enum ConfigLoader {
             ? parentText : normalized((displayDirectory as NSString).appendingPathComponent(parentText))
         let link = ChainLink(canonicalPath: canonicalPath(path), displayName: displayName)
         let links = chain + [link]
-        if links.contains(where: { $0.canonicalPath == canonicalPath(parentPath) }) {
+        let parentCanonical = canonicalPath(parentPath)
+        if links.contains(where: { $0.canonicalPath == parentCanonical }) {
             let cycle = (links.map(\.displayName) + [parentDisplay]).joined(separator: " -> ")
             throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
                 "expected a chain of files without cycles, found the cycle \(cycle)"))
+        }
+        guard links.count < maxExtendsChain else {
+            let names = links.map(\.displayName)
+            let shown = names.prefix(3) + ["... (\(names.count - 4) more)"] + [names[names.count - 1], parentDisplay]
+            throw ConfigError(ConfigDiagnostic(at: extendsNode.location, keyPath: "extends",
+                "expected a chain of at most \(maxExtendsChain) files through 'extends', found more: \(shown.joined(separator: " -> "))"))
         }
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
@@ -169,6 +201,10 @@ public enum ConfigLoader {
         }
         return parts.joined(separator: "/")
     }
+
+    /// The most files in one `extends:` chain, the file given included. Every link re-merges
+    /// the tree so far; real chains are two or three files deep.
+    static let maxExtendsChain = 32
 
     /// The largest config file, in bytes.
     static let maxFileBytes = 1024 * 1024

@@ -46,7 +46,7 @@ enum ConfigSchema {
     static let keys: [SchemaKey] = [
         SchemaKey("name", .string, "Experiment name; used in the default output directory. A name, not a path: at most \(SpecDecoder.maxNameBytes) bytes, no `/`, `\\`, `..`, leading `.` or control characters (the resolved name of a grid point, `<name>/<run name>`, is the one with a `/`).", default: "the file's stem"),
         SchemaKey("seed", .unsignedInteger, "Seed of the only random generator: data synthesis, initialization, shuffling, dropout, sampling."),
-        SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains are allowed, cycles are errors.", default: "none"),
+        SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains of up to \(ConfigLoader.maxExtendsChain) files are allowed, cycles are errors.", default: "none"),
         SchemaKey("task", .choice(names(TaskKind.self)), "`next-item`: rank the next item of each sequence. `rating`: predict the rating of the next item (needs `training.loss: mse` and rating metrics)."),
         SchemaKey("dataset", .object(datasetKeys), "Where the interactions come from and how they are filtered. Exactly one of `name`, `path`, `synthetic`; with none, `name: movielens-100k`. A file that sets one of them replaces the source it inherits."),
         SchemaKey("split", .object(splitKeys), "How each user's sequence is split into training, validation and test."),
@@ -71,9 +71,9 @@ enum ConfigSchema {
             SchemaKey("timestamp", .nullable(.string, falseAllowed: false), "Column holding the timestamp, if any (else file order)."),
         ]), falseAllowed: false), "Column names for csv/tsv files with a header.", default: "`null` (user_id, item_id, no rating, no timestamp)"),
         SchemaKey("synthetic", .nullable(.object([
-            SchemaKey("users", .integer(minimum: 1), "Number of sequences."),
-            SchemaKey("items", .integer(minimum: 2), "Catalogue size."),
-            SchemaKey("length", .integer(minimum: 2), "Events per sequence."),
+            SchemaKey("users", .integer(minimum: 1, maximum: SyntheticSpec.maxUsers), "Number of sequences; `users x length` is at most \(SyntheticSpec.maxEvents) events (the generator holds them all in memory)."),
+            SchemaKey("items", .integer(minimum: 2, maximum: SyntheticSpec.maxItems), "Catalogue size."),
+            SchemaKey("length", .integer(minimum: 2, maximum: SyntheticSpec.maxLength), "Events per sequence."),
             SchemaKey("lag", .integer(minimum: SyntheticSpec.minLag), "Steps between a key item and its answer; at most `length - 2` (an episode is `lag + 2` events)."),
             SchemaKey("noise", .number(.unitClosed), "Probability that a filler step ignores the transition table."),
             SchemaKey("keys", .integer(minimum: 1), "Number of key items, each with its own answer; at most `(items - 3) / 2`."),
@@ -135,12 +135,12 @@ enum ConfigSchema {
             SchemaKey("gamma", .number(.positive), "For `step`: decay factor."),
             SchemaKey("min_learning_rate", .number(.nonNegative), "For `cosine`: the floor reached at the last epoch."),
         ]), "A mapping, or just a name: `schedule: cosine` stands for `{name: cosine}`."),
-        SchemaKey("threads", .nullable(.integer(minimum: 1, maximum: TrainingSpec.maxThreads), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses all cores (at most \(TrainingSpec.maxThreads))."),
+        SchemaKey("threads", .nullable(.integer(minimum: 1, maximum: TrainingSpec.maxThreads), falseAllowed: false), "Worker threads for data-parallel training (results depend on the count, reproducibly); `null` uses the CPUs the process may use: the fewest of its affinity mask (`taskset`, cpuset), its cgroup CPU quota and `SLURM_CPUS_PER_TASK`, else all cores (at most \(TrainingSpec.maxThreads); the report's `provenance.threads_source` says which)."),
     ]
 
     static let evaluationKeys: [SchemaKey] = [
-        SchemaKey("candidates", .candidates, "`all`: rank the whole catalogue. `{sampled: N, strategy: uniform|popularity}`: rank the target against N negatives the user has not seen (`sampled` required)."),
+        SchemaKey("candidates", .candidates, "`all`: rank the whole catalogue. `{sampled: N, strategy: uniform|popularity}`: rank the target against N negatives the user has not seen (`sampled` required; 1 <= N <= \(EvaluationSpec.maxSampledNegatives), and below the catalogue size: a run whose catalogue has N items or fewer stops with an error before training, as every user would get fewer than N)."),
         SchemaKey("exclude_seen", .boolean, "Remove items already in the user's history from the ranking."),
-        SchemaKey("metrics", .metricList, "Metrics to report: ranking metrics `hr`, `recall`, `ndcg`, `mrr`, `precision`, `map`, `coverage` with a cut-off `@k` (k >= 1) for `next-item`; `rmse`, `mae` for `rating`.", default: "`[hr@10, ndcg@10, mrr@10, hr@20, ndcg@20]`; `[rmse, mae]` for `task: rating`"),
+        SchemaKey("metrics", .metricList, "Metrics to report: ranking metrics `hr`, `recall`, `ndcg`, `mrr`, `precision`, `map`, `coverage` with a cut-off `@k` (1 <= k <= \(EvaluationSpec.maxCutoff)) for `next-item`; `rmse`, `mae` for `rating`. A cut-off above the catalogue size is computed exactly (no target ranks beyond the catalogue, so hr, recall, ndcg, mrr, map and coverage equal their value at the catalogue size).", default: "`[hr@10, ndcg@10, mrr@10, hr@20, ndcg@20]`; `[rmse, mae]` for `task: rating`"),
     ]
 }

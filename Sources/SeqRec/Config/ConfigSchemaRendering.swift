@@ -29,6 +29,8 @@ public enum ConfigReference {
             "replaced), then the file itself, then grid values, then each `--set key.path=value` flag in order.",
             "A `--set` value is read as YAML (`--set evaluation.metrics=[hr@10,ndcg@10]`) and is checked like",
             "a value in the file; its errors name the flag. `runner validate FILE` prints the resolved result.",
+            "A `--set` may not change a key that a grid varies; `--set grid.KEY.PATH=[v1, v2]` gives that",
+            "axis other values instead (see [Grids](#grids)).",
             "",
         ]
         lines += [
@@ -85,13 +87,21 @@ public enum ConfigReference {
             "Each grid path is checked like a key in the file (an unknown path is an error with a",
             "suggestion), and each value like a value written at that path.",
             "",
+            "A `--set` of a key the grid varies (the axis itself, a key inside it, or a parent or dataset",
+            "source that would replace it) is an error naming the axis: with `--set seed=1`, the points",
+            "named `seed=2` and `seed=3` would run with seed 1. To run fewer or other points, give an axis",
+            "other values with `--set grid.KEY.PATH=[...]` (the path as the grid writes it):",
+            "`--set 'grid.seed=[1]'` runs the three cells with seed 1 only. The axis keeps its place, so",
+            "points keep the names and output directories they have in the full grid; an axis the grid",
+            "does not have is an error. See [Sweeps](sweeps.md#cutting-a-grid-from-the-command-line).",
+            "",
         ]
         lines += [
             "### Rules across keys",
             "",
             "- `dataset`: exactly one of `name`, `path`, `synthetic`; `format` and `columns` only with `path`;",
             "  `format` is required when the extension of `path` does not tell it.",
-            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`.",
+            "- `dataset.synthetic`: `\(SyntheticSpec.minLag) <= lag <= length - 2`; `keys <= (items - 3) / 2`; `users x length <= \(SyntheticSpec.maxEvents)`.",
             "- `task: rating` requires `training.loss: mse`, rating metrics (`rmse`, `mae`) and a dataset with",
             "  ratings (not `synthetic`); `training.loss: mse` requires `task: rating`; `task: next-item` requires",
             "  ranking metrics.",
@@ -107,6 +117,12 @@ public enum ConfigReference {
             "- Limits: a config file holds at most 1 MiB (\(ConfigLoader.maxFileBytes) bytes), a single value at most",
             "  \(YAMLDocumentLoader.maxScalarBytes) bytes, and mappings and lists nest at most \(YAMLDocumentLoader.maxDepth) levels deep (the top-level",
             "  mapping is level 1; an alias counts the levels it brings in). A `--set` key path has at most \(YAMLDocumentLoader.maxDepth) keys.",
+            "  An `extends:` chain holds at most \(ConfigLoader.maxExtendsChain) files, the one given included.",
+            "- Numbers that size memory are bounded by the config alone (the ranges above: metric cut-offs,",
+            "  sampled negatives, synthetic users, items and length) and, once the data is read, by the catalogue:",
+            "  `evaluation.candidates: {sampled: N}` needs N below the catalogue's item count (the run stops",
+            "  with an error before training otherwise), and a cut-off above it is evaluated exactly (no list",
+            "  position exceeds the catalogue). The memory guard counts the evaluation's per-user buffers too.",
             "- Tags: only the standard `!!str`, `!!int`, `!!float`, `!!bool`, `!!null` (on values), `!!map` (on",
             "  mappings) and `!!seq` (on lists). `!!str 5` is the string \"5\"; a typed tag's value must fit it",
             "  (`!!int abc` is an error). Any other tag (`!foo`, `!<...>`) is an error.",
@@ -203,6 +219,7 @@ public enum ConfigReference {
                         ConfigField("sampled", .mapping([
                             ConfigField("description", .string("Negatives ranked against each target.")),
                             ConfigField("type", .string("integer")), ConfigField("minimum", .int(1)),
+                            ConfigField("maximum", .int(EvaluationSpec.maxSampledNegatives)),
                         ])),
                         ConfigField("strategy", .mapping([
                             ConfigField("description", .string("How negatives are drawn.")),
@@ -248,7 +265,9 @@ public enum ConfigReference {
     private static var metricPattern: String {
         let ranking = MetricKind.allCases.filter(\.isRanking).map(\.rawValue).joined(separator: "|")
         let rating = MetricKind.allCases.filter { !$0.isRanking }.map(\.rawValue).joined(separator: "|")
-        return "^((\(ranking))@[1-9][0-9]*|\(rating))$"
+        // Cut-offs 1 ... EvaluationSpec.maxCutoff: fewer digits, or the maximum itself.
+        let shorter = String(EvaluationSpec.maxCutoff).count - 2
+        return "^((\(ranking))@([1-9][0-9]{0,\(shorter)}|\(EvaluationSpec.maxCutoff))|\(rating))$"
     }
 
     // MARK: - Markdown

@@ -77,6 +77,14 @@ public struct SyntheticSpec: Sendable, Equatable, Codable {
     public var noise: Double = 0.2
     /// Number of key items (each with its own answer item).
     public var keys: Int = 10
+    // The generator holds every event in memory (item, rating and timestamp: 16 bytes) and a
+    // transition table and a name per item, so its size is bounded before anything is made:
+    // 10 million users or items and 100 million events (MovieLens-25M has 25 million) keep
+    // it within a few GB, the memory guard's business from there on.
+    public static let maxUsers = 10_000_000
+    public static let maxItems = 10_000_000
+    public static let maxLength = 100_000
+    public static let maxEvents = 100_000_000
     public init() {}
 }
 
@@ -174,7 +182,7 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     /// Validate every N epochs.
     public var evalEvery: Int = 1
     public var schedule: ScheduleSpec = ScheduleSpec()
-    /// Worker threads; nil means all cores (at most `maxThreads`).
+    /// Worker threads; nil means the CPUs the process may use (`CPUAllowance`, at most `maxThreads`).
     public var threads: Int? = nil
     /// The most worker threads `threads` may ask for.
     public static let maxThreads = ThreadLimit.maximum
@@ -241,6 +249,12 @@ public struct EvaluationSpec: Sendable, Equatable, Codable {
         MetricSpec(kind: .hr, k: 10), MetricSpec(kind: .ndcg, k: 10), MetricSpec(kind: .mrr, k: 10),
         MetricSpec(kind: .hr, k: 20), MetricSpec(kind: .ndcg, k: 20),
     ]
+    /// The largest metric cut-off: a top list people read is tens of items long, and
+    /// coverage@k keeps a top list of k items per user.
+    public static let maxCutoff = 10_000
+    /// The most sampled negatives: the sampled protocol ranks a target against a small set
+    /// (100 in most papers); past this, `candidates: all` is the cheaper, exact choice.
+    public static let maxSampledNegatives = 100_000
     public init() {}
 }
 

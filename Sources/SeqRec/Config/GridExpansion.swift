@@ -31,9 +31,12 @@ public enum GridExpansion {
         var values: [YAMLNode]
     }
 
-    static func expand(base: YAMLNode, grid: YAMLNode, overrides: [YAMLNode],
+    /// `axisOverrides`: `--set grid.KEY=[...]` flags (ConfigOverride), each giving one axis of
+    /// `grid` other values. `overrides` (the other `--set` flags) may not touch an axis.
+    static func expand(base: YAMLNode, grid: YAMLNode, overrides: [YAMLNode], axisOverrides: [YAMLNode] = [],
                        defaultName: String) throws(ConfigError) -> [GridPoint] {
-        let axes = try parseAxes(grid)
+        let axes = try parseAxes(try replacingAxes(of: grid, with: axisOverrides))
+        try checkOverrides(overrides, leave: axes, base: base)
         var collector = DiagnosticCollector()
         var points: [GridPoint] = []
         for choice in combinations(of: axes.map(\.values.count)) {
@@ -62,6 +65,63 @@ public enum GridExpansion {
         }
         if !collector.isEmpty { throw collector.error() }
         return points
+    }
+
+    /// `grid` with the values of the axes the flags name replaced by the flags' values; the
+    /// axis keeps its place (and so the run names their order). A flag naming no axis is an error.
+    static func replacingAxes(of grid: YAMLNode, with flags: [YAMLNode]) throws(ConfigError) -> YAMLNode {
+        guard !flags.isEmpty, var entries = grid.mappingEntries else { return grid }
+        func path(_ key: YAMLNode) -> String? {
+            key.scalarText.flatMap(ConfigTree.segments(ofDottedPath:))?.joined(separator: ".")
+        }
+        var collector = DiagnosticCollector()
+        for flag in flags {
+            guard let entry = flag.value(forKey: "grid")?.mappingEntries?.first, let axis = entry.key.scalarText else { continue }
+            guard let index = entries.firstIndex(where: { path($0.key) == axis }) else {
+                let known = entries.compactMap { path($0.key) }.joined(separator: ", ")
+                collector.add(flag, ConfigOverride.keyPath(of: flag),
+                    "expected an axis of the file's grid (\(known)), found no axis '\(axis)'; --set grid.KEY=[...] gives an axis other values, it does not add one")
+                continue
+            }
+            entries[index] = YAMLMappingEntry(key: entries[index].key, value: entry.value)
+        }
+        if !collector.isEmpty { throw collector.error() }
+        var replaced = grid
+        replaced.kind = .mapping(entries)
+        return replaced
+    }
+
+    /// A `--set` may not change what an axis varies: `--set seed=1` on a grid over seeds would
+    /// run every point with seed 1 under the names `seed=2`, `seed=3`. Each flag is merged, on
+    /// its own, over the base with a marker at each axis's path; a flag that moves the marker
+    /// (sets the axis, a key inside it, or a parent that replaces it, including a dataset
+    /// source that replaces the axis's source) is refused, naming the axis and how to cut it.
+    static func checkOverrides(_ overrides: [YAMLNode], leave axes: [Axis], base: YAMLNode) throws(ConfigError) {
+        guard !overrides.isEmpty else { return }
+        var collector = DiagnosticCollector()
+        for axis in axes {
+            let location = axis.segments.first?.location ?? base.location
+            let marker = YAMLNode(.scalar("\u{1}grid axis \(axis.keyPath)\u{1}", .plain), at: location)
+            let marked = ConfigTree.merge(base, ConfigTree.nested(path: axis.segments, value: marker))
+            for flag in overrides {
+                let merged = ConfigTree.merge(marked, flag)
+                var node: YAMLNode? = merged
+                for segment in axis.segments { node = node?.value(forKey: segment.key) }
+                if let node, case .scalar(let text, _) = node.kind, text == marker.scalarText { continue }
+                let values = axis.values.map(\.flowText)
+                let keyPath = ConfigOverride.keyPath(of: flag)
+                var example = values.first ?? ""
+                if keyPath == axis.keyPath, let value = flag.location.source.displayName.split(separator: "=", maxSplits: 1).last,
+                   values.contains(String(value)) {
+                    example = String(value)
+                }
+                let place = "\(location.source.displayName):\(location.line):\(location.column)"
+                let subject = keyPath == axis.keyPath ? "the grid varies \(axis.keyPath)" : "this changes \(axis.keyPath), which the grid varies"
+                collector.add(flag, keyPath,
+                    "\(subject) (\(place): [\(values.joined(separator: ", "))]): its points would run under names that say otherwise; to run fewer points, give the axis fewer values: --set 'grid.\(axis.keyPath)=[\(example)]'")
+            }
+        }
+        if !collector.isEmpty { throw collector.error() }
     }
 
     /// Index tuples of the cartesian product, the last axis varying fastest.

@@ -127,6 +127,11 @@ extension SpecDecoder {
                 report(at: "dataset.synthetic.keys",
                        "expected at most \(max((synthetic.items - 3) / 2, 0)) keys (each key needs an answer item, plus a query item and at least 2 fillers in dataset.synthetic.items), found \(synthetic.keys)")
             }
+            if synthetic.users * synthetic.length > SyntheticSpec.maxEvents {
+                // Two keys make the product: the section is named.
+                report(at: "dataset.synthetic",
+                       "expected at most \(SyntheticSpec.maxEvents) events (users x length), found \(synthetic.users) x \(synthetic.length) = \(synthetic.users * synthetic.length)")
+            }
         }
     }
 

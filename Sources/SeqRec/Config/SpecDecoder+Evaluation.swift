@@ -7,7 +7,9 @@ extension SpecDecoder {
             diagnostics.add(node, path, "expected a metric name such as 'ndcg@10', found \(node.foundDescription)")
             return nil
         }
-        if let metric = MetricSpec(parsing: text), metric.k.map({ $0 >= 1 }) ?? true { return metric }
+        if let metric = MetricSpec(parsing: text), metric.k.map({ (1...EvaluationSpec.maxCutoff).contains($0) }) ?? true {
+            return metric
+        }
         let parts = text.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let names = MetricKind.allCases.map(\.rawValue)
         guard let kind = MetricKind(rawValue: parts[0]) else {
@@ -24,7 +26,7 @@ extension SpecDecoder {
         } else if parts.count == 1 {
             diagnostics.add(node, path, "expected a cut-off for ranking metric '\(kind.rawValue)' (e.g. '\(kind.rawValue)@10'), found '\(text)'")
         } else {
-            diagnostics.add(node, path, "expected a cut-off k >= 1 in '\(kind.rawValue)@k', found '\(text)'")
+            diagnostics.add(node, path, "expected a cut-off k from 1 to \(EvaluationSpec.maxCutoff) in '\(kind.rawValue)@k', found '\(text)'")
         }
         return nil
     }
@@ -68,7 +70,7 @@ extension SpecDecoder {
         var count: Int?
         var strategy = SamplingStrategy.uniform
         if let countNode = fields.take("sampled") {
-            count = integer(countNode, fields.path("sampled"), atLeast: 1)
+            count = integer(countNode, fields.path("sampled"), atLeast: 1, atMost: EvaluationSpec.maxSampledNegatives)
         } else {
             diagnostics.add(node, fields.path("sampled"), "missing required key 'sampled' (the number of negatives per target)")
         }

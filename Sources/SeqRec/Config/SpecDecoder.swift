@@ -72,9 +72,9 @@ final class SpecDecoder {
         }
         if let node = fields.take("synthetic"), !node.isNull, let syntheticFields = section(node, path: fields.path("synthetic")) {
             var synthetic = SyntheticSpec()
-            syntheticFields.read("users", into: &synthetic.users) { self.integer($0, $1, atLeast: 1) }
-            syntheticFields.read("items", into: &synthetic.items) { self.integer($0, $1, atLeast: 2) }
-            syntheticFields.read("length", into: &synthetic.length) { self.integer($0, $1, atLeast: 2) }
+            syntheticFields.read("users", into: &synthetic.users) { self.integer($0, $1, atLeast: 1, atMost: SyntheticSpec.maxUsers) }
+            syntheticFields.read("items", into: &synthetic.items) { self.integer($0, $1, atLeast: 2, atMost: SyntheticSpec.maxItems) }
+            syntheticFields.read("length", into: &synthetic.length) { self.integer($0, $1, atLeast: 2, atMost: SyntheticSpec.maxLength) }
             syntheticFields.read("lag", into: &synthetic.lag) { self.integer($0, $1, atLeast: SyntheticSpec.minLag) }
             syntheticFields.read("noise", into: &synthetic.noise) { self.number($0, $1, .unitClosed) }
             syntheticFields.read("keys", into: &synthetic.keys) { self.integer($0, $1, atLeast: 1) }

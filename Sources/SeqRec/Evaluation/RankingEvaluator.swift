@@ -67,8 +67,9 @@ public final class RankingEvaluator {
         }
         perCaseMetrics = perCase
         coverageCutoffs = cutoffs.sorted()
-        coverageDepth = coverageCutoffs.last ?? 0
-        discounts = RankingFormulas.discounts(upTo: perCase.compactMap(\.k).max() ?? 1)
+        // No list position exceeds N: a cut-off beyond the catalogue needs only N entries.
+        coverageDepth = EvaluationBuffers.depth(coverageCutoffs.last ?? 0, numItems: numItems)
+        discounts = RankingFormulas.discounts(upTo: EvaluationBuffers.depth(perCase.compactMap(\.k).max() ?? 1, numItems: numItems))
 
         var targets: [Int32] = []
         var targetStarts = [0]
@@ -196,7 +197,7 @@ public final class RankingEvaluator {
             var distinct = 0
             for index in 0..<caseCount where scored[index] {
                 let start = index * coverageDepth
-                for item in topLists[start ..< start + cutoff] where item != 0 && !covered[Int(item)] {
+                for item in topLists[start ..< start + min(cutoff, coverageDepth)] where item != 0 && !covered[Int(item)] {
                     covered[Int(item)] = true
                     distinct += 1
                 }

@@ -18,7 +18,7 @@ enum RankingFormulas {
     }
 
     /// The value of `kind` at cut-off `k` for a case whose targets sit at `positions`
-    /// (1-based, ascending, non-empty). `discounts` must cover positions up to k.
+    /// (1-based, ascending, non-empty, at most N). `discounts` must cover positions up to min(k, N).
     static func value(_ kind: MetricKind, k: Int, positions: UnsafeBufferPointer<Int>,
                       discounts: [Double]) -> Double {
         let targetCount = positions.count

@@ -32,7 +32,7 @@ struct SampledNegatives: Sendable {
         // stamp[item] == current case index + 1 marks an item excluded or already chosen.
         var stamp = [Int32](repeating: 0, count: numItems + 1)
         var items: [Int32] = []
-        items.reserveCapacity(cases.count * count)
+        items.reserveCapacity(cases.count * min(count, numItems))  // no user has more than N candidates
         var offsets = [0]
         offsets.reserveCapacity(cases.count + 1)
 

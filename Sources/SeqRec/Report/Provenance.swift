@@ -32,6 +32,9 @@ public struct Provenance: Sendable, Equatable, Codable {
     public var cores: Int
     /// Worker threads the run used.
     public var threads: Int
+    /// What set `threads` (`CPUAllowance.Source`: config, affinity, cgroup, slurm, cores);
+    /// nil in reports of older versions.
+    public var threadsSource: String?
 
     public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
                 cores: Int, threads: Int) {
@@ -47,6 +50,7 @@ public struct Provenance: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case git, os, cpu, cores, threads
+        case threadsSource = "threads_source"
         case seqrecVersion = "seqrec_version"
         case swiftVersion = "swift_version"
         case swiftVersionSource = "swift_version_source"
@@ -54,10 +58,12 @@ public struct Provenance: Sendable, Equatable, Codable {
 
     /// Captures the current machine. `directory` is where git is asked (default: the
     /// working directory); `threads` is what the run uses.
-    public static func capture(threads: Int, directory: URL? = nil) -> Provenance {
-        Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
-                   os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
-                   threads: threads)
+    public static func capture(threads: Int, threadsSource: CPUAllowance.Source? = nil, directory: URL? = nil) -> Provenance {
+        var provenance = Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
+                                    os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
+                                    threads: threads)
+        provenance.threadsSource = threadsSource?.rawValue
+        return provenance
     }
 
     /// The compiler version this file was built with (to the minor version).

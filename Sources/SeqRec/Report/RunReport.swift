@@ -37,6 +37,10 @@ public struct RunReport: Sendable, Equatable, Codable {
     public var parameterCount: Int?
     /// The epoch a resumed run continued after (its saved training state), nil for a fresh run.
     public var resumedFromEpoch: Int?
+    /// File name -> SHA-256 (hex) of each file of the result that this report belongs to
+    /// (model.safetensors, ids.json, per_user.tsv); readers refuse a file that does not match
+    /// (RunResult.verify). Nil in reports of runs that did not end ok, and of older releases.
+    public var files: [String: String]?
 
     public init(runID: String, name: String, config: JSONValue, configHash: String, provenance: Provenance,
                 startedAt: Timestamp, status: RunStatus, message: String? = nil) {
@@ -71,7 +75,7 @@ public struct RunReport: Sendable, Equatable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, config, provenance, status, message, dataset, split, history, validation, test, timing
+        case name, config, provenance, status, message, dataset, split, history, validation, test, timing, files
         case schemaVersion = "schema_version"
         case runID = "run_id"
         case configHash = "config_hash"

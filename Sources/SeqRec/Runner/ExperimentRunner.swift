@@ -1,9 +1,12 @@
 // Runs one validated experiment end to end: output directory -> data -> model -> training ->
 // evaluation -> report. The CLI calls only this. A run first checks and locks its output
-// directory (OutputDirectory); if that fails, nothing is written. Whatever happens after, a
-// report is written (atomically) with the status and the history so far. It touches no
-// process state but the BLAS thread count: the caller installs `Interruption`'s signal
-// handlers (the CLI does) and owns the dataset cache.
+// directory (OutputDirectory); if that fails, nothing is written. A directory holding the
+// finished run of another config is refused unless `replace` (nothing is written); over a
+// finished run of any config the attempt is staged in `.attempt/` and replaces the finished
+// run only once it is ok itself (Report/RunResult.swift). Whatever happens after, a report is
+// written (atomically) with the status and the history so far. It touches no process state
+// but the BLAS thread count: the caller installs `Interruption`'s signal handlers (the CLI
+// does) and owns the dataset cache.
 import Foundation
 
 /// How the CLI wants a run to behave (flags, not experiment settings).
@@ -14,10 +17,14 @@ public struct RunOptions: Sendable {
     public var configPath: String = ""
     /// Start from epoch 1 even when the output directory holds a resumable training state.
     public var restart: Bool = false
-    public init(quiet: Bool = false, configPath: String = "", restart: Bool = false) {
+    /// Replace a finished (status ok) run of another config in the output directory; without
+    /// it such a run is refused.
+    public var replace: Bool = false
+    public init(quiet: Bool = false, configPath: String = "", restart: Bool = false, replace: Bool = false) {
         self.quiet = quiet
         self.configPath = configPath
         self.restart = restart
+        self.replace = replace
     }
 }
 
@@ -45,13 +52,46 @@ public enum ExperimentRunner {
             return RunOutcome(status: .failed, reportPath: reportURL.path, message: error.description)
         }
         defer { lock?.release() }
+        // A finished attempt that a killed run left half moved into place is moved first.
+        do {
+            try RunResult.promote(in: outputDirectory)
+        } catch {
+            return RunOutcome(status: .failed, reportPath: reportURL.path, message: error.description)
+        }
+        let config: JSONValue
+        do {
+            config = try JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8))
+        } catch {
+            return RunOutcome(status: .failed, reportPath: reportURL.path, message: "could not record the config: \(error)")
+        }
+        // The CLI refused this before anything ran; checked again under the lock.
+        if !options.replace,
+           let problem = RunResult.replacementProblem(directory: spec.output.dir, config: config, configHash: spec.configHash) {
+            return RunOutcome(status: .failed, reportPath: reportURL.path, message: problem)
+        }
+        // Over a finished run the attempt works in .attempt/ until it has a result of its own.
+        let staged = RunResult.finishedReport(in: outputDirectory) != nil
+        let workDirectory = staged ? RunResult.attemptURL(of: outputDirectory) : outputDirectory
+        let workReportURL = workDirectory.appendingPathComponent(ReportWriter.reportFileName)
+        if staged {
+            do {
+                try DirectoryCreation.create(workDirectory.path)
+            } catch {
+                return RunOutcome(status: .failed, reportPath: reportURL.path,
+                                  message: OutputDirectoryError(path: spec.output.dir, reason: error.reason).description)
+            }
+        } else {
+            RunResult.discardAttempt(in: outputDirectory)
+        }
+        /// Where the finished run stays when this attempt does not end ok.
+        let kept = staged ? " (the finished run in '\(spec.output.dir)' is unchanged; this attempt's report: '\(workReportURL.path)')" : ""
         let threads = BLAS.configureThreads(spec.training.threads)
 
         var report: RunReport
         do {
-            let config = try JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8))
             report = try RunReport(name: spec.name, config: config,
-                                   provenance: Provenance.capture(threads: threads))
+                                   provenance: Provenance.capture(
+                                       threads: threads, threadsSource: CPUAllowance.threads(requested: spec.training.threads).source))
             // One hash everywhere: the config layer's (what sweeps compare to skip a point).
             report.configHash = spec.configHash
             report.runID = RunReport.makeRunID(name: spec.name, startedAt: report.startedAt, configHash: spec.configHash)
@@ -62,36 +102,50 @@ public enum ExperimentRunner {
         let clock = Date()
         do {
             try execute(spec, options: options, datasets: datasets, progress: progress, report: &report,
-                        outputDirectory: outputDirectory)
+                        outputDirectory: workDirectory)
         } catch {
             report.status = .failed
             report.message = "\(error)"
         }
+        // Only a finished result vouches for its files.
+        if report.status != .ok { report.files = nil }
         report.finishedAt = .now()
         if report.timing == nil { report.timing = TimingReport(totalSeconds: Date().timeIntervalSince(clock)) }
         report.timing?.totalSeconds = Date().timeIntervalSince(clock)
 
         do {
-            _ = try ReportWriter.write(report, to: outputDirectory)
+            _ = try ReportWriter.write(report, to: workDirectory)
         } catch {
             let ended = report.status == .ok ? "" : " (the run itself ended \(report.status.rawValue): \(report.message ?? ""))"
-            return RunOutcome(status: .failed, reportPath: reportURL.path,
-                              message: "could not write the report: \(error)\(ended)")
+            let unchanged = staged ? " (the finished run in '\(spec.output.dir)' is unchanged)" : ""
+            return RunOutcome(status: .failed, reportPath: workReportURL.path,
+                              message: "could not write the report: \(error)\(ended)\(unchanged)")
         }
-        // The saved training state goes only once the report says ok: a kill before this
-        // point leaves a state to resume from (the rerun then only evaluates).
         if report.status == .ok {
-            try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunFiles.state))
+            if staged {
+                // The staged report says ok: the commit. Now the result moves into place.
+                do {
+                    try RunResult.promote(in: outputDirectory)
+                } catch {
+                    return RunOutcome(status: .failed, reportPath: workReportURL.path,
+                                      message: "\(error) (the attempt finished ok; the next run, recommend, evaluate or compare of '\(spec.output.dir)' moves it into place)")
+                }
+            } else {
+                // The saved training state goes only once the report says ok: a kill before
+                // this point leaves a state to resume from (the rerun then only evaluates).
+                try? FileManager.default.removeItem(at: outputDirectory.appendingPathComponent(RunFiles.state))
+            }
         }
-        let message = report.message ?? ""
+        let message = (report.message ?? "") + (report.status == .ok ? "" : kept)
+        let finalReport = report.status == .ok ? reportURL : workReportURL
         progress.message("\(report.status.rawValue): \(message)")
-        if let test = report.test {
+        if let test = report.test, report.status == .ok {
             let line = test.metrics.sorted { $0.key < $1.key }
                 .map { String(format: "%@ %.4f", $0.key, $0.value) }.joined(separator: "  ")
             progress.message("test (\(test.candidates)): \(line)")
         }
-        progress.message("report: \(reportURL.path)")
-        return RunOutcome(status: report.status, reportPath: reportURL.path, message: message)
+        progress.message("report: \(finalReport.path)")
+        return RunOutcome(status: report.status, reportPath: finalReport.path, message: message)
     }
 
     /// The run proper; fills `report` as it goes so that a failure keeps what was reached.
@@ -112,14 +166,19 @@ public enum ExperimentRunner {
                                       warmUp: spec.model.cell != .sasrec)
         report.dataset = DatasetReport(data)
         // The config check knew a file dataset's catalogue only as "at least one item".
-        try MemoryBudget.check(spec, numItems: data.numItems, catalogue: "\(MemoryBudget.formatCount(Double(data.numItems))) items")
-        if let estimate = MemoryEstimate(spec, numItems: data.numItems, threads: report.provenance.threads) {
+        try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems)
+        let evaluationCases = split.validation.count + split.test.count
+        try MemoryBudget.check(spec, numItems: data.numItems, evaluationCases: evaluationCases,
+                               catalogue: "\(MemoryBudget.formatCount(Double(data.numItems))) items")
+        if let estimate = MemoryEstimate(spec, numItems: data.numItems, threads: report.provenance.threads,
+                                         evaluationCases: evaluationCases) {
             progress.message("memory: about \(MemoryBudget.format(estimate.totalBytes)) (estimate; docs/performance.md)")
         }
         report.split = SplitReport(split, spec: spec.split, batcher: batcher)
         let itemCounts = Self.itemCounts(split.train, numItems: data.numItems)
         if spec.output.checkpoint {
             try RunCheckpoint.writeIds(RunCheckpoint.IdMaps(items: data.rawItemIds, users: data.rawUserIds), in: outputDirectory)
+            try record(RunFiles.ids, in: outputDirectory, report: &report)
         }
         let dataSeconds = Date().timeIntervalSince(start)
         progress.message(String(format: "data: %d users, %d items, %d interactions; %d training targets in %d windows, %d windows per batch (%.1fs)",
@@ -170,6 +229,7 @@ public enum ExperimentRunner {
                 try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
                                              epoch: result.bestEpoch ?? result.history.last?.epoch, dataDirectory: baseDirectory,
                                              in: outputDirectory)
+                try record(RunFiles.model, in: outputDirectory, report: &report)
             }
             if let ratingValidation {
                 try finishRating(spec, model: model, split: split, validation: ratingValidation,
@@ -187,6 +247,7 @@ public enum ExperimentRunner {
                 // No weights: a baseline's state is counts over the training split, rebuilt on load.
                 try RunCheckpoint.writeModel([], configJSON: spec.resolvedJSON(), configHash: spec.configHash, epoch: nil,
                                              dataDirectory: baseDirectory, in: outputDirectory)
+                try record(RunFiles.model, in: outputDirectory, report: &report)
             }
         }
 
@@ -203,6 +264,7 @@ public enum ExperimentRunner {
         let primary = spec.primaryMetric?.description
         if let primary, let values = test.perUser[primary] {
             let file = try ReportWriter.writePerUser(values, users: test.users, metric: primary, to: outputDirectory)
+            try record(file.lastPathComponent, in: outputDirectory, report: &report)
             testReport.perUserFile = file.lastPathComponent
             testReport.perUserMetric = primary
         }
@@ -273,6 +335,7 @@ public enum ExperimentRunner {
         var testReport = MetricsReport(test)
         if let values = test.perUser["squared_error"] {
             let file = try ReportWriter.writePerUser(values, users: test.users, metric: "squared_error", to: outputDirectory)
+            try record(file.lastPathComponent, in: outputDirectory, report: &report)
             testReport.perUserFile = file.lastPathComponent
             testReport.perUserMetric = "squared_error"
         }
@@ -284,6 +347,12 @@ public enum ExperimentRunner {
         report.ratingBaselines = RatingMetrics.baselines(
             trainUsers: trainUsers, trainRatings: split.trainRatings.flatMap { $0 },
             testUsers: split.test.map(\.user), testRatings: split.test.map { $0.targetRatings.first ?? 0 })
+    }
+
+    /// Adds a result file just written to the report's `files` map (name -> SHA-256), so that
+    /// readers can tell it belongs to this report.
+    static func record(_ name: String, in directory: URL, report: inout RunReport) throws {
+        report.files = (report.files ?? [:]).merging([name: try RunResult.hash(of: directory.appendingPathComponent(name))]) { $1 }
     }
 
     /// Training popularity per item id [V] (index 0 = padding, count 0).

@@ -7,7 +7,9 @@
 //     snapshot's file image when checkpoints are on)
 //   + K workers' activations for a batch of ceil(batch_size / K) positions (ModelSize),
 //     worker 0's at least those of an evaluation forward over 256 users x max_length
-//   + one evaluation batch's scores over the catalogue [256, V].
+//   + one evaluation batch's scores over the catalogue [256, V]
+//   + the evaluation's per-case buffers for the validation and test cases
+//     (EvaluationBuffers: metric values, coverage top lists, sampled negatives).
 // It leaves out the process itself and the data (about 55 MB for MovieLens-100K) and errs
 // high: on the shipped experiments it was 0-40% above the measured peak over that base
 // (docs/performance.md). Available memory is
@@ -21,10 +23,13 @@ public struct MemoryEstimate: Sendable, Equatable {
     public var parameterBytes: Double
     /// Bytes of the workers' activations and the evaluation scores.
     public var workspaceBytes: Double
-    public var totalBytes: Double { parameterBytes + workspaceBytes }
+    /// Bytes of the evaluation's per-case buffers (`EvaluationBuffers`).
+    public var evaluationBytes: Double
+    public var totalBytes: Double { parameterBytes + workspaceBytes + evaluationBytes }
 
+    /// `evaluationCases`: the validation and test cases together (about twice the users).
     /// nil for the baselines (pop, markov), which hold counts only.
-    public init?(_ spec: ExperimentSpec, numItems: Int, threads: Int) {
+    public init?(_ spec: ExperimentSpec, numItems: Int, threads: Int, evaluationCases: Int = 0) {
         guard spec.model.cell.isTrainable else { return nil }
         let workers = Double(max(threads, 1))
         let maxLength = spec.split.maxLength
@@ -49,6 +54,8 @@ public struct MemoryEstimate: Sendable, Equatable {
                                                    positions: evaluationPositions, maxLength: maxLength) / 2
         let scores = Double(RankingPass.batchSize) * (Double(numItems) + 1)
         workspaceBytes = 4 * ((workers - 1) * perWorker + max(perWorker, evaluation) + scores)
+        evaluationBytes = spec.task == .rating ? 0
+            : EvaluationBuffers.bytes(spec.evaluation, numItems: numItems, cases: evaluationCases)
     }
 }
 
@@ -63,17 +70,22 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Sendable {
         "the run needs about \(MemoryBudget.format(estimate.totalBytes)) of memory but \(MemoryBudget.format(availableBytes)) is available "
             + "(estimate for \(catalogue): \(MemoryBudget.format(estimate.parameterBytes)) for "
             + "\(MemoryBudget.formatCount(estimate.parameters)) parameters with their gradients, optimizer state and snapshots, "
-            + "\(MemoryBudget.format(estimate.workspaceBytes)) for activations and evaluation scores); "
-            + "reduce model.hidden_size, model.embedding_size, model.layers or model.blocks, training.batch_size or training.threads"
+            + "\(MemoryBudget.format(estimate.workspaceBytes)) for activations and evaluation scores, "
+            + "\(MemoryBudget.format(estimate.evaluationBytes)) for the evaluation's per-user buffers); "
+            + (estimate.evaluationBytes > estimate.totalBytes / 2
+                ? "reduce evaluation.candidates' sampled negatives or the coverage@k cut-off"
+                : "reduce model.hidden_size, model.embedding_size, model.layers or model.blocks, training.batch_size or training.threads")
     }
 }
 
 public enum MemoryBudget {
-    /// Throws when `spec`'s estimate at `numItems` items exceeds `available`.
-    public static func check(_ spec: ExperimentSpec, numItems: Int, catalogue: String,
+    /// Throws when `spec`'s estimate at `numItems` items and `evaluationCases` validation and
+    /// test cases exceeds `available`.
+    public static func check(_ spec: ExperimentSpec, numItems: Int, evaluationCases: Int = 0, catalogue: String,
                              available: Double? = availableBytes()) throws(MemoryBudgetError) {
-        let threads = spec.training.threads ?? ProcessInfo.processInfo.activeProcessorCount
-        guard let estimate = MemoryEstimate(spec, numItems: numItems, threads: threads), let available,
+        let threads = CPUAllowance.threads(requested: spec.training.threads).count
+        guard let estimate = MemoryEstimate(spec, numItems: numItems, threads: threads, evaluationCases: evaluationCases),
+              let available,
               estimate.totalBytes > available else { return }
         throw MemoryBudgetError(estimate: estimate, availableBytes: available, catalogue: catalogue)
     }
@@ -86,15 +98,42 @@ public enum MemoryBudget {
         return (try? BuiltinDataset.named(name))?.expectation.items
     }
 
+    /// The users a config implies before any data is read (an upper bound after filtering),
+    /// like `knownItemCount`; nil for the user's own files.
+    public static func knownUserCount(_ dataset: DatasetSpec) -> Int? {
+        if let synthetic = dataset.synthetic { return synthetic.users }
+        guard dataset.path == nil, let name = dataset.name else { return nil }
+        return (try? BuiltinDataset.named(name))?.expectation.users
+    }
+
     /// Checks what can be checked from the config alone: the catalogue of a built-in or
     /// synthetic dataset, and for a file dataset everything that does not grow with it (one
     /// item); the run checks again once the file is loaded.
     public static func checkConfig(_ spec: ExperimentSpec) throws(MemoryBudgetError) {
         if let items = knownItemCount(spec.dataset) {
-            try check(spec, numItems: items, catalogue: "\(formatCount(Double(items))) items")
+            // Every user gives at most one validation and one test case.
+            let cases = 2 * (knownUserCount(spec.dataset) ?? 0)
+            try check(spec, numItems: items, evaluationCases: cases, catalogue: "\(formatCount(Double(items))) items")
         } else {
             try check(spec, numItems: 1, catalogue: "any catalogue (the data file is not read yet)")
         }
+    }
+
+    /// Memory to ask a batch scheduler for, in MiB, for one task running any of `specs` with
+    /// `threads` workers where a point leaves `training.threads` unset: the largest estimate
+    /// plus a quarter and 512 MiB for the process and the data, which the estimate leaves
+    /// out. nil when a point's catalogue is unknown before its data file is read.
+    public static func jobMemoryMiB(_ specs: [ExperimentSpec], threads: Int) -> Int? {
+        var largest = 0.0
+        for spec in specs {
+            guard let items = knownItemCount(spec.dataset) else { return nil }
+            let cases = 2 * (knownUserCount(spec.dataset) ?? 0)
+            let estimate = MemoryEstimate(spec, numItems: items, threads: spec.training.threads ?? threads,
+                                          evaluationCases: cases)
+            largest = max(largest, estimate?.totalBytes ?? 0)
+        }
+        let mebibyte = 1024.0 * 1024.0
+        return Int(((largest * 1.25 + 512 * mebibyte) / mebibyte).rounded(.up))
     }
 
     /// `checkConfig` as `runner run` and `runner validate` apply it to every point.

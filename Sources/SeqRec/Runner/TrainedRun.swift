@@ -2,7 +2,9 @@
 // evaluate`: the resolved config from model.safetensors' metadata (evaluation keys may be
 // overridden), the same data and split (checked against ids.json), and the model with its
 // saved weights. Baselines (pop, markov) save no weights: their state is counts over the
-// training split, which is rebuilt exactly.
+// training split, which is rebuilt exactly. The directory must hold a finished run: report.json
+// with status ok, of the model's config, recording the SHA-256 of model.safetensors and
+// ids.json as they are (RunResult), so weights of an unfinished or another attempt are refused.
 
 import Foundation
 
@@ -25,6 +27,8 @@ public final class TrainedRun {
     public init(directory: URL, overrides: [String] = [], datasets: DatasetCache = DatasetCache(),
                 log: (String) -> Void = { _ in }) throws {
         self.directory = directory
+        // A finished attempt that a killed run left half moved into place is moved first.
+        RunResult.recover(directory)
         let modelURL = directory.appendingPathComponent(RunFiles.model)
         let model = try RunCheckpoint.readModel(at: modelURL)
         guard let configJSON = model.metadata["config"], let hash = model.metadata["config_hash"] else {
@@ -65,6 +69,14 @@ public final class TrainedRun {
             scorer = recommender
             ratingModel = spec.task == .rating ? recommender : nil
         }
+        // The files must be those of the finished run the report describes.
+        let report = try RunResult.finishedReportForReading(in: directory)
+        guard report.configHash == hash else {
+            throw RunResultError.otherConfig(file: modelURL.path, report: directory.appendingPathComponent(ReportWriter.reportFileName).path,
+                                             found: hash, recorded: report.configHash)
+        }
+        try RunResult.verify(RunFiles.model, in: directory, report: report, required: true)
+        try RunResult.verify(RunFiles.ids, in: directory, report: report, required: true)
     }
 
     private static func spec(fromJSON json: String, overrides: [String], path: String) throws -> ExperimentSpec {
@@ -90,6 +102,9 @@ public final class TrainedRun {
 
     /// Every user's raw id, in dense id order.
     public var allUsers: [String] { data.rawUserIds }
+
+    /// N, the items the model ranks (a recommendation holds at most this many).
+    public var itemCount: Int { data.numItems }
 
     /// The top `k` items for each query (the last `split.max_length` items of its history are
     /// the input). Items in the history are left out unless `includeSeen`. Unknown raw ids
@@ -153,6 +168,7 @@ public final class TrainedRun {
     @discardableResult
     public func evaluate(split name: SplitName) throws -> (url: URL, evaluation: RunEvaluation) {
         let cases = name == .test ? split.test : split.validation
+        if ratingModel == nil { try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems) }
         let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
         let result: EvaluationResult
         let perUserMetric: String?

@@ -7,7 +7,9 @@
 // named FILE (e.g. state.safetensors, report.json, comparison.csv) and prints one line to
 // stderr, `crash hook: stopped at PHASE of FILE (write N)`; the checker then kills it. PHASE is
 // `mid-write` (half of the bytes are in the temporary file) or `before-rename` (the temporary
-// file is complete and flushed). Without the variable (every normal run) this does nothing.
+// file is complete and flushed), or `promote` (a finished attempt is being moved into place,
+// Report/RunResult.swift: the process stops just before it renames FILE out of `.attempt/`;
+// N is ignored). Without the variable (every normal run) this does nothing.
 
 import Foundation
 import Synchronization
@@ -16,6 +18,7 @@ public enum CrashHook {
     public enum Phase: String, Sendable {
         case midWrite = "mid-write"
         case beforeRename = "before-rename"
+        case promote
     }
 
     struct Target: Equatable, Sendable {
@@ -43,6 +46,13 @@ public enum CrashHook {
     public static func writeStarted(_ file: String) -> Int? {
         guard let target, target.file == file else { return nil }
         return writes.add(1, ordering: .sequentiallyConsistent).newValue
+    }
+
+    /// Stops the process just before a promotion renames `file` into place, when that is the target.
+    public static func promoting(_ file: String) {
+        guard let target, target.phase == .promote, target.file == file else { return }
+        FileHandle.standardError.write(Data("crash hook: stopped at promote of \(file)\n".utf8))
+        raise(SIGSTOP)
     }
 
     /// Stops the process when `phase` of write number `write` of `file` is the target.

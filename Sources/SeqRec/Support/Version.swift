@@ -1,6 +1,6 @@
 // What `runner --version` prints and every report records: the release number, and the git
-// commit of the source tree the binary was built from (asked of that tree when printed, so
-// a tree changed since the build shows as dirty; nil for a binary moved away from its source).
+// commit of the source tree the binary was built from (recorded at build time by the runner's
+// BuildCommit plugin; nil when git or the checkout was absent then).
 
 import Foundation
 
@@ -12,7 +12,7 @@ public enum SeqRecVersion {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `seqrec 0.5.0 (commit 0123456789ab, dirty; source /path)`, or without the commit part
-    /// when the source tree is gone or is not a git checkout.
+    /// when the build had no git checkout to ask.
     public static func describe(commit: (commit: String, dirty: Bool)?) -> String {
         guard let commit else { return "seqrec \(number)" }
         return "seqrec \(number) (commit \(commit.commit.prefix(12))\(commit.dirty ? ", dirty" : ""); source \(sourceDirectory.path))"

@@ -61,12 +61,18 @@ public enum SkipRule {
         if let holder = RunDirectoryLock.holder(of: spec.output.dir) { return .running(pid: holder.pid) }
         if force { return .pending(.forced) }
         let url = reportURL(for: spec)
-        guard FileManager.default.fileExists(atPath: url.path) else { return .pending(.missing) }
         let report: RunReport
-        do {
-            report = try ReportReader.read(url)
-        } catch {
-            return .pending(.unreadable("\(error)"))
+        if let committed = RunResult.committedAttempt(in: url.deletingLastPathComponent()) {
+            // A finished attempt not yet moved into place (its run was killed while moving
+            // it) is the directory's result; the next reader or run finishes the move.
+            report = committed
+        } else {
+            guard FileManager.default.fileExists(atPath: url.path) else { return .pending(.missing) }
+            do {
+                report = try ReportReader.read(url)
+            } catch {
+                return .pending(.unreadable("\(error)"))
+            }
         }
         guard report.status == .ok else { return .pending(.notOK(report.status)) }
         guard report.configHash == spec.configHash else {
@@ -78,11 +84,14 @@ public enum SkipRule {
 
 extension PlannedPoint {
     /// The state as listings show it; a pending point whose output directory holds a saved
-    /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`.
+    /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`
+    /// (the state of an attempt staged over a finished run of another config counts too).
     public var listingLabel: String {
-        guard !state.isDone, case .pending(let reason) = state, reason != .forced,
-              let saved = RunFiles.stateSummary(in: WorkingDirectory.url(spec.output.dir)),
-              saved.configHash == spec.configHash else { return state.label }
+        guard !state.isDone, case .pending(let reason) = state, reason != .forced else { return state.label }
+        let directory = WorkingDirectory.url(spec.output.dir)
+        let saved = [directory, RunResult.attemptURL(of: directory)].lazy
+            .compactMap(RunFiles.stateSummary(in:)).first { $0.configHash == spec.configHash }
+        guard let saved else { return state.label }
         return "\(state.label), resumable at epoch \(saved.epoch)"
     }
 }

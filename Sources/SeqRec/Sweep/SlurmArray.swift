@@ -22,13 +22,16 @@ public struct SlurmOptions: Sendable, Equatable {
     public var maxRequeues: Int
     /// Extra `#SBATCH` lines, e.g. `--mem=8G` (written after the others, so they win).
     public var sbatchLines: [String]
+    /// `--mem`, in sbatch's syntax (`8G`, `1500M`); nil: no `--mem` line (the caller passes
+    /// the memory estimate; a `--mem` among `sbatchLines` replaces it).
+    public var memory: String?
 
     public static let defaultSignalGrace = 120
     public static let defaultMaxRequeues = 5
 
     public init(partition: String? = nil, timeLimit: String? = nil, cpusPerTask: Int? = nil,
                 maxParallel: Int? = nil, signalGrace: Int = SlurmOptions.defaultSignalGrace,
-                maxRequeues: Int = SlurmOptions.defaultMaxRequeues, sbatchLines: [String] = []) {
+                maxRequeues: Int = SlurmOptions.defaultMaxRequeues, sbatchLines: [String] = [], memory: String? = nil) {
         self.partition = partition
         self.timeLimit = timeLimit
         self.cpusPerTask = cpusPerTask
@@ -36,6 +39,7 @@ public struct SlurmOptions: Sendable, Equatable {
         self.signalGrace = signalGrace
         self.maxRequeues = maxRequeues
         self.sbatchLines = sbatchLines
+        self.memory = memory
     }
 }
 
@@ -82,7 +86,7 @@ public struct SlurmArray: Sendable {
             cpus = requested
             let unset = threads.filter { $0 == nil }.count
             if unset > 0 {
-                notes.append("\(unset) point\(unset == 1 ? "" : "s") leave training.threads unset and use every core the task sees; --set training.threads=\(requested) matches --cpus-per-task")
+                notes.append("\(unset) point\(unset == 1 ? "" : "s") leave training.threads unset: each trains with its task's SLURM_CPUS_PER_TASK (\(requested)) threads")
             }
         } else if threads.allSatisfy({ $0 != nil }) {
             cpus = threads.compactMap { $0 }.max() ?? 1
@@ -117,7 +121,9 @@ public struct SlurmArray: Sendable {
         var extra: [String] = []
         if let partition = options.partition { extra.append("--partition=\(partition)") }
         if let time = options.timeLimit { extra.append("--time=\(time)") }
-        extra += options.sbatchLines.map(normalizedLine)
+        let lines = options.sbatchLines.map(normalizedLine)
+        if let memory = options.memory, !lines.contains(where: setsMemory) { extra.append("--mem=\(memory)") }
+        extra += lines
         fields["EXTRA_LINES"] = extra.map { "#SBATCH \($0)" }.joined(separator: "\n")
 
         if !FileManager.default.isExecutableFile(atPath: runnerPath) {
@@ -164,12 +170,27 @@ public struct SlurmArray: Sendable {
                 throw SlurmArrayError(message: "--time \(time) is \(seconds) s, not more than --signal-grace \(options.signalGrace) s: the warning would come before the task starts; lower --signal-grace")
             }
         }
+        if let memory = options.memory, !isMemorySize(memory) {
+            throw SlurmArrayError(message: "--mem: expected a size such as 8G, 1500M or 500000K, found '\(memory)'")
+        }
         for line in options.sbatchLines {
             let normalized = normalizedLine(line)
             guard normalized.hasPrefix("-"), !normalized.contains(where: { $0 == "\n" || $0 == "\r" }) else {
                 throw SlurmArrayError(message: "--sbatch-line: expected an sbatch option such as --mem=8G, found '\(line)'")
             }
         }
+    }
+
+    /// sbatch's `--mem` size: a whole number with an optional K, M (default), G or T suffix.
+    static func isMemorySize(_ text: String) -> Bool {
+        var digits = Substring(text)
+        if let last = digits.last, "KMGTkmgt".contains(last) { digits = digits.dropLast() }
+        return !digits.isEmpty && digits.count <= 12 && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// An extra line that sets the job's memory, which replaces the estimate's `--mem` line.
+    static func setsMemory(_ line: String) -> Bool {
+        ["--mem=", "--mem ", "--mem-per-cpu", "--mem-per-gpu"].contains { line.hasPrefix($0) } || line == "--mem"
     }
 
     /// `#SBATCH --mem=8G` and `--mem=8G` both mean `--mem=8G`.

@@ -19,6 +19,7 @@ enum SlurmTemplate {
         # Submit with: {{SUBMIT}}
         #
         # Task i runs plan line i (the `case` below; the same lines are in {{PLAN}}).
+        # A point without training.threads trains with SLURM_CPUS_PER_TASK threads.
         # Time limit: SLURM sends SIGTERM to this script {{GRACE}} s before the limit (it may come
         # up to a minute earlier); the runner gets it once, stops after its current batch and
         # writes an `interrupted` report; the task then requeues itself (at most

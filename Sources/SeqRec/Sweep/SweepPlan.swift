@@ -38,48 +38,55 @@ public struct SweepPlan: Sendable {
 }
 
 public enum SweepPlanner {
-    /// Loads every file (grids expand), checks that no two points share an output
-    /// directory, and applies the skip rule. Throws every config problem at once.
-    public static func plan(paths: [String], overrides: [String], force: Bool) throws(ConfigError) -> SweepPlan {
+    /// Loads every file (grids expand; no two points may share an output directory, as for
+    /// every command) and applies the skip rule. Throws every config problem at once.
+    /// A point whose output directory holds the finished run of another config is refused
+    /// (every such point, with the keys that differ) unless `replace`; with it, that point's
+    /// command carries `--replace`.
+    public static func plan(paths: [String], overrides: [String], force: Bool, replace: Bool = false) throws(ConfigError) -> SweepPlan {
         let runs: [PreparedRun]
         switch ConfigCommandLine.prepareRuns(paths: paths, overrides: overrides) {
         case .success(let prepared): runs = prepared
         case .failure(let error): throw error
         }
-        try checkDistinctOutputs(runs)
-        return SweepPlan(points: runs.map { run in
-            PlannedPoint(configPath: run.configPath, point: run.point,
-                         state: SkipRule.state(of: run.point.spec, force: force),
-                         arguments: runArguments(configPath: run.configPath, point: run.point, overrides: overrides))
+        let states = runs.map { SkipRule.state(of: $0.point.spec, force: force) }
+        // A point another process is running is left alone anyway.
+        let replacing = zip(runs, states).map { run, state in
+            if case .running = state { return false }
+            return replacementProblem(run) != nil
+        }
+        if !replace {
+            let problems = zip(runs, replacing).filter(\.1).compactMap { replacementDiagnostic($0.0) }
+            if !problems.isEmpty { throw ConfigError(problems) }
+        }
+        return SweepPlan(points: runs.indices.map { index in
+            let run = runs[index]
+            return PlannedPoint(configPath: run.configPath, point: run.point, state: states[index],
+                                arguments: runArguments(configPath: run.configPath, point: run.point, overrides: overrides,
+                                                        replace: replacing[index]))
         })
     }
 
-    /// `run FILE [--point RUN_NAME] [--set k=v]...`; a file without a grid needs no `--point`.
-    public static func runArguments(configPath: String, point: GridPoint, overrides: [String]) -> [String] {
+    /// `run FILE [--point RUN_NAME] [--set k=v]... [--replace]`; a file without a grid needs no `--point`.
+    public static func runArguments(configPath: String, point: GridPoint, overrides: [String], replace: Bool = false) -> [String] {
         var arguments = ["run", configPath]
         if !point.varied.isEmpty { arguments += ["--point", point.runName] }
         for assignment in overrides { arguments += ["--set", assignment] }
+        if replace { arguments.append("--replace") }
         return arguments
     }
 
-    /// Two points writing one directory would overwrite each other's report.
-    static func checkDistinctOutputs(_ runs: [PreparedRun]) throws(ConfigError) {
-        var owners: [String: PreparedRun] = [:]
-        var diagnostics: [ConfigDiagnostic] = []
-        for run in runs {
-            let directory = WorkingDirectory.url(run.point.spec.output.dir).standardizedFileURL.path
-            if let first = owners[directory] {
-                diagnostics.append(ConfigDiagnostic(origin: run.configPath, keyPath: "output.dir",
-                    "expected a distinct output directory per run, found '\(run.point.spec.output.dir)' for both \(describe(first)) and \(describe(run))"))
-            } else {
-                owners[directory] = run
-            }
-        }
-        if !diagnostics.isEmpty { throw ConfigError(diagnostics) }
+    /// The rule `run`, `sweep` and `plan` share: a run into a directory holding the finished
+    /// run (status ok) of another config would replace it, so it needs `--replace`. The
+    /// problem for `run`, as a config error naming the file (point) and the keys that differ.
+    public static func replacementDiagnostic(_ run: PreparedRun) -> ConfigDiagnostic? {
+        replacementProblem(run).map { ConfigDiagnostic(origin: run.label, keyPath: "output.dir", $0) }
     }
 
-    private static func describe(_ run: PreparedRun) -> String {
-        run.point.varied.isEmpty ? run.configPath : "\(run.configPath) [\(run.point.runName)]"
+    static func replacementProblem(_ run: PreparedRun) -> String? {
+        let spec = run.point.spec
+        guard let config = try? JSONDecoder().decode(JSONValue.self, from: Data(spec.resolvedJSON().utf8)) else { return nil }
+        return RunResult.replacementProblem(directory: spec.output.dir, config: config, configHash: spec.configHash)
     }
 }
 

@@ -10,12 +10,13 @@ import CBLAS
 
 extension BLAS {
     /// Pins BLAS to one thread per caller and returns the worker thread count for a run:
-    /// `requested`, or the number of cores (at most `ThreadLimit.maximum`) when nil.
+    /// `requested`, or the CPUs the process may use (`CPUAllowance`, at most
+    /// `ThreadLimit.maximum`) when nil.
     @discardableResult
     public static func configureThreads(_ requested: Int?) -> Int {
         #if !canImport(Accelerate)
         openblas_set_num_threads(1)
         #endif
-        return max(requested ?? min(ProcessInfo.processInfo.activeProcessorCount, ThreadLimit.maximum), 1)
+        return CPUAllowance.threads(requested: requested).count
     }
 }
