@@ -1,6 +1,7 @@
 // `runner recommend` and `runner evaluate`: use a trained run's saved model (TrainedRun).
 // Results on stdout (recommend) or in the run directory (evaluate); errors on stderr,
-// exit 2 for a missing, corrupt or foreign checkpoint, unknown ids or bad flags.
+// exit 2 for a missing, corrupt or foreign checkpoint, unknown ids or bad flags; exit 1 when
+// evaluate finds a run training in the directory.
 
 import ArgumentParser
 import Foundation
@@ -119,6 +120,10 @@ extension RunnerCommand {
 
         func run() throws {
             do {
+                // A run training in the directory holds its lock: say so before loading any data.
+                if let holder = RunDirectoryLock.holder(of: runDirectory) {
+                    throw TrainedRunError.directoryBusy(.held(lockPath: RunDirectoryLock.lockPath(in: runDirectory), pid: holder.pid))
+                }
                 let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory), overrides: overrides)
                 let (url, evaluation) = try trained.evaluate(split: split)
                 if !quiet {
@@ -127,6 +132,8 @@ extension RunnerCommand {
                     writeToStandardError("\(split.rawValue) (\(evaluation.metrics.candidates)): \(line)\n")
                 }
                 writeToStandardOutput(url.path + "\n")
+            } catch let error as TrainedRunError where error.isAboutTheDirectoryNow {
+                failRun(error)
             } catch {
                 fail(error)
             }
@@ -135,6 +142,12 @@ extension RunnerCommand {
 }
 
 extension TrainedRun.SplitName: ExpressibleByArgument {}
+
+/// Prints `error` on stderr and exits 1: the run directory cannot be used now.
+private func failRun(_ error: any Error) -> Never {
+    writeToStandardError("error: \("\(error)".escapedForTerminal)\n")
+    Foundation.exit(ExitStatus.runFailed)
+}
 
 /// Prints `message` on stderr and exits 2 (bad input: nothing was written).
 private func fail(_ message: String) -> Never {

@@ -78,11 +78,15 @@ public enum SkipRule {
 
 extension PlannedPoint {
     /// The state as listings show it; a pending point whose output directory holds a saved
-    /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`.
+    /// training state of its config adds what the run will do with it, by the run's own check
+    /// (TrainingStateFile): `interrupted, resumable at epoch 4`, or `interrupted, saved state
+    /// unusable` for one the run would refuse (it then needs `--restart`).
     public var listingLabel: String {
-        guard !state.isDone, case .pending(let reason) = state, reason != .forced,
-              let saved = RunFiles.stateSummary(in: URL(fileURLWithPath: spec.output.dir)),
-              saved.configHash == spec.configHash else { return state.label }
-        return "\(state.label), resumable at epoch \(saved.epoch)"
+        guard !state.isDone, case .pending(let reason) = state, reason != .forced else { return state.label }
+        switch TrainingStateFile.inspect(in: URL(fileURLWithPath: spec.output.dir), spec: spec) {
+        case .none: return state.label
+        case .resumable(let epoch): return "\(state.label), resumable at epoch \(epoch)"
+        case .unusable: return "\(state.label), saved state unusable"
+        }
     }
 }
