@@ -44,6 +44,11 @@ extension RunnerCommand {
             guard k >= 1 else { fail("-k must be at least 1, got \(k)") }
             do {
                 let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory))
+                if let holder = RunDirectoryLock.holder(of: runDirectory) {
+                    writeToStandardError("note: a run (\(holder.pid.map { "pid \($0)" } ?? "pid unknown")) is still training in "
+                        + "\(runDirectory.escapedForTerminal): these come from its best model so far"
+                        + "\(trained.modelEpoch.map { " (epoch \($0))" } ?? "")\n")
+                }
                 let queries: [TrainedRun.Query]
                 if allUsers {
                     queries = trained.allUsers.map { .user($0) }
@@ -102,7 +107,9 @@ extension RunnerCommand {
             discussion: """
             Rebuilds the run's data and split, loads model.safetensors and scores the chosen split. \
             Only evaluation.* keys may be changed with --set, e.g. --set 'evaluation.candidates={sampled: 100}'. \
-            The file (and its per-user sidecar) goes into the run directory; runner compare reads it too.
+            The file (and its per-user sidecar) goes into the run directory and records the SHA-256 of the model \
+            it scored; runner compare reads it while the run's model.safetensors is still that file. \
+            A directory in which a run is still training (it holds the run's lock) is refused with exit 1.
             """)
 
         @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))

@@ -55,6 +55,12 @@ private func tamper(_ directory: URL, _ edit: (inout SafeTensorsFile) throws -> 
     try file.serialized().write(to: url)
 }
 
+/// One entry of the state's `layout` metadata.
+private struct LayoutEntry: Decodable {
+    var name: String
+    var offset: Int
+}
+
 private func planLabel(_ spec: ExperimentSpec) -> String {
     PlannedPoint(configPath: tinyConfig, point: GridPoint(runName: spec.name, varied: [], spec: spec), state: SkipRule.state(of: spec),
                  arguments: []).listingLabel
@@ -120,7 +126,7 @@ private func planLabel(_ spec: ExperimentSpec) -> String {
         try tamper(directory) { file in
             var weights = try #require(file.tensors["weights"]).floats()
             // The first element of the second parameter (the first one past its padding).
-            let layout = try JSONDecoder().decode([TrainingStateFile.LayoutRecord].self, from: Data((file.metadata["layout"] ?? "").utf8))
+            let layout = try JSONDecoder().decode([LayoutEntry].self, from: Data((file.metadata["layout"] ?? "").utf8))
             let second = try #require(layout.sorted { $0.offset < $1.offset }.dropFirst().first)
             index = second.offset
             weights[index] = .nan
@@ -130,7 +136,7 @@ private func planLabel(_ spec: ExperimentSpec) -> String {
         #expect(planLabel(spec) == "failed, saved state unusable")
         let outcome = run(spec)
         #expect(outcome.status == .failed)
-        let layout = try JSONDecoder().decode([TrainingStateFile.LayoutRecord].self, from: Data(
+        let layout = try JSONDecoder().decode([LayoutEntry].self, from: Data(
             (try SafeTensorsFile.readMetadata(contentsOf: directory.appendingPathComponent(RunFiles.state))["layout"] ?? "").utf8))
         let name = try #require(layout.sorted { $0.offset < $1.offset }.dropFirst().first).name
         #expect(outcome.message == "\(directory.path)/state.safetensors: tensor 'weights' holds 2 non-finite values (the first, nan, "
