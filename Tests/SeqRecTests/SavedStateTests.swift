@@ -82,6 +82,7 @@ private func planLabel(_ spec: ExperimentSpec) -> String {
         ("epoch 99", "metadata 'epoch' is 99, expected 1...2 (training.epochs)"),
         ("best epoch 999", "metadata 'early_stopping' best epoch is 999, expected 1...2 (the epochs run)"),
         ("no dropout stream", "metadata 'random_dropout' is an empty list, expected one random stream per worker thread"),
+        ("two dropout streams", "metadata 'random_dropout' is 2 streams, expected 1, one per worker thread (training.threads)"),
         ("one history record", "metadata 'history' is 1 epoch record, expected 2, one per epoch up to 'epoch'"),
         ("not finished", "metadata 'finished' is false, expected true (epoch 2 is the last of training.epochs)"),
         ("optimizer step + 1", "metadata 'optimizer_step' is {step + 1}, expected {step} (2 epochs of {step / 2} batches)"),
@@ -104,6 +105,7 @@ private func planLabel(_ spec: ExperimentSpec) -> String {
                 record["bestEpoch"] = 999
                 file.metadata["early_stopping"] = String(decoding: try JSONSerialization.data(withJSONObject: record), as: UTF8.self)
             case "no dropout stream": file.metadata["random_dropout"] = "[]"
+            case "two dropout streams": file.metadata["random_dropout"] = "[[1, 2, 3, 4], [5, 6, 7, 8]]"
             case "one history record":
                 let history = try JSONSerialization.jsonObject(with: Data((file.metadata["history"] ?? "").utf8)) as? [Any] ?? []
                 file.metadata["history"] = String(decoding: try JSONSerialization.data(withJSONObject: Array(history.prefix(1))), as: UTF8.self)

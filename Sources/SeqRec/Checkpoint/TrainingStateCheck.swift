@@ -12,7 +12,8 @@
 //                      saved exactly when there is a best epoch
 //   optimizer          the optimizer's buffers, all of them once a step was taken; step count
 //                      epoch x batches per epoch (0 for an optimizer without state)
-//   random_dropout     one stream per worker thread, at least one
+//   random_dropout     one stream per worker thread: training.threads of them when it is
+//                      set, at least one
 //   layout             parameters inside the weights, none overlapping
 //   tensors            finite values only (a run never saves NaN or infinite weights)
 
@@ -30,6 +31,11 @@ struct TrainingStateCheck {
         try checkFinished(state)
         guard !state.dropoutRandom.isEmpty else {
             throw fail("metadata 'random_dropout'", "an empty list", "one random stream per worker thread")
+        }
+        // Unset, the thread count follows the machine (the run notes a different count).
+        if let threads = spec.training.threads, state.dropoutRandom.count != threads {
+            throw fail("metadata 'random_dropout'", "\(state.dropoutRandom.count) streams",
+                       "\(threads), one per worker thread (training.threads)")
         }
         try checkStepCount(state)
         try checkLayout(weightCount: state.weights.count)
