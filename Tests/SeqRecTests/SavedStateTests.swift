@@ -178,3 +178,22 @@ private func planLabel(_ spec: ExperimentSpec) -> String {
         }
     }
 }
+
+/// An update that overflows the weights without a non-finite gradient (learning rate 1e39 is
+/// infinite in Float) stops the run as diverged at the end of its epoch: it is neither
+/// validated nor saved, so a file with non-finite weights can only be a corrupt one.
+@Test func anEpochThatLeavesNonFiniteWeightsDiverges() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-overflow-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var spec = try tinySpec(in: directory)
+    spec.training.epochs = 1
+    spec.training.batchSize = 100_000  // one batch: no later step would see the overflow
+    spec.training.clipNorm = nil
+    spec.training.optimizer.name = .sgd
+    spec.training.optimizer.learningRate = 1e39
+    let outcome = run(spec)
+    #expect(outcome.status == .diverged)
+    #expect(outcome.message.hasPrefix("training diverged in epoch 1: its last update left "), "\(outcome.message)")
+    #expect(outcome.message.hasSuffix(" not finite. Lower training.optimizer.learning_rate or set training.clip_norm"))
+    #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunFiles.model).path))
+}
