@@ -11,13 +11,13 @@
 //   ids.json           dense id -> raw dataset id, for items (index 0 = padding) and users.
 //   state.safetensors  the training state after the last complete epoch (TrainingState):
 //                      arena-shaped weights, best weights and optimizer buffers as tensors,
-//                      the rest as metadata. Deleted when the run finishes with status ok.
+//                      the rest as metadata (Checkpoint/TrainingStateFile, which also checks
+//                      it). Deleted when the run finishes with status ok.
 
 import Foundation
 
 public enum RunCheckpoint {
     static let modelFormat = RunFiles.modelFormat
-    static let stateFormat = RunFiles.stateFormat
 
     // MARK: Model weights
 
@@ -134,5 +134,4 @@ public enum RunCheckpoint {
                                  batchesPerEpoch: Int) throws(CheckpointError) -> TrainingState {
         try TrainingStateFile.read(at: url, spec: spec, run: TrainingStateFile.RunContext(arena: arena, batchesPerEpoch: batchesPerEpoch))
     }
-
 }
