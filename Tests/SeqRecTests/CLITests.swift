@@ -145,7 +145,10 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(result.status == 0 && result.stderr.isEmpty)
     let commit = try #require(Provenance.gitState(in: ConfigFixtures.repositoryRoot)?.commit)
     #expect(result.stdout.hasPrefix("seqrec \(SeqRecVersion.number) (commit \(commit.prefix(12))"))
-    #expect(result.stdout.hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))\n"), "\(result.stdout)")
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 3 && lines[0].hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))"), "\(result.stdout)")
+    // Then the BLAS and its kernels (BLASKernelChoiceTests checks which).
+    #expect(lines.count == 3 && lines[1].hasPrefix("BLAS: ") && lines[2].isEmpty, "\(result.stdout)")
     // Every report records the release too.
     #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
 }

@@ -1,4 +1,4 @@
-// Where and with what a run was made: git state, toolchain, OS, CPU, threads.
+// Where and with what a run was made: git state, toolchain, OS, CPU, threads, BLAS kernels.
 
 import Foundation
 
@@ -32,9 +32,11 @@ public struct Provenance: Sendable, Equatable, Codable {
     public var cores: Int
     /// Worker threads the run used.
     public var threads: Int
+    /// The BLAS, its release and kernels, and who chose them; nil in reports of older versions.
+    public var blas: BLASKernelInfo?
 
     public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
-                cores: Int, threads: Int) {
+                cores: Int, threads: Int, blas: BLASKernelInfo? = nil) {
         self.seqrecVersion = SeqRecVersion.number
         self.git = git
         self.swiftVersion = swiftVersion
@@ -43,10 +45,11 @@ public struct Provenance: Sendable, Equatable, Codable {
         self.cpu = cpu
         self.cores = cores
         self.threads = threads
+        self.blas = blas
     }
 
     enum CodingKeys: String, CodingKey {
-        case git, os, cpu, cores, threads
+        case git, os, cpu, cores, threads, blas
         case seqrecVersion = "seqrec_version"
         case swiftVersion = "swift_version"
         case swiftVersionSource = "swift_version_source"
@@ -57,7 +60,7 @@ public struct Provenance: Sendable, Equatable, Codable {
     public static func capture(threads: Int, directory: URL? = nil) -> Provenance {
         Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
                    os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
-                   threads: threads)
+                   threads: threads, blas: BLASKernels.current)
     }
 
     /// The compiler version this file was built with (to the minor version).
