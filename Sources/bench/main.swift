@@ -343,7 +343,9 @@ func printSgemmRates(arguments: [String]) {
         hidden = arguments[flag + 1].split(separator: ",").compactMap { Int($0) }
     }
     // First the BLAS and its kernels, which decide every rate below.
-    if let blas = try? JSONEncoder().encode(["blas": BLASKernels.current]) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    if let blas = try? encoder.encode(["blas": BLASKernels.current]) {
         print(String(decoding: blas, as: UTF8.self))
     }
     let square = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
