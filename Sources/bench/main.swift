@@ -180,7 +180,7 @@ func runBenchmark(_ options: Options) {
     // The machine's single-core sgemm rate, measured in this run: a large square product
     // (each row below also measures its own shapes; the bound uses the highest rate seen).
     let peak = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
-    print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak))
+    print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak) + "; " + BLASKernels.current.summary)
 
     print("")
     print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]  bound ms  max x")
