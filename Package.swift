@@ -53,6 +53,7 @@ let package = Package(
             name: "SeqRec",
             dependencies: [
                 "CYAML",
+                "CPUCheck",
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .target(name: "CCrypto", condition: .when(platforms: [.linux])),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
@@ -63,7 +64,8 @@ let package = Package(
 
         // MARK: - Executables
         // CPUCheck is compiled without the numeric flags: each executable calls it first and
-        // refuses, with a message, an x86-64 CPU the haswell code would crash on.
+        // refuses, with a message, an x86-64 CPU the haswell code would crash on. SeqRec asks
+        // it for the vector features that choose the BLAS kernels (BLASKernels.swift).
         .target(name: "CPUCheck"),
         // prctl(2) for the runner: a sweep's child dies with the sweep (Linux).
         .target(name: "CProcessControl"),

@@ -209,7 +209,8 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
     def cpu_median(side, threads, cell, hidden):
         return epoch_median(side, threads, cell, hidden, key="epoch_cpu_estimate")
 
-    peak_rate = max(rate["gflops"] for rate in rates if rate["shape"] == "square")
+    peak_rate = max(rate["gflops"] for rate in rates if rate.get("shape") == "square")
+    blas = next((rate["blas"] for rate in rates if "blas" in rate), None)
 
     def flops(cell, hidden):
         return epoch_flops(cell, hidden, [header for key, (_, header) in exports.items()
@@ -228,6 +229,9 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
     lines.append("")
     lines.append(f"machine: {platform.machine()}, {os.cpu_count()} cores, {cpu_model()}; "
                  f"single-core sgemm peak {peak_rate:.1f} GFLOP/s (1024^3, measured in this run)")
+    if blas:
+        kernels = f"; {blas['core']} kernels" if blas.get("core") else ""
+        lines.append(f"BLAS: {blas.get('config') or blas['name']}{kernels}, chosen by {blas['chosen_by']}")
     torch_version = next((run["torch"] for run in runs if run["side"] == "torch"), None)
     if torch_version:
         lines.append(f"PyTorch {torch_version}")

@@ -42,6 +42,7 @@ def measure(runner, config, epochs):
         "epoch_cpu": (long_cpu - short_cpu) / epochs,
         "epoch_wall": [epoch["seconds"] for epoch in report["history"]],
         "pass_wall": report["timing"]["evaluation_seconds"] / 3,
+        "blas": report["provenance"].get("blas"),
     }
 
 
@@ -53,6 +54,10 @@ def main():
         walls = ", ".join(f"{s:.2f}" for s in result["epoch_wall"])
         print(f"{result['name']:>12}: {result['items']:>7,} items  epoch {result['epoch_cpu']:.2f} s CPU "
               f"(wall per epoch: {walls} s)  full-ranking pass {result['pass_wall']:.2f} s wall")
+    blas = large["blas"]
+    if blas:
+        kernels = f", {blas['core']} kernels" if blas.get("core") else ""
+        print(f"BLAS: {blas['name']} {blas.get('version', '')}{kernels}, chosen by {blas['chosen_by']}")
     ratio = large["epoch_cpu"] / small["epoch_cpu"]
     verdict = "within" if ratio <= 1.5 else "OVER"
     print(f"epoch time ratio {large['items']:,} / {small['items']:,} items: {ratio:.2f}x ({verdict} the 1.5x target)")

@@ -51,3 +51,34 @@ void seqrec_require_supported_cpu(const char *program) {
     fputs(message, stderr);
     exit(1);
 }
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+void seqrec_cpu_vector_features(struct seqrec_cpu_features *features) {
+    memset(features, 0, sizeof *features);
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    // __builtin_cpu_supports also checks that the OS saves the AVX and AVX-512 registers.
+    features->avx2 = __builtin_cpu_supports("avx2") != 0;
+    features->fma = __builtin_cpu_supports("fma") != 0;
+    features->avx512f = __builtin_cpu_supports("avx512f") != 0;
+    features->avx512bw = __builtin_cpu_supports("avx512bw") != 0;
+    features->avx512dq = __builtin_cpu_supports("avx512dq") != 0;
+    features->avx512vl = __builtin_cpu_supports("avx512vl") != 0;
+    unsigned int eax = 0, ebx = 0, ecx = 0, edx = 0;
+    if (__get_cpuid(0, &eax, &ebx, &ecx, &edx)) {
+        // The vendor string is EBX, EDX, ECX: "GenuineIntel", "AuthenticAMD", "HygonGenuine".
+        memcpy(features->vendor, &ebx, 4);
+        memcpy(features->vendor + 4, &edx, 4);
+        memcpy(features->vendor + 8, &ecx, 4);
+        features->vendor[12] = '\0';
+    }
+    if (__get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        // Family: the base family, plus the extended family when the base is 15 (AMD Zen: 23, 25, 26).
+        int base = (int)((eax >> 8) & 0xf);
+        features->family = base == 15 ? base + (int)((eax >> 20) & 0xff) : base;
+    }
+#endif
+}

@@ -35,10 +35,19 @@ enum CheckpointBench {
         let optimizer = Adam()
         optimizer.step(model.arena, learningRate: 1e-3)  // so that its moments exist
         let weights = model.arena.copyValues()
+        // A state as a run saves it after epoch 1 of 3 (one batch), with early stopping's best weights.
+        var experiment = ExperimentSpec(name: "bench")
+        experiment.training.epochs = 3
+        let metric = experiment.training.earlyStopping?.metric ?? MetricSpec(kind: .ndcg, k: 10)
+        var stopper = EarlyStopping(metric: metric, patience: 10)
+        _ = stopper.record(0.1, epoch: 1)
         let state = TrainingState(
-            epoch: 3, finished: false, message: "", weights: weights, bestWeights: weights, optimizer: optimizer.state,
+            epoch: 1, finished: false, message: "", weights: weights, bestWeights: weights, optimizer: optimizer.state,
             shuffleRandom: SeededGenerator(seed: 2), dropoutRandom: [SeededGenerator(seed: 3), SeededGenerator(seed: 4)],
-            earlyStopping: nil, history: [], trainingSeconds: 0, validationSeconds: 0)
+            earlyStopping: stopper,
+            history: [EpochRecord(epoch: 1, trainLoss: 1, validation: [metric.description: 0.1], seconds: 1, targetsPerSecond: 1,
+                                  learningRate: 1e-3)],
+            trainingSeconds: 0, validationSeconds: 0)
         let config = String(repeating: "x", count: 2_000)  // about a resolved config's size
         func wallMilliseconds(_ body: () throws -> Void) rethrows -> (median: Double, min: Double) {
             try body()
@@ -55,11 +64,11 @@ enum CheckpointBench {
             try RunCheckpoint.writeModel(model.parameters, configJSON: config, configHash: "h", epoch: 3, in: directory)
         }
         let state_ = try wallMilliseconds {
-            try RunCheckpoint.writeState(state, arena: model.arena, configHash: "h", in: directory)
+            try RunCheckpoint.writeState(state, arena: model.arena, configHash: experiment.configHash, in: directory)
         }
         let read = try wallMilliseconds {
-            _ = try RunCheckpoint.readState(at: directory.appendingPathComponent(RunFiles.state), arena: model.arena,
-                                            configHash: "h", earlyStopping: nil)
+            _ = try RunCheckpoint.readState(at: directory.appendingPathComponent(RunFiles.state), spec: experiment,
+                                            arena: model.arena, batchesPerEpoch: 1)
         }
         func size(_ name: String) -> Double {
             let attributes = try? FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent(name).path)

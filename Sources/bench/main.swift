@@ -180,7 +180,7 @@ func runBenchmark(_ options: Options) {
     // The machine's single-core sgemm rate, measured in this run: a large square product
     // (each row below also measures its own shapes; the bound uses the highest rate seen).
     let peak = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
-    print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak))
+    print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak) + "; " + BLASKernels.current.summary)
 
     print("")
     print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]  bound ms  max x")
@@ -334,12 +334,19 @@ func runOutputLayer(_ options: Options, torch: [TorchResult]) {
 }
 
 /// `seqrec-bench sgemm-rate [--hidden 50,128]`: this machine's single-thread sgemm rate (set
-/// OPENBLAS_NUM_THREADS=1) as JSON lines: a large square product (the peak) and, per H, the
-/// output layer's block product [128, H] x [H, 1683] (what `make bench-e2e` compares with).
+/// OPENBLAS_NUM_THREADS=1) as JSON lines: the BLAS and its kernels (`{"blas": {...}}`, as in a
+/// report's provenance), a large square product (the peak) and, per H, the output layer's
+/// block product [128, H] x [H, 1683] (what `make bench-e2e` compares with).
 func printSgemmRates(arguments: [String]) {
     var hidden = [50, 128]
     if let flag = arguments.firstIndex(of: "--hidden"), flag + 1 < arguments.count {
         hidden = arguments[flag + 1].split(separator: ",").compactMap { Int($0) }
+    }
+    // First the BLAS and its kernels, which decide every rate below.
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    if let blas = try? encoder.encode(["blas": BLASKernels.current]) {
+        print(String(decoding: blas, as: UTF8.self))
     }
     let square = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
     print(#"{"shape": "square", "m": 1024, "n": 1024, "k": 1024, "gflops": \#(square)}"#)
@@ -351,6 +358,7 @@ func printSgemmRates(arguments: [String]) {
 
 // The first statement, before any SeqRec code: refuse a CPU the haswell code would crash on.
 seqrec_require_supported_cpu("seqrec-bench")
+BLASKernels.useBestKernels(program: "seqrec-bench")
 switch CommandLine.arguments.dropFirst().first {
 case "export-split":
     do {

@@ -418,6 +418,9 @@ extension RunnerCommand {
                 writeToStandardError("runner compare: \("\(error)".escapedForTerminal)\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
+            for item in comparison.excluded where item.isStale {
+                writeToStandardError("runner compare: note: left out \(item.run.displayPath.escapedForTerminal): \(item.reason.escapedForTerminal)\n")
+            }
             for item in comparison.excluded where item.isInvalid {
                 writeToStandardError("runner compare: warning: left out \(item.run.displayPath.escapedForTerminal): \(item.reason.escapedForTerminal)\n")
                 problems += 1

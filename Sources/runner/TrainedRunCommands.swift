@@ -1,6 +1,7 @@
 // `runner recommend` and `runner evaluate`: use a trained run's saved model (TrainedRun).
 // Results on stdout (recommend) or in the run directory (evaluate); errors on stderr,
-// exit 2 for a missing, corrupt or foreign checkpoint, unknown ids or bad flags.
+// exit 2 for a missing, corrupt or foreign checkpoint, unknown ids or bad flags; exit 1 when
+// evaluate finds a run training in the directory.
 
 import ArgumentParser
 import Foundation
@@ -53,6 +54,11 @@ extension RunnerCommand {
                 let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory))
                 guard k <= trained.itemCount else {
                     fail("-k must be at most \(trained.itemCount) (the items of the run's catalogue), got \(k)")
+                }
+                if let holder = RunDirectoryLock.holder(of: runDirectory) {
+                    writeToStandardError("note: a run (\(holder.pid.map { "pid \($0)" } ?? "pid unknown")) is training again in "
+                        + "\(runDirectory.escapedForTerminal): these come from its finished result"
+                        + "\(trained.modelEpoch.map { " (epoch \($0))" } ?? ""), not from that attempt\n")
                 }
                 let queries: [TrainedRun.Query]
                 if allUsers {
@@ -125,7 +131,9 @@ extension RunnerCommand {
             discussion: """
             Rebuilds the run's data and split, loads model.safetensors and scores the chosen split. \
             Only evaluation.* keys may be changed with --set, e.g. --set 'evaluation.candidates={sampled: 100}'. \
-            The file (and its per-user sidecar) goes into the run directory; runner compare reads it too.
+            The file (and its per-user sidecar) goes into the run directory and records the SHA-256 of the model \
+            it scored; runner compare reads it while the run's model.safetensors is still that file. \
+            A directory in which a run is still training (it holds the run's lock) is refused with exit 1.
             """)
 
         @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))
@@ -143,6 +151,10 @@ extension RunnerCommand {
 
         func run() throws {
             do {
+                // A run training in the directory holds its lock: say so before loading any data.
+                if let holder = RunDirectoryLock.holder(of: runDirectory) {
+                    throw TrainedRunError.directoryBusy(.held(lockPath: RunDirectoryLock.lockPath(in: runDirectory), pid: holder.pid))
+                }
                 let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory), overrides: overrides)
                 let (url, evaluation) = try trained.evaluate(split: split)
                 if !quiet {
@@ -151,6 +163,8 @@ extension RunnerCommand {
                     writeToStandardError("\(split.rawValue) (\(evaluation.metrics.candidates)): \(line)\n")
                 }
                 writeToStandardOutput(url.path + "\n")
+            } catch let error as TrainedRunError where error.isAboutTheDirectoryNow {
+                failRun(error)
             } catch {
                 fail(error)
             }
@@ -159,6 +173,12 @@ extension RunnerCommand {
 }
 
 extension TrainedRun.SplitName: ExpressibleByArgument {}
+
+/// Prints `error` on stderr and exits 1: the run directory cannot be used now.
+private func failRun(_ error: any Error) -> Never {
+    writeToStandardError("error: \("\(error)".escapedForTerminal)\n")
+    Foundation.exit(ExitStatus.runFailed)
+}
 
 /// Prints `message` on stderr and exits 2 (bad input: nothing was written).
 private func fail(_ message: String) -> Never {

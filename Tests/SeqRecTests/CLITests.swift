@@ -149,7 +149,10 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     let built = String(result.stdout.dropFirst(prefix.count).prefix(12))
     #expect(CommandOutput.run("git", ["-C", ConfigFixtures.repositoryRoot.path, "merge-base", "--is-ancestor", built, "HEAD"]) != nil,
             "\(built) is not HEAD or an ancestor of it")
-    #expect(result.stdout.hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))\n"), "\(result.stdout)")
+    let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(lines.count == 3 && lines[0].hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))"), "\(result.stdout)")
+    // Then the BLAS and its kernels (BLASKernelChoiceTests checks which).
+    #expect(lines.count == 3 && lines[1].hasPrefix("BLAS: ") && lines[2].isEmpty, "\(result.stdout)")
     // Every report records the release too.
     #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
 }

@@ -47,13 +47,12 @@ private func ratingLoss(_ head: RatingHead, hidden: [Float], targets: [Int32], r
     let (_, _, dHidden) = ratingLoss(head, hidden: hidden, targets: targets, ratings: ratings)
     let grads = head.parameters.map(\.gradArray)
     let loss = { ratingLoss(head, hidden: hidden, targets: targets, ratings: ratings).0 }
-    let eps: Float = 1e-2  // the loss is quadratic in every single parameter: central differences are exact up to rounding
-    let numericHidden = HeadTestSupport.numericGradient(
-        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: loss)
-    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 1e-3)
+    // h = 1e-2: the loss is quadratic in every single parameter, so central differences are
+    // exact up to rounding.
+    let check = HeadTestSupport.gradientCheck(step: 1e-2, relative: 1e-3, loss: loss)
+    check.verify(dHidden, of: PerturbableValues(name: "hidden", count: hidden.count, get: { hidden[$0] }, set: { hidden[$0] = $1 }), label: "rating")
     for (parameter, grad) in zip(head.parameters, grads) {
-        let numeric = HeadTestSupport.numericGradient(of: parameter, eps: eps, loss: loss)
-        #expect(HeadTestSupport.worstError(grad, numeric) < 1e-3, "\(parameter.name)")
+        check.verify(grad, of: PerturbableValues(parameter), label: "rating")
     }
     // Only the target items' embedding rows (3 and 6) receive gradient; padding row 0 never.
     let embeddingGrad = grads[0]

@@ -51,16 +51,12 @@ private func referenceLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets
     let (_, _, dHidden) = softmaxLoss(layer, hidden: hidden, targets: targets)
     let weightGrad = layer.weight.gradArray, biasGrad = layer.bias!.gradArray
     let loss = { softmaxLoss(layer, hidden: hidden, targets: targets).0 }
-    let eps: Float = 3e-3
-    let numericHidden = HeadTestSupport.numericGradient(
-        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: loss)
-    let numericWeight = HeadTestSupport.numericGradient(of: layer.weight, eps: eps, loss: loss)
-    let numericBias = HeadTestSupport.numericGradient(of: layer.bias!, eps: eps, loss: loss)
     // Rows without a target get exactly zero gradient.
     #expect((5..<10).allSatisfy { dHidden[$0] == 0 } && (20..<25).allSatisfy { dHidden[$0] == 0 })
-    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
-    #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
-    #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
+    let check = HeadTestSupport.gradientCheck(loss: loss)
+    check.verify(dHidden, of: PerturbableValues(name: "hidden", count: hidden.count, get: { hidden[$0] }, set: { hidden[$0] = $1 }), label: "softmax")
+    check.verify(weightGrad, of: PerturbableValues(layer.weight), label: "softmax")
+    check.verify(biasGrad, of: PerturbableValues(layer.bias!), label: "softmax")
 }
 
 @Test func softmaxGradientsAccumulateAcrossCalls() {
@@ -271,15 +267,11 @@ private func referenceGradients(_ layer: SoftmaxOutputLayer, hidden: [Float], ta
     #expect(loss.isFinite && loss > 0)
     let weightGrad = output.weight.gradArray, biasGrad = output.bias!.gradArray
     let lossOnly = { run().0 }
-    let eps: Float = 3e-3
-    let numericHidden = HeadTestSupport.numericGradient(
-        count: hidden.count, eps: eps, get: { hidden[$0] }, set: { hidden[$0] = $1 }, loss: lossOnly)
-    let numericWeight = HeadTestSupport.numericGradient(of: output.weight, eps: eps, loss: lossOnly)
-    let numericBias = HeadTestSupport.numericGradient(of: output.bias!, eps: eps, loss: lossOnly)
     #expect((4..<8).allSatisfy { dHidden[$0] == 0 })
-    #expect(HeadTestSupport.worstError(dHidden, numericHidden) < 2e-3)
-    #expect(HeadTestSupport.worstError(weightGrad, numericWeight) < 2e-3)
-    #expect(HeadTestSupport.worstError(biasGrad, numericBias) < 2e-3)
+    let check = HeadTestSupport.gradientCheck(loss: lossOnly)
+    check.verify(dHidden, of: PerturbableValues(name: "hidden", count: hidden.count, get: { hidden[$0] }, set: { hidden[$0] = $1 }), label: "sampled softmax")
+    check.verify(weightGrad, of: PerturbableValues(output.weight), label: "sampled softmax")
+    check.verify(biasGrad, of: PerturbableValues(output.bias!), label: "sampled softmax")
 }
 
 /// The full softmax's two-pass form (bias added, unshifted exponentials) against a Double

@@ -19,4 +19,16 @@ int seqrec_cpu_refusal_message(const char *program, const char *missing, char *b
 /// with status 1; otherwise returns.
 void seqrec_require_supported_cpu(const char *program);
 
+/// The vector features that decide which BLAS kernels suit this CPU (all false and empty
+/// off x86-64).
+struct seqrec_cpu_features {
+    /// CPUID's vendor string, e.g. "GenuineIntel", "AuthenticAMD".
+    char vendor[13];
+    /// The display family (base + extended), e.g. 6 for Intel Core, 23 or 25 for AMD Zen.
+    int family;
+    _Bool avx2, fma, avx512f, avx512bw, avx512dq, avx512vl;
+};
+
+void seqrec_cpu_vector_features(struct seqrec_cpu_features *features);
+
 #endif

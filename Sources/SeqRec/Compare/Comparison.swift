@@ -52,6 +52,9 @@ public struct ExcludedRun: Sendable {
     /// The report itself is wrong (a metric out of its range), not merely a run that did not
     /// finish or was superseded: `runner compare` exits non-zero.
     public var isInvalid: Bool = false
+    /// An evaluation file that no longer describes the run's model: `runner compare` says so
+    /// on stderr, and carries on.
+    public var isStale: Bool = false
 }
 
 /// A paired comparison of two rows that differ in exactly one setting.

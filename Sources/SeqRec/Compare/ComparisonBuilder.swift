@@ -7,7 +7,9 @@ public enum ComparisonBuilder {
     /// per-user sidecar of its test pass when the report names one that exists.
     /// A run directory's `evaluation-*.json` files (`runner evaluate`) of the test split join
     /// as runs of their own: the report with that evaluation section and those test metrics,
-    /// so they group, and are labelled, by their protocol.
+    /// so they group, and are labelled, by their protocol. One that scored another model
+    /// than the run's model.safetensors now (by its SHA-256), or does not say which, is
+    /// loaded as stale (`staleEvaluation`) and left out of the table.
     /// With `skipUnreadable`, a run directory that cannot be read (its report, sidecar or
     /// evaluations) is passed to it with the error and left out, instead of stopping the
     /// comparison of the others.
@@ -53,6 +55,7 @@ public enum ComparisonBuilder {
 
     private static func evaluations(of run: LoadedRun) throws -> [LoadedRun] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: run.directory.path)) ?? []
+        var model: CurrentModel?
         return try names.filter { $0.hasPrefix("evaluation-") && $0.hasSuffix(".json") }.sorted().compactMap { name in
             let url = run.directory.appendingPathComponent(name)
             let evaluation: RunEvaluation
@@ -75,8 +78,41 @@ public enum ComparisonBuilder {
             }
             report.test = evaluation.metrics
             report.validation = nil
-            return LoadedRun(report: report, directory: run.directory, displayPath: "\(run.displayPath) [\(name)]",
-                             perUser: try perUser(named: evaluation.metrics.perUserFile, in: run.directory))
+            let current = model ?? CurrentModel(in: run.directory)
+            model = current
+            var loaded = LoadedRun(report: report, directory: run.directory, displayPath: "\(run.displayPath) [\(name)]")
+            loaded.staleEvaluation = current.staleness(of: evaluation)
+            if loaded.staleEvaluation == nil {
+                loaded.perUser = try perUser(named: evaluation.metrics.perUserFile, in: run.directory)
+            }
+            return loaded
+        }
+    }
+
+    /// The run directory's model.safetensors as it is now: its hash and epoch.
+    private struct CurrentModel {
+        var sha256: String?
+        var epoch: String?
+
+        init(in directory: URL) {
+            let url = directory.appendingPathComponent(RunFiles.model)
+            sha256 = try? RunFiles.modelSHA256(ofFileAt: url)
+            epoch = (try? SafeTensorsFile.readMetadata(contentsOf: url))?["epoch"]
+        }
+
+        /// Why `evaluation` does not describe this model, or nil when it does.
+        func staleness(of evaluation: RunEvaluation) -> String? {
+            guard let scored = evaluation.modelSHA256 else {
+                return "stale evaluation: it does not record the SHA-256 of the model it scored, so it cannot be tied to "
+                    + "the run's \(RunFiles.model); run runner evaluate again"
+            }
+            guard let sha256 else {
+                return "stale evaluation: the run directory has no readable \(RunFiles.model) to check it against"
+            }
+            guard scored != sha256 else { return nil }
+            return "stale evaluation: it scored another model (sha256 \(scored.prefix(12))"
+                + (evaluation.modelEpoch.map { ", epoch \($0)" } ?? "") + ") than the run's \(RunFiles.model) "
+                + "(sha256 \(sha256.prefix(12))" + (epoch.map { ", epoch \($0)" } ?? "") + "); run runner evaluate again"
         }
     }
 
@@ -88,6 +124,10 @@ public enum ComparisonBuilder {
         var groupOrder: [String] = []
         var groupSettings: [String: [String: JSONValue]] = [:]
         for run in runs {
+            if let stale = run.staleEvaluation {
+                excluded.append(ExcludedRun(run: run, reason: stale, isStale: true))
+                continue
+            }
             guard run.report.status == .ok else {
                 let message = run.report.message.map { ": \($0)" } ?? ""
                 excluded.append(ExcludedRun(run: run, reason: "\(run.report.status.rawValue)\(message)"))

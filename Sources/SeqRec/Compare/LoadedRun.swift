@@ -10,6 +10,9 @@ public struct LoadedRun: Sendable {
     public var displayPath: String
     /// The test pass's per-user values, when the report names a sidecar that exists.
     public var perUser: PerUserValues?
+    /// For an evaluation file: why it no longer describes the run's model (it scored another
+    /// model.safetensors, or does not say which), or nil. Such a run stays out of the table.
+    public var staleEvaluation: String?
 
     public init(report: RunReport, directory: URL, displayPath: String? = nil, perUser: PerUserValues? = nil) {
         self.report = report

@@ -75,6 +75,12 @@ struct BuiltinDataset: Sendable {
 
     /// The verified cached file, acquiring it first if needed; also how it was obtained.
     func acquire(cacheDirectory: String, log: (String) -> Void) throws -> (file: URL, origin: String) {
+        let acquired = try acquireBytes(cacheDirectory: cacheDirectory, log: log)
+        return (acquired.file, acquired.origin)
+    }
+
+    /// As `acquire`, with the verified bytes themselves (what the file held when it was checked).
+    func acquireBytes(cacheDirectory: String, log: (String) -> Void) throws -> (file: URL, origin: String, bytes: [UInt8]) {
         let destination = WorkingDirectory.url(cacheDirectory).appendingPathComponent(name).appendingPathComponent(fileName)
         if FileManager.default.fileExists(atPath: destination.path) {
             let cached: [UInt8]
@@ -91,7 +97,7 @@ struct BuiltinDataset: Sendable {
                         + "(\(error.bareReason)); delete it to acquire the dataset again")
             }
             log("\(name): using the verified cached file \(destination.path)")
-            return (destination, "cache")
+            return (destination, "cache", cached)
         }
 
         var failures: [DataError.SourceFailure] = []
@@ -104,7 +110,7 @@ struct BuiltinDataset: Sendable {
                     + (expectation.sha256 == nil ? "" : " and their SHA-256"))
                 try DatasetVerifier.verifyAndStore(canonical, expectation: expectation, dataset: name, destination: destination)
                 log("\(name): stored \(destination.path)")
-                return (destination, source.origin)
+                return (destination, source.origin, canonical)
             } catch {
                 let reason: String
                 if case DataError.verificationFailed(_, let why) = error {

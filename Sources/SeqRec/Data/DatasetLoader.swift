@@ -18,18 +18,23 @@ public enum DatasetLoader {
             let resolved = resolve(path, against: baseDirectory)
             let format = try spec.format ?? InteractionFileParser.detectFormat(path: resolved)
             log("reading \(resolved.escapedForTerminal) as \(format.rawValue)")
-            let raw = try InteractionFileParser.parse(path: resolved, format: format, columns: spec.columns)
+            // One read: the hash in the report is that of the bytes parsed, even if the file
+            // changes while the run loads it.
+            let bytes = try InteractionFileParser.readBytes(path: resolved)
+            let raw = try InteractionFileParser.parse(bytes: bytes, file: resolved, format: format, columns: spec.columns)
             let source = DataSourceInfo(kind: .file, name: URL(fileURLWithPath: resolved).lastPathComponent, path: resolved,
-                                        format: format.rawValue, sha256: try fileSHA256(resolved))
+                                        format: format.rawValue, sha256: SHA256.hex(bytes))
             return try preprocess(raw, spec: spec, source: source, log: log)
         }
         let name = spec.name ?? "movielens-100k"
         let builtin = try BuiltinDataset.named(name)
         let cache = BuiltinDataset.cacheDirectory(configured: spec.cacheDir)
-        let (file, origin) = try builtin.acquire(cacheDirectory: cache, log: log)
-        let raw = try InteractionFileParser.parse(path: file.path, format: builtin.format, columns: nil)
-        let source = DataSourceInfo(kind: .builtin, name: name, path: file.path, format: builtin.format.rawValue,
-                                    sha256: try fileSHA256(file.path), acquiredFrom: origin)
+        // The verified bytes are the ones parsed and hashed (the file is not read again).
+        let acquired = try builtin.acquireBytes(cacheDirectory: cache, log: log)
+        let raw = try InteractionFileParser.parse(bytes: acquired.bytes, file: acquired.file.path, format: builtin.format,
+                                                  columns: nil)
+        let source = DataSourceInfo(kind: .builtin, name: name, path: acquired.file.path, format: builtin.format.rawValue,
+                                    sha256: SHA256.hex(acquired.bytes), acquiredFrom: acquired.origin)
         return try preprocess(raw, spec: spec, source: source, log: log)
     }
 
@@ -61,13 +66,5 @@ public enum DatasetLoader {
         if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
         let base = baseDirectory.isEmpty ? WorkingDirectory.path : baseDirectory
         return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path
-    }
-
-    private static func fileSHA256(_ path: String) throws -> String {
-        do {
-            return try SHA256.hex(ofFileAt: path)
-        } catch {
-            throw DataError.unreadableFile(path: path, reason: error.localizedDescription)
-        }
     }
 }

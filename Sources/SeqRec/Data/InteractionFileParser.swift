@@ -32,8 +32,13 @@ enum InteractionFileParser {
     }
 
     /// Reads `path` (already resolved) in `format`. `columns` maps csv/tsv/recbole columns.
-    /// Only a regular file is opened (RegularFile): a FIFO would block the run, a device never end.
     static func parse(path: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
+        try parse(bytes: readBytes(path: path), file: path, format: format, columns: columns)
+    }
+
+    /// The bytes of the regular file at `path`, read once: what is hashed is what is parsed.
+    /// Only a regular file is opened (RegularFile): a FIFO would block the run, a device never end.
+    static func readBytes(path: String) throws -> [UInt8] {
         let data: Data
         do throws(RegularFileError) {
             data = try RegularFile.read(path)
@@ -41,7 +46,7 @@ enum InteractionFileParser {
             if error.isMissing { throw DataError.fileNotFound(path: path) }
             throw DataError.unreadableFile(path: path, reason: error.reason)
         }
-        return try parse(bytes: [UInt8](data), file: path, format: format, columns: columns)
+        return [UInt8](data)
     }
 
     /// Parses file contents; `file` is the name used in error messages.

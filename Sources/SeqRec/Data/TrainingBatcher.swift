@@ -76,6 +76,13 @@ public struct TrainingBatcher: Sendable {
 
     /// Windows per epoch.
     public var windowCount: Int { windows.count }
+
+    /// Batches per epoch (the same every epoch): whole pools of `poolBatches`, then the rest.
+    public var batchesPerEpoch: Int {
+        let poolSize = batchSize * poolBatches
+        let rest = windows.count % poolSize
+        return windows.count / poolSize * poolBatches + (rest + batchSize - 1) / batchSize
+    }
     /// Targets per epoch: every training event after its user's first.
     public var targetCount: Int { windows.reduce(0) { $0 + ($1.end - $1.scoreFrom) } }
     /// Input positions per epoch (window lengths summed), i.e. recurrent steps before padding.

@@ -1,4 +1,4 @@
-// Where and with what a run was made: git state, toolchain, OS, CPU, threads.
+// Where and with what a run was made: git state, toolchain, OS, CPU, threads, BLAS kernels.
 
 import Foundation
 
@@ -35,9 +35,11 @@ public struct Provenance: Sendable, Equatable, Codable {
     /// What set `threads` (`CPUAllowance.Source`: config, affinity, cgroup, slurm, cores);
     /// nil in reports of older versions.
     public var threadsSource: String?
+    /// The BLAS, its release and kernels, and who chose them; nil in reports of older versions.
+    public var blas: BLASKernelInfo?
 
     public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
-                cores: Int, threads: Int) {
+                cores: Int, threads: Int, blas: BLASKernelInfo? = nil) {
         self.seqrecVersion = SeqRecVersion.number
         self.git = git
         self.swiftVersion = swiftVersion
@@ -46,10 +48,11 @@ public struct Provenance: Sendable, Equatable, Codable {
         self.cpu = cpu
         self.cores = cores
         self.threads = threads
+        self.blas = blas
     }
 
     enum CodingKeys: String, CodingKey {
-        case git, os, cpu, cores, threads
+        case git, os, cpu, cores, threads, blas
         case threadsSource = "threads_source"
         case seqrecVersion = "seqrec_version"
         case swiftVersion = "swift_version"
@@ -61,7 +64,7 @@ public struct Provenance: Sendable, Equatable, Codable {
     public static func capture(threads: Int, threadsSource: CPUAllowance.Source? = nil, directory: URL? = nil) -> Provenance {
         var provenance = Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
                                     os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
-                                    threads: threads)
+                                    threads: threads, blas: BLASKernels.current)
         provenance.threadsSource = threadsSource?.rawValue
         return provenance
     }

@@ -1,6 +1,7 @@
 // `runner evaluate`'s file, evaluation-<protocol hash>.json in a run directory: a saved
-// model's metrics on one split under a stated evaluation protocol. `runner compare` reads
-// those of the test split beside the run's report.
+// model's metrics on one split under a stated evaluation protocol, tied to the model file it
+// scored by its SHA-256. `runner compare` reads those of the test split beside the run's
+// report, while the run's model is still that file. Shape: schema/evaluation.schema.json.
 
 import Foundation
 
@@ -10,15 +11,23 @@ public struct RunEvaluation: Codable, Sendable, Equatable {
     public var name: String
     /// The config the model was trained under.
     public var configHash: String
+    /// SHA-256 of the model.safetensors bytes that were scored, and the epoch its weights
+    /// come from (nil for a baseline): `runner compare` uses the evaluation only while the
+    /// run's model file still has this hash. Nil in files written before it was recorded.
+    public var modelSHA256: String?
+    public var modelEpoch: Int?
     public var split: String
     /// The resolved `evaluation` section used.
     public var evaluation: JSONValue
     public var metrics: MetricsReport
     public var createdAt: Timestamp
 
-    init(name: String, configHash: String, split: String, evaluation spec: ExperimentSpec, metrics: MetricsReport) throws {
+    init(name: String, configHash: String, modelSHA256: String, modelEpoch: Int?, split: String, evaluation spec: ExperimentSpec,
+         metrics: MetricsReport) throws {
         self.name = name
         self.configHash = configHash
+        self.modelSHA256 = modelSHA256
+        self.modelEpoch = modelEpoch
         self.split = split
         self.evaluation = try Self.evaluationSection(spec)
         self.metrics = metrics
@@ -42,6 +51,8 @@ public struct RunEvaluation: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case kind, name, split, evaluation, metrics
         case configHash = "config_hash"
+        case modelSHA256 = "model_sha256"
+        case modelEpoch = "model_epoch"
         case createdAt = "created_at"
     }
 }

@@ -209,7 +209,8 @@ public enum ExperimentRunner {
             }
             let trainer = Trainer(spec: spec, model: model, batcher: batcher, progress: progress,
                                   threads: report.provenance.threads, validate: validate)
-            let saved = try savedState(spec, model: model, options: options, progress: progress, outputDirectory: outputDirectory)
+            let saved = try savedState(spec, model: model, batchesPerEpoch: batcher.batchesPerEpoch, threads: report.provenance.threads,
+                                       options: options, progress: progress, outputDirectory: outputDirectory)
             report.resumedFromEpoch = saved?.epoch
             let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, dataDirectory: baseDirectory,
                                                                                   outputDirectory: outputDirectory))
@@ -276,10 +277,11 @@ public enum ExperimentRunner {
 
     /// The training state to continue from: the output directory's state.safetensors when it
     /// was saved by this config (same hash) and `--restart` was not given. A state of another
-    /// config is ignored (and replaced after the first epoch), with a note on stderr; an
-    /// unreadable one fails the run before anything is overwritten.
-    static func savedState(_ spec: ExperimentSpec, model: SequenceRecommender, options: RunOptions, progress: ProgressReporter,
-                           outputDirectory: URL) throws -> TrainingState? {
+    /// config is ignored (and replaced after the first epoch), with a note on stderr; one that
+    /// fails TrainingStateCheck (the check `runner plan` applies too) fails the run before
+    /// anything is overwritten.
+    static func savedState(_ spec: ExperimentSpec, model: SequenceRecommender, batchesPerEpoch: Int, threads: Int,
+                           options: RunOptions, progress: ProgressReporter, outputDirectory: URL) throws -> TrainingState? {
         let url = outputDirectory.appendingPathComponent(RunFiles.state)
         guard spec.output.checkpoint, FileManager.default.fileExists(atPath: url.path) else { return nil }
         if options.restart {
@@ -293,19 +295,18 @@ public enum ExperimentRunner {
         }
         let state: TrainingState
         do {
-            state = try RunCheckpoint.readState(at: url, arena: model.arena, configHash: spec.configHash,
-                                                earlyStopping: spec.training.earlyStopping)
+            state = try RunCheckpoint.readState(at: url, spec: spec, arena: model.arena, batchesPerEpoch: batchesPerEpoch)
         } catch {
             throw ResumeError(description: "\(error) (run again with --restart to start at epoch 1)")
         }
-        // The optimizer's buffers are checked here, where the file can be named (the trainer
-        // restores them again into the optimizer it makes).
-        do {
-            try Optimizers.make(spec.training.optimizer).restore(state.optimizer, arena: model.arena)
-        } catch {
-            throw ResumeError(description: "\(url.path): \(error) (run again with --restart to start at epoch 1)")
-        }
         progress.note("resuming after epoch \(state.epoch) from \(url.path)")
+        // training.threads left unset follows the machine: a state saved on another is usable,
+        // but its per-worker streams are not this run's (Trainer starts fresh ones).
+        if state.dropoutRandom.count != max(threads, 1) {
+            progress.note("note: \(url.path) holds the random streams of \(state.dropoutRandom.count) worker thread"
+                + "\(state.dropoutRandom.count == 1 ? "" : "s"), this run has \(max(threads, 1)): dropout masks and sampled "
+                + "negatives start afresh, so the result will differ from an uninterrupted run's")
+        }
         return state
     }
 

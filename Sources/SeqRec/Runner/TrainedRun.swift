@@ -13,6 +13,9 @@ public final class TrainedRun {
     public let spec: ExperimentSpec
     /// The config hash the run was trained under (before evaluation overrides).
     public let trainedConfigHash: String
+    /// `RunFiles.modelSHA256` of the model.safetensors bytes loaded, and their epoch.
+    public let modelSHA256: String
+    public let modelEpoch: Int?
     let data: InteractionData
     let split: SplitData
     let scorer: any NextItemScorer
@@ -30,7 +33,9 @@ public final class TrainedRun {
         // A finished attempt that a killed run left half moved into place is moved first.
         RunResult.recover(directory)
         let modelURL = directory.appendingPathComponent(RunFiles.model)
-        let model = try RunCheckpoint.readModel(at: modelURL)
+        let (model, modelSHA256) = try RunCheckpoint.readHashedModel(at: modelURL)
+        self.modelSHA256 = modelSHA256
+        modelEpoch = model.metadata["epoch"].flatMap(Int.init)
         guard let configJSON = model.metadata["config"], let hash = model.metadata["config_hash"] else {
             throw CheckpointError.unreadable(path: modelURL.path, reason: "metadata lacks the config or its hash")
         }
@@ -163,10 +168,23 @@ public final class TrainedRun {
     }
 
     /// Scores the saved model on `split` under the (possibly overridden) evaluation settings
-    /// and writes `evaluation-<hash>.json` (+ its per-user sidecar) into the run directory.
-    /// Returns the file written.
+    /// and writes `evaluation-<hash>.json` (+ its per-user sidecar) into the run directory,
+    /// holding the directory's lock: a run still training there (holding it) is refused, as
+    /// is a model file replaced since it was loaded. Returns the file written.
     @discardableResult
     public func evaluate(split name: SplitName) throws -> (url: URL, evaluation: RunEvaluation) {
+        let lock: RunDirectoryLock?
+        do {
+            lock = try RunDirectoryLock.acquire(directory: directory.path)
+        } catch {
+            guard case .unsupported = error else { throw TrainedRunError.directoryBusy(error) }
+            lock = nil  // a file system without locks: as a run does, go on unlocked
+        }
+        defer { lock?.release() }
+        let modelURL = directory.appendingPathComponent(RunFiles.model)
+        guard (try? RunFiles.modelSHA256(ofFileAt: modelURL)) == modelSHA256 else {
+            throw TrainedRunError.modelReplaced(modelURL.path)
+        }
         let cases = name == .test ? split.test : split.validation
         if ratingModel == nil { try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems) }
         let itemCounts = ExperimentRunner.itemCounts(split.train, numItems: data.numItems)
@@ -187,8 +205,8 @@ public final class TrainedRun {
             metrics.perUserFile = file.lastPathComponent
             metrics.perUserMetric = perUserMetric
         }
-        let evaluation = try RunEvaluation(name: spec.name, configHash: trainedConfigHash, split: name.rawValue,
-                                           evaluation: spec, metrics: metrics)
+        let evaluation = try RunEvaluation(name: spec.name, configHash: trainedConfigHash, modelSHA256: modelSHA256,
+                                           modelEpoch: modelEpoch, split: name.rawValue, evaluation: spec, metrics: metrics)
         let url = directory.appendingPathComponent("evaluation-\(protocolHash).json")
         try AtomicFile.write(try ReportCoding.encoder().encode(evaluation), to: url)
         return (url, evaluation)
@@ -201,6 +219,17 @@ public enum TrainedRunError: Error, Equatable, CustomStringConvertible {
     case unknownIds(users: [String], items: [String])
     case emptyHistory(index: Int)
     case notNextItem
+    /// The run directory's lock could not be taken (a run is training there).
+    case directoryBusy(RunLockError)
+    case modelReplaced(String)
+
+    /// Busy or replaced: the directory as it is now, not bad input (the CLI exits 1, as for a run).
+    public var isAboutTheDirectoryNow: Bool {
+        switch self {
+        case .directoryBusy, .modelReplaced: true
+        default: false
+        }
+    }
 
     public var description: String {
         switch self {
@@ -214,6 +243,13 @@ public enum TrainedRunError: Error, Equatable, CustomStringConvertible {
                 .compactMap { $0 }.joined(separator: "; ")
         case .emptyHistory(let index): "query \(index + 1) has an empty history"
         case .notNextItem: "recommend needs a next-item model; this run was trained for task rating"
+        case .directoryBusy(let error):
+            if case .held = error {
+                "\(error): it is still training, and its model.safetensors is not its final model; evaluate it when it has finished"
+            } else {
+                "\(error)"
+            }
+        case .modelReplaced(let path): "\(path) was replaced while it was being loaded (a run finished there?); evaluate again"
         }
     }
 }

@@ -84,14 +84,20 @@ public enum SkipRule {
 
 extension PlannedPoint {
     /// The state as listings show it; a pending point whose output directory holds a saved
-    /// training state of its config adds where it resumes, e.g. `interrupted, resumable at epoch 4`
-    /// (the state of an attempt staged over a finished run of another config counts too).
+    /// training state of its config adds what the run will do with it, by the run's own check
+    /// (TrainingStateFile): `interrupted, resumable at epoch 4`, or `interrupted, saved state
+    /// unusable` for one the run would refuse (it then needs `--restart`). The state of an
+    /// attempt staged over a finished run of another config counts too.
     public var listingLabel: String {
         guard !state.isDone, case .pending(let reason) = state, reason != .forced else { return state.label }
         let directory = WorkingDirectory.url(spec.output.dir)
-        let saved = [directory, RunResult.attemptURL(of: directory)].lazy
-            .compactMap(RunFiles.stateSummary(in:)).first { $0.configHash == spec.configHash }
-        guard let saved else { return state.label }
-        return "\(state.label), resumable at epoch \(saved.epoch)"
+        for candidate in [directory, RunResult.attemptURL(of: directory)] {
+            switch TrainingStateFile.inspect(in: candidate, spec: spec) {
+            case .none: continue
+            case .resumable(let epoch): return "\(state.label), resumable at epoch \(epoch)"
+            case .unusable: return "\(state.label), saved state unusable"
+            }
+        }
+        return state.label
     }
 }

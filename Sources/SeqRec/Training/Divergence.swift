@@ -29,6 +29,26 @@ struct GradientCulprit: Equatable {
     }
 }
 
+/// A parameter holding NaN or infinite values after an update.
+struct NonFiniteWeights: Equatable {
+    var name: String
+    var nonFinite: Int
+    var count: Int
+
+    /// The parameter of `arena` with the most non-finite values, or nil when all are finite.
+    static func find(in arena: ParameterArena) -> NonFiniteWeights? {
+        var worst: NonFiniteWeights?
+        for parameter in arena.parameters {
+            var nonFinite = 0
+            for index in 0..<parameter.count where !parameter.value[index].isFinite { nonFinite += 1 }
+            if nonFinite > (worst?.nonFinite ?? 0) {
+                worst = NonFiniteWeights(name: parameter.name, nonFinite: nonFinite, count: parameter.count)
+            }
+        }
+        return worst
+    }
+}
+
 enum Divergence {
     /// "training diverged at step 12 (epoch 1, batch 12): ..." with the culprit and advice.
     static func message(step: Int, epoch: Int, batch: Int, loss: Double, norm: Float, culprit: GradientCulprit?) -> String {
@@ -42,5 +62,12 @@ enum Divergence {
                 : String(format: "; the largest gradient is %@'s (norm %.3g over %d values)", culprit.name, culprit.norm, culprit.count)
         }
         return text + ". Lower training.optimizer.learning_rate or set training.clip_norm"
+    }
+
+    /// An epoch whose last update left weights that are not finite (the next step would
+    /// diverge; the epoch's weights are neither validated nor saved).
+    static func message(epoch: Int, weights: NonFiniteWeights) -> String {
+        "training diverged in epoch \(epoch): its last update left \(weights.nonFinite) of \(weights.count) values of "
+            + "\(weights.name) not finite. Lower training.optimizer.learning_rate or set training.clip_norm"
     }
 }

@@ -120,6 +120,13 @@ public final class Trainer {
                                loss: lossSum / Double(max(targetCount, 1)),
                                targetsPerSecond: Double(targetCount) / max(elapsed, 1e-9), elapsed: elapsed)
             }
+            // A step's norm was finite but its update overflowed: the next step would see it;
+            // after the epoch's last one nothing would, and the weights would be saved.
+            if let weights = NonFiniteWeights.find(in: arena) {
+                status = .diverged
+                message = Divergence.message(epoch: epoch, weights: weights)
+                break epochs
+            }
             let seconds = Date().timeIntervalSince(start)
             trainingSeconds += seconds
             var record = EpochRecord(

@@ -28,6 +28,7 @@ public final class Adagrad: Optimizer {
 
     public var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
     public var state: OptimizerState { slots.state }
+    public var stateBufferNames: [String] { slots.names }
 
     public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)

@@ -49,6 +49,7 @@ public final class Adam: Optimizer {
 
     public var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
     public var state: OptimizerState { slots.state }
+    public var stateBufferNames: [String] { slots.names }
     var stepCount: Int { slots.stepCount }
 
     public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {

@@ -28,6 +28,9 @@ public protocol Optimizer: AnyObject {
     func updateRow(_ arena: ParameterArena, _ range: Range<Int>)
     /// Step count and state buffers (for checkpoints), and their restoration.
     var state: OptimizerState { get }
+    /// The buffers `state` holds once a step was taken; with none, the step count stays 0
+    /// (SGD without momentum keeps no state).
+    var stateBufferNames: [String] { get }
     func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError)
 }
 

@@ -26,6 +26,7 @@ public final class RMSprop: Optimizer {
     /// torch has no row-sparse RMSprop: tracked parameters are updated densely.
     public var updatesTouchedRowsOnly: Bool { false }
     public var state: OptimizerState { slots.state }
+    public var stateBufferNames: [String] { slots.names }
 
     public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)

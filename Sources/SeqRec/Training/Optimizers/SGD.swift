@@ -29,6 +29,7 @@ public final class SGD: Optimizer {
 
     public var updatesTouchedRowsOnly: Bool { momentum == 0 && weightDecay == 0 }
     public var state: OptimizerState { slots.state }
+    public var stateBufferNames: [String] { momentum != 0 ? slots.names : [] }
 
     public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)
