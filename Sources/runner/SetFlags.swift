@@ -55,32 +55,20 @@ enum SetFlags {
     }
 }
 
-extension RunnerCommand.Run: TakesSetFlags {
+/// A command whose `--set` flags live in its `ConfigOptions`.
+protocol LoadsExperiments: TakesSetFlags {
+    var config: ConfigOptions { get set }
+}
+
+extension LoadsExperiments {
     var overrides: [String] {
         get { config.overrides }
         set { config.overrides = newValue }
     }
 }
 
-extension RunnerCommand.Validate: TakesSetFlags {
-    var overrides: [String] {
-        get { config.overrides }
-        set { config.overrides = newValue }
-    }
-}
-
-extension RunnerCommand.Plan: TakesSetFlags {
-    var overrides: [String] {
-        get { config.overrides }
-        set { config.overrides = newValue }
-    }
-}
-
-extension RunnerCommand.Sweep: TakesSetFlags {
-    var overrides: [String] {
-        get { config.overrides }
-        set { config.overrides = newValue }
-    }
-}
-
+extension RunnerCommand.Run: LoadsExperiments {}
+extension RunnerCommand.Validate: LoadsExperiments {}
+extension RunnerCommand.Plan: LoadsExperiments {}
+extension RunnerCommand.Sweep: LoadsExperiments {}
 extension RunnerCommand.Evaluate: TakesSetFlags {}
