@@ -23,7 +23,7 @@ extension RunnerCommand {
             var validator: JSONSchemaValidator?
             if let schema {
                 do {
-                    validator = try JSONSchemaValidator(contentsOf: URL(fileURLWithPath: schema))
+                    validator = try JSONSchemaValidator(contentsOf: WorkingDirectory.url(schema))
                 } catch {
                     writeToStandardError("runner check-run: \(error)\n")
                     throw ExitCode(ExitStatus.badConfig)
@@ -31,7 +31,7 @@ extension RunnerCommand {
             }
             var failed = false
             for directory in directories {
-                for finding in RunDirectoryCheck.check(URL(fileURLWithPath: directory), schema: validator) {
+                for finding in RunDirectoryCheck.check(WorkingDirectory.url(directory), schema: validator) {
                     writeToStandardOutput("\(directory)\t\(finding.line)\n")
                     failed = failed || finding.isProblem
                 }

@@ -279,6 +279,10 @@ extension RunnerCommand {
                 }
             }
             let array: SlurmArray?
+            guard WorkingDirectory.isUTF8 else {
+                writeToStandardError("runner plan --format slurm: expected a current directory whose path is UTF-8 (the script names it in --chdir), found another; run it from a directory with a UTF-8 path\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
             do {
                 array = try SlurmArray.make(plan: plan, runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
                                             workingDirectory: FileManager.default.currentDirectoryPath,
@@ -421,7 +425,7 @@ extension RunnerCommand {
                 writeToStandardError("runner compare: warning: left out \(item.run.displayPath.escapedForTerminal): \(item.reason.escapedForTerminal)\n")
                 problems += 1
             }
-            let directory = URL(fileURLWithPath: output)
+            let directory = WorkingDirectory.url(output)
             let markdown = directory.appendingPathComponent("comparison.md")
             let html = noHTML ? nil : directory.appendingPathComponent("report.html")
             try ComparisonWriter.write(comparison, markdownTo: markdown,

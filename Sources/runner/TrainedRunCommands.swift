@@ -51,7 +51,7 @@ extension RunnerCommand {
                 fail(error.message)
             }
             do {
-                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory))
+                let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory))
                 guard k <= trained.itemCount else {
                     fail("-k must be at most \(trained.itemCount) (the items of the run's catalogue), got \(k)")
                 }
@@ -155,7 +155,7 @@ extension RunnerCommand {
                 if let holder = RunDirectoryLock.holder(of: runDirectory) {
                     throw TrainedRunError.directoryBusy(.held(lockPath: RunDirectoryLock.lockPath(in: runDirectory), pid: holder.pid))
                 }
-                let trained = try TrainedRun(directory: URL(fileURLWithPath: runDirectory), overrides: overrides)
+                let trained = try TrainedRun(directory: WorkingDirectory.url(runDirectory), overrides: overrides)
                 let (url, evaluation) = try trained.evaluate(split: split)
                 if !quiet {
                     let line = evaluation.metrics.metrics.sorted { $0.key < $1.key }

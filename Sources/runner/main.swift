@@ -20,6 +20,12 @@ if CommandLine.arguments.dropFirst() == ["--version"] {
     exit(0)
 }
 
+// Arguments that are not UTF-8 would reach the commands as other names (ArgumentEncoding.swift).
+if let problem = argumentEncodingProblem() {
+    FileHandle.standardError.write(Data((problem + "\n").utf8))
+    exit(ExitStatus.badConfig)
+}
+
 // Parses the command line and maps every outcome to the documented exit codes:
 // 0 ok, 1 a run failed, 2 a bad config or bad usage (ArgumentParser's own usage errors
 // would otherwise exit 64).

@@ -8,11 +8,16 @@ import Testing
 
 @Suite struct AtomicFileTests {
     @Test func temporaryNamesAreRecognized() {
-        #expect(AtomicFile.temporaryName(for: "report.json", pid: 123, tag: 0xbeef) == ".report.json.123.beef.tmp")
-        #expect(AtomicFile.temporaryPid(".report.json.123.beef.tmp") == 123)
-        #expect(AtomicFile.temporaryPid(".x.7.0.tmp") == 7)
-        for other in ["report.json", ".report.json.123.tmp", "report.json.123.beef.tmp", ".report.json.abc.beef.tmp",
-                      ".report.json.123.xyz.tmp", ".123.beef.tmp", ".write-check.tmp", ".lock", ".x.0.ab.tmp", ".x.-4.ab.tmp"] {
+        #expect(AtomicFile.temporaryName(for: "report.json", pid: 123, tag: 0xbeef) == ".report.json.seqrec-123-0000beef.tmp")
+        #expect(AtomicFile.temporaryPid(".report.json.seqrec-123-0000beef.tmp") == 123)
+        #expect(AtomicFile.temporaryPid(".x.seqrec-7-00000000.tmp") == 7)
+        #expect(AtomicFile.temporaryPid(".my.notes.txt.seqrec-7-0a1b2c3d.tmp") == 7)
+        for other in ["report.json", ".report.json.123.tmp", "report.json.seqrec-123-0000beef.tmp", ".report.json.seqrec-abc-0000beef.tmp",
+                      ".report.json.seqrec-123-beef.tmp", ".report.json.seqrec-123-0000BEEF.tmp", ".report.json.seqrec-123-0000xyzw.tmp",
+                      ".seqrec-123-0000beef.tmp", ".write-check.tmp", ".lock", ".x.seqrec-0-0000beef.tmp", ".x.seqrec--4-0000beef.tmp",
+                      ".x.seqrec-+4-0000beef.tmp", ".x.other-4-0000beef.tmp",
+                      // other programs' temporary files of the same shape as ours without the marker
+                      ".report.json.123.beef.tmp", ".notes.txt.99999.1234abcd.tmp", ".mydb.4000000.deadbeef.tmp"] {
             #expect(AtomicFile.temporaryPid(other) == nil, "\(other)")
         }
     }
@@ -29,10 +34,11 @@ import Testing
             kill(sleeper.processIdentifier, SIGKILL)
             sleeper.waitUntilExit()
         }
-        let stale = [".report.json.\(dead).1a2b.tmp", ".state.safetensors.\(dead).ff.tmp"]
-        let kept = [".report.json.\(sleeper.processIdentifier).3c.tmp",  // a live process's write in progress
-                    ".model.safetensors.\(getpid()).4d.tmp",  // this process's
-                    ".notes.tmp", "keep.\(dead).1.tmp"]  // not ours
+        let stale = [".report.json.seqrec-\(dead)-00001a2b.tmp", ".state.safetensors.seqrec-\(dead)-000000ff.tmp"]
+        let kept = [".report.json.seqrec-\(sleeper.processIdentifier)-0000003c.tmp",  // a live process's write in progress
+                    ".model.safetensors.seqrec-\(getpid())-0000004d.tmp",  // this process's
+                    // not ours: other programs' temporary files in a shared directory
+                    ".notes.tmp", "keep.\(dead).1.tmp", ".notes.txt.\(dead).1234abcd.tmp", ".mydb.4000000.deadbeef.tmp"]
         for name in stale + kept { try Data("partial".utf8).write(to: scratch.appendingPathComponent(name)) }
 
         try AtomicFile.write(Data("{}\n".utf8), to: scratch.appendingPathComponent("report.json"))

@@ -169,3 +169,17 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
     #expect(test.count == 4)
     #expect(abs(test.meanDifference - (-0.25 + 0 - 0.25 + 0.5) / 4) < 1e-12)
 }
+
+@Test func cellsASpreadsheetWouldRunAsFormulasAreNeutralized() {
+    let run = compareTestRun(cell: "lstm", seed: 1, name: "=HYPERLINK(\"http:evil\")|x")
+    let line = ComparisonBuilder.compare([run]).csv().split(separator: "\n")[1]
+    #expect(line.hasPrefix("\"'=HYPERLINK(\"\"http:evil\"\")|x\",P1,"))
+    for (text, field) in [("+cmd", "\"'+cmd\""), ("-2+3", "\"'-2+3\""), ("@SUM(A1)", "\"'@SUM(A1)\""),
+                          ("\tx", "\"'\tx\""), ("\rx", "\"'\rx\""), ("-", "\"'-\""), ("-e5", "\"'-e5\"")] {
+        #expect(ComparisonFormatting.csvField(text) == field, "\(text)")
+    }
+    // Numbers stay numbers, and text that starts harmlessly stays bare.
+    for text in ["-0.5", "+1", "1.5e-05", "-3E+2", "12", ".5", "a=b", "x-y", ""] {
+        #expect(ComparisonFormatting.csvField(text) == text, "\(text)")
+    }
+}

@@ -47,7 +47,7 @@ struct CrashConsistencyTests {
         let bytes = try Data(contentsOf: model)
         try bytes.prefix(bytes.count - 5).write(to: model)
         try Data("{\"schema_version\": 1".utf8).write(to: run.appendingPathComponent("report.json"))
-        let stray = ".state.safetensors.\(try deadPid()).ab.tmp"
+        let stray = ".state.safetensors.seqrec-\(try deadPid())-000000ab.tmp"
         try Data("partial".utf8).write(to: run.appendingPathComponent(stray))
         let bad = try checkRun(run, scratch: scratch)
         #expect(bad.status == 1)
@@ -78,7 +78,7 @@ struct CrashConsistencyTests {
         // A complete temporary report that was never renamed, a state after the last epoch,
         // a lock file nobody holds: the point is resumable, not done and not running.
         let left = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-        let temporary = try #require(left.first { $0.hasPrefix(".report.json.\(pid).") && $0.hasSuffix(".tmp") })
+        let temporary = try #require(left.first { $0.hasPrefix(".report.json.seqrec-\(pid)-") && $0.hasSuffix(".tmp") })
         #expect(left == [".lock", temporary, "ids.json", "model.safetensors", "per_user.tsv", "state.safetensors"])
         let plan = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + flags.filter { $0 != "--quiet" }, scratch: scratch)
         #expect(plan.stdout.hasPrefix("missing, resumable at epoch 2\t\(run.path)\t"), "\(plan.stdout)")

@@ -225,3 +225,66 @@ private func runScriptWithStandIns(state: String, restartCount: Int) throws -> (
     #expect(tooOften.output.contains("seqrec: stopped by SIGTERM: not requeued, already requeued 2 times (max 2)\n"))
     #expect(tooOften.requeues.isEmpty)
 }
+
+/// An `#SBATCH` line's arguments as sbatch reads them (`_get_argument` in sbatch's opt.c):
+/// split at blanks, quotes (`"` or `'`) and backslashes removed, an unquoted `#` ends the line.
+private func sbatchArguments(_ line: Substring) -> [String] {
+    var arguments: [String] = []
+    var rest = line.dropFirst("#SBATCH".count)[...]
+    while true {
+        rest = rest.drop { $0 == " " || $0 == "\t" }
+        guard !rest.isEmpty else { return arguments }
+        var argument = ""
+        var quote: Character?
+        var escaped = false
+        while let character = rest.first, quote != nil || !(character == " " || character == "\t") {
+            rest = rest.dropFirst()
+            if escaped {
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+                continue
+            } else if let open = quote {
+                if character == open {
+                    quote = nil
+                    continue
+                }
+            } else if character == "\"" || character == "'" {
+                quote = character
+                continue
+            } else if character == "#" {
+                return arguments + [argument]
+            }
+            argument.append(character)
+        }
+        arguments.append(argument)
+    }
+}
+
+@Test func slurmDirectivesReadBackAsTheirPaths() throws {
+    let output = "/data/my runs/100%#1 \"q\" 'a'/%A%j"
+    let plan = try SweepPlanner.plan(paths: [SweepFixtures.tinyGrid],
+                                     overrides: ["output.dir=\(output)", "training.threads=2"], force: false)
+    let workdir = "/home/me/seqrec work"
+    let array = try #require(try SlurmArray.make(plan: plan, runner: "bin/runner", workingDirectory: workdir,
+                                                 options: SlurmOptions()))
+    let lines = array.script.split(separator: "\n")
+    let output_ = try #require(lines.first { $0.hasPrefix("#SBATCH --output=") })
+    let chdir = try #require(lines.first { $0.hasPrefix("#SBATCH --chdir=") })
+    // `%` of the directory doubled (sbatch's filename patterns), the task pattern kept.
+    let logDirectory = output.replacingOccurrences(of: "%", with: "%%")
+    #expect(sbatchArguments(output_) == ["--output=\(logDirectory)/slurm/%A_%a.log"])
+    #expect(sbatchArguments(chdir) == ["--chdir=\(workdir)"])
+    #expect(array.logDirectory == output + "/slurm")
+
+    let slashed = try SweepPlanner.plan(paths: [SweepFixtures.tinyGrid],
+                                        overrides: ["output.dir=/data/a\\b", "training.threads=2"], force: false)
+    #expect(throws: SlurmArrayError.self) {
+        try SlurmArray.make(plan: slashed, runner: "bin/runner", workingDirectory: "/w", options: SlurmOptions())
+    }
+    do {
+        _ = try SlurmArray.make(plan: slashed, runner: "bin/runner", workingDirectory: "/w", options: SlurmOptions())
+    } catch {
+        #expect(error.description == "runner plan --format slurm: expected a log directory without a backslash (sbatch would not replace %A_%a in the log name), found '/data/a\\b/slurm'")
+    }
+}

@@ -3,6 +3,8 @@
 /// A checkpoint that cannot be used; the message names the file and what is wrong.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missing(path: String, kind: String)
+    /// The path is not a regular file (a FIFO, a device, a directory), or the system refuses to read it.
+    case cannotRead(path: String, kind: String, reason: String)
     case unreadable(path: String, reason: String)
     case wrongFormat(path: String, expected: String, found: String?)
     case otherConfig(path: String, expected: String, found: String)
@@ -19,6 +21,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missing(let path, let kind): "\(path): no \(kind) (the file does not exist)"
+        case .cannotRead(let path, let kind, let reason): "\(path): cannot read the \(kind): \(reason)"
         case .unreadable(let path, let reason): "\(path): corrupt or truncated: \(reason)"
         case .wrongFormat(let path, let expected, let found):
             "\(path): not a seqrec file of format \(expected) (format: \(found ?? "none"))"

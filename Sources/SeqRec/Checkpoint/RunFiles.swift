@@ -22,12 +22,22 @@ public enum RunFiles {
 
     /// As `read`, with the SHA-256 of the very bytes parsed (`modelSHA256`).
     static func readHashed(_ url: URL, kind: String) throws(CheckpointError) -> (file: SafeTensorsFile, sha256: String) {
-        guard FileManager.default.fileExists(atPath: url.path) else { throw .missing(path: url.path, kind: kind) }
+        let bytes = try readBytes(url, kind: kind)
         do {
-            let bytes = try Data(contentsOf: url)
             return (try SafeTensorsFile(data: bytes), modelSHA256(bytes))
         } catch {
             throw .unreadable(path: url.path, reason: "\(error)")
+        }
+    }
+
+    /// The bytes of a run file, which must be a regular file (RegularFile: a FIFO in its place
+    /// would block the run); `kind` names it in the message.
+    static func readBytes(_ url: URL, kind: String) throws(CheckpointError) -> Data {
+        do throws(RegularFileError) {
+            return try RegularFile.read(url)
+        } catch {
+            if error.isMissing { throw .missing(path: url.path, kind: kind) }
+            throw .cannotRead(path: url.path, kind: kind, reason: error.reason)
         }
     }
 

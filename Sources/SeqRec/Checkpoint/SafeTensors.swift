@@ -206,20 +206,20 @@ public struct SafeTensorsFile: Equatable, Sendable {
         self.metadata = metadata
     }
 
+    /// The file at `url`, which must be a regular file (see RegularFile).
     public static func read(contentsOf url: URL) throws -> SafeTensorsFile {
-        try SafeTensorsFile(data: Data(contentsOf: url))
+        try SafeTensorsFile(data: RegularFile.read(url))
     }
 
     /// Only the metadata, from the header (the tensors' bytes are not read): for listings of
     /// many files. The header is validated as by `init(data:)`; the data buffer is not.
     public static func readMetadata(contentsOf url: URL) throws -> [String: String] {
-        let handle = try FileHandle(forReadingFrom: url)
-        defer { try? handle.close() }
-        let prefix = try handle.read(upToCount: 8) ?? Data()
+        let handle = try RegularFile.open(url.path)
+        let prefix = try handle.read(upToCount: 8)
         guard prefix.count == 8 else { throw SafeTensorsError.fileTooShort(byteCount: prefix.count) }
         let declared = prefix.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
         guard declared <= UInt64(maxHeaderSize) else { throw SafeTensorsError.headerTooLarge(declared: declared) }
-        let header = [UInt8](try handle.read(upToCount: Int(declared)) ?? Data())
+        let header = [UInt8](try handle.read(upToCount: Int(declared)))
         guard header.count == Int(declared) else {
             throw SafeTensorsError.headerPastEnd(declared: declared, available: header.count)
         }

@@ -59,8 +59,14 @@ public enum ComparisonBuilder {
         return try names.filter { $0.hasPrefix("evaluation-") && $0.hasSuffix(".json") }.sorted().compactMap { name in
             let url = run.directory.appendingPathComponent(name)
             let evaluation: RunEvaluation
+            let bytes: Data
+            do throws(RegularFileError) {
+                bytes = try RegularFile.read(url)
+            } catch {
+                throw ReportError.cannotRead(path: url.path, reason: error.reason)
+            }
             do {
-                evaluation = try ReportCoding.decoder().decode(RunEvaluation.self, from: Data(contentsOf: url))
+                evaluation = try ReportCoding.decoder().decode(RunEvaluation.self, from: bytes)
             } catch {
                 throw ReportError.cannotRead(path: url.path, reason: ReportReader.describe(error))
             }

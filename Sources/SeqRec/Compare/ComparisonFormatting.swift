@@ -58,10 +58,44 @@ enum ComparisonFormatting {
             .replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    /// An RFC 4180 field: quoted when it holds a comma, quote or line break.
+    /// An RFC 4180 field (quoted when it holds a comma, quote or line break) that is safe to
+    /// open in a spreadsheet: Excel, LibreOffice and Google Sheets run a cell starting with
+    /// `=`, `+`, `-`, `@`, tab or CR as a formula, so such text gets a leading `'` and is
+    /// quoted (OWASP's CSV-injection advice). A plain number (`-0.5`, `1e-05`) stays a number.
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
-        return "\"\(text.replacingOccurrences(of: "\"", with: "\"\""))\""
+        var field = text
+        var quoted = text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+        if let first = text.unicodeScalars.first, formulaStarts.contains(first), !isPlainNumber(text) {
+            field = "'" + text
+            quoted = true
+        }
+        guard quoted else { return field }
+        return "\"\(field.replacingOccurrences(of: "\"", with: "\"\""))\""
+    }
+
+    private static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
+
+    /// `-12`, `+0.5`, `1.5e-05`: an optional sign, digits with at most one point, an optional exponent.
+    static func isPlainNumber(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        func digits() -> Int {
+            let count = bytes.prefix { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }.count
+            bytes = bytes.dropFirst(count)
+            return count
+        }
+        if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+        var mantissa = digits()
+        if bytes.first == UInt8(ascii: ".") {
+            bytes = bytes.dropFirst()
+            mantissa += digits()
+        }
+        guard mantissa > 0 else { return false }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "-") || bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
+            guard digits() > 0 else { return false }
+        }
+        return bytes.isEmpty
     }
 
     /// Text for HTML and SVG content and attribute values.

@@ -57,7 +57,7 @@ extension ComparisonBuilder {
             guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
                 throw CompareError.pathNotFound(path)
             }
-            let root = URL(fileURLWithPath: path).standardizedFileURL
+            let root = WorkingDirectory.url(path).standardizedFileURL
             var urls: [URL] = []
             if isDirectory.boolValue {
                 let enumerator = fileManager.enumerator(at: root, includingPropertiesForKeys: nil,

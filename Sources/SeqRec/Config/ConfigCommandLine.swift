@@ -75,7 +75,7 @@ public enum ConfigCommandLine {
         var owners: [String: PreparedRun] = [:]
         var diagnostics: [ConfigDiagnostic] = []
         for run in runs {
-            let directory = URL(fileURLWithPath: run.point.spec.output.dir).standardizedFileURL.resolvingSymlinksInPath().path
+            let directory = WorkingDirectory.url(run.point.spec.output.dir).standardizedFileURL.resolvingSymlinksInPath().path
             if let first = owners[directory] {
                 diagnostics.append(ConfigDiagnostic(origin: run.configPath, keyPath: "output.dir",
                     "expected a distinct output directory per run, found '\(run.point.spec.output.dir)' for both \(first.label) and \(run.label)"))

@@ -107,7 +107,7 @@ public enum ConfigLoader {
     }
 
     private static func canonicalPath(_ path: String) -> String {
-        URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        WorkingDirectory.url(path).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// `reference` is the `extends:` value that named this file (nil for a file given on the
@@ -209,35 +209,28 @@ public enum ConfigLoader {
     /// The largest config file, in bytes.
     static let maxFileBytes = 1024 * 1024
 
-    /// A config file's bytes. Checked with stat first: only a regular file is opened (a FIFO
-    /// would block, a device never end), and only up to `maxFileBytes`.
+    /// A config file's bytes. Only a regular file is opened (RegularFile: a FIFO would block,
+    /// a device never end), and only up to `maxFileBytes`.
     private static func readFile(path: String, displayName: String, reference: YAMLNode?) throws(ConfigError) -> [UInt8] {
         func failure(_ message: String) -> ConfigError {
             guard let reference else { return ConfigError(ConfigDiagnostic(origin: displayName, message)) }
             return ConfigError(ConfigDiagnostic(at: reference.location, keyPath: "extends", message))
         }
         let subject = reference == nil ? "the file" : "'\(displayName)'"
-        let kind = FileKind.of(path)
-        guard case .regular(let size) = kind else {
-            if kind == .missing, reference != nil {
-                throw failure("expected an existing file, found no file at '\(displayName)'")
-            }
-            throw failure("cannot read \(subject): it \(kind.problem ?? "is not a regular file")")
-        }
         let tooLarge = { (found: Int) in
             failure("expected a config file of at most 1 MiB (\(maxFileBytes) bytes), found \(subject == "the file" ? "" : subject + " of ")\(found) bytes")
         }
-        guard size <= maxFileBytes else { throw tooLarge(size) }
-        if let problem = FileKind.readProblem(path) { throw failure("cannot read \(subject): \(problem)") }
-        let data: Data?
-        do {
-            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-            defer { try? handle.close() }
-            data = try handle.read(upToCount: maxFileBytes + 1)
-        } catch {
-            throw failure("cannot read \(subject): \(error.localizedDescription)")
+        func unreadable(_ error: RegularFileError) -> ConfigError {
+            if error.isMissing, reference != nil {
+                return failure("expected an existing file, found no file at '\(displayName)'")
+            }
+            return failure("cannot read \(subject): \(error.reason)")
         }
-        let bytes = [UInt8](data ?? Data())
+        let file: OpenRegularFile
+        do { file = try RegularFile.open(path) } catch { throw unreadable(error) }
+        guard file.size <= maxFileBytes else { throw tooLarge(file.size) }
+        let bytes: [UInt8]
+        do { bytes = [UInt8](try file.readToEnd(limit: maxFileBytes + 1)) } catch { throw unreadable(error) }
         guard bytes.count <= maxFileBytes else { throw tooLarge(bytes.count) }
         return bytes
     }

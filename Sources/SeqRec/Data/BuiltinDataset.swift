@@ -81,13 +81,13 @@ struct BuiltinDataset: Sendable {
 
     /// As `acquire`, with the verified bytes themselves (what the file held when it was checked).
     func acquireBytes(cacheDirectory: String, log: (String) -> Void) throws -> (file: URL, origin: String, bytes: [UInt8]) {
-        let destination = URL(fileURLWithPath: cacheDirectory).appendingPathComponent(name).appendingPathComponent(fileName)
+        let destination = WorkingDirectory.url(cacheDirectory).appendingPathComponent(name).appendingPathComponent(fileName)
         if FileManager.default.fileExists(atPath: destination.path) {
             let cached: [UInt8]
-            do {
-                cached = [UInt8](try Data(contentsOf: destination))
+            do throws(RegularFileError) {
+                cached = [UInt8](try RegularFile.read(destination))
             } catch {
-                throw DataError.unreadableFile(path: destination.path, reason: error.localizedDescription)
+                throw DataError.unreadableFile(path: destination.path, reason: error.reason)
             }
             do {
                 try DatasetVerifier.verify(cached, expectation: expectation, dataset: name)

@@ -64,7 +64,7 @@ public enum DatasetLoader {
     static func resolve(_ path: String, against baseDirectory: String) -> String {
         let expanded = (path as NSString).expandingTildeInPath
         if expanded.hasPrefix("/") { return URL(fileURLWithPath: expanded).standardizedFileURL.path }
-        let base = baseDirectory.isEmpty ? FileManager.default.currentDirectoryPath : baseDirectory
+        let base = baseDirectory.isEmpty ? WorkingDirectory.path : baseDirectory
         return URL(fileURLWithPath: base).appendingPathComponent(expanded).standardizedFileURL.path
     }
 }

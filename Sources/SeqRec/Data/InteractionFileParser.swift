@@ -37,19 +37,14 @@ enum InteractionFileParser {
     }
 
     /// The bytes of the regular file at `path`, read once: what is hashed is what is parsed.
-    /// Only a regular file is opened (stat first): a FIFO would block the run, a device never end.
+    /// Only a regular file is opened (RegularFile): a FIFO would block the run, a device never end.
     static func readBytes(path: String) throws -> [UInt8] {
-        let kind = FileKind.of(path)
-        guard case .regular = kind else {
-            if kind == .missing { throw DataError.fileNotFound(path: path) }
-            throw DataError.unreadableFile(path: path, reason: "it \(kind.problem ?? "is not a regular file")")
-        }
-        if let problem = FileKind.readProblem(path) { throw DataError.unreadableFile(path: path, reason: problem) }
         let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        do throws(RegularFileError) {
+            data = try RegularFile.read(path)
         } catch {
-            throw DataError.unreadableFile(path: path, reason: error.localizedDescription)
+            if error.isMissing { throw DataError.fileNotFound(path: path) }
+            throw DataError.unreadableFile(path: path, reason: error.reason)
         }
         return [UInt8](data)
     }

@@ -13,10 +13,10 @@ public struct JSONSchemaValidator: Sendable {
     /// Loads a schema file.
     public init(contentsOf url: URL) throws {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
+        do throws(RegularFileError) {
+            data = try RegularFile.read(url)
         } catch {
-            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+            throw ReportError.cannotRead(path: url.path, reason: error.reason)
         }
         do {
             schema = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -35,10 +35,10 @@ public struct JSONSchemaValidator: Sendable {
     /// Validates a JSON file (e.g. a written report.json).
     public func validate(fileAt url: URL) throws -> [String] {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
+        do throws(RegularFileError) {
+            data = try RegularFile.read(url)
         } catch {
-            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+            throw ReportError.cannotRead(path: url.path, reason: error.reason)
         }
         do {
             return validate(try JSONDecoder().decode(JSONValue.self, from: data))

@@ -24,10 +24,10 @@ public enum ReportReader {
     /// Reads a report.json; rejects newer schema versions with a clear error.
     public static func read(_ url: URL) throws -> RunReport {
         let data: Data
-        do {
-            data = try Data(contentsOf: url)
+        do throws(RegularFileError) {
+            data = try RegularFile.read(url)
         } catch {
-            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+            throw ReportError.cannotRead(path: url.path, reason: error.reason)
         }
         return try decode(data, path: url.path)
     }
@@ -54,11 +54,14 @@ public enum ReportReader {
 
     /// Reads a sidecar written by `ReportWriter.writePerUser`.
     public static func readPerUser(_ url: URL) throws -> PerUserValues {
-        let text: String
-        do {
-            text = try String(contentsOf: url, encoding: .utf8)
+        let bytes: Data
+        do throws(RegularFileError) {
+            bytes = try RegularFile.read(url)
         } catch {
-            throw ReportError.cannotRead(path: url.path, reason: AtomicFile.describe(error))
+            throw ReportError.cannotRead(path: url.path, reason: error.reason)
+        }
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ReportError.cannotRead(path: url.path, reason: "it is not UTF-8 text")
         }
         return try parsePerUser(text, path: url.path)
     }

@@ -104,7 +104,7 @@ public enum RunResult {
     /// `output.dir` does not count: a finished run moved or copied to another directory is the
     /// same experiment there.
     public static func replacementProblem(directory: String, config: JSONValue, configHash: String) -> String? {
-        guard let finished = finishedReport(in: URL(fileURLWithPath: directory)), finished.configHash != configHash else {
+        guard let finished = finishedReport(in: WorkingDirectory.url(directory)), finished.configHash != configHash else {
             return nil
         }
         let changes = differences(from: withoutOutputDirectory(finished.config), to: withoutOutputDirectory(config))

@@ -41,7 +41,7 @@ public enum ExperimentRunner {
     /// loaded data). Stops with status `interrupted` once `Interruption.requested` is set.
     public static func run(_ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache) -> RunOutcome {
         let progress = ProgressReporter(quiet: options.quiet)
-        let outputDirectory = URL(fileURLWithPath: spec.output.dir)
+        let outputDirectory = WorkingDirectory.url(spec.output.dir)
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
         // Before any data: a directory this run cannot write, or one another run is writing,
         // fails now and writes nothing. The lock is held until the report is written.
@@ -156,8 +156,8 @@ public enum ExperimentRunner {
         let start = Date()
         // MARK: Data
         let baseDirectory = options.configPath.isEmpty
-            ? FileManager.default.currentDirectoryPath
-            : URL(fileURLWithPath: options.configPath).deletingLastPathComponent().path
+            ? WorkingDirectory.path
+            : WorkingDirectory.url(options.configPath).deletingLastPathComponent().path
         let data = try datasets.load(spec.dataset, seed: spec.seed, baseDirectory: baseDirectory,
                                      log: { progress.message($0) })
         let split = try Splitter.split(data, spec: spec.split)

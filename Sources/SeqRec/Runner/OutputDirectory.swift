@@ -56,8 +56,14 @@ public enum OutputDirectory {
     }
 
     /// Writes, flushes and removes the probe; the system's reason on failure (nothing left behind).
+    /// The probe is always a new file (O_EXCL): whatever has its name (a probe left by a run
+    /// killed at this step, or a symbolic link planted to make the run write elsewhere) is
+    /// unlinked first, which removes the name and never touches what a link points to.
     private static func writeProbe(_ path: String) -> String? {
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if descriptor < 0, errno == EEXIST, unlink(path) == 0 {
+            descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        }
         guard descriptor >= 0 else { return String(cString: strerror(errno)) }
         let bytes = [UInt8](repeating: 0x2E, count: probeSize)
         let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }

@@ -109,7 +109,7 @@ public enum RunCheckpoint {
 
     public static func readIds(in directory: URL) throws(CheckpointError) -> IdMaps {
         let url = directory.appendingPathComponent(RunFiles.ids)
-        guard let data = try? Data(contentsOf: url) else { throw .missing(path: url.path, kind: "id maps") }
+        let data = try RunFiles.readBytes(url, kind: "id maps")
         do {
             return try JSONDecoder().decode(IdMaps.self, from: data)
         } catch {

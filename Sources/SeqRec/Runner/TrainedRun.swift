@@ -49,7 +49,7 @@ public final class TrainedRun {
         spec = try Self.spec(fromJSON: configJSON, overrides: overrides, path: modelURL.path)
         trainedConfigHash = hash
         data = try datasets.load(spec.dataset, seed: spec.seed,
-                                            baseDirectory: model.metadata["data_directory"] ?? FileManager.default.currentDirectoryPath,
+                                            baseDirectory: model.metadata["data_directory"] ?? WorkingDirectory.path,
                                             log: log)
         let ids = try RunCheckpoint.readIds(in: directory)
         guard ids.items == data.rawItemIds, ids.users == data.rawUserIds else {

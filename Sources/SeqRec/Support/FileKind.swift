@@ -32,14 +32,19 @@ enum FileKind: Equatable, Sendable {
             if code == ENOENT || code == ENOTDIR { return .missing }
             return .unknown(String(cString: strerror(code)))
         }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: return .regular(size: Int(info.st_size))
-        case S_IFDIR: return .directory
-        case S_IFIFO: return .fifo
-        case S_IFCHR: return .characterDevice
-        case S_IFBLK: return .blockDevice
-        case S_IFSOCK: return .socket
-        default: return .unknown("not a regular file")
+        return FileKind(mode: info.st_mode, size: Int(info.st_size))
+    }
+
+    /// The kind a stat(2) or fstat(2) result describes.
+    init(mode: mode_t, size: Int) {
+        switch mode & S_IFMT {
+        case S_IFREG: self = .regular(size: size)
+        case S_IFDIR: self = .directory
+        case S_IFIFO: self = .fifo
+        case S_IFCHR: self = .characterDevice
+        case S_IFBLK: self = .blockDevice
+        case S_IFSOCK: self = .socket
+        default: self = .unknown("not a regular file")
         }
     }
 
@@ -56,12 +61,6 @@ enum FileKind: Equatable, Sendable {
         case .socket: return "is not a regular file (a socket)"
         case .unknown(let reason): return "cannot be examined: \(reason.lowercasedFirst)"
         }
-    }
-
-    /// Why a regular file cannot be opened for reading (e.g. "permission denied"), or nil if it can.
-    static func readProblem(_ path: String) -> String? {
-        guard access(path, R_OK) != 0 else { return nil }
-        return String(cString: strerror(errno)).lowercasedFirst
     }
 }
 

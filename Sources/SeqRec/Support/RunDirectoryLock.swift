@@ -4,6 +4,10 @@
 // when the holder ends, however it ends (kill -9 included), so a `.lock` left behind by a dead
 // process is not locked and the next run simply takes it over.
 //
+// The lock file is never reached through a symbolic link (O_NOFOLLOW), must be a regular
+// file with no other name (a hard link), and is opened without blocking: a `.lock` planted as
+// a link to another file, or as a FIFO, is refused rather than written through or waited on.
+//
 // On Linux it is an open-file-description lock (fcntl F_OFD_SETLK): it is not shared with
 // children, is not dropped when some other descriptor of the file is closed, and a reader can
 // test it without taking it (F_OFD_GETLK), so `runner plan` asking whether a point is running
@@ -73,8 +77,16 @@ public final class RunDirectoryLock {
         // The previous holder removes the file as it releases it; a process that opened the
         // old file just before then holds a lock nobody else can see, and must try again.
         for _ in 0 ..< 8 {
-            let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard descriptor >= 0 else { throw .unusable(lockPath: path, reason: errorText(errno)) }
+            let descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o644)
+            guard descriptor >= 0 else {
+                let number = errno
+                if number == ELOOP { throw .unusable(lockPath: path, reason: "it is a symbolic link (a lock file never is one; remove it)") }
+                throw .unusable(lockPath: path, reason: errorText(number))
+            }
+            if let problem = notAPlainFile(descriptor) {
+                close(descriptor)
+                throw .unusable(lockPath: path, reason: problem)
+            }
             let result = tryLock(descriptor)
             if result != 0 {
                 if result == EAGAIN || result == EACCES || result == EWOULDBLOCK {
@@ -120,9 +132,10 @@ public final class RunDirectoryLock {
     /// The live process holding `directory`'s lock, or nil when nobody does (no lock file,
     /// or one left by a process that has ended). Takes no lock on Linux.
     public static func holder(of directory: String) -> Holder? {
-        let descriptor = open(lockPath(in: directory), O_RDONLY | O_CLOEXEC)
+        let descriptor = open(lockPath(in: directory), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        guard notAPlainFile(descriptor) == nil else { return nil }
         #if os(Linux)
         var probe = flock()
         probe.l_type = Int16(F_WRLCK)
@@ -169,6 +182,17 @@ public final class RunDirectoryLock {
             }
             if attempt < 19 { usleep(5_000) }
         }
+        return nil
+    }
+
+    /// Why the open lock file is not one this process may write (a FIFO, a device, a file with
+    /// a second name elsewhere), or nil.
+    private static func notAPlainFile(_ descriptor: Int32) -> String? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return errorText(errno) }
+        let kind = FileKind(mode: info.st_mode, size: Int(info.st_size))
+        guard case .regular = kind else { return "it \(kind.problem ?? "is not a regular file")" }
+        if info.st_nlink > 1 { return "it has \(info.st_nlink) names (a hard link to another file; remove it)" }
         return nil
     }
 

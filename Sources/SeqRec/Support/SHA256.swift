@@ -96,10 +96,9 @@ struct SHA256: ~Copyable {
     /// Lower-case hex SHA-256 of the file at `path`, read in `chunkSize`-byte pieces so that
     /// large data files are never held in memory whole.
     static func hex(ofFileAt path: String, chunkSize: Int = 1 << 20) throws -> String {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
+        let file = try RegularFile.open(path)
         var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: chunkSize), !chunk.isEmpty {
+        while case let chunk = try file.read(upToCount: chunkSize), !chunk.isEmpty {
             hasher.update(chunk)
         }
         return hasher.finalizeHex()

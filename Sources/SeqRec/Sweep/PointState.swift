@@ -52,7 +52,7 @@ public enum PointState: Sendable, Equatable {
 public enum SkipRule {
     /// `<output.dir>/report.json`.
     public static func reportURL(for spec: ExperimentSpec) -> URL {
-        URL(fileURLWithPath: spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
+        WorkingDirectory.url(spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
     }
 
     /// Running, done or pending, from the lock and the report on disk; `force` makes every
@@ -90,7 +90,7 @@ extension PlannedPoint {
     /// attempt staged over a finished run of another config counts too.
     public var listingLabel: String {
         guard !state.isDone, case .pending(let reason) = state, reason != .forced else { return state.label }
-        let directory = URL(fileURLWithPath: spec.output.dir)
+        let directory = WorkingDirectory.url(spec.output.dir)
         for candidate in [directory, RunResult.attemptURL(of: directory)] {
             switch TrainingStateFile.inspect(in: candidate, spec: spec) {
             case .none: continue

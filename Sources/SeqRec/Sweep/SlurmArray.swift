@@ -115,7 +115,7 @@ public struct SlurmArray: Sendable {
             "THROTTLE": options.maxParallel.map { "%\($0)" } ?? "",
             "WORKDIR": try directive(workingDirectory, flag: "working directory"),
             "CPUS": String(cpus),
-            "LOG": try directive((directory as NSString).appendingPathComponent(logPattern), flag: "log path"),
+            "LOG": try directive(try logPath(in: directory), flag: "log path"),
             "CASES": cases.joined(separator: "\n"),
         ]
         var extra: [String] = []
@@ -200,12 +200,28 @@ public struct SlurmArray: Sendable {
         return text
     }
 
-    /// `#SBATCH` values are not shell-parsed: a path with a line break cannot be written.
+    /// A value for an `#SBATCH` line, written so that sbatch reads back exactly `value`. sbatch
+    /// does not use a shell: it splits the line at blanks, ends it at an unquoted `#`, and
+    /// removes quotes (`"` or `'`) and backslashes. A value holding any of those is written in
+    /// double quotes with `"` and `\` escaped by a backslash; a line break cannot be written.
     static func directive(_ value: String, flag: String) throws(SlurmArrayError) -> String {
         if value.contains(where: { $0 == "\n" || $0 == "\r" }) {
             throw SlurmArrayError(message: "expected a \(flag) without line breaks, found '\(value)'")
         }
-        return value
+        guard value.contains(where: { $0.isWhitespace || $0 == "#" || $0 == "\"" || $0 == "'" || $0 == "\\" }) else {
+            return value
+        }
+        return "\"" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// The task logs' `--output` pattern in `directory`. sbatch replaces `%A`, `%j`, ... in
+    /// it, so a `%` of the directory is written `%%`; a backslash would turn every
+    /// replacement off (`%A_%a` included), so a directory holding one is refused.
+    static func logPath(in directory: String) throws(SlurmArrayError) -> String {
+        if directory.contains("\\") {
+            throw SlurmArrayError(message: "expected a log directory without a backslash (sbatch would not replace %A_%a in the log name), found '\(directory)'")
+        }
+        return (directory.replacingOccurrences(of: "%", with: "%%") as NSString).appendingPathComponent(logPattern)
     }
 
     /// The directory that holds every pending point's grid: a point's output dir minus its

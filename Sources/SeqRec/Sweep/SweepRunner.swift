@@ -103,7 +103,7 @@ public enum SweepRunner {
 
     /// The status in the report this child wrote; `failed` if it wrote none.
     static func recordedStatus(of point: PlannedPoint, since start: Date, termination: ChildTermination) -> String {
-        let url = URL(fileURLWithPath: point.reportPath)
+        let url = WorkingDirectory.url(point.reportPath)
         let written = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
         // Reports from earlier runs say nothing about this one (mtime has whole-second or
         // finer resolution; allow for a coarse file system).
