@@ -36,3 +36,13 @@ enum ConfigFixtures {
         return url.path
     }
 }
+
+/// The message `body` throws, or a marker that it threw nothing.
+func errorText(_ body: () throws -> Void) -> String {
+    do {
+        try body()
+        return "(no error)"
+    } catch {
+        return "\(error)"
+    }
+}

@@ -45,15 +45,6 @@ private func write(_ text: String, to url: URL) throws {
     try Data(text.utf8).write(to: url)
 }
 
-/// The message `body` throws, or a marker that it threw nothing.
-private func errorText(_ body: () throws -> Void) -> String {
-    do {
-        try body()
-        return "(no error)"
-    } catch {
-        return "\(error)"
-    }
-}
 
 // MARK: - A broken run directory: recommend and evaluate
 

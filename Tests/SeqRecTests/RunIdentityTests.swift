@@ -14,14 +14,6 @@ import Testing
 private let cells = ConfigFixtures.experiments.appendingPathComponent("cells.yaml").path
 private let tinyConfig = ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path
 
-private func errorText(_ body: () throws -> Void) -> String {
-    do {
-        try body()
-        return "(no error)"
-    } catch {
-        return "\(error)"
-    }
-}
 
 // MARK: - 1. Grid axes and --set
 
