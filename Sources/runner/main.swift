@@ -32,6 +32,11 @@ if let problem = argumentEncodingProblem() {
 do {
     // `--set` flags are collected in one pass (SetFlags.swift): ArgumentParser is quadratic in them.
     let subcommands = RunnerCommand.configuration.subcommands.map { $0._commandName }
+    if let typo = CommandLine.arguments.dropFirst().first, let command = misspelledCommand(typo, among: subcommands) {
+        writeToStandardError("error: '\(typo.escapedForTerminal)' is neither a command nor a file (did you mean "
+            + "'runner \(command)'?); `runner --help` lists the commands\n")
+        exit(ExitStatus.badConfig)
+    }
     let (arguments, setValues) = SetFlags.extract(Array(CommandLine.arguments.dropFirst()), subcommands: subcommands)
     var command = SetFlags.apply(setValues, to: try RunnerCommand.parseAsRoot(arguments))
     try command.run()

@@ -184,3 +184,15 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(notEvaluation.status == 2)
     #expect(notEvaluation.stderr.hasPrefix("error: \(missing)/model.safetensors: no model checkpoint") && notEvaluation.stdout.isEmpty)
 }
+
+/// A first argument one typo away from a command, and no file, is named as a misspelled
+/// command; a word far from every command is still read as a file.
+@Test(.enabled(if: runnerIsBuilt)) func aMisspelledCommandIsSuggested() throws {
+    let typo = try runRunner(["runn", "experiments/lstm50.yaml"])
+    #expect(typo.status == 2)
+    #expect(typo.stderr == "error: 'runn' is neither a command nor a file (did you mean 'runner run'?); `runner --help` lists the commands\n")
+    let evaluate = try runRunner(["evalute", "results/x"])
+    #expect(evaluate.stderr.hasPrefix("error: 'evalute' is neither a command nor a file (did you mean 'runner evaluate'?)"))
+    let file = try runRunner(["lstm50"])
+    #expect(file.status == 2 && file.stderr == "lstm50: error: cannot read the file: it does not exist\n", "\(file.stderr)")
+}

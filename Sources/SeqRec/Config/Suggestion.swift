@@ -1,8 +1,8 @@
 // "Did you mean ...?" for misspelled keys and enum values, by edit distance.
 
-enum Suggestion {
+public enum Suggestion {
     /// The closest candidate to `word`, if it is close enough to be a plausible typo.
-    static func closest(to word: String, among candidates: [String]) -> String? {
+    public static func closest(to word: String, among candidates: [String]) -> String? {
         let lowered = word.lowercased()
         var best: (candidate: String, distance: Int)?
         for candidate in candidates {
