@@ -37,7 +37,7 @@ private func runner(_ arguments: [String], files: [String: [UInt8]] = [:], prepa
 private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
 
 /// A small valid experiment (synthetic data) that `--set` and extra keys can break.
-private let tinyConfig = """
+let tinySyntheticConfig = """
     dataset:
       synthetic: {users: 40, items: 30, length: 12, lag: 4, noise: 0.2, keys: 3}
       min_user_interactions: 1
@@ -234,7 +234,7 @@ private func schemaLeaves(_ keys: [SchemaKey], prefix: String = "") -> [(path: S
 /// The key paths with an error when `path` is set to `value` in a small valid experiment.
 private func errorPaths(setting path: String, to value: String) -> [String] {
     do {
-        _ = try ConfigLoader.load(bytes: bytes(tinyConfig), displayName: "t.yaml", overrides: ["\(path)=\(value)"])
+        _ = try ConfigLoader.load(bytes: bytes(tinySyntheticConfig), displayName: "t.yaml", overrides: ["\(path)=\(value)"])
         return []
     } catch {
         return error.diagnostics.map(\.keyPath)
@@ -269,7 +269,7 @@ private func errorPaths(setting path: String, to value: String) -> [String] {
 }
 
 @Test(.enabled(if: enabled)) func syntheticLagBelowThreeFailsValidation() throws {
-    let result = try runner(["validate", "t.yaml", "--set", "dataset.synthetic.lag=2"], files: ["t.yaml": bytes(tinyConfig)])
+    let result = try runner(["validate", "t.yaml", "--set", "dataset.synthetic.lag=2"], files: ["t.yaml": bytes(tinySyntheticConfig)])
     #expect(result.stderr == "--set dataset.synthetic.lag=2: error: dataset.synthetic.lag: expected an integer >= 3, found '2'\n")
     #expect(result.status == 2)
 }
@@ -277,7 +277,7 @@ private func errorPaths(setting path: String, to value: String) -> [String] {
 // MARK: - Threads
 
 @Test(.enabled(if: enabled)) func threadsAboveTheBoundFailValidation() throws {
-    let result = try runner(["t.yaml", "--set", "training.threads=300"], files: ["t.yaml": bytes(tinyConfig)], limit: 30)
+    let result = try runner(["t.yaml", "--set", "training.threads=300"], files: ["t.yaml": bytes(tinySyntheticConfig)], limit: 30)
     #expect(result.stderr == "--set training.threads=300: error: training.threads: expected an integer from 1 to 256, found '300'\n")
     #expect(result.status == 2)
 }
@@ -316,7 +316,7 @@ private let canLimitThreads = SweepFixtures.runnerIsBuilt && access(pidsHierarch
     try "1\n".write(toFile: "\(group)/pids.max", atomically: false, encoding: .utf8)
     let script = "echo $$ > \(group)/cgroup.procs && OPENBLAS_NUM_THREADS=1 exec \"$0\" \"$@\""
     let result = try runner(["-c", script, ConfigFixtures.runnerBinary.path, "t.yaml", "--quiet", "--set", "training.threads=4"],
-                            files: ["t.yaml": bytes(tinyConfig)], limit: 30, executable: "/bin/sh")
+                            files: ["t.yaml": bytes(tinySyntheticConfig)], limit: 30, executable: "/bin/sh")
     #expect(result.stderr
         == "t: failed: could not start worker thread 1 of 3: Resource temporarily unavailable (error 11); use fewer training.threads\n")
     #expect(result.status == 1)
@@ -325,7 +325,7 @@ private let canLimitThreads = SweepFixtures.runnerIsBuilt && access(pidsHierarch
 // MARK: - Names are not paths
 
 @Test(.enabled(if: enabled)) func aNameThatIsAPathIsRejectedInTheFileAndInSet() throws {
-    let files = ["n.yaml": bytes("name: \"../../x\"\n" + tinyConfig)]
+    let files = ["n.yaml": bytes("name: \"../../x\"\n" + tinySyntheticConfig)]
     let fromFile = try runner(["n.yaml"], files: files)
     #expect(fromFile.stderr == """
         n.yaml:1:7: error: name: expected a name without '/' (a name is not a path), found the string "../../x"
@@ -353,7 +353,7 @@ private let canLimitThreads = SweepFixtures.runnerIsBuilt && access(pidsHierarch
 }
 
 @Test(.enabled(if: enabled)) func gridValuesThatWouldLeaveTheOutputDirectoryAreRejected() throws {
-    let grid = tinyConfig + "grid:\n  name: [ok, \"../evil\"]\n  dataset.cache_dir: [c, \"../../d\"]\n"
+    let grid = tinySyntheticConfig + "grid:\n  name: [ok, \"../evil\"]\n  dataset.cache_dir: [c, \"../../d\"]\n"
     let result = try runner(["plan", "g.yaml"], files: ["g.yaml": bytes(grid)])
     #expect(result.stderr == """
         g.yaml:9:14: error: grid.name[1]: expected a value without '/': grid values name the run's directory, found '../evil'
@@ -369,7 +369,7 @@ private let canLimitThreads = SweepFixtures.runnerIsBuilt && access(pidsHierarch
 }
 
 @Test func aDefaultNameFromAnOddFileNameIsChecked() throws {
-    let path = ConfigFixtures.temporaryFile(tinyConfig, name: "..yaml")
+    let path = ConfigFixtures.temporaryFile(tinySyntheticConfig, name: "..yaml")
     defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
     do {
         _ = try ConfigLoader.load(path: path, displayName: "..yaml", overrides: [])

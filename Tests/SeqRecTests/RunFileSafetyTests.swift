@@ -11,17 +11,7 @@ import Testing
 private let enabled = SweepFixtures.runnerIsBuilt
 
 /// A small run that trains in a second (synthetic data), into `out`.
-private let tinyConfig = """
-    dataset:
-      synthetic: {users: 40, items: 30, length: 12, lag: 4, noise: 0.2, keys: 3}
-      min_user_interactions: 1
-    split: {max_length: 8}
-    model: {cell: lstm, embedding_size: 4, hidden_size: 4}
-    training: {epochs: 1, batch_size: 32, threads: 1}
-    evaluation: {metrics: [hr@10]}
-    output: {dir: out}
-
-    """
+private let tinyRunConfig = tinySyntheticConfig + "output: {dir: out}\n"
 
 /// Runs the runner in `directory` (a scratch directory); killed with SIGKILL after `limit` s.
 private func runner(_ arguments: [String], in directory: URL, limit: Double = 60) throws -> SweepFixtures.Finished {
@@ -35,7 +25,7 @@ private func runner(_ arguments: [String], in directory: URL, limit: Double = 60
 /// A scratch directory holding exp.yaml (the tiny config) and an empty `out/`.
 private func scratchWithConfig() throws -> URL {
     let scratch = try SweepFixtures.makeScratch()
-    try tinyConfig.write(to: scratch.appendingPathComponent("exp.yaml"), atomically: true, encoding: .utf8)
+    try tinyRunConfig.write(to: scratch.appendingPathComponent("exp.yaml"), atomically: true, encoding: .utf8)
     try FileManager.default.createDirectory(at: scratch.appendingPathComponent("out"), withIntermediateDirectories: true)
     return scratch
 }
@@ -191,7 +181,7 @@ private func removeWithNonUTF8Names(_ directory: URL) {
         let scratch = try SweepFixtures.makeScratch()
         defer { removeWithNonUTF8Names(scratch) }
         try FileManager.default.createDirectory(at: scratch.appendingPathComponent("work"), withIntermediateDirectories: true)
-        try tinyConfig.write(to: scratch.appendingPathComponent("exp.yaml"), atomically: true, encoding: .utf8)
+        try tinyRunConfig.write(to: scratch.appendingPathComponent("exp.yaml"), atomically: true, encoding: .utf8)
         // `caf\351` is "café" in Latin-1: not UTF-8. The shell makes it and runs the runner inside.
         let script = """
             set -e

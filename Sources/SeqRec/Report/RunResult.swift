@@ -224,8 +224,10 @@ public enum RunResult {
 
     /// Checks that `name` in `directory` is the file `report` records (by SHA-256); a file the
     /// report does not list is refused when `required`. Reports written before the `files`
-    /// map existed record nothing, and any file passes.
-    public static func verify(_ name: String, in directory: URL, report: RunReport, required: Bool = false) throws(RunResultError) {
+    /// map existed record nothing, and any file passes. `sha256` is the hash of the bytes a
+    /// caller already read and parsed (then those are checked, and the file is not read again).
+    public static func verify(_ name: String, in directory: URL, report: RunReport, required: Bool = false,
+                              sha256: String? = nil) throws(RunResultError) {
         guard let files = report.files else { return }
         let url = directory.appendingPathComponent(name)
         let reportPath = directory.appendingPathComponent(ReportWriter.reportFileName).path
@@ -233,7 +235,7 @@ public enum RunResult {
             if required { throw .notRecorded(file: url.path, report: reportPath) }
             return
         }
-        guard let found = try? SHA256.hex(ofFileAt: url.path) else { throw .missing(file: url.path, report: reportPath) }
+        guard let found = sha256 ?? (try? SHA256.hex(ofFileAt: url.path)) else { throw .missing(file: url.path, report: reportPath) }
         guard found == recorded else {
             throw .notOfThisReport(file: url.path, report: reportPath, found: found, recorded: recorded)
         }

@@ -80,7 +80,7 @@ public final class TrainedRun {
             throw RunResultError.otherConfig(file: modelURL.path, report: directory.appendingPathComponent(ReportWriter.reportFileName).path,
                                              found: hash, recorded: report.configHash)
         }
-        try RunResult.verify(RunFiles.model, in: directory, report: report, required: true)
+        try RunResult.verify(RunFiles.model, in: directory, report: report, required: true, sha256: modelSHA256)
         try RunResult.verify(RunFiles.ids, in: directory, report: report, required: true)
     }
 
