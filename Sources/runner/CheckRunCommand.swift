@@ -13,7 +13,7 @@ extension RunnerCommand {
             abstract: "Read back every result file of run directories (for crash tests).",
             shouldDisplay: false)
 
-        @Argument(help: ArgumentHelp("Run directories.", valueName: "run-dir"))
+        @Argument(help: ArgumentHelp("Run directories.", valueName: "run-dir"), completion: .directory)
         var directories: [String]
 
         @Option(help: ArgumentHelp("Also validate report.json against this JSON schema.", valueName: "file"))

@@ -52,7 +52,8 @@ struct RunnerCommand: ParsableCommand {
 
 /// Flags shared by commands that load experiments.
 struct ConfigOptions: ParsableArguments {
-    @Argument(help: ArgumentHelp("Experiment YAML files.", valueName: "file"))
+    @Argument(help: ArgumentHelp("Experiment YAML files.", valueName: "file"),
+              completion: .file(extensions: ["yaml", "yml"]))
     var files: [String]
 
     @Option(name: .customLong("set"),
@@ -120,7 +121,7 @@ extension RunnerCommand {
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
-                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message.escapedForTerminal)\n")
+                    writeToStandardError("\(run.point.spec.name): \(outcome.status.rawValue): \(outcome.message.escapedForTerminalByLine)\n")
                     // Ctrl-C stops the whole batch, not just the current run.
                     if outcome.status == .interrupted { break }
                 } else if !quiet, runs.count > 1 {
@@ -256,7 +257,7 @@ extension RunnerCommand {
                 text = try PlanRendering.render(plan, format: format, runner: runner ?? CommandLine.arguments[0],
                                                 includeDone: all)
             } catch {
-                writeToStandardError("\(error)".escapedForTerminal + "\n")
+                writeToStandardError("\(error)".escapedForTerminalByLine + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             print(text, terminator: "")
@@ -288,7 +289,7 @@ extension RunnerCommand {
                                             workingDirectory: FileManager.default.currentDirectoryPath,
                                             options: options)
             } catch {
-                writeToStandardError("\(error)".escapedForTerminal + "\n")
+                writeToStandardError("\(error)".escapedForTerminalByLine + "\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
@@ -389,7 +390,7 @@ extension RunnerCommand {
                   runner compare results/cells --output results
                 """)
 
-        @Argument(help: ArgumentHelp("Report files or directories.", valueName: "path"))
+        @Argument(help: ArgumentHelp("Report files or directories.", valueName: "path"), completion: .file())
         var paths: [String]
 
         @Option(help: ArgumentHelp("Directory for comparison.md, comparison.csv and report.html.", valueName: "dir"))
@@ -444,7 +445,7 @@ extension RunnerCommand {
             commandName: "data",
             abstract: "Download and verify a built-in dataset into the data cache (what `make data` runs).")
 
-        @Argument(help: "Built-in dataset name.")
+        @Argument(help: "Built-in dataset name.", completion: .list(builtInDatasetNames))
         var name = "movielens-100k"
 
         @Option(help: ArgumentHelp("Cache directory (default: $SEQREC_DATA_DIR, else data/).", valueName: "dir"))
@@ -462,7 +463,7 @@ extension RunnerCommand {
                     log: { writeToStandardError($0 + "\n") })
                 print(url.path)
             } catch {
-                writeToStandardError("runner data: \("\(error)".escapedForTerminal)\n")
+                writeToStandardError("runner data: \("\(error)".escapedForTerminalByLine)\n")
                 throw ExitCode(ExitStatus.runFailed)
             }
         }

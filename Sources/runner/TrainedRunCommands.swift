@@ -13,11 +13,12 @@ extension RunnerCommand {
             abstract: "Top-k items from a trained run's saved model, for users or ad-hoc histories.",
             discussion: """
             Each user's input is their whole history in the dataset (its last split.max_length items); \
-            items already in the input are left out unless --include-seen. Ids are the dataset's raw ids. \
+            items the user has seen (the whole history, also items older than the input) are left out unless --include-seen. Ids are the dataset's raw ids. \
             One line per query on stdout: JSON lines {"user", "items", "scores"} or CSV user,rank,item,score.
             """)
 
-        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))
+        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"),
+                  completion: .directory)
         var runDirectory: String
 
         @Option(name: .long, help: ArgumentHelp("Raw user ids, comma-separated.", valueName: "id,id,..."))
@@ -136,7 +137,8 @@ extension RunnerCommand {
             A directory in which a run is still training (it holds the run's lock) is refused with exit 1.
             """)
 
-        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"))
+        @Argument(help: ArgumentHelp("A run directory (holding model.safetensors and ids.json).", valueName: "run-dir"),
+                  completion: .directory)
         var runDirectory: String
 
         @Option(name: .customLong("set"),
@@ -190,7 +192,6 @@ private func fail(_ message: String) -> Never {
 /// problem, as `runner validate` prints it; any other error gets the `error: ` prefix.
 private func fail(_ error: any Error) -> Never {
     guard let configError = error as? ConfigError else { fail("\(error)") }
-    let lines = configError.description.split(separator: "\n", omittingEmptySubsequences: false)
-    writeToStandardError(lines.map { String($0).escapedForTerminal }.joined(separator: "\n") + "\n")
+    writeToStandardError(configError.description.escapedForTerminalByLine + "\n")
     Foundation.exit(ExitStatus.badConfig)
 }

@@ -20,6 +20,12 @@ if CommandLine.arguments.dropFirst() == ["--version"] {
     exit(0)
 }
 
+// Shell completion for bash, with experiment files where no subcommand is given (CompletionScript.swift).
+if let script = CompletionScript.bash(arguments: Array(CommandLine.arguments.dropFirst())) {
+    print(script, terminator: "")
+    exit(0)
+}
+
 // Arguments that are not UTF-8 would reach the commands as other names (ArgumentEncoding.swift).
 if let problem = argumentEncodingProblem() {
     FileHandle.standardError.write(Data((problem + "\n").utf8))
@@ -47,8 +53,7 @@ do {
         RunnerCommand.exit(withError: error)  // --help, --version: print and exit 0
     }
     // The message may quote arguments: escaped line by line (the usage text spans lines).
-    let message = RunnerCommand.fullMessage(for: error).split(separator: "\n", omittingEmptySubsequences: false)
-        .map { String($0).escapedForTerminal }.joined(separator: "\n")
+    let message = RunnerCommand.fullMessage(for: error).escapedForTerminalByLine
     FileHandle.standardError.write(Data((message + "\n").utf8))
     exit(ExitStatus.badConfig)
 }

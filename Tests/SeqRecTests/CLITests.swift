@@ -196,3 +196,40 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     let file = try runRunner(["lstm50"])
     #expect(file.status == 2 && file.stderr == "lstm50: error: cannot read the file: it does not exist\n", "\(file.stderr)")
 }
+
+/// TAB in bash, as a user presses it: the generated script is sourced and `_runner` asked for
+/// the words at the cursor in a directory with experiment files, another file and a run
+/// directory. Experiment files complete where `runner FILE...` takes them, run directories
+/// where `recommend` takes one.
+@Test(.enabled(if: runnerIsBuilt && FileManager.default.isExecutableFile(atPath: "/bin/bash")))
+func bashCompletesExperimentFilesAndRunDirectories() throws {
+    let scratch = try SweepFixtures.makeScratch()
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let script = try runRunner(["--generate-completion-script", "bash"])
+    #expect(script.status == 0)
+    try script.stdout.write(to: scratch.appendingPathComponent("runner.bash"), atomically: true, encoding: .utf8)
+    for file in ["a.yaml", "b.yml", "notes.txt"] {
+        try "".write(to: scratch.appendingPathComponent(file), atomically: true, encoding: .utf8)
+    }
+    try FileManager.default.createDirectory(at: scratch.appendingPathComponent("results/run1"), withIntermediateDirectories: true)
+    let driver = """
+        cd "$1" && source ./runner.bash
+        complete_words() {
+            COMP_WORDS=("$@"); COMP_CWORD=$(( $# - 1 )); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}; COMPREPLY=()
+            _runner runner "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+            printf '%s\\n' "${COMPREPLY[@]}" | sort | tr '\\n' ' '; echo
+        }
+        complete_words runner ''
+        complete_words runner a.yaml ''
+        complete_words runner recommend ''
+        complete_words runner validate ''
+        """
+    let result = try SweepFixtures.launch("/bin/bash", ["-c", driver, "bash", scratch.path], scratch: scratch).wait()
+    #expect(result.status == 0, "\(result.stderr)")
+    let lines = result.stdout.split(separator: "\n").map { Set($0.split(separator: " ").map(String.init)) }
+    try #require(lines.count == 4, "\(result.stdout)")
+    #expect(lines[0].isSuperset(of: ["a.yaml", "b.yml", "results", "run", "validate", "recommend"]) && !lines[0].contains("notes.txt"))
+    #expect(lines[1].isSuperset(of: ["a.yaml", "b.yml", "results"]) && !lines[1].contains("run"))
+    #expect(lines[2] == ["results"])
+    #expect(lines[3].isSuperset(of: ["a.yaml", "b.yml", "results"]) && !lines[3].contains("notes.txt"))
+}

@@ -322,6 +322,22 @@ func evaluateReproducesTheReportOfASampledLoss(_ cell: CellKind, _ loss: LossKin
     }
 }
 
+/// What `recommend` leaves out is the query's whole history, not only the last
+/// `split.max_length` items that form the model's input (docs/trained-models.md).
+@Test func recommendLeavesOutTheWholeHistoryNotOnlyTheInput() throws {
+    let directory = try trainedTinyRun()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let trained = try TrainedRun(directory: directory)
+    let ids = try RunCheckpoint.readIds(in: directory)
+    let length = trained.spec.split.maxLength + 3
+    try #require(ids.items.count > length + 2)
+    let history = Array(ids.items.dropFirst().prefix(length))  // (item 0 is padding) the first 3 are older than the input
+    let everyUnseen = trained.itemCount - length
+    let result = try trained.recommend([.history(history)], k: everyUnseen, includeSeen: false)[0]
+    #expect(result.items.count == everyUnseen)
+    #expect(Set(result.items).isDisjoint(with: history))
+}
+
 @Test func aCorruptOrForeignCheckpointIsRefusedAndNothingIsWritten() throws {
     let directory = try trainedTinyRun()
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -504,6 +504,18 @@ private func rows(_ format: String, items: [[UInt8]]) -> [UInt8] {
     #expect(String.escapingForTerminal(bytes: [0x61, 0xFF, 0x1B, 0xC3, 0xA9, 0xE2, 0x82]) == "a\\xff\\x1bé\\xe2\\x82")
 }
 
+/// A message of several lines (a data set whose every source failed, with the command to place
+/// it by hand) is printed as lines: the breaks kept, a control inside a line still escaped.
+@Test func multiLineMessagesKeepTheirLinesAndEscapeTheRest() throws {
+    let failure = DataError.acquisitionFailed(dataset: "movielens-1m",
+                                              failures: [.init(source: "GroupLens \u{1b}[2J", reason: "offline")],
+                                              manualCommand: "mkdir -p x")
+    let printed = "\(failure)".escapedForTerminalByLine
+    #expect(printed.split(separator: "\n").count == 4 && !printed.contains("\\n"))
+    #expect("a\nb\u{7}".escapedForTerminalByLine == "a\nb\\x07" && "a\nb".escapedForTerminal == "a\\nb")
+    #expect(printed.contains("\\x1b[2J") && !printed.contains("\u{1b}"))
+}
+
 @Test(.enabled(if: enabled)) func escapeSequencesInADataHeaderAreNotEchoedRaw() throws {
     let header = bytes("\u{1b}]0;pwned\u{7}user,\u{1b}[2Jitem\nu1,a\n")
     let result = try runner(["t.yaml", "--quiet"], files: ["t.yaml": dataConfig("h.csv", format: "csv"), "h.csv": header])

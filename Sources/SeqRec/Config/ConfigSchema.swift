@@ -140,7 +140,7 @@ enum ConfigSchema {
 
     static let evaluationKeys: [SchemaKey] = [
         SchemaKey("candidates", .candidates, "`all`: rank the whole catalogue. `{sampled: N, strategy: uniform|popularity}`: rank the target against N negatives the user has not seen (`sampled` required; 1 <= N <= \(EvaluationSpec.maxSampledNegatives), and below the catalogue size: a run whose catalogue has N items or fewer stops with an error before training, as every user would get fewer than N)."),
-        SchemaKey("exclude_seen", .boolean, "Remove items already in the user's history from the ranking."),
+        SchemaKey("exclude_seen", .boolean, "Remove items already in the user's history from the ranking (targets are always ranked). RecBole does not remove them for its sequential models: set `false` to evaluate as RecBole's SASRec/GRU4Rec do."),
         SchemaKey("metrics", .metricList, "Metrics to report: ranking metrics `hr`, `recall`, `ndcg`, `mrr`, `precision`, `map`, `coverage` with a cut-off `@k` (1 <= k <= \(EvaluationSpec.maxCutoff)) for `next-item`; `rmse`, `mae` for `rating`. A cut-off above the catalogue size is computed exactly (no target ranks beyond the catalogue, so hr, recall, ndcg, mrr, map and coverage equal their value at the catalogue size).", default: "`[hr@10, ndcg@10, mrr@10, hr@20, ndcg@20]`; `[rmse, mae]` for `task: rating`"),
     ]
 }

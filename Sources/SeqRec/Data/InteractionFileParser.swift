@@ -22,13 +22,8 @@ struct RawInteractionLog: Sendable {
 enum InteractionFileParser {
     /// The format a file's extension implies; throws for extensions that fit several formats.
     static func detectFormat(path: String) throws -> DataFormat {
-        switch URL(fileURLWithPath: path).pathExtension.lowercased() {
-        case "csv": return .csv
-        case "tsv": return .tsv
-        case "inter": return .recbole
-        case "dat": return .movielensDat
-        default: throw DataError.ambiguousFormat(path: path)
-        }
+        guard let format = DataFormat.detected(fromPath: path) else { throw DataError.ambiguousFormat(path: path) }
+        return format
     }
 
     /// Reads `path` (already resolved) in `format`. `columns` maps csv/tsv/recbole columns.

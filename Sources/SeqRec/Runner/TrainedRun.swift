@@ -112,7 +112,8 @@ public final class TrainedRun {
     public var itemCount: Int { data.numItems }
 
     /// The top `k` items for each query (the last `split.max_length` items of its history are
-    /// the input). Items in the history are left out unless `includeSeen`. Unknown raw ids
+    /// the input). Every item of the history, also those older than the input, is left out
+    /// unless `includeSeen`. Unknown raw ids
     /// are an error naming all of them.
     public func recommend(_ queries: [Query], k: Int, includeSeen: Bool) throws -> [Recommendation] {
         guard spec.task == .nextItem else { throw TrainedRunError.notNextItem }

@@ -17,6 +17,13 @@ extension String {
         return result
     }
 
+    /// Text of several lines (an error that lists its causes) with each line escaped as
+    /// `escapedForTerminal` and the line breaks kept, so the message reads as lines.
+    public var escapedForTerminalByLine: String {
+        split(separator: "\n", omittingEmptySubsequences: false)
+            .map { String($0).escapedForTerminal }.joined(separator: "\n")
+    }
+
     /// Bytes as text for a message: valid UTF-8 as `escapedForTerminal`, every other byte as `\xNN`.
     public static func escapingForTerminal<Bytes: Collection>(bytes: Bytes) -> String where Bytes.Element == UInt8 {
         var result = ""
