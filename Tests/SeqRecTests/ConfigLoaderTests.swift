@@ -306,3 +306,25 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
     #expect(spec.dataset.format == .tsv && spec.dataset.columns?.user == "uid")  // the rest is untouched
     #expect(try ConfigLoader.load(path: config("own-data.yaml")).dataset.path == "data/interactions.tsv")
 }
+
+/// A child naming a file of another format drops the parent's `format` and `columns` (a CSV
+/// header's names mean nothing to a RecBole file); a file of the same format keeps them.
+@Test func aChildFileOfAnotherFormatDropsTheParentsColumns() throws {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-columns-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let files = [
+        "parent.yaml": "dataset:\n  path: clicks.csv\n  columns: {user: customer, item: product}\n",
+        "recbole.yaml": "extends: parent.yaml\ndataset:\n  path: clicks.inter\n",
+        "csv.yaml": "extends: parent.yaml\ndataset:\n  path: other.csv\n",
+        "tsv-format.yaml": "extends: parent.yaml\ndataset:\n  path: other.txt\n  format: tsv\n",
+    ]
+    for (name, text) in files { try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8) }
+    let load = { (name: String) in try ConfigLoader.load(path: directory.appendingPathComponent(name).path).dataset }
+    let recbole = try load("recbole.yaml")
+    #expect(recbole.format == .recbole && recbole.columns == nil)
+    let csv = try load("csv.yaml")
+    #expect(csv.format == .csv && csv.columns?.user == "customer" && csv.columns?.item == "product")
+    let tsv = try load("tsv-format.yaml")
+    #expect(tsv.format == .tsv && tsv.columns == nil)
+}

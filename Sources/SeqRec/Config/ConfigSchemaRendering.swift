@@ -31,6 +31,9 @@ public enum ConfigReference {
             "a value in the file; its errors name the flag. `runner validate FILE` prints the resolved result.",
             "A `--set` may not change a key that a grid varies; `--set grid.KEY.PATH=[v1, v2]` gives that",
             "axis other values instead (see [Grids](#grids)).",
+            "A child that takes its data from another source (`name`, `path` or `synthetic`), or from a",
+            "file of another format (`.inter` under a `.csv` parent), drops the parent's `dataset.format`",
+            "and `dataset.columns`, which described the parent's data; a file of the same format keeps them.",
             "",
         ]
         lines += [

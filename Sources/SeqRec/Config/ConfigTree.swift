@@ -29,6 +29,11 @@ enum ConfigTree {
             if !overrideSources.isEmpty, !sources(baseEntries).isSubset(of: overrideSources) {
                 let dropped = Set(datasetSourceKeys + datasetSourceDependentKeys).subtracting(overrideSources)
                 baseEntries.removeAll { dropped.contains($0.key.scalarText ?? "") }
+            } else if let baseFormat = fileFormat(baseEntries), let overrideFormat = fileFormat(overrideEntries),
+                      baseFormat != overrideFormat {
+                // A file of another format: the parent's `format` and `columns` described the
+                // parent's file (a CSV header's names mean nothing to a RecBole `.inter` file).
+                baseEntries.removeAll { datasetSourceDependentKeys.contains($0.key.scalarText ?? "") }
             }
         }
         for entry in overrideEntries {
@@ -42,6 +47,16 @@ enum ConfigTree {
             }
         }
         return YAMLNode(.mapping(baseEntries), at: override.location)
+    }
+
+    /// The format of a `dataset` mapping's `path`: its `format` if set, else the one its
+    /// extension implies; nil without a path or when neither says.
+    private static func fileFormat(_ entries: [YAMLMappingEntry]) -> String? {
+        func value(_ key: String) -> String? {
+            entries.first { $0.key.scalarText == key }.flatMap { $0.value.isNull ? nil : $0.value.scalarText }
+        }
+        guard let path = value("path") else { return nil }
+        return value("format") ?? DataFormat.detected(fromPath: path)?.rawValue
     }
 
     /// Keys whose value may be a bare name standing for `{name: value}`.
