@@ -80,6 +80,9 @@ extension RunnerCommand {
         @Flag(name: .long, help: "Silence progress output.")
         var quiet = false
 
+        @Flag(name: .long, help: "Print only one line per epoch, and notes, each starting with the run's name (what `runner sweep` shows of each point).")
+        var epochLines = false
+
         @Option(name: .customLong("point"),
                 help: ArgumentHelp("Run only the grid point with this run name, as `runner plan` prints it; repeatable.",
                                    valueName: "run-name"))
@@ -117,7 +120,8 @@ extension RunnerCommand {
             var failed = false
             for run in runs {
                 let outcome = ExperimentRunner.run(run.point.spec,
-                                                   options: RunOptions(quiet: quiet, configPath: run.configPath, restart: restart, replace: replace),
+                                                   options: RunOptions(quiet: quiet, epochLines: epochLines, configPath: run.configPath,
+                                                                      restart: restart, replace: replace),
                                                    datasets: datasets)
                 if outcome.exitCode != ExitStatus.ok {
                     failed = true
@@ -318,7 +322,9 @@ extension RunnerCommand {
             discussion: """
                 Skips done points (as `runner plan` shows them) unless --force is given, and
                 points another process is running. Each point runs in its own runner
-                process; one line is printed as each finishes. Ctrl-C is forwarded to the
+                process, which prints one line per epoch starting with its name (on stderr;
+                not with --quiet); one line with the status, the time and the first test
+                metric is printed as each finishes (on stdout). Ctrl-C is forwarded to the
                 running points, which write interrupted reports; if the sweep is killed,
                 its points die with it (Linux). Rerunning the sweep runs what is missing.
                 A point holding the finished run of another config (changed) is refused,
@@ -337,6 +343,9 @@ extension RunnerCommand {
 
         @Flag(help: "Run every point, done or not.")
         var force = false
+
+        @Flag(help: "Print only a line per finished point and the summary, not the points' epoch lines.")
+        var quiet = false
 
         @Flag(help: "Replace the finished runs of other configs (changed points); without it the sweep is refused.")
         var replace = false
@@ -361,7 +370,7 @@ extension RunnerCommand {
             for point in plan.points {
                 if case .running = point.state { writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(point.state.label)\n") }
             }
-            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs, skippedRunning: { point, pid in
+            let outcome = SweepRunner.run(plan, executable: executable, jobs: jobs, epochLines: !quiet, skippedRunning: { point, pid in
                 let state = PointState.running(pid: pid)
                 writeToStandardOutput("sweep: skipping \(point.outputDirectory): \(state.label)\n")
             }, finished: { result in

@@ -328,7 +328,7 @@ private func write(_ text: String, to url: URL) throws {
     let jobs = try runner(["sweep", SweepFixtures.tinyGrid, "--jobs", "0"], scratch: scratch, in: root)
     #expect(jobs.stderr == """
         Error: --jobs: expected at least 1, found 0
-        Usage: runner sweep <file> ... [--set <key.path=value> ...] [--jobs <jobs>] [--force] [--replace]
+        Usage: runner sweep <file> ... [--set <key.path=value> ...] [--jobs <jobs>] [--force] [--quiet] [--replace]
           See 'runner sweep --help' for more information.
 
         """)

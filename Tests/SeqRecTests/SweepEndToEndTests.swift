@@ -56,6 +56,15 @@ struct SweepEndToEndTests {
         #expect(first.stdout.hasPrefix("sweep: 4 points: 0 done, 4 pending; running 4, 2 at a time\n"))
         #expect(finishedPoints(first.stdout) == pointNames.sorted().map { "ok \($0)" })
         #expect(first.stdout.contains("sweep: 4 ran (4 ok, 0 failed), 0 skipped, "))
+        // Each point's epoch line starts with its run name (stderr); each finished line ends
+        // with the point's first test metric (stdout).
+        for name in pointNames {
+            #expect(first.stderr.split(separator: "\n").contains { $0.hasPrefix("tiny-grid/\(name): epoch") },
+                    "stderr: \(first.stderr)")
+        }
+        let finishedLines = first.stdout.split(separator: "\n").filter { !$0.hasPrefix("sweep:") }
+        #expect(finishedLines.count == 4 && finishedLines.allSatisfy { $0.contains("  test hr@10 0.") || $0.contains("  test hr@10 1.") },
+                "stdout: \(first.stdout)")
         for (point, directory) in zip(plan.points, directories) {
             let report = try ReportReader.read(directory.appendingPathComponent("report.json"))
             #expect(report.status == .ok && report.configHash == point.spec.configHash && report.name == point.spec.name)
@@ -110,8 +119,9 @@ struct SweepEndToEndTests {
         #expect(idle.status == 0)
         #expect(idle.stdout.hasPrefix("sweep: 4 points: 4 done, 0 pending; nothing to run\nsweep: 0 ran (0 ok, 0 failed), 4 skipped, "))
         let beforeForce = try directories.map(SweepFixtures.startedAt)
-        let forced = try SweepFixtures.runner(["sweep", "--jobs", "2", "--force"] + flags, scratch: scratch)
+        let forced = try SweepFixtures.runner(["sweep", "--jobs", "2", "--force", "--quiet"] + flags, scratch: scratch)
         #expect(forced.status == 0)
+        #expect(!forced.stderr.contains(": epoch"), "stderr: \(forced.stderr)")
         #expect(finishedPoints(forced.stdout) == pointNames.sorted().map { "ok \($0)" })
         let forcedStarts = try directories.map(SweepFixtures.startedAt)
         #expect(zip(forcedStarts, beforeForce).allSatisfy { $0 > $1 })

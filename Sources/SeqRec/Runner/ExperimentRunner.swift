@@ -13,6 +13,9 @@ import Foundation
 public struct RunOptions: Sendable {
     /// Silence progress output.
     public var quiet: Bool = false
+    /// Only one line per epoch (and notes), prefixed with the run's name (`runner sweep`'s
+    /// points); overrides `quiet`.
+    public var epochLines: Bool = false
     /// Path of the YAML file the spec came from (base for relative data paths).
     public var configPath: String = ""
     /// Start from epoch 1 even when the output directory holds a resumable training state.
@@ -20,8 +23,9 @@ public struct RunOptions: Sendable {
     /// Replace a finished (status ok) run of another config in the output directory; without
     /// it such a run is refused.
     public var replace: Bool = false
-    public init(quiet: Bool = false, configPath: String = "", restart: Bool = false, replace: Bool = false) {
+    public init(quiet: Bool = false, epochLines: Bool = false, configPath: String = "", restart: Bool = false, replace: Bool = false) {
         self.quiet = quiet
+        self.epochLines = epochLines
         self.configPath = configPath
         self.restart = restart
         self.replace = replace
@@ -40,7 +44,8 @@ public enum ExperimentRunner {
     /// Runs `spec`, loading its dataset through `datasets` (runs sharing a cache share
     /// loaded data). Stops with status `interrupted` once `Interruption.requested` is set.
     public static func run(_ spec: ExperimentSpec, options: RunOptions, datasets: DatasetCache) -> RunOutcome {
-        let progress = ProgressReporter(quiet: options.quiet)
+        let progress = options.epochLines ? ProgressReporter(mode: .pointLines, prefix: "\(spec.name): ")
+                                          : ProgressReporter(quiet: options.quiet)
         let outputDirectory = WorkingDirectory.url(spec.output.dir)
         let reportURL = outputDirectory.appendingPathComponent(ReportWriter.reportFileName)
         // Before any data: a directory this run cannot write, or one another run is writing,

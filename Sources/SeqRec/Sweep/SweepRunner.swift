@@ -14,14 +14,18 @@ public struct PointResult: Sendable {
     public var status: String
     public var termination: ChildTermination
     public var seconds: Double
+    /// The first test metric of its report (`test ndcg@10 0.1017`), when it has one.
+    public var headline: String? = nil
 
     public var succeeded: Bool { status == RunStatus.ok.rawValue && termination == .exited(0) }
 
-    /// `ok            3.2s  results/cells/cell=gru,seed=2`, plus how the child ended if it failed.
+    /// `ok            3.2s  results/cells/cell=gru,seed=2  test ndcg@10 0.1017`, plus how the
+    /// child ended if it failed.
     public var line: String {
         let padded = status.padding(toLength: max(status.count, 12), withPad: " ", startingAt: 0)
         let time = String(format: "%7.1fs", seconds)
-        return "\(padded)\(time)  \(point.outputDirectory)" + (succeeded ? "" : "  (\(termination))")
+        return "\(padded)\(time)  \(point.outputDirectory)" + (headline.map { "  \($0)" } ?? "")
+            + (succeeded ? "" : "  (\(termination))")
     }
 }
 
@@ -42,11 +46,12 @@ public enum SweepRunner {
     /// How often the pool checks its children and the signal counter.
     static let pollInterval: useconds_t = 50_000
 
-    /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends. Signals
+    /// Runs `plan.pending`; `finished` is called (on this thread) as each point ends. Each point
+    /// prints its epoch lines (`run --epoch-lines`) when `epochLines`, nothing otherwise. Signals
     /// counted by `SweepSignals` (installed by the caller) are forwarded to the running
     /// points and stop the sweep from starting more. A point whose run directory another
     /// process has locked since the plan was made is not started (`skippedRunning`).
-    public static func run(_ plan: SweepPlan, executable: String, jobs: Int,
+    public static func run(_ plan: SweepPlan, executable: String, jobs: Int, epochLines: Bool = false,
                            skippedRunning: (PlannedPoint, Int32?) -> Void = { _, _ in },
                            finished: (PointResult) -> Void) -> SweepOutcome {
         var queue = plan.pending[...]
@@ -70,7 +75,8 @@ public enum SweepRunner {
                 }
                 let start = Date()
                 do {
-                    let child = try ChildProcess.spawn(executable: executable, arguments: point.arguments + ["--quiet"])
+                    let child = try ChildProcess.spawn(executable: executable,
+                                                       arguments: point.arguments + [epochLines ? "--epoch-lines" : "--quiet"])
                     running.append((child, point, start))
                 } catch {
                     FileHandle.standardError.write(Data("\(point.spec.name): \(error)\n".utf8))
@@ -87,9 +93,9 @@ public enum SweepRunner {
                     stillRunning.append(entry)
                     continue
                 }
-                let result = PointResult(point: entry.point,
-                                         status: recordedStatus(of: entry.point, since: entry.start, termination: termination),
-                                         termination: termination, seconds: Date().timeIntervalSince(entry.start))
+                let recorded = recordedOutcome(of: entry.point, since: entry.start, termination: termination)
+                let result = PointResult(point: entry.point, status: recorded.status, termination: termination,
+                                         seconds: Date().timeIntervalSince(entry.start), headline: recorded.headline)
                 results.append(result)
                 finished(result)
             }
@@ -101,16 +107,20 @@ public enum SweepRunner {
                             interruptedBy: received ? SweepSignals.lastSignal : nil)
     }
 
-    /// The status in the report this child wrote; `failed` if it wrote none.
-    static func recordedStatus(of point: PlannedPoint, since start: Date, termination: ChildTermination) -> String {
+    /// The status in the report this child wrote (`failed` if it wrote none) and its first
+    /// test metric.
+    static func recordedOutcome(of point: PlannedPoint, since start: Date,
+                                termination: ChildTermination) -> (status: String, headline: String?) {
         let url = WorkingDirectory.url(point.reportPath)
         let written = (try? FileManager.default.attributesOfItem(atPath: url.path)[.modificationDate]) as? Date
         // Reports from earlier runs say nothing about this one (mtime has whole-second or
         // finer resolution; allow for a coarse file system).
         guard let written, written.timeIntervalSince(start) > -1,
               let report = try? ReportReader.read(url), report.configHash == point.spec.configHash else {
-            return termination == .exited(0) ? RunStatus.ok.rawValue : RunStatus.failed.rawValue
+            return (termination == .exited(0) ? RunStatus.ok.rawValue : RunStatus.failed.rawValue, nil)
         }
-        return report.status.rawValue
+        let metric = point.spec.evaluation.metrics.first?.description
+        let headline = metric.flatMap { name in report.test?.metrics[name].map { String(format: "test %@ %.4f", name, $0) } }
+        return (report.status.rawValue, headline)
     }
 }

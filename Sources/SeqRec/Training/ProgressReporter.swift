@@ -1,10 +1,15 @@
 // Training progress: a live bar on a terminal, one plain line per epoch otherwise (CI logs),
-// nothing with --quiet. Writes to standard error so stdout stays machine-readable.
+// nothing with --quiet, and for a point of `runner sweep` (`--epoch-lines`) only the epoch lines
+// and notes, each prefixed with the run's name and written whole, so that the lines of points
+// running side by side interleave without mixing. Writes to standard error so stdout stays
+// machine-readable.
 import Foundation
 
 public final class ProgressReporter: @unchecked Sendable {
-    public enum Mode: Sendable { case live, lines, quiet }
+    public enum Mode: Sendable { case live, lines, quiet, pointLines }
     public let mode: Mode
+    /// What each line starts with (`pointLines`: "<run name>: ").
+    private let prefix: String
     private var lastDraw = Date.distantPast
 
     public init(quiet: Bool) {
@@ -13,18 +18,22 @@ public final class ProgressReporter: @unchecked Sendable {
         } else {
             mode = isatty(STDERR_FILENO) != 0 ? .live : .lines
         }
+        prefix = ""
     }
 
-    public init(mode: Mode) { self.mode = mode }
+    public init(mode: Mode, prefix: String = "") {
+        self.mode = mode
+        self.prefix = prefix
+    }
 
     public func message(_ text: String) {
-        guard mode != .quiet else { return }
+        guard mode != .quiet, mode != .pointLines else { return }
         write(text + "\n")
     }
 
     /// A line that matters even with --quiet (resuming, starting over), on standard error.
     public func note(_ text: String) {
-        write(text + "\n")
+        write(prefix + text + "\n")
     }
 
     /// Called after each batch. Redraws the bar at most 10 times a second.
@@ -47,9 +56,11 @@ public final class ProgressReporter: @unchecked Sendable {
         case .quiet: return
         case .live: write("\r\u{1B}[2K" + summary + "\n")
         case .lines: write(summary + "\n")
+        case .pointLines: write(prefix + summary + "\n")
         }
     }
 
+    /// One write per line: a line up to PIPE_BUF bytes is never split by another process's.
     private func write(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
     }
