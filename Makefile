@@ -10,7 +10,7 @@ SWEEP_FLAGS ?=
 # make sweep-slurm: `runner plan --format slurm` flags (e.g. SLURM_FLAGS="--time 2:00:00 --max-parallel 8").
 SLURM_FLAGS ?=
 
-.PHONY: help build test run data sweep sweep-slurm slurm-check crash-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
+.PHONY: help build test run data sweep sweep-slurm slurm-check crash-check tensorboard-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -21,6 +21,7 @@ help:
 	@echo "make sweep-slurm  write GRID's pending points as a SLURM job array; prints the sbatch command"
 	@echo "make slurm-check  run a grid as a job array on a one-node SLURM cluster started here (root)"
 	@echo "make crash-check  kill -9 runs, sweeps and compares at random moments; check files, plan and resume"
+	@echo "make tensorboard-check  TensorBoard's own reader reads a run's event files (pip tensorboard)"
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
@@ -66,6 +67,14 @@ slurm-check:
 crash-check:
 	$(SWIFT) build --product runner
 	scripts/crash-check.sh
+
+# TensorBoard's own reader (pip, in a git-ignored virtualenv) reads the event files of a run
+# and of an interrupted-then-resumed run (scripts/check_tensorboard.py).
+TB_VENV ?= .build/tensorboard-venv
+tensorboard-check:
+	$(SWIFT) build --product runner
+	test -x $(TB_VENV)/bin/python || (python3 -m venv $(TB_VENV) && $(TB_VENV)/bin/pip install -q tensorboard)
+	$(TB_VENV)/bin/python scripts/check_tensorboard.py .build/debug/runner .build/tensorboard-check
 
 compare:
 	$(SWIFT) run -c release runner compare results --output results

@@ -77,17 +77,17 @@ struct CrashConsistencyTests {
 
         // A complete temporary report that was never renamed, a state after the last epoch,
         // a lock file nobody holds: the point is resumable, not done and not running.
-        let left = try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
+        let left = try listing(run)
         let temporary = try #require(left.first { $0.hasPrefix(".report.json.seqrec-\(pid)-") && $0.hasSuffix(".tmp") })
-        #expect(left == [".lock", temporary, "ids.json", "model.safetensors", "per_user.tsv", "state.safetensors"])
+        #expect(left == [".lock", temporary, events, "ids.json", "model.safetensors", "per_user.tsv", "state.safetensors"])
         let plan = try SweepFixtures.runner(["plan", "--all", "--runner", "runner"] + flags.filter { $0 != "--quiet" }, scratch: scratch)
         #expect(plan.stdout.hasPrefix("missing, resumable at epoch 2\t\(run.path)\t"), "\(plan.stdout)")
 
         let rerun = try SweepFixtures.runner(flags, scratch: scratch)
         #expect(rerun.status == 0)
         #expect(rerun.stderr == "resuming after epoch 2 from \(run.path)/state.safetensors\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted()
-                == ["ids.json", "model.safetensors", "per_user.tsv", "report.json"])
+        // The killed process's event file and the rerun's (which only evaluates).
+        #expect(try listing(run) == [events, events, "ids.json", "model.safetensors", "per_user.tsv", "report.json"])
         let resumed = try ReportReader.read(run.appendingPathComponent("report.json"))
         let expected = try ReportReader.read(reference.appendingPathComponent("report.json"))
         #expect(resumed.resumedFromEpoch == 2)
@@ -175,9 +175,18 @@ struct CrashConsistencyTests {
         let rerun = try SweepFixtures.runner(flags, scratch: scratch)
         #expect(rerun.status == 0)
         #expect(rerun.stderr == "resuming after epoch 2 from \(attempt.path)/state.safetensors\n")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == names.sorted())
+        // The old run's event file went; the attempt's two (killed and resumed process) came.
+        #expect(try listing(run) == (names + [events, events]).sorted())
         let resumed = try ReportReader.read(run.appendingPathComponent("report.json"))
         #expect(resumed.resumedFromEpoch == 2 && resumed.test?.metrics == reference.test?.metrics)
         #expect(resumed.history.map(\.trainLoss) == reference.history.map(\.trainLoss))
     }
+}
+
+/// A run directory's names, sorted, with each TensorBoard event file (named by its time and
+/// process) as `events`.
+private let events = "events.out.tfevents.*"
+private func listing(_ directory: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        .map { TensorBoardLog.isEventFile($0) ? events : $0 }.sorted()
 }

@@ -99,7 +99,11 @@ struct FullDiskTests {
         #expect(done.status == .ok && done.resumedFromEpoch == epoch && done.history.count == 40)
         #expect(temporaryFiles(in: run) == [] && bytes("state.safetensors") == nil)
         #expect(!FileManager.default.fileExists(atPath: attempt.path))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == ["ids.json", "model.safetensors", "per_user.tsv", "report.json"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).filter { !$0.hasPrefix("events.out.tfevents.") }.sorted()
+                == ["ids.json", "model.safetensors", "per_user.tsv", "report.json"])
+        // The event files of the attempt's processes moved with it, each recorded; the old run's went.
+        let events = TensorBoardLog.eventFiles(in: run)
+        #expect(!events.isEmpty && events.allSatisfy { done.files?[$0] != nil } && done.files?.count == 3 + events.count)
     }
 
     /// Issue 24, item 3: a rerun of a finished config with the disk nearly full replaced the ok
@@ -147,7 +151,8 @@ struct FullDiskTests {
                         "\(free / 1024) KB free: \(rerun.stderr)")
             }
             let report = try ReportReader.read(run.appendingPathComponent("report.json"))
-            #expect(report.status == .ok && report.files?.count == 3, "\(free / 1024) KB free")
+            let events = TensorBoardLog.eventFiles(in: run)
+            #expect(report.status == .ok && report.files?.count == 3 + events.count && events.count <= 1, "\(free / 1024) KB free")
             let again = try runner(recommend)
             #expect(again.status == 0 && again.stdout == reference.stdout, "\(free / 1024) KB free: \(again.stderr)")
             #expect(temporaryFiles(in: run) == [] && temporaryFiles(in: attempt) == [], "\(free / 1024) KB free")

@@ -119,7 +119,8 @@ private let tinyConfig = ConfigFixtures.fixtures.appendingPathComponent("e2e/tin
     #expect(refused.status == 2)
     #expect(refused.stderr == "\(tinyConfig): error: output.dir: \(problem)\n")
     #expect(snapshot() == finished)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == names.sorted())
+    #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == (names + TensorBoardLog.eventFiles(in: run)).sorted())
+    #expect(TensorBoardLog.eventFiles(in: run).count == 1)  // a replaced run's event file goes with it
     // sweep and plan apply the same rule.
     for command in ["sweep", "plan"] {
         let result = try SweepFixtures.runner([command] + base.filter { $0 != "--quiet" } + other, scratch: scratch)
@@ -141,7 +142,8 @@ private let tinyConfig = ConfigFixtures.fixtures.appendingPathComponent("e2e/tin
     #expect(replaced.status == 0, "\(replaced.stderr)")
     let report = try ReportReader.read(run.appendingPathComponent("report.json"))
     #expect(report.config["model"]?["hidden_size"] == .integer(16) && report.history.count == 1)
-    #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == names.sorted())
+    #expect(try FileManager.default.contentsOfDirectory(atPath: run.path).sorted() == (names + TensorBoardLog.eventFiles(in: run)).sorted())
+    #expect(TensorBoardLog.eventFiles(in: run).count == 1)  // a replaced run's event file goes with it
     // The same config again needs no flag: it trains again and replaces the run once it is ok.
     spec.output.dir = run.path
     let again = ExperimentRunner.run(spec, options: RunOptions(quiet: true, configPath: tinyConfig), datasets: DatasetCache())

@@ -4,7 +4,8 @@ import Foundation
 // (snake_case, metrics as "ndcg@10", candidates as `all` or {sampled, strategy}).
 // Every key is present, with null for unset optionals, so that the record is complete
 // and loading `resolvedYAML()` gives back the same spec; the sasrec-only model keys
-// (blocks, heads, norm) appear for cell sasrec only.
+// (blocks, heads, norm) appear for cell sasrec only, and `output.tensorboard` only when
+// false, so that the records and hashes of configurations without them stay as they were.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
@@ -35,7 +36,8 @@ extension ExperimentSpec {
                 ConfigField("exclude_seen", .bool(evaluation.excludeSeen)),
                 ConfigField("metrics", .list(evaluation.metrics.map { .string($0.description) })),
             ])),
-            ConfigField("output", .mapping([ConfigField("checkpoint", .bool(output.checkpoint)), ConfigField("dir", .string(output.dir))])),
+            ConfigField("output", .mapping([ConfigField("checkpoint", .bool(output.checkpoint)), ConfigField("dir", .string(output.dir))]
+                                           + (output.tensorboard ? [] : [ConfigField("tensorboard", .bool(false))]))),
         ])
     }
 

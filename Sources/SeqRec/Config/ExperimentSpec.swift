@@ -306,8 +306,11 @@ public struct OutputSpec: Sendable, Equatable, Codable {
     public var dir: String
     /// Write model.safetensors, ids.json and the resumable training state.
     public var checkpoint: Bool = true
-    public init(dir: String, checkpoint: Bool = true) {
+    /// Write TensorBoard event files (curves per epoch, HParams) beside the report.
+    public var tensorboard: Bool = true
+    public init(dir: String, checkpoint: Bool = true, tensorboard: Bool = true) {
         self.dir = dir
         self.checkpoint = checkpoint
+        self.tensorboard = tensorboard
     }
 }

@@ -43,6 +43,7 @@ final class SpecDecoder {
         if let node = top.take("output"), !node.isNull, let fields = section(node, path: "output") {
             fields.read("dir", into: &spec.output.dir) { self.pathText($0, $1) }
             fields.read("checkpoint", into: &spec.output.checkpoint) { self.boolean($0, $1) }
+            fields.read("tensorboard", into: &spec.output.tensorboard) { self.boolean($0, $1) }
             fields.reportUnknownKeys()
         }
         top.reportUnknownKeys()

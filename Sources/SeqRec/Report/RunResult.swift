@@ -173,7 +173,7 @@ public enum RunResult {
         let top = (try? fileManager.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in top where !kept.contains(name) {
             let isEvaluation = name.hasPrefix("evaluation-") && (name.hasSuffix(".json") || name.hasSuffix(".tsv"))
-            guard resultFiles.contains(name) || name == stateFile || isEvaluation else { continue }
+            guard resultFiles.contains(name) || name == stateFile || isEvaluation || TensorBoardLog.isEventFile(name) else { continue }
             if unlink(directory.appendingPathComponent(name).path) != 0, errno != ENOENT {
                 throw fail("cannot remove '\(name)': \(String(cString: strerror(errno)))")
             }

@@ -186,6 +186,8 @@ public enum ExperimentRunner {
             try record(RunFiles.ids, in: outputDirectory, report: &report)
         }
         let dataSeconds = Date().timeIntervalSince(start)
+        // The run's TensorBoard log, once training starts (a baseline's at its evaluation).
+        var events: TensorBoardLog?
         progress.message(String(format: "data: %d users, %d items, %d interactions; %d training targets in %d windows, %d windows per batch (%.1fs)",
                                 data.numUsers, data.numItems, data.stats.interactions,
                                 batcher.targetCount, batcher.windowCount, batcher.batchSize, dataSeconds))
@@ -217,6 +219,8 @@ public enum ExperimentRunner {
             let saved = try savedState(spec, model: model, batchesPerEpoch: batcher.batchesPerEpoch, threads: report.provenance.threads,
                                        options: options, progress: progress, outputDirectory: outputDirectory)
             report.resumedFromEpoch = saved?.epoch
+            events = tensorBoardLog(spec, firstEpoch: (saved?.epoch ?? 0) + 1, progress: progress, directory: outputDirectory)
+            if let events { trainer.epochEnded = { events.epoch($0) } }
             let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, dataDirectory: baseDirectory,
                                                                                   outputDirectory: outputDirectory))
             report.history = result.history
@@ -229,7 +233,12 @@ public enum ExperimentRunner {
             report.timing = TimingReport(totalSeconds: 0, dataSeconds: dataSeconds, trainingSeconds: trainingSeconds,
                                          evaluationSeconds: evaluationSeconds,
                                          targetsPerSecond: trainingSeconds > 0 ? targets / trainingSeconds : nil)
-            guard result.status == .ok else { return }
+            guard result.status == .ok else {
+                // TensorBoard keeps a run's first session end: only an ending that a rerun
+                // would repeat (divergence) is recorded; an interrupted or failed run resumes.
+                if result.status == .diverged { events?.finish(test: [:], step: result.history.last?.epoch ?? 0, succeeded: false) }
+                return
+            }
             if spec.output.checkpoint {
                 // The weights the test metrics come from (the restored best, or the last epoch's).
                 try RunCheckpoint.writeModel(model.parameters, configJSON: spec.resolvedJSON(), configHash: spec.configHash,
@@ -249,6 +258,7 @@ public enum ExperimentRunner {
                 : MarkovModel(trainSequences: split.train, numItems: data.numItems)
             report.status = .ok
             report.message = "\(spec.model.cell.rawValue) baseline: no training"
+            events = tensorBoardLog(spec, firstEpoch: 1, progress: progress, directory: outputDirectory)
             if spec.output.checkpoint {
                 // No weights: a baseline's state is counts over the training split, rebuilt on load.
                 try RunCheckpoint.writeModel([], configJSON: spec.resolvedJSON(), configHash: spec.configHash, epoch: nil,
@@ -275,6 +285,10 @@ public enum ExperimentRunner {
             testReport.perUserMetric = primary
         }
         report.test = testReport
+        if let events {
+            events.finish(test: test.metrics, step: report.history.last?.epoch ?? 0, succeeded: true)
+            for name in TensorBoardLog.eventFiles(in: outputDirectory) { try record(name, in: outputDirectory, report: &report) }
+        }
         report.timing = TimingReport(totalSeconds: 0, dataSeconds: dataSeconds, trainingSeconds: trainingSeconds,
                                      evaluationSeconds: evaluationSeconds,
                                      targetsPerSecond: report.timing?.targetsPerSecond)
@@ -313,6 +327,16 @@ public enum ExperimentRunner {
                 + "negatives start afresh, so the result will differ from an uninterrupted run's")
         }
         return state
+    }
+
+    /// The run's TensorBoard log (`output.tensorboard`), starting at `firstEpoch`: a run that
+    /// starts at epoch 1 first removes the event files an earlier process left.
+    static func tensorBoardLog(_ spec: ExperimentSpec, firstEpoch: Int, progress: ProgressReporter,
+                               directory: URL) -> TensorBoardLog? {
+        guard spec.output.tensorboard else { return nil }
+        if firstEpoch == 1 { TensorBoardLog.removeEventFiles(in: directory) }
+        return TensorBoardLog(directory: directory, firstEpoch: firstEpoch, settings: spec.configValue, group: spec.name,
+                              note: { progress.note($0) })
     }
 
     /// Saves the best weights when validation improves and the training state after every epoch.

@@ -36,6 +36,8 @@ public final class Trainer {
     private let threads: Int
     /// Scores the validation set with the model's current weights.
     private let validate: () -> [String: Double]
+    /// Hears of each epoch's record as the epoch ends (the TensorBoard log).
+    public var epochEnded: (EpochRecord) -> Void = { _ in }
 
     public init(
         spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
@@ -148,6 +150,7 @@ public final class Trainer {
             }
             history.append(record)
             progress.epoch(Self.summary(record, monitored: monitored, best: stopper?.bestValue))
+            epochEnded(record)
             if let early = stopper, early.shouldStop {
                 message = "early stop after epoch \(epoch): no \(early.metric) improvement for \(early.patience) validation passes"
                 finished = true
