@@ -21,8 +21,10 @@ enum SASRecFamily: ModelFamily {
         return classes * h + (Double(maxLength) + 1) * h + Double(spec.blocks) * block + 2 * h
     }
 
-    /// Each block keeps 22 [R, D] buffers (projections and their gradients, context,
-    /// feed-forward activations, masks, norms) and 3 [B, N, T, T] attention buffers.
+    /// Each block keeps 22 [R, D] buffers under pre-LN (projections and their gradients,
+    /// context, feed-forward activations, masks, norms; post-LN one more, x + MHA(x)) and
+    /// 3 [B, N, T, T] attention buffers; the encoder's own (x0, its mask, the stream's
+    /// gradient, the final norm) are counted as 4 per position.
     static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
         -> (perPosition: Double, fixed: Double) {
         let h = Double(spec.hiddenSize)
