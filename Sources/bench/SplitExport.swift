@@ -80,7 +80,7 @@ enum SplitExport {
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
                                       maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize,
-                                      warmUp: spec.model.cell != .sasrec)
+                                      warmUp: spec.model.cell.family.warmUpWindows)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
 
         // Training: the Trainer's batches of epochs 1...E.

@@ -116,7 +116,7 @@ private func checkGradients(_ label: String, parameters: [Parameter], input: (va
     func encoderMatchesFiniteDifferences(_ placement: LayerNormPlacement, _ dropout: Float) {
         let width = 4, maxLength = 6
         var rng = SeededGenerator(seed: 21)
-        let encoder = TransformerEncoder(numItems: numItems, width: width, maxLength: maxLength, blocks: 2, heads: 2,
+        let encoder = SASRecEncoder(numItems: numItems, width: width, maxLength: maxLength, blocks: 2, heads: 2,
                                          dropout: dropout, placement: placement, rng: &rng)
         for parameter in encoder.parameters where parameter.name.contains("norm") || parameter.name.contains("bias") {
             parameter.setValues(uniformValues(parameter.count, seed: 22).map { parameter.name.hasSuffix("norm.weight") ? 1 + $0 : $0 })

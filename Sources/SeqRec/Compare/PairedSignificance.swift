@@ -30,14 +30,11 @@ extension ComparisonBuilder {
         return "\(cell) (+ \(others) model/training setting\(others == 1 ? "" : "s"))"
     }
 
-    /// "attention", "recurrent", or the baseline's own name.
+    /// The cell's family name ("attention", "recurrent", or the baseline's own name);
+    /// an unknown cell is its own family.
     static func family(of cell: JSONValue?) -> String {
         guard case .string(let name) = cell else { return "" }
-        switch name {
-        case CellKind.sasrec.rawValue: return "attention"
-        case CellKind.lstm.rawValue, CellKind.gru.rawValue, CellKind.rnn.rawValue: return "recurrent"
-        default: return name
-        }
+        return CellKind(rawValue: name)?.family.name ?? name
     }
 
     private static func pairedTest(_ rows: [ConfigurationRow], _ first: Int, _ second: Int,

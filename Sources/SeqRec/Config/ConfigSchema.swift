@@ -93,7 +93,10 @@ enum ConfigSchema {
         SchemaKey("temporal_cuts", .fractions(count: 2, summingToOne: false), "For `temporal`: increasing quantiles of all timestamps where validation and test begin."),
     ]
 
-    static let modelKeys: [SchemaKey] = [
+    /// The keys every family may read, then each family's own (`ModelFamilyDescriptor.ownKeys`).
+    static let modelKeys: [SchemaKey] = sharedModelKeys + ModelFamilyDescriptor.all.flatMap(\.ownKeys)
+
+    static let sharedModelKeys: [SchemaKey] = [
         SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `sasrec`: self-attention (SASRec; task `next-item`). `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
         SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width. `sasrec` ignores it: its item embedding is `hidden_size` wide."),
         SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width; for `sasrec` the model width d (embeddings, attention, feed-forward)."),
@@ -101,9 +104,6 @@ enum ConfigSchema {
         SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output); for `sasrec` on the embeddings, the attention weights and after each feed-forward product, as the SASRec port."),
         SchemaKey("forget_bias", .number(.any), "Added to the LSTM forget gate's bias at initialisation (Keras' `unit_forget_bias` is 1); 0 is PyTorch's init. GRU and RNN cells ignore it, so a grid over cells can share it."),
         SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer). `sasrec` ignores it."),
-        SchemaKey("blocks", .integer(minimum: 1), "`sasrec` only (the cells ignore it): self-attention blocks, each attention then a point-wise feed-forward."),
-        SchemaKey("heads", .integer(minimum: 1), "`sasrec` only: attention heads; must divide `hidden_size`."),
-        SchemaKey("norm", .choice(names(LayerNormPlacement.self)), "`sasrec` only: layer norm placement, `pre` (x + f(LN(x)), the port's `--norm_first`) or `post` (LN(x + f(x))). Its position table has `split.max_length` rows, so every window fits."),
     ]
 
     static let trainingKeys: [SchemaKey] = [

@@ -112,8 +112,7 @@ public enum ConfigReference {
             "- `training.optimizer.nesterov: true` requires `momentum` > 0.",
             "- `training.sparse_gradients: true` requires `training.optimizer.name` `sgd`, `adam` or `adagrad`,",
             "  `weight_decay: 0`, and `momentum: 0` for `sgd`.",
-            "- `model.cell: sasrec` requires `task: next-item` (any next-item loss), `training.sparse_gradients: false`",
-            "  and `model.heads` dividing `model.hidden_size`.",
+        ] + familyRules + [
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",
@@ -144,6 +143,23 @@ public enum ConfigReference {
         spec.dataset.columns = ColumnMapping()
         return spec.configValue
     }()
+
+    /// One rule per family that constrains other keys: the tasks it trains, sparse gradients,
+    /// its own rules (`ModelFamilyDescriptor`).
+    private static var familyRules: [String] {
+        ModelFamilyDescriptor.all.compactMap { family in
+            var parts: [String] = []
+            if family.tasks.count < TaskKind.allCases.count {
+                parts += family.tasks.map { "`task: \($0.rawValue)` (any \($0.rawValue) loss)" }
+            }
+            if !family.allowsSparseGradients { parts.append("`training.sparse_gradients: false`") }
+            if let text = family.ruleText { parts.append(text) }
+            guard let last = parts.last else { return nil }
+            let cells = family.cells.map(\.rawValue).joined(separator: ", ")
+            let required = parts.count > 1 ? parts.dropLast().joined(separator: ", ") + " and " + last : last
+            return "- `model.cell: \(cells)` requires \(required)."
+        }
+    }
 
     private static func defaultValue(at path: [String]) -> ConfigValue? {
         var value = documentedDefaults

@@ -3,9 +3,10 @@ import Foundation
 // The resolved experiment written back out with the YAML spelling of every key
 // (snake_case, metrics as "ndcg@10", candidates as `all` or {sampled, strategy}).
 // Every key is present, with null for unset optionals, so that the record is complete
-// and loading `resolvedYAML()` gives back the same spec; the sasrec-only model keys
-// (blocks, heads, norm) appear for cell sasrec only, and `output.tensorboard` only when
-// false, so that the records and hashes of configurations without them stay as they were.
+// and loading `resolvedYAML()` gives back the same spec; the model keys only one family
+// reads (sasrec's blocks, heads, norm) appear for that family's cells only, and
+// `output.tensorboard` only when false, so that the records and hashes of configurations
+// without them stay as they were.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
@@ -29,7 +30,7 @@ extension ExperimentSpec {
                 ConfigField("dropout", .double(model.dropout)),
                 ConfigField("output_dropout", .double(model.outputDropout)),
                 ConfigField("forget_bias", .double(model.forgetBias)),
-            ] + sasrecFields)),
+            ] + familyFields)),
             ConfigField("training", training.configValue),
             ConfigField("evaluation", .mapping([
                 ConfigField("candidates", evaluation.candidates.configValue),
@@ -41,12 +42,13 @@ extension ExperimentSpec {
         ])
     }
 
-    /// The sasrec keys, recorded only for cell sasrec (the cells ignore them), so that the
-    /// records and hashes of recurrent configurations stay as they were.
-    private var sasrecFields: [ConfigField] {
-        guard model.cell == .sasrec else { return [] }
-        return [ConfigField("blocks", .int(model.blocks)), ConfigField("heads", .int(model.heads)),
-                ConfigField("norm", .string(model.norm.rawValue))]
+    /// The keys only the cell's family reads (`ModelFamilyDescriptor.ownKeys`), recorded for
+    /// its cells only, so that adding a family leaves the records and hashes of the others as they were.
+    private var familyFields: [ConfigField] {
+        let values: [String: ConfigValue] = [
+            "blocks": .int(model.blocks), "heads": .int(model.heads), "norm": .string(model.norm.rawValue),
+        ]
+        return model.cell.family.ownKeys.compactMap { key in values[key.name].map { ConfigField(key.name, $0) } }
     }
 
     /// Pretty JSON with sorted keys: what reports record.

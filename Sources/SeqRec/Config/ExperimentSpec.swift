@@ -155,10 +155,6 @@ public enum CellKind: String, Sendable, Codable, CaseIterable {
     case pop
     /// First-order item-to-item transitions, falling back to popularity; no gradient.
     case markov
-
-    public var isRecurrent: Bool { self == .lstm || self == .gru || self == .rnn }
-    /// A model with parameters trained by gradient (SequenceRecommender): the cells and sasrec.
-    public var isTrainable: Bool { isRecurrent || self == .sasrec }
 }
 
 // MARK: - Training

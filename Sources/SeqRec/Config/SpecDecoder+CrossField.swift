@@ -57,27 +57,27 @@ extension SpecDecoder {
         if spec.training.sparseGradients, !hasErrors(under: "training.optimizer", "training.sparse_gradients") {
             checkSparseGradients(spec.training.optimizer)
         }
-        if spec.model.cell == .sasrec, !hasErrors(under: "model", "task", "training.loss", "training.sparse_gradients") {
-            checkSASRec(spec)
+        if !hasErrors(under: "model", "task", "training.loss", "training.sparse_gradients") {
+            checkModelFamily(spec)
         }
     }
 
-    /// SASRec: heads split the width evenly; it trains next-item (with any next-item loss,
-    /// scored with its item table) and dense gradients.
-    private func checkSASRec(_ spec: ExperimentSpec) {
-        let (width, heads) = (spec.model.hiddenSize, spec.model.heads)
-        if width % heads != 0 {
-            let divisors = (1...width).filter { width % $0 == 0 }
-            let nearest = divisors.min { abs($0 - heads) != abs($1 - heads) ? abs($0 - heads) < abs($1 - heads) : $0 < $1 } ?? 1
-            report(at: "model.heads",
-                   "expected a number of heads that divides model.hidden_size (\(width)) for cell 'sasrec', found \(heads); did you mean \(nearest)?")
+    /// The cell's family: the tasks it trains, whether it has row-sparse updates, and its own
+    /// rules across keys (ModelFamilyDescriptor).
+    private func checkModelFamily(_ spec: ExperimentSpec) {
+        let cell = spec.model.cell, family = cell.family
+        for violation in family.rules(spec.model) {
+            report(at: violation.keyPath, violation.message)
         }
-        if spec.task != .nextItem {
-            report(at: "task", "expected task 'next-item' for cell 'sasrec', found '\(spec.task.rawValue)'")
+        if !family.tasks.contains(spec.task) {
+            let tasks = family.tasks.map { "'\($0.rawValue)'" }.joined(separator: " or ")
+            report(at: "task", "expected task \(tasks) for cell '\(cell.rawValue)', found '\(spec.task.rawValue)'")
         }
-        if spec.training.sparseGradients {
+        if spec.training.sparseGradients, !family.allowsSparseGradients {
+            let sparse = ModelFamilyDescriptor.all.filter { $0.trainsByGradient && $0.allowsSparseGradients }
+                .flatMap(\.cells).map(\.rawValue).joined(separator: ", ")
             report(at: "training.sparse_gradients",
-                   "expected training.sparse_gradients: false for cell 'sasrec' (row-sparse updates exist for the recurrent cells' item tables only), found true")
+                   "expected training.sparse_gradients: false for cell '\(cell.rawValue)' (row-sparse updates exist for the item tables of \(sparse) only), found true")
         }
     }
 

@@ -1,55 +1,30 @@
 // The encoder of a SequenceRecommender: item ids [B, T] -> outputs [B, T, H] and their
-// backward. The recurrent cells (RecurrentEncoder) or SASRec's self-attention stack
-// (TransformerEncoder, whose item table is also its output layer).
+// backward. Each model family (ModelFamily) builds its own; the recommender puts one head
+// on top and never asks which family it holds.
 
-enum SequenceEncoder {
-    case recurrent(RecurrentEncoder)
-    case transformer(TransformerEncoder)
-
+protocol SequenceEncoder: AnyObject {
     /// In PyTorch state-dict order.
-    var parameters: [Parameter] {
-        switch self {
-        case .recurrent(let encoder): encoder.parameters
-        case .transformer(let encoder): encoder.parameters
-        }
-    }
+    var parameters: [Parameter] { get }
 
     /// H: the width of each output row.
-    var hiddenSize: Int {
-        switch self {
-        case .recurrent(let encoder): encoder.hiddenSize
-        case .transformer(let encoder): encoder.width
-        }
-    }
+    var hiddenSize: Int { get }
 
-    /// The input item table [V, E].
-    var itemTable: Parameter {
-        switch self {
-        case .recurrent(let encoder): encoder.embedding.weight
-        case .transformer(let encoder): encoder.itemEmbedding
-        }
-    }
+    /// The input item table [V, E] (row-sparse updates track its rows).
+    var itemTable: Parameter { get }
 
+    /// The table [V, H] a next-item output layer scores with when it is tied to the input
+    /// (no bias, no parameters of its own); nil gives the head an output layer of its own.
+    var tiedOutputTable: Parameter? { get }
+
+    /// inputs [B, T] item ids (0 = padding). Returns [B, T, H], valid until the next forward.
+    /// `rng` draws the training-time randomness (dropout masks) in a fixed order.
     func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
-                 rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
-        switch self {
-        case .recurrent(let encoder): encoder.forward(inputs: inputs, batch: batch, steps: steps, training: training, rng: &rng)
-        case .transformer(let encoder): encoder.forward(inputs: inputs, batch: batch, steps: steps, training: training, rng: &rng)
-        }
-    }
+                 rng: inout SeededGenerator) -> UnsafeBufferPointer<Float>
 
-    func backward(dOutputs: UnsafeBufferPointer<Float>) {
-        switch self {
-        case .recurrent(let encoder): encoder.backward(dOutputs: dOutputs)
-        case .transformer(let encoder): encoder.backward(dOutputs: dOutputs)
-        }
-    }
+    /// dOutputs [B, T, H]: gradient of the loss w.r.t. the last forward's outputs. Adds into
+    /// every parameter's gradient; at most once per forward.
+    func backward(dOutputs: UnsafeBufferPointer<Float>)
 
-    /// [B, H] output after each row's last input (evaluation mode).
-    func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
-        switch self {
-        case .recurrent(let encoder): encoder.lastHidden(inputs: inputs, batch: batch, steps: steps)
-        case .transformer(let encoder): encoder.lastHidden(inputs: inputs, batch: batch, steps: steps)
-        }
-    }
+    /// [B, H] output after each row's last input (evaluation mode; replaces the last forward's state).
+    func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float]
 }

@@ -1,13 +1,12 @@
-// The trainable sequence recommender: an encoder (SequenceEncoder) -> one head.
-//   cells lstm, gru, rnn: item embedding -> dropout -> recurrent stack (RecurrentEncoder,
-//   with optional output dropout); cell sasrec: self-attention stack (TransformerEncoder).
-//   Then one head, over an output layer of V = numItems + 1 classes: for the cells
-//   SoftmaxOutputLayer (output.weight, output.bias), for sasrec the same layer tied to the
-//   item table (no bias):
+// The trainable sequence recommender: an encoder (SequenceEncoder, built by its family's
+//   ModelFamily: lstm, gru, rnn in Models/Recurrent, sasrec in Models/SASRec) -> one head,
+//   over an output layer of V = numItems + 1 classes: SoftmaxOutputLayer (output.weight,
+//   output.bias), or the same layer tied to the encoder's item table (no bias) when the
+//   encoder offers one (`tiedOutputTable`):
 //     next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V)
 //     next-item + sampled-softmax   -> SampledSoftmax (the output layer, S shared negatives)
 //     next-item + bce               -> BinaryCrossEntropy (the output layer, one negative per target)
-//     rating (loss mse)             -> RatingHead (cells only)
+//     rating (loss mse)             -> RatingHead (families whose descriptor lists task rating)
 // Parameters: the encoder's ("embedding.weight", "rnn.*"; or "item_embedding.weight", ...),
 // then the head's ("output.*" or "rating.*"; none for the tied output), named as in the
 // equivalent PyTorch module.
@@ -16,7 +15,7 @@ public final class SequenceRecommender {
     public let task: TaskKind
     public let loss: LossKind
     public let numItems: Int
-    let encoder: SequenceEncoder
+    let encoder: any SequenceEncoder
     let head: Head
     /// Every parameter's values and gradient (encoder's, then head's, in `parameters` order).
     public let arena: ParameterArena
@@ -47,21 +46,23 @@ public final class SequenceRecommender {
         }
     }
 
-    /// `spec.cell` must be trainable (pop/markov are PopularityModel/MarkovModel) and
-    /// `loss.canTrain(task)`: next-item trains a softmax head (full or sampled) or the BCE
-    /// head, rating the MSE rating head. sasrec needs `maxLength` (split.max_length: its
-    /// position table), trains next-item only, with dense gradients (see
-    /// `checkCompatible(cell:task:loss:)`), and its heads score with the item table.
+    /// `spec.cell` must have a trainable family (ModelFamilies; pop/markov are
+    /// PopularityModel/MarkovModel), train `task` (its descriptor's `tasks`) and allow
+    /// `sparseGradients` (`checkCompatible(cell:task:loss:)`), and `loss.canTrain(task)`:
+    /// next-item trains a softmax head (full or sampled) or the BCE head, rating the MSE
+    /// rating head. `maxLength` is split.max_length (a position table's rows).
     /// `negatives` (sampled-softmax only), `sampling` and `itemCounts` ([numItems + 1],
     /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax
-    /// and bce. Random draws: the encoder's weights, then the untied output layer's (none for
-    /// sasrec). `sparseGradients` turns on row tracking (`training.sparse_gradients`) for the
+    /// and bce. Random draws: the encoder's weights, then the untied output layer's (none when
+    /// tied). `sparseGradients` turns on row tracking (`training.sparse_gradients`) for the
     /// item tables: the input embedding, the rating head's item embedding, and under
     /// sampled-softmax or bce the output weight and bias.
     public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
                 sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false, maxLength: Int = 0,
                 rng: inout SeededGenerator) {
-        precondition(spec.cell.isTrainable, "SequenceRecommender needs a trainable cell (lstm, gru, rnn, sasrec), got \(spec.cell.rawValue)")
+        guard let family = ModelFamilies.family(for: spec.cell) else {
+            preconditionFailure("SequenceRecommender needs a cell of a trainable family, got \(spec.cell.rawValue)")
+        }
         self.task = task
         self.loss = loss
         self.numItems = numItems
@@ -73,19 +74,10 @@ public final class SequenceRecommender {
         self.maxLength = maxLength
         let classes = numItems + 1
         precondition(loss.canTrain(task), "\(ModelConfigurationError(task: task, loss: loss))")
-        let tiedTable: Parameter?  // sasrec's item table, which its output layer scores with
-        if spec.cell == .sasrec {
-            precondition(task == .nextItem && !sparseGradients, "sasrec trains task next-item with dense gradients")
-            let transformer = TransformerEncoder(numItems: numItems, width: spec.hiddenSize, maxLength: maxLength, blocks: spec.blocks,
-                                                 heads: spec.heads, dropout: Float(spec.dropout), placement: spec.norm, rng: &rng)
-            encoder = .transformer(transformer)
-            tiedTable = transformer.itemEmbedding
-        } else {
-            encoder = .recurrent(RecurrentEncoder(cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
-                                                  hiddenSize: spec.hiddenSize, layers: spec.layers, dropout: Float(spec.dropout),
-                                                  outputDropout: Float(spec.outputDropout), forgetBias: Float(spec.forgetBias), rng: &rng))
-            tiedTable = nil
-        }
+        precondition(family.descriptor.tasks.contains(task) && (family.descriptor.allowsSparseGradients || !sparseGradients),
+                     "cell \(spec.cell.rawValue) trains tasks \(family.descriptor.tasks.map(\.rawValue)), sparse gradients: \(family.descriptor.allowsSparseGradients)")
+        encoder = family.makeEncoder(spec, numItems: numItems, maxLength: maxLength, rng: &rng)
+        let tiedTable = encoder.tiedOutputTable  // the item table the output layer scores with, if tied
         func outputLayer(_ rng: inout SeededGenerator) -> SoftmaxOutputLayer {
             tiedTable.map { SoftmaxOutputLayer(tiedTo: $0) } ?? SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
         }
@@ -112,7 +104,7 @@ public final class SequenceRecommender {
     /// layer is not one: every class gets gradient).
     var rowSparseParameters: [Parameter] { Self.rowSparseParameters(encoder: encoder, head: head) }
 
-    private static func rowSparseParameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
+    private static func rowSparseParameters(encoder: any SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax(let output): output.isTied ? [] : [encoder.itemTable]
         case .sampledSoftmax(let sampled): [encoder.itemTable] + sampled.output.parameters
@@ -127,15 +119,16 @@ public final class SequenceRecommender {
         guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
-    /// The (cell, task, loss) triples `init` accepts: sasrec trains next-item (with any of its losses).
+    /// The (cell, task, loss) triples `init` accepts: the cell's family trains the task
+    /// (`ModelFamilyDescriptor.tasks`), with any of the task's losses.
     public static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
         try checkCompatible(task: task, loss: loss)
-        if cell == .sasrec, task != .nextItem {
+        if !cell.family.tasks.contains(task) {
             throw ModelConfigurationError(task: task, loss: loss, cell: cell)
         }
     }
 
-    private static func parameters(encoder: SequenceEncoder, head: Head) -> [Parameter] {
+    private static func parameters(encoder: any SequenceEncoder, head: Head) -> [Parameter] {
         switch head {
         case .fullSoftmax(let output): encoder.parameters + output.parameters
         case .sampledSoftmax(let sampled): encoder.parameters + sampled.output.parameters
@@ -281,7 +274,8 @@ public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible
 
     public var description: String {
         if let cell {
-            return "cell '\(cell.rawValue)' trains task 'next-item', found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
+            let tasks = cell.family.tasks.map { "'\($0.rawValue)'" }.joined(separator: " or ")
+            return "cell '\(cell.rawValue)' trains task \(tasks), found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
         }
         let names = LossKind.training(task).map(\.rawValue)
         let allowed = names.count > 1 ? names.dropLast().joined(separator: ", ") + " or " + (names.last ?? "") : names.joined()

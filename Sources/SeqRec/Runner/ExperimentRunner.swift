@@ -168,7 +168,7 @@ public enum ExperimentRunner {
         let split = try Splitter.split(data, spec: spec.split)
         let batcher = TrainingBatcher(sequences: split.train, ratings: split.trainRatings,
                                       maxLength: spec.split.maxLength, targetsPerBatch: spec.training.batchSize,
-                                      warmUp: spec.model.cell != .sasrec)
+                                      warmUp: spec.model.cell.family.warmUpWindows)
         report.dataset = DatasetReport(data)
         // The config check knew a file dataset's catalogue only as "at least one item".
         try EvaluationBuffers.check(spec.evaluation, numItems: data.numItems)

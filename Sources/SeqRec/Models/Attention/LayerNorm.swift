@@ -34,9 +34,6 @@ final class LayerNorm {
 
     var parameters: [Parameter] { [weight, bias] }
 
-    /// y of the last forward [R, D].
-    var outputPointer: UnsafePointer<Float> { UnsafePointer(output.pointer) }
-
     /// x [rows, D] -> y [rows, D], owned by the layer and valid until its next forward.
     func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let d = width

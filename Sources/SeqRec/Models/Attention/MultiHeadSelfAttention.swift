@@ -1,10 +1,10 @@
-// Causal multi-head self-attention with padded keys masked out, as torch.nn.MultiheadAttention
+// Multi-head self-attention, causal (SASRec) or bidirectional (BERT4Rec), with padded keys masked out, as torch.nn.MultiheadAttention
 // (q, k, v projections packed in one [3D, D] weight) with a boolean mask. Letters: B batch,
 // T steps, D width, N heads, Dh = D / N; rows R = B * T in [B, T, D] order.
 //
 //     [Q K V] = x W_in^T + b_in                                     [R, 3D]
 //     S_h     = Q_h K_h^T / sqrt(Dh)                                [B, N, T, T]
-//     allowed(i, j) = j <= i and (key j is an item or j == i)
+//     allowed(i, j) = (j <= i, when causal) and (key j is an item or j == i)
 //     P_h     = softmax over the allowed j of S_h (0 elsewhere)
 //     C_h     = dropout(P_h) V_h,   C = [C_1 ... C_N]               [R, D]
 //     y       = C W_out^T + b_out                                   [R, D]
@@ -28,6 +28,8 @@ final class MultiHeadSelfAttention {
     let width: Int
     let heads: Int
     let dropout: Float
+    /// Whether a query attends to earlier keys only (SASRec) or to every key (BERT4Rec).
+    let causal: Bool
 
     private let projected = FloatBuffer()     // [R, 3D] Q, K, V
     private let probabilities = FloatBuffer() // [B, N, T, T] P (before dropout)
@@ -44,8 +46,9 @@ final class MultiHeadSelfAttention {
 
     /// PyTorch's MultiheadAttention init followed by the port's xavier_normal_ of every
     /// weight: in_proj_weight and out_proj.weight xavier-normal (in that order), biases 0.
-    init(name: String, width: Int, heads: Int, dropout: Float, rng: inout SeededGenerator) {
+    init(name: String, width: Int, heads: Int, dropout: Float, causal: Bool = true, rng: inout SeededGenerator) {
         precondition(heads >= 1 && width % heads == 0, "\(heads) heads do not divide width \(width)")
+        self.causal = causal
         self.width = width
         self.heads = heads
         self.dropout = dropout
@@ -78,7 +81,7 @@ final class MultiHeadSelfAttention {
                 let p = probabilities.pointer + (b * heads + h) * t * t
                 BLAS.sgemm(transA: false, transB: true, m: t, n: t, k: dh, alpha: scale,
                            a: base + h * dh, lda: 3 * d, b: base + d + h * dh, ldb: 3 * d, beta: 0, c: p, ldc: t)
-                Self.maskedSoftmax(p, steps: t, isItem: isItem + b * t)
+                Self.maskedSoftmax(p, steps: t, isItem: isItem + b * t, causal: causal)
             }
         }
         dropoutActive = training && dropout > 0
@@ -104,14 +107,15 @@ final class MultiHeadSelfAttention {
     }
 
     /// Row i of p [T, T] (scores) becomes the softmax over its allowed keys, 0 elsewhere.
-    private static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, steps t: Int, isItem: UnsafePointer<Bool>) {
+    private static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, steps t: Int, isItem: UnsafePointer<Bool>, causal: Bool) {
         for i in 0..<t {
             let row = p + i * t
+            let last = causal ? i : t - 1  // the last key row i may see
             var maximum = -Float.infinity
-            for j in 0...i where isItem[j] || j == i { maximum = max(maximum, row[j]) }
+            for j in 0...last where isItem[j] || j == i { maximum = max(maximum, row[j]) }
             var sum: Float = 0
             for j in 0..<t {
-                if j <= i && (isItem[j] || j == i) {
+                if j <= last && (isItem[j] || j == i) {
                     row[j] = exp(row[j] - maximum)
                     sum += row[j]
                 } else {
@@ -119,7 +123,7 @@ final class MultiHeadSelfAttention {
                 }
             }
             let inverse = 1 / sum
-            for j in 0...i { row[j] *= inverse }
+            for j in 0...last { row[j] *= inverse }
         }
     }
 
@@ -150,7 +154,7 @@ final class MultiHeadSelfAttention {
                 for i in 0..<t {
                     let pRow = p + i * t, dRow = ds + i * t
                     var inner: Float = 0
-                    for j in 0...i { inner += pRow[j] * dRow[j] }
+                    for j in 0...(causal ? i : t - 1) { inner += pRow[j] * dRow[j] }
                     for j in 0..<t { dRow[j] = pRow[j] * (dRow[j] - inner) }
                 }
                 // dQ_h += scale dS K_h; dK_h += scale dS^T Q_h

@@ -16,8 +16,15 @@ final class TransformerBlock {
     private let output = FloatBuffer()   // [R, D] x2 (pre); post: x1 + FFN(x1)
     private let sum = FloatBuffer()      // [R, D] post: x + MHA(x)
     private let scratch = FloatBuffer()  // [R, D] a branch's input gradient
-    private var input: UnsafePointer<Float>?
     private var rows = 0
+
+    /// What backward needs from a forward: the block's input and each branch's input, all
+    /// valid until the next forward (the input is the caller's, the others the block's layers').
+    struct Saved {
+        var input: UnsafePointer<Float>
+        var attentionInput: UnsafePointer<Float>    // LN_a(x) (pre); x (post)
+        var feedForwardInput: UnsafePointer<Float>  // LN_f(x1) (pre); x1 (post)
+    }
 
     /// Parameters "blocks.<index>.attention_norm.*", ".attention.*", ".feed_forward_norm.*",
     /// ".feed_forward.*"; random draws: the attention's, then the feed-forward's.
@@ -33,12 +40,12 @@ final class TransformerBlock {
         attentionNorm.parameters + attention.parameters + feedForwardNorm.parameters + feedForward.parameters
     }
 
-    /// x [B, T, D] (must stay valid until backward) -> x2 [B, T, D], valid until the next forward.
+    /// x [B, T, D] (must stay valid until backward) -> x2 [B, T, D], valid until the next
+    /// forward, and what backward needs.
     func forward(_ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int, steps: Int,
-                 training: Bool, rng: inout SeededGenerator) -> UnsafePointer<Float> {
+                 training: Bool, rng: inout SeededGenerator) -> (output: UnsafePointer<Float>, saved: Saved) {
         let width = attention.width
         rows = batch * steps
-        input = x
         let count = rows * width
         output.resize(to: count)
         switch placement {
@@ -47,9 +54,10 @@ final class TransformerBlock {
             let attended = attention.forward(normalized, isItem: isItem, batch: batch, steps: steps, training: training, rng: &rng)
             let x1 = output.pointer
             for i in 0..<count { x1[i] = x[i] + attended[i] }
-            let fed = feedForward.forward(feedForwardNorm.forward(x1, rows: rows), rows: rows, training: training, rng: &rng)
+            let fedInput = feedForwardNorm.forward(x1, rows: rows)
+            let fed = feedForward.forward(fedInput, rows: rows, training: training, rng: &rng)
             for i in 0..<count { x1[i] += fed[i] }
-            return UnsafePointer(output.pointer)
+            return (UnsafePointer(output.pointer), Saved(input: x, attentionInput: normalized, feedForwardInput: fedInput))
         case .post:
             sum.resize(to: count)
             let attended = attention.forward(x, isItem: isItem, batch: batch, steps: steps, training: training, rng: &rng)
@@ -57,33 +65,34 @@ final class TransformerBlock {
             let x1 = attentionNorm.forward(sum.pointer, rows: rows)
             let fed = feedForward.forward(x1, rows: rows, training: training, rng: &rng)
             for i in 0..<count { output.pointer[i] = x1[i] + fed[i] }
-            return feedForwardNorm.forward(output.pointer, rows: rows)
+            let x2 = feedForwardNorm.forward(output.pointer, rows: rows)
+            return (x2, Saved(input: x, attentionInput: x, feedForwardInput: x1))
         }
     }
 
-    /// dx [B, T, D]: on entry the gradient of forward's output, on return that of its input.
-    func backward(_ dx: UnsafeMutablePointer<Float>) {
-        guard let x = input else { return }
+    /// dx [B, T, D]: on entry the gradient of forward's output, on return that of its input;
+    /// `saved`: what that forward returned.
+    func backward(_ dx: UnsafeMutablePointer<Float>, saved: Saved) {
         let count = rows * attention.width
         scratch.resize(to: count)
         let branch = scratch.pointer
         switch placement {
         case .pre:
             branch.update(repeating: 0, count: count)
-            feedForward.backward(input: feedForwardNorm.outputPointer, dOutput: dx, addingInto: branch)
+            feedForward.backward(input: saved.feedForwardInput, dOutput: dx, addingInto: branch)
             feedForwardNorm.backward(dOutput: branch, addingInto: dx)
             branch.update(repeating: 0, count: count)
-            attention.backward(input: attentionNorm.outputPointer, dOutput: dx, addingInto: branch)
+            attention.backward(input: saved.attentionInput, dOutput: dx, addingInto: branch)
             attentionNorm.backward(dOutput: branch, addingInto: dx)
         case .post:
             branch.update(repeating: 0, count: count)
             feedForwardNorm.backward(dOutput: dx, addingInto: branch)       // d(x1 + FFN(x1))
             dx.update(from: branch, count: count)
-            feedForward.backward(input: attentionNorm.outputPointer, dOutput: branch, addingInto: dx)  // dx1
+            feedForward.backward(input: saved.feedForwardInput, dOutput: branch, addingInto: dx)  // dx1
             branch.update(repeating: 0, count: count)
             attentionNorm.backward(dOutput: dx, addingInto: branch)         // d(x + MHA(x))
             dx.update(from: branch, count: count)
-            attention.backward(input: x, dOutput: branch, addingInto: dx)
+            attention.backward(input: saved.attentionInput, dOutput: branch, addingInto: dx)
         }
     }
 }

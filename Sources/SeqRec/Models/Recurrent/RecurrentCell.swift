@@ -40,13 +40,13 @@ protocol RecurrentCell {
 }
 
 extension CellKind {
-    /// The cell type of a recurrent kind; nil for the baselines (pop, markov) and SASRec.
+    /// The cell type of a recurrent kind; nil for the other families' cells.
     var recurrentCell: (any RecurrentCell.Type)? {
         switch self {
         case .lstm: LSTMCell.self
         case .gru: GRUCell.self
         case .rnn: RNNCell.self
-        case .pop, .markov, .sasrec: nil
+        default: nil
         }
     }
 }

@@ -1,7 +1,7 @@
 // The SASRec encoder (Kang & McAuley 2018, as the PyTorch port pmixer/SASRec.pytorch):
 //
 //     x0 = dropout(sqrt(D) * E[id] + P[pos])                       [B, T, D]
-//     x  = block_L(... block_1(x0))                                (TransformerBlock)
+//     x  = block_L(... block_1(x0))                                (TransformerBlock, causal)
 //     h  = LN_final(x)                                             [B, T, D]
 //
 // Inputs are item ids [B, T], rows left-aligned with padding (id 0) at the end. Positions
@@ -12,7 +12,7 @@
 // and everything else is per row. Parameters: "item_embedding.weight" [V, D] (also the tied
 // output), "position_embedding.weight" [M + 1, D], "blocks.<l>.*", "final_norm.*".
 
-public final class TransformerEncoder {
+public final class SASRecEncoder {
     let itemEmbedding: Parameter
     let positionEmbedding: Parameter
     let blocks: [TransformerBlock]
@@ -25,6 +25,7 @@ public final class TransformerEncoder {
     private var isItem: [Bool] = []                 // [B, T]
     private var positions: [Int32] = []             // [B, T]
     private var lastIds: [Int32] = []               // [B, T]
+    private var saved: [TransformerBlock.Saved] = []  // per block, what its backward needs
     private let embedded = FloatBuffer()            // [B, T, D] x0
     private let embeddingMask = FloatBuffer()       // [B, T, D]
     private let gradient = FloatBuffer()            // [B, T, D] the stream's gradient
@@ -66,9 +67,16 @@ public final class TransformerEncoder {
         self.batch = batch
         self.steps = steps
         guard rows > 0 else { return UnsafeBufferPointer(start: embedded.pointer, count: 0) }
-        lastIds = Array(inputs)
-        isItem = lastIds.map { $0 != 0 }
-        positions = [Int32](repeating: 0, count: rows)
+        if lastIds.count != rows {  // a new batch shape: the only allocations of a forward
+            lastIds = [Int32](repeating: 0, count: rows)
+            isItem = [Bool](repeating: false, count: rows)
+            positions = [Int32](repeating: 0, count: rows)
+        }
+        for row in 0..<rows {
+            lastIds[row] = inputs[row]
+            isItem[row] = inputs[row] != 0
+            positions[row] = 0
+        }
         let vocabulary = itemEmbedding.shape[0]
         for b in 0..<batch {
             let count = (0..<steps).last { isItem[b * steps + $0] }.map { $0 + 1 } ?? 0
@@ -91,8 +99,10 @@ public final class TransformerEncoder {
         var x = UnsafePointer(embedded.pointer)
         isItem.withUnsafeBufferPointer { mask in
             guard let mask = mask.baseAddress else { return }
-            for block in blocks {
-                x = block.forward(x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng)
+            for (index, block) in blocks.enumerated() {
+                let result = block.forward(x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng)
+                if saved.count == index { saved.append(result.saved) } else { saved[index] = result.saved }
+                x = result.output
             }
         }
         return UnsafeBufferPointer(start: finalNorm.forward(x, rows: rows), count: rows * d)
@@ -108,7 +118,7 @@ public final class TransformerEncoder {
         gradient.zero()
         let dx = gradient.pointer
         finalNorm.backward(dOutput: dTop, addingInto: dx)
-        for block in blocks.reversed() { block.backward(dx) }
+        for index in blocks.indices.reversed() { blocks[index].backward(dx, saved: saved[index]) }
         if dropoutActive { BufferOps.multiply(count: rows * d, by: embeddingMask.pointer, into: dx) }
         let scale = Float(d).squareRoot()
         for row in 0..<rows where isItem[row] {

@@ -1,0 +1,84 @@
+// What every layer needs to know about a model family before any model exists, as plain
+// data the config layer can hold: its cells, what it trains, how it is windowed and compared,
+// the model keys only it reads and the rules across keys it imposes. Models/ registers the
+// implementation of each trainable family (ModelFamily) against these descriptors; nothing
+// else names a family. See docs/development.md, "Model families".
+
+public struct ModelFamilyDescriptor: Sendable {
+    /// What a comparison calls the family ("recurrent", "attention"; a baseline's own name).
+    public let name: String
+    /// The `model.cell` values it provides.
+    public let cells: [CellKind]
+    /// Trained by gradient (SequenceRecommender); false for the counting baselines.
+    public let trainsByGradient: Bool
+    /// The tasks it trains.
+    public let tasks: [TaskKind]
+    /// Whether `training.sparse_gradients: true` applies to it.
+    public let allowsSparseGradients: Bool
+    /// Training windows start at every position (a warm-up of short prefixes, as a recurrent
+    /// model sees them) instead of the last `max_length` items only (a position table of
+    /// `max_length` rows sees every window at the same positions).
+    public let warmUpWindows: Bool
+    /// The model keys only this family reads: documented under it and recorded in the
+    /// resolved configuration of its runs only.
+    let ownKeys: [SchemaKey]
+    /// Its rules across keys beyond `tasks` and `allowsSparseGradients`: (key path, message) per violation.
+    let rules: @Sendable (ModelSpec) -> [(keyPath: String, message: String)]
+    /// The rules as the configuration reference states them (after the generated task and sparse-gradient rule).
+    let ruleText: String?
+
+    /// Every family; `CellKind` values map to exactly one.
+    static let all: [ModelFamilyDescriptor] = [.recurrent, .sasrec, .popularity, .markov]
+}
+
+extension CellKind {
+    /// The family that provides this cell.
+    public var family: ModelFamilyDescriptor {
+        guard let family = ModelFamilyDescriptor.all.first(where: { $0.cells.contains(self) }) else {
+            preconditionFailure("cell '\(rawValue)' belongs to no registered model family")
+        }
+        return family
+    }
+
+    /// A model with parameters trained by gradient (SequenceRecommender).
+    public var isTrainable: Bool { family.trainsByGradient }
+}
+
+// MARK: - The families
+
+extension ModelFamilyDescriptor {
+    static let recurrent = ModelFamilyDescriptor(
+        name: "recurrent", cells: [.lstm, .gru, .rnn], trainsByGradient: true, tasks: [.nextItem, .rating],
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+
+    static let sasrec = ModelFamilyDescriptor(
+        name: "attention", cells: [.sasrec], trainsByGradient: true, tasks: [.nextItem],
+        allowsSparseGradients: false, warmUpWindows: false,
+        ownKeys: [
+            SchemaKey("blocks", .integer(minimum: 1), "`sasrec` only (the cells ignore it): self-attention blocks, each attention then a point-wise feed-forward."),
+            SchemaKey("heads", .integer(minimum: 1), "`sasrec` only: attention heads; must divide `hidden_size`."),
+            SchemaKey("norm", .choice(ConfigSchema.names(LayerNormPlacement.self)), "`sasrec` only: layer norm placement, `pre` (x + f(LN(x)), the port's `--norm_first`) or `post` (LN(x + f(x))). Its position table has `split.max_length` rows, so every window fits."),
+        ],
+        rules: { model in headsDivideWidth(model, cell: .sasrec) },
+        ruleText: "`model.heads` dividing `model.hidden_size`")
+
+    /// Training popularity: counts, no gradient.
+    static let popularity = ModelFamilyDescriptor(
+        name: "pop", cells: [.pop], trainsByGradient: false, tasks: [.nextItem, .rating],
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+
+    /// First-order transitions falling back to popularity: counts, no gradient.
+    static let markov = ModelFamilyDescriptor(
+        name: "markov", cells: [.markov], trainsByGradient: false, tasks: [.nextItem, .rating],
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+
+    /// Attention heads split the width evenly; the message suggests the nearest divisor.
+    static func headsDivideWidth(_ model: ModelSpec, cell: CellKind) -> [(keyPath: String, message: String)] {
+        let (width, heads) = (model.hiddenSize, model.heads)
+        guard width % heads != 0 else { return [] }
+        let divisors = (1...width).filter { width % $0 == 0 }
+        let nearest = divisors.min { abs($0 - heads) != abs($1 - heads) ? abs($0 - heads) < abs($1 - heads) : $0 < $1 } ?? 1
+        return [("model.heads",
+                 "expected a number of heads that divides model.hidden_size (\(width)) for cell '\(cell.rawValue)', found \(heads); did you mean \(nearest)?")]
+    }
+}
