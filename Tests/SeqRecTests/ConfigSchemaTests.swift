@@ -84,3 +84,15 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
     #expect(written == documented)
 }
+
+/// Every key of the configuration reference shows its default, also the keys that only one
+/// model family reads (recorded for that family's cells only).
+@Test func everyKeyInTheReferenceShowsADefault() {
+    let reference = ConfigReference.markdown()
+    let rows = reference.split(separator: "\n").filter { $0.hasPrefix("| `") }
+    #expect(rows.count > 40)
+    for row in rows {
+        let cells = row.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: CharacterSet.whitespaces) }
+        #expect(cells.count >= 5 && !cells[3].isEmpty, "no default: \(row)")
+    }
+}

@@ -137,11 +137,17 @@ public enum ConfigReference {
 
     /// The defaults documented for every key: a default spec, with the optional sections
     /// filled so that their keys have defaults to show.
-    private static let documentedDefaults: ConfigValue = {
+    /// One per family (a family's own model keys are recorded for its cells only), the
+    /// default cell's first.
+    private static let documentedDefaults: [ConfigValue] = {
         var spec = ExperimentSpec(name: "x")
         spec.dataset.synthetic = SyntheticSpec()
         spec.dataset.columns = ColumnMapping()
-        return spec.configValue
+        return [spec.configValue] + ModelFamilyDescriptor.all.compactMap(\.cells.first).map { cell in
+            var familySpec = spec
+            familySpec.model.cell = cell
+            return familySpec.configValue
+        }
     }()
 
     /// One rule per family that constrains other keys: the tasks it trains, sparse gradients,
@@ -162,12 +168,14 @@ public enum ConfigReference {
     }
 
     private static func defaultValue(at path: [String]) -> ConfigValue? {
-        var value = documentedDefaults
-        for segment in path {
-            guard case .mapping(let fields) = value, let next = fields.first(where: { $0.key == segment }) else { return nil }
-            value = next.value
-        }
-        return value
+        documentedDefaults.lazy.compactMap { defaults -> ConfigValue? in
+            var value = defaults
+            for segment in path {
+                guard case .mapping(let fields) = value, let next = fields.first(where: { $0.key == segment }) else { return nil }
+                value = next.value
+            }
+            return value
+        }.first
     }
 
     // MARK: - JSON Schema
