@@ -106,8 +106,9 @@ public struct AdamStepConstants: Sendable {
 }
 
 /// seqrec's hot kernels, one build of them. Pointers are Float32 buffers in the layouts the
-/// comments give; nothing here allocates.
-public protocol KernelSet {
+/// comments give; nothing here allocates. (A build is a namespace of static functions, so
+/// its metatype can be shared between threads.)
+public protocol KernelSet: SendableMetatype {
     static var build: KernelBuild { get }
 
     // MARK: recurrent cells (Models/Recurrent: the equations)

@@ -157,7 +157,7 @@ public enum KernelDispatch {
 
     /// The kernels this process runs. A library user who set an impossible SEQREC_KERNELS
     /// without asking `startupProblem` stops here, with its message.
-    public static var active: any KernelSet.Type {
+    public static let active: any KernelSet.Type = {
         switch selection {
         case .success(let choice):
             guard let kernels = kernels(for: choice.path) else { fatalError("\(choice.path) kernels are not built") }
@@ -165,7 +165,7 @@ public enum KernelDispatch {
         case .failure(let error):
             fatalError(error.message)
         }
-    }
+    }()
 
     /// The kernels this process runs, for provenance and `runner --version`.
     public static var current: KernelInfo {
