@@ -4,12 +4,10 @@
 // entry point does a whole step, row or range, never one vector.
 //
 // Letters: B batch rows, H hidden size, G gates (LSTM 4, GRU 3, RNN 1), W = G*H.
-// Results do not depend on the build in these ways (KernelPathTests checks them):
-//   bitwise equal: every element-wise result (cells, Adam, row copies and sums, the softmax's
-//     e^z, shifts, scalings, maxima): each lane runs the same operations in the same order,
-//     with the same fused multiply-adds, whatever the vector width;
-//   close: the softmax's row sums of e^z, which are added in `lanes` partial sums, and so
-//     everything computed from a sum (the scaled probabilities).
+// Results do not depend on the build: every output is bitwise the same (KernelPathTests checks
+// it). Each lane runs the same operations in the same order, with the same fused multiply-adds,
+// whatever the vector width; the one reduction, the softmax's row sum of e^z, is added in the
+// 8-lane order by every build (SoftmaxKernels.swift).
 
 /// Which build a kernel set is: its path name, vector width and instruction set.
 public struct KernelBuild: Sendable, Equatable {
