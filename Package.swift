@@ -18,6 +18,23 @@ let cpuFlags: [String] = []
 #endif
 let numericFlags: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
 
+// MARK: - Hot kernels, compiled once per instruction set
+// The cells' pointwise steps, the softmax row passes, Adam and the embedding row copies live in
+// Sources/SeqRecKernels. That module is compiled with the numeric flags (the x86-64-v3 path, or
+// the one path on arm64); on x86-64 the same files (symlinks) are compiled twice more: for
+// x86-64-v4 (AVX-512, 16 lanes) and for plain x86-64 (16 lanes: the reference the tests hold
+// both paths to). SeqRec picks one at start-up from CPUID (Tensor/KernelDispatch.swift).
+#if arch(x86_64)
+let kernelVariants: [Target] = [
+    .target(name: "SeqRecKernelsV4", dependencies: ["SeqRecKernelAPI"],
+            swiftSettings: [.unsafeFlags(["-O", "-target-cpu", "skylake-avx512"]), .define("SEQREC_KERNELS_V4")]),
+    .target(name: "SeqRecKernelsPortable", dependencies: ["SeqRecKernelAPI"],
+            swiftSettings: [.unsafeFlags(["-O"]), .define("SEQREC_KERNELS_PORTABLE")]),
+]
+#else
+let kernelVariants: [Target] = []
+#endif
+
 let package = Package(
     name: "seqrec",
     platforms: [.macOS(.v15)],
@@ -54,13 +71,19 @@ let package = Package(
             dependencies: [
                 "CYAML",
                 "CPUCheck",
+                "SeqRecKernelAPI",
+                "SeqRecKernels",
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
                 .target(name: "CCrypto", condition: .when(platforms: [.linux])),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
-            ],
+            ] + kernelVariants.map { Target.Dependency.target(name: $0.name) },
             swiftSettings: numericFlags,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
         ),
+
+        // The kernels' shared interface (protocol and argument structs), then the kernels.
+        .target(name: "SeqRecKernelAPI"),
+        .target(name: "SeqRecKernels", dependencies: ["SeqRecKernelAPI"], swiftSettings: numericFlags),
 
         // MARK: - Executables
         // CPUCheck is compiled without the numeric flags: each executable calls it first and
@@ -95,9 +118,9 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "SeqRecTests",
-            dependencies: ["SeqRec", "CPUCheck"]
+            dependencies: ["SeqRec", "CPUCheck", "SeqRecKernelAPI"]
         ),
-    ],
+    ] + kernelVariants,
     swiftLanguageModes: [.v6]
 )
 

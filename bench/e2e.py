@@ -211,6 +211,7 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
 
     peak_rate = max(rate["gflops"] for rate in rates if rate.get("shape") == "square")
     blas = next((rate["blas"] for rate in rates if "blas" in rate), None)
+    seqrec_kernels = next((rate["kernels"] for rate in rates if "kernels" in rate), None)
 
     def flops(cell, hidden):
         return epoch_flops(cell, hidden, [header for key, (_, header) in exports.items()
@@ -232,6 +233,9 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
     if blas:
         kernels = f"; {blas['core']} kernels" if blas.get("core") else ""
         lines.append(f"BLAS: {blas.get('config') or blas['name']}{kernels}, chosen by {blas['chosen_by']}")
+    if seqrec_kernels:
+        lines.append(f"seqrec kernels: {seqrec_kernels['path']}, {seqrec_kernels['instructions']}, "
+                     f"{seqrec_kernels['lanes']} lanes, chosen by {seqrec_kernels['chosen_by']}")
     torch_version = next((run["torch"] for run in runs if run["side"] == "torch"), None)
     if torch_version:
         lines.append(f"PyTorch {torch_version}")

@@ -181,6 +181,7 @@ func runBenchmark(_ options: Options) {
     // (each row below also measures its own shapes; the bound uses the highest rate seen).
     let peak = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
     print(String(format: "sgemm [1024, 1024] x [1024, 1024]: %.1f GFLOP/s", peak) + "; " + BLASKernels.current.summary)
+    print(KernelDispatch.current.summary)
 
     print("")
     print("cell  H    swift ms (min)  fwd ms   torch ms (min)    torch/swift  GFLOP/s nominal/executed  sgemm GFLOP/s [proj, step, dW_hh]  bound ms  max x")
@@ -348,6 +349,9 @@ func printSgemmRates(arguments: [String]) {
     if let blas = try? encoder.encode(["blas": BLASKernels.current]) {
         print(String(decoding: blas, as: UTF8.self))
     }
+    if let kernels = try? encoder.encode(["kernels": KernelDispatch.current]) {
+        print(String(decoding: kernels, as: UTF8.self))
+    }
     let square = sgemmRate(m: 1024, n: 1024, k: 1024, transB: false)
     print(#"{"shape": "square", "m": 1024, "n": 1024, "k": 1024, "gflops": \#(square)}"#)
     for h in hidden {
@@ -359,6 +363,10 @@ func printSgemmRates(arguments: [String]) {
 // The first statement, before any SeqRec code: refuse a CPU the haswell code would crash on.
 seqrec_require_supported_cpu("seqrec-bench")
 BLASKernels.useBestKernels(program: "seqrec-bench")
+if let problem = KernelDispatch.startupProblem {
+    FileHandle.standardError.write(Data("seqrec-bench: \(problem)\n".utf8))
+    exit(2)
+}
 switch CommandLine.arguments.dropFirst().first {
 case "export-split":
     do {

@@ -14,7 +14,8 @@ private struct RunnerResult {
 
 private let runnerIsBuilt = FileManager.default.isExecutableFile(atPath: ConfigFixtures.runnerBinary.path)
 
-private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures.repositoryRoot) throws -> RunnerResult {
+private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures.repositoryRoot,
+                       environment extra: [String: String] = [:]) throws -> RunnerResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -27,6 +28,7 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     process.currentDirectoryURL = directory
     var environment = ProcessInfo.processInfo.environment
     environment["COLUMNS"] = "80"
+    environment.merge(extra) { $1 }
     process.environment = environment
     let stdoutHandle = try FileHandle(forWritingTo: stdoutURL), stderrHandle = try FileHandle(forWritingTo: stderrURL)
     process.standardOutput = stdoutHandle
@@ -150,11 +152,28 @@ private func runRunner(_ arguments: [String], in directory: URL = ConfigFixtures
     #expect(CommandOutput.run("git", ["-C", ConfigFixtures.repositoryRoot.path, "merge-base", "--is-ancestor", built, "HEAD"]) != nil,
             "\(built) is not HEAD or an ancestor of it")
     let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
-    #expect(lines.count == 3 && lines[0].hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))"), "\(result.stdout)")
-    // Then the BLAS and its kernels (BLASKernelChoiceTests checks which).
-    #expect(lines.count == 3 && lines[1].hasPrefix("BLAS: ") && lines[2].isEmpty, "\(result.stdout)")
+    #expect(lines.count == 4 && lines[0].hasSuffix("; source \(ConfigFixtures.repositoryRoot.standardizedFileURL.path))"), "\(result.stdout)")
+    // Then the BLAS and its kernels (BLASKernelChoiceTests checks which), then seqrec's own kernels.
+    #expect(lines.count == 4 && lines[1].hasPrefix("BLAS: ") && lines[3].isEmpty, "\(result.stdout)")
+    #expect(lines.count == 4 && lines[2] == Substring(KernelDispatch.current.summary), "\(result.stdout)")
     // Every report records the release too.
     #expect(Provenance.capture(threads: 1).seqrecVersion == SeqRecVersion.number)
+}
+
+/// SEQREC_KERNELS picks seqrec's kernels; a path this CPU cannot run, or no path at all, is a
+/// usage error (exit 2) that names the variable, before any command runs.
+@Test(.enabled(if: runnerIsBuilt)) func theKernelOverrideIsHonouredOrRefused() throws {
+    let portable = try runRunner(["--version"], environment: ["SEQREC_KERNELS": "portable"])
+    #expect(portable.status == 0 && portable.stdout.contains("\nKernels: portable, "), "\(portable.stdout)")
+    #expect(portable.stdout.contains("(chosen by user SEQREC_KERNELS)"), "\(portable.stdout)")
+    let unknown = try runRunner(["--version"], environment: ["SEQREC_KERNELS": "avx9"])
+    #expect(unknown.status == 2 && unknown.stdout.isEmpty)
+    #expect(unknown.stderr.hasPrefix("runner: SEQREC_KERNELS=avx9: unknown kernel path; expected one of "), "\(unknown.stderr)")
+    // A path this CPU lacks the features for (on an AVX-512 machine every path runs).
+    if let missing = KernelDispatch.builtPaths.first(where: { !KernelDispatch.missingFeatures(for: $0, on: .thisMachine).isEmpty }) {
+        let refused = try runRunner(["validate", "experiments/lstm50.yaml"], environment: ["SEQREC_KERNELS": missing.rawValue])
+        #expect(refused.status == 2 && refused.stderr.contains("this CPU lacks "), "\(refused.stderr)")
+    }
 }
 
 /// The commit is the build's: `--version` asks no git when it runs (without git on the PATH,

@@ -27,27 +27,16 @@ public final class Embedding {
 
     /// output[t, b, :] = weight[ids[b, t], :]  (ids [B, T] batch-major, output [T, B, E] time-major)
     func gather(ids: UnsafePointer<Int32>, batch: Int, steps: Int, into output: UnsafeMutablePointer<Float>) {
-        let table = weight.value  // [V, E]
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let id = Int(ids[b * steps + t])  // validated by the caller
-                BufferOps.copyRow(table + id * dimension, to: output + (t * batch + b) * dimension, count: dimension)
-            }
-        }
+        KernelDispatch.active.gatherRows(table: weight.value, width: dimension, ids: ids, idStride: steps, batch: batch, steps: steps,
+                                         into: output)
     }
 
     /// grad[ids[b, t], :] += dOutput[t, b, :] for every non-padding id (dOutput [T, B, E]);
     /// marks those rows when the weight tracks rows.
     func accumulateGradient(ids: UnsafePointer<Int32>, batch: Int, steps: Int, dOutput: UnsafePointer<Float>) {
         markRows(ids: ids, count: batch * steps)
-        let grad = weight.grad  // [V, E]
-        for b in 0..<batch {
-            for t in 0..<steps {
-                let id = Int(ids[b * steps + t])
-                if id == 0 { continue }
-                BufferOps.axpy(count: dimension, alpha: 1, x: dOutput + (t * batch + b) * dimension, y: grad + id * dimension)
-            }
-        }
+        KernelDispatch.active.scatterAddRows(dOutput, width: dimension, ids: ids, idStride: steps, batch: batch, steps: steps,
+                                             into: weight.grad)
     }
 
     /// Marks the rows of the non-padding `ids` [count] as touched (a no-op for a dense

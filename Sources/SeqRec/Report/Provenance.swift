@@ -1,4 +1,5 @@
-// Where and with what a run was made: git state, toolchain, OS, CPU, threads, BLAS kernels.
+// Where and with what a run was made: git state, toolchain, OS, CPU, threads, BLAS kernels,
+// seqrec's own kernels.
 
 import Foundation
 
@@ -37,9 +38,12 @@ public struct Provenance: Sendable, Equatable, Codable {
     public var threadsSource: String?
     /// The BLAS, its release and kernels, and who chose them; nil in reports of older versions.
     public var blas: BLASKernelInfo?
+    /// seqrec's own hot kernels (KernelDispatch): their path, width, instructions and who chose
+    /// them; nil in reports of older versions.
+    public var kernels: KernelInfo?
 
     public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
-                cores: Int, threads: Int, blas: BLASKernelInfo? = nil) {
+                cores: Int, threads: Int, blas: BLASKernelInfo? = nil, kernels: KernelInfo? = nil) {
         self.seqrecVersion = SeqRecVersion.number
         self.git = git
         self.swiftVersion = swiftVersion
@@ -49,10 +53,11 @@ public struct Provenance: Sendable, Equatable, Codable {
         self.cores = cores
         self.threads = threads
         self.blas = blas
+        self.kernels = kernels
     }
 
     enum CodingKeys: String, CodingKey {
-        case git, os, cpu, cores, threads, blas
+        case git, os, cpu, cores, threads, blas, kernels
         case threadsSource = "threads_source"
         case seqrecVersion = "seqrec_version"
         case swiftVersion = "swift_version"
@@ -64,7 +69,7 @@ public struct Provenance: Sendable, Equatable, Codable {
     public static func capture(threads: Int, threadsSource: CPUAllowance.Source? = nil, directory: URL? = nil) -> Provenance {
         var provenance = Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
                                     os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
-                                    threads: threads, blas: BLASKernels.current)
+                                    threads: threads, blas: BLASKernels.current, kernels: KernelDispatch.current)
         provenance.threadsSource = threadsSource?.rawValue
         return provenance
     }

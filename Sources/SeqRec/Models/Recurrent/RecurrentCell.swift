@@ -1,20 +1,19 @@
 // The recurrent cells' common shape, and the one time loop they all run.
 //
 // A cell (LSTMCell, GRUCell, RNNCell) is a namespace of static pieces: its gate count G, its
-// state count, whether its hidden-side product W_hh h stays apart from the input side, and
-// the pointwise work on one 8-lane chunk of one row, forward and backward. TimeLoop runs the
-// steps around those pieces: the per-step recurrent sgemm, padded (masked) steps, the chunk
-// schedule with its overlapping last chunk, and backward's per-step hook.
+// state count, whether its hidden-side product W_hh h stays apart from the input side, and its
+// pointwise step over one time step's rows, forward and backward, which runs in the hot
+// kernels (Sources/SeqRecKernels, the build KernelDispatch chose for this CPU). TimeLoop runs
+// the steps around those pieces: the per-step recurrent sgemm and backward's per-step hook.
 //
 // Specialization: RecurrentLayer holds its cell as `any RecurrentCell.Type` and passes it to
 // TimeLoop once per forward/backward; @_specialize makes the generic entry compare the type
-// once and jump to the copy specialized for that cell. In a release (whole-module) build the
-// cell pieces are inlined into that copy (they are @_transparent, as before: see
-// LSTMCell.forwardChunk); a debug build compiles files apart, so there they stay direct
-// calls, as VectorMath's helpers do.
+// once and jump to the copy specialized for that cell.
 //
 // Letters: B batch rows, T steps, H hidden size, G gates. Buffers are time-major:
 // gates and recurrent [T, B, G*H], states and cells [T+1, B, H], cellTanh [T, B, H].
+
+import SeqRecKernelAPI
 
 protocol RecurrentCell {
     /// G, the gate blocks of the fused weights W_ih [G*H, D] and W_hh [G*H, H].
@@ -28,15 +27,10 @@ protocol RecurrentCell {
     /// The gate block whose b_ih gets the layer's forget bias, or nil.
     static var forgetGate: Int? { get }
 
-    /// The vectors one chunk loads: every chunk is loaded before it is finished, and the last
-    /// (overlapping) chunk before any chunk of the row (see VectorMath.lastChunk).
-    associatedtype ForwardInputs
-    associatedtype BackwardInputs
-    /// Chunk j of a row (n lanes: 8, or H when H < 8).
-    static func forwardInputs(_ row: ForwardRow, at j: Int, lanes n: Int) -> ForwardInputs
-    static func forwardChunk(_ inputs: ForwardInputs, _ row: ForwardRow, at j: Int, lanes n: Int)
-    static func backwardInputs(_ row: BackwardRow, at j: Int, lanes n: Int) -> BackwardInputs
-    static func backwardChunk(_ inputs: BackwardInputs, _ row: BackwardRow, at j: Int, lanes n: Int)
+    /// The pointwise step over step t's rows [B]: padded rows (mask false) carry the states
+    /// (forward) or pass dh and dc on with zero gradients (backward).
+    static func forward(_ kernels: any KernelSet.Type, _ step: RecurrentForwardStep)
+    static func backward(_ kernels: any KernelSet.Type, _ step: RecurrentBackwardStep)
 }
 
 extension CellKind {
@@ -51,34 +45,6 @@ extension CellKind {
     }
 }
 
-/// Row b of step t in forward. Pointers are at column 0: chunk j adds j, gate block k is at + k*H.
-struct ForwardRow {
-    let hidden: Int
-    let gates: UnsafeMutablePointer<Float>      // [G*H] x side (+ W_hh h unless separate) -> activations (RNN: a)
-    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: W_hh h (without b_hh)
-    let bias: UnsafePointer<Float>?             // [G*H] x-side bias of a dense input; nil for a lookup (rows hold it)
-    let recurrentBias: UnsafePointer<Float>     // [G*H] b_hh, separate hidden side
-    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
-    let hNext: UnsafeMutablePointer<Float>      // [H] h_t
-    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
-    let cNext: UnsafeMutablePointer<Float>      // [H] c_t, two states
-    let cellTanh: UnsafeMutablePointer<Float>   // [H] tanh(c_t), two states
-}
-
-/// Row b of step t in backward, pointers at column 0 as in ForwardRow.
-struct BackwardRow {
-    let hidden: Int
-    let gates: UnsafeMutablePointer<Float>      // [G*H] activations -> input-side pre-activation gradients
-    let recurrent: UnsafeMutablePointer<Float>  // [G*H] separate hidden side: as forward left it -> its gradients
-    let hPrev: UnsafePointer<Float>             // [H] h_{t-1}
-    let hNext: UnsafePointer<Float>             // [H] h_t
-    let cPrev: UnsafePointer<Float>             // [H] c_{t-1}, two states
-    let cellTanh: UnsafePointer<Float>          // [H] tanh(c_t), two states
-    let dOut: UnsafePointer<Float>              // [H] the step's output gradient
-    let dhCarry: UnsafeMutablePointer<Float>    // [H] dh from step t+1 -> the step's own part for t-1
-    let dcCarry: UnsafeMutablePointer<Float>    // [H] dc from step t+1 -> dc for t-1, two states
-}
-
 enum TimeLoop {
     /// Forward over all steps: h_t into states[t+1] (c_t into cells[t+1]), the activations the
     /// backward needs into gates (and recurrent). Padded steps (mask false) carry the states.
@@ -89,6 +55,7 @@ enum TimeLoop {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = Cell.gateCount * hidden
         let bias = w.inputBias  // [G*H] or nil
+        let kernels = KernelDispatch.active
         for t in 0..<w.steps {
             let gates = w.gates + t * batch * width          // [B, G*H]
             let recurrent = w.recurrent + t * batch * width  // [B, G*H]
@@ -105,24 +72,9 @@ enum TimeLoop {
             } else {
                 w.recurrentProduct(h: hPrev, weightHH: weightHH, width: width, beta: 1, into: gates)
             }
-            for b in 0..<batch {
-                let offset = b * hidden
-                if !w.mask[t * batch + b] {
-                    (hNext + offset).update(from: hPrev + offset, count: hidden)
-                    if Cell.stateCount == 2 { (cNext + offset).update(from: cPrev + offset, count: hidden) }
-                    continue
-                }
-                let row = ForwardRow(hidden: hidden, gates: gates + b * width, recurrent: recurrent + b * width,
-                                     bias: bias, recurrentBias: w.recurrentBias, hPrev: hPrev + offset, hNext: hNext + offset,
-                                     cPrev: cPrev + offset, cNext: cNext + offset, cellTanh: cellTanh + offset)
-                // 8-lane chunks, the last one overlapping (see VectorMath.lastChunk)
-                let last = VectorMath.lastChunk(width: hidden)
-                let lastInputs = Cell.forwardInputs(row, at: last.start, lanes: last.lanes)
-                for j in stride(from: 0, to: last.start, by: 8) {
-                    Cell.forwardChunk(Cell.forwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
-                }
-                Cell.forwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
-            }
+            Cell.forward(kernels, RecurrentForwardStep(
+                batch: batch, hidden: hidden, gates: gates, recurrent: recurrent, bias: bias, recurrentBias: w.recurrentBias,
+                hPrev: hPrev, hNext: hNext, cPrev: cPrev, cNext: cNext, cellTanh: cellTanh, mask: w.mask + t * batch))
         }
     }
 
@@ -137,6 +89,7 @@ enum TimeLoop {
                                               dOutputs: UnsafeMutablePointer<Float>, afterStep: (Int) -> Void) {
         let (batch, hidden) = (w.batch, w.hidden)
         let width = Cell.gateCount * hidden
+        let kernels = KernelDispatch.active
         for t in stride(from: w.steps - 1, through: 0, by: -1) {
             let gates = w.gates + t * batch * width
             let recurrent = w.recurrent + t * batch * width
@@ -145,27 +98,9 @@ enum TimeLoop {
             let cPrev = w.cells + t * batch * hidden
             let cellTanh = w.cellTanh + t * batch * hidden
             let dOut = dOutputs + t * batch * hidden
-            for b in 0..<batch {
-                let offset = b * hidden
-                let row = BackwardRow(hidden: hidden, gates: gates + b * width, recurrent: recurrent + b * width,
-                                      hPrev: hPrev + offset, hNext: hNext + offset, cPrev: cPrev + offset,
-                                      cellTanh: cellTanh + offset, dOut: dOut + offset,
-                                      dhCarry: w.stateGrad + offset, dcCarry: w.cellGrad + offset)
-                if !w.mask[t * batch + b] {
-                    // The states were carried: dh flows on unchanged (dc_carry already holds dc).
-                    BufferOps.axpy(count: hidden, alpha: 1, x: row.dOut, y: row.dhCarry)
-                    row.gates.update(repeating: 0, count: width)
-                    if Cell.separateHiddenSide { row.recurrent.update(repeating: 0, count: width) }
-                    continue
-                }
-                // 8-lane chunks, the last one overlapping (see VectorMath.lastChunk)
-                let last = VectorMath.lastChunk(width: hidden)
-                let lastInputs = Cell.backwardInputs(row, at: last.start, lanes: last.lanes)
-                for j in stride(from: 0, to: last.start, by: 8) {
-                    Cell.backwardChunk(Cell.backwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
-                }
-                Cell.backwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
-            }
+            Cell.backward(kernels, RecurrentBackwardStep(
+                batch: batch, hidden: hidden, gates: gates, recurrent: recurrent, hPrev: hPrev, hNext: hNext, cPrev: cPrev,
+                cellTanh: cellTanh, dOut: dOut, dhCarry: w.stateGrad, dcCarry: w.cellGrad, mask: w.mask + t * batch))
             // dh_carry [B, H] += dGates [B, G*H] x W_hh [G*H, H], with the hidden-side gradients
             w.addRecurrentGradient(dGates: Cell.separateHiddenSide ? recurrent : gates, weightHH: weightHH, width: width)
             afterStep(t)

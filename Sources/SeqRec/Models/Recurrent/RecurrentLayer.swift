@@ -88,10 +88,8 @@ struct RecurrentBuffers {
     @inline(__always)
     func gatherInputRows(step t: Int, width: Int) {
         guard let inputTable, let ids else { return }
-        let destination = gates + t * batch * width
-        for b in 0..<batch {
-            BufferOps.copyRow(inputTable + Int(ids[b * steps + t]) * width, to: destination + b * width, count: width)
-        }
+        KernelDispatch.active.gatherRows(table: inputTable, width: width, ids: ids + t, idStride: steps, batch: batch, steps: 1,
+                                         into: gates + t * batch * width)
     }
 
     /// The x-side bias the pointwise loops still add [G*H]: the gate biases for a dense

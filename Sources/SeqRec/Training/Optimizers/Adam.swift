@@ -18,8 +18,11 @@
 //     p = p - step_size * m / (sqrt(v) + eps)
 //
 // with t the optimizer's step count (SparseAdam counts every step, touched or not).
+// The updates are hot kernels (Sources/SeqRecKernels/AdamKernels.swift, the build
+// KernelDispatch chose); this file keeps the state and the step's constants.
 
 import Foundation
+import SeqRecKernelAPI
 
 public final class Adam: Optimizer {
     public let beta1: Float
@@ -29,15 +32,7 @@ public final class Adam: Optimizer {
     /// Decoupled (AdamW) decay: p *= 1 - lr * weight_decay before the Adam step, and no L2 term.
     public let decoupled: Bool
     private var slots = OptimizerSlots(["exp_avg", "exp_avg_sq"])
-    private var constants = StepConstants()
-
-    /// This step's lane constants (set by beginStep).
-    private struct StepConstants {
-        var l2 = Float8(), shrink = Float8(), oneMinusBeta1 = Float8(), beta2 = Float8(), oneMinusBeta2 = Float8()
-        var inverseRoot2 = Float8(), eps = Float8(), negStep = Float8()
-        // SparseAdam's
-        var sparseNegStep = Float8(), sparseKeep1 = Float8(), sparseKeep2 = Float8()
-    }
+    private var constants = AdamStepConstants()
 
     public init(beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 0, decoupled: Bool = false) {
         self.beta1 = beta1
@@ -62,53 +57,32 @@ public final class Adam: Optimizer {
         let correction1 = 1 - pow(Double(beta1), t)
         let correction2 = 1 - pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / correction1)
-        constants = StepConstants(
-            l2: Float8(repeating: decoupled ? 0 : weightDecay),
-            shrink: Float8(repeating: decoupled ? 1 - learningRate * weightDecay : 1),
-            oneMinusBeta1: Float8(repeating: 1 - beta1), beta2: Float8(repeating: beta2),
-            oneMinusBeta2: Float8(repeating: 1 - beta2),
-            inverseRoot2: Float8(repeating: 1 / Float(correction2.squareRoot())),
-            eps: Float8(repeating: eps), negStep: Float8(repeating: -stepSize),
-            sparseNegStep: Float8(repeating: Float(-(Double(learningRate) * correction2.squareRoot() / correction1))),
-            sparseKeep1: Float8(repeating: Float(1 - Double(beta1))), sparseKeep2: Float8(repeating: Float(1 - Double(beta2))))
+        var c = AdamStepConstants()
+        c.l2 = decoupled ? 0 : weightDecay
+        c.shrink = decoupled ? 1 - learningRate * weightDecay : 1
+        c.oneMinusBeta1 = 1 - beta1
+        c.beta2 = beta2
+        c.oneMinusBeta2 = 1 - beta2
+        c.inverseRoot2 = 1 / Float(correction2.squareRoot())
+        c.eps = eps
+        c.negStep = -stepSize
+        c.sparseNegStep = Float(-(Double(learningRate) * correction2.squareRoot() / correction1))
+        c.sparseKeep1 = Float(1 - Double(beta1))
+        c.sparseKeep2 = Float(1 - Double(beta2))
+        constants = c
     }
 
     public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
-        let c = constants
-        let hasDecay = weightDecay != 0
-        let (p, g, m, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound),
-                            slots[0] + range.lowerBound, slots[1] + range.lowerBound)
-        forEachChunk(range.count) { j, n in
-            // Without weight decay (the usual case) param and grad are the stored values,
-            // bit for bit, and the two operations are skipped.
-            let stored = VectorMath.load(p + j, count: n)
-            let param = hasDecay ? stored * c.shrink : stored
-            let grad = hasDecay ? VectorMath.load(g + j, count: n) + c.l2 * param : VectorMath.load(g + j, count: n)
-            let oldMean = VectorMath.load(m + j, count: n)
-            let mean = oldMean + c.oneMinusBeta1 * (grad - oldMean)
-            let square = c.beta2 * VectorMath.load(v + j, count: n) + c.oneMinusBeta2 * grad * grad
-            VectorMath.store(mean, to: m + j, count: n)
-            VectorMath.store(square, to: v + j, count: n)
-            let denom = VectorMath.squareRoot(square) * c.inverseRoot2 + c.eps
-            VectorMath.store(param + c.negStep * (mean / denom), to: p + j, count: n)
-        }
+        let offset = range.lowerBound
+        KernelDispatch.active.adamDense(constants, decay: weightDecay != 0, values: arena.values + offset,
+                                        grads: arena.grads + offset, means: slots[0] + offset, squares: slots[1] + offset,
+                                        count: range.count)
     }
 
-    /// torch.optim.SparseAdam on one touched row. The same operation order as SparseAdam:
-    /// update = (new - old) * (1 - beta), moment = old + update, and numer/denom from update + old.
+    /// torch.optim.SparseAdam on one touched row.
     public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) {
-        let c = constants
-        let (p, g, m, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound),
-                            slots[0] + range.lowerBound, slots[1] + range.lowerBound)
-        forEachChunk(range.count) { j, n in
-            let grad = VectorMath.load(g + j, count: n)
-            let oldMean = VectorMath.load(m + j, count: n), oldSquare = VectorMath.load(v + j, count: n)
-            let meanUpdate = (grad - oldMean) * c.sparseKeep1
-            let squareUpdate = (grad * grad - oldSquare) * c.sparseKeep2
-            VectorMath.store(oldMean + meanUpdate, to: m + j, count: n)
-            VectorMath.store(oldSquare + squareUpdate, to: v + j, count: n)
-            let denom = VectorMath.squareRoot(squareUpdate + oldSquare) + c.eps
-            VectorMath.store(VectorMath.load(p + j, count: n) + c.sparseNegStep * ((meanUpdate + oldMean) / denom), to: p + j, count: n)
-        }
+        let offset = range.lowerBound
+        KernelDispatch.active.adamRow(constants, values: arena.values + offset, grads: arena.grads + offset,
+                                      means: slots[0] + offset, squares: slots[1] + offset, count: range.count)
     }
 }

@@ -1,28 +1,31 @@
-// SIMD elementwise math for the recurrent cells. libm's expf/tanhf are scalar calls and made
-// the LSTM pointwise work cost ~4x its gate matrix product; these vector versions are ~20x
-// cheaper. Accuracy (tested in VectorMathTests against Double libm on a dense grid over
-// [-100, 100]): |tanh error| < 4e-7, |sigmoid error| < 1e-7, exp relative error < 2e-7.
+// SIMD elementwise math for the kernels. libm's expf/tanhf are scalar calls and made the LSTM
+// pointwise work cost ~4x its gate matrix product; these vector versions are ~20x cheaper.
+// Accuracy (tested in VectorMathTests against Double libm on a dense grid over [-100, 100]):
+// |tanh error| < 4e-7, |sigmoid error| < 1e-7, exp relative error < 2e-7.
 //
-// All work on SIMD8<Float> (one AVX2 register); with -target-cpu haswell the polynomial
-// steps compile to vfmadd instructions (checked with objdump on the release .o files).
-// exp/sigmoid/tanh/clamp are @_transparent because @inline(__always) left them as calls from
-// the cell files, passing each vector through memory.
+// Everything works on `Lanes` (Lanes.swift): SIMD8<Float> in the x86-64-v3 build (one AVX2
+// register; the build SeqRec's own code uses through `VectorMath` and `Float8`), SIMD16<Float>
+// in the x86-64-v4 and portable builds. Each lane gets the same operations whatever the width,
+// so the builds agree bit for bit. exp/sigmoid/tanh/clamp are @_transparent because
+// @inline(__always) left them as calls from the cell files, passing each vector through memory;
+// the row helpers are @inlinable so that SeqRec's loops inline them across the module boundary.
 
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
-
-public typealias Float8 = SIMD8<Float>
 
 public enum VectorMath {
     // MARK: square root
 
     /// The lane-wise IEEE square root (correctly rounded, as vsqrtps). Swift's
     /// `squareRoot()` on Linux goes through the C library's sqrtf with its errno check: one
-    /// scalar call per lane, which made Adam's update cost 11% of an LSTM-50 epoch.
+    /// scalar call per lane, which made Adam's update cost 11% of an LSTM-50 epoch. (The
+    /// portable build keeps those calls: same results, it is the reference, not the fast path.)
     @_transparent
-    public static func squareRoot(_ x: Float8) -> Float8 {
-        #if arch(x86_64)
+    public static func squareRoot(_ x: Lanes) -> Lanes {
+        #if SEQREC_KERNELS_V4
+        _mm512_sqrt_ps(x)
+        #elseif arch(x86_64) && !SEQREC_KERNELS_PORTABLE
         _mm256_sqrt_ps(x)
         #else
         x.squareRoot()
@@ -36,33 +39,46 @@ public enum VectorMath {
     /// Inputs are clamped to [-87, 88] so 2^n stays a normal number (saturates to
     /// e^88 = 1.65e38 above and e^-87 = 1.6e-38 below, never inf or NaN).
     @_transparent
-    public static func exp(_ input: Float8) -> Float8 {
+    public static func exp(_ input: Lanes) -> Lanes {
         expInRange(clamp(input, -87, 88))
     }
 
     /// e^x for x already in [-87, 88] (callers that clamp tighter skip exp's own clamp).
     @_transparent
-    public static func expInRange(_ x: Float8) -> Float8 {
+    public static func expInRange(_ x: Lanes) -> Lanes {
         // Round x*log2(e) to the nearest integer with the 1.5*2^23 trick: the integer ends up
         // in the low mantissa bits of `shifted`.
-        let magic = Float8(repeating: 12_582_912)
-        let shifted = magic.addingProduct(x, Float8(repeating: 1.442_695_04))
+        let magic = Lanes(repeating: 12_582_912)
+        let shifted = magic.addingProduct(x, Lanes(repeating: 1.442_695_04))
         let n = shifted - magic
         // r = x - n*ln2 in two parts (Cody-Waite) for accuracy.
-        var r = x.addingProduct(n, Float8(repeating: -0.693_359_375))
-        r = r.addingProduct(n, Float8(repeating: 2.121_944_4e-4))
-        var p = Float8(repeating: 1.987_569_150_0e-4)
-        p = Float8(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
-        p = Float8(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
-        p = Float8(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
-        p = Float8(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
-        p = Float8(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
+        var r = x.addingProduct(n, Lanes(repeating: -0.693_359_375))
+        r = r.addingProduct(n, Lanes(repeating: 2.121_944_4e-4))
+        var p = Lanes(repeating: 1.987_569_150_0e-4)
+        p = Lanes(repeating: 1.398_199_950_7e-3).addingProduct(p, r)
+        p = Lanes(repeating: 8.333_451_907_3e-3).addingProduct(p, r)
+        p = Lanes(repeating: 4.166_579_589_4e-2).addingProduct(p, r)
+        p = Lanes(repeating: 1.666_666_545_9e-1).addingProduct(p, r)
+        p = Lanes(repeating: 5.000_000_120_1e-1).addingProduct(p, r)
         let r2 = r * r
         let expR = (r + 1).addingProduct(p, r2)
         // 2^n: (n + 127) << 23 as a bit pattern.
-        let nBits = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
+        let nBits = unsafeBitCast(shifted, to: LaneBits.self) &- unsafeBitCast(magic, to: LaneBits.self)
         let scaleBits = (nBits &+ 127) &<< 23
-        return expR * unsafeBitCast(scaleBits, to: Float8.self)
+        return expR * unsafeBitCast(scaleBits, to: Lanes.self)
+    }
+
+    /// e^x through exp's polynomial, but exactly 0 below -87 where VectorMath.exp
+    /// saturates: masked (-infinity) logits must get probability 0, and e^-87 < 2e-38 is
+    /// negligible next to the row sum (>= 1, the maximum's own term). The mask is compared
+    /// against a vector and blended with a vector: with the scalar forms
+    /// (`x .< -87`, `replacing(with: 0, ...)`) the compiler built the mask lane by lane.
+    @_transparent
+    public static func expOrZero(_ x: Lanes) -> Lanes {
+        // x <= 0 here (logits minus their maximum), so only the lower clamp is needed.
+        let limit = Lanes(repeating: -87)
+        let below = x .< limit
+        return VectorMath.expInRange(x.replacing(with: limit, where: below)).replacing(with: Lanes(), where: below)
     }
 
     // MARK: sigmoid
@@ -70,7 +86,7 @@ public enum VectorMath {
     /// 1 / (1 + e^-x). The argument is clamped to [-80, 80] (error < 2e-35 there) so the
     /// result never becomes subnormal; it saturates to exactly 1 for large x.
     @_transparent
-    public static func sigmoid(_ x: Float8) -> Float8 {
+    public static func sigmoid(_ x: Lanes) -> Lanes {
         let clamped = clamp(x, -80, 80)
         return 1 / (1 + expInRange(-clamped))
     }
@@ -81,66 +97,65 @@ public enum VectorMath {
     /// +-7.9053111 (beyond which the rational function would overshoot 1). For |x| >= 9,
     /// where Float tanh rounds to +-1, the result is exactly +-1. Odd by construction.
     @_transparent
-    public static func tanh(_ input: Float8) -> Float8 {
+    public static func tanh(_ input: Lanes) -> Lanes {
         let x = clamp(input, -7.905_311_107_635_498_05, 7.905_311_107_635_498_05)
         let x2 = x * x
-        var p = Float8(repeating: -2.760_768_477_423_55e-16)
-        p = Float8(repeating: 2.000_187_904_824_77e-13).addingProduct(p, x2)
-        p = Float8(repeating: -8.604_671_522_137_35e-11).addingProduct(p, x2)
-        p = Float8(repeating: 5.122_297_090_371_14e-08).addingProduct(p, x2)
-        p = Float8(repeating: 1.485_722_357_179_79e-05).addingProduct(p, x2)
-        p = Float8(repeating: 6.372_619_288_754_36e-04).addingProduct(p, x2)
-        p = Float8(repeating: 4.893_524_558_917_86e-03).addingProduct(p, x2)
-        var q = Float8(repeating: 1.198_258_394_667_02e-06)
-        q = Float8(repeating: 1.185_347_056_866_54e-04).addingProduct(q, x2)
-        q = Float8(repeating: 2.268_434_632_439_00e-03).addingProduct(q, x2)
-        q = Float8(repeating: 4.893_525_185_543_85e-03).addingProduct(q, x2)
-        let saturated = Float8(repeating: 1).replacing(with: -1, where: input .< 0)
+        var p = Lanes(repeating: -2.760_768_477_423_55e-16)
+        p = Lanes(repeating: 2.000_187_904_824_77e-13).addingProduct(p, x2)
+        p = Lanes(repeating: -8.604_671_522_137_35e-11).addingProduct(p, x2)
+        p = Lanes(repeating: 5.122_297_090_371_14e-08).addingProduct(p, x2)
+        p = Lanes(repeating: 1.485_722_357_179_79e-05).addingProduct(p, x2)
+        p = Lanes(repeating: 6.372_619_288_754_36e-04).addingProduct(p, x2)
+        p = Lanes(repeating: 4.893_524_558_917_86e-03).addingProduct(p, x2)
+        var q = Lanes(repeating: 1.198_258_394_667_02e-06)
+        q = Lanes(repeating: 1.185_347_056_866_54e-04).addingProduct(q, x2)
+        q = Lanes(repeating: 2.268_434_632_439_00e-03).addingProduct(q, x2)
+        q = Lanes(repeating: 4.893_525_185_543_85e-03).addingProduct(q, x2)
+        let saturated = Lanes(repeating: 1).replacing(with: -1, where: input .< 0)
         return (x * p / q).replacing(with: saturated, where: (input .>= 9) .| (input .<= -9))
     }
 
     /// min(max(x, low), high) as compare + blend. (The standard library's `clamped` and
     /// `pointwiseMin` were not inlined here and cost more than the polynomials.) NaN stays NaN.
     @_transparent
-    public static func clamp(_ x: Float8, _ low: Float, _ high: Float) -> Float8 {
-        let lowVector = Float8(repeating: low), highVector = Float8(repeating: high)
+    public static func clamp(_ x: Lanes, _ low: Float, _ high: Float) -> Lanes {
+        let lowVector = Lanes(repeating: low), highVector = Lanes(repeating: high)
         return x.replacing(with: lowVector, where: x .< lowVector).replacing(with: highVector, where: x .> highVector)
     }
 
     // MARK: partial-vector load/store
 
-    /// Loads `count` (< 8 allowed) Floats, zero-filling the rest, so row tails use the same
-    /// arithmetic as full vectors.
-    @inline(__always)
-    public static func load(_ source: UnsafePointer<Float>, count: Int) -> Float8 {
-        if count >= 8 { return UnsafeRawPointer(source).loadUnaligned(as: Float8.self) }
+    /// Loads `count` (< Lanes.scalarCount allowed) Floats, zero-filling the rest, so row tails
+    /// use the same arithmetic as full vectors.
+    @inlinable @inline(__always)
+    public static func load(_ source: UnsafePointer<Float>, count: Int) -> Lanes {
+        if count >= Lanes.scalarCount { return UnsafeRawPointer(source).loadUnaligned(as: Lanes.self) }
         return loadTail(source, count: count)
     }
 
-    @inline(__always)
-    public static func store(_ value: Float8, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        if count >= 8 {
-            UnsafeMutableRawPointer(destination).storeBytes(of: value, as: Float8.self)
+    @inlinable @inline(__always)
+    public static func store(_ value: Lanes, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        if count >= Lanes.scalarCount {
+            UnsafeMutableRawPointer(destination).storeBytes(of: value, as: Lanes.self)
             return
         }
         storeTail(value, to: destination, count: count)
     }
 
-    /// Row tails (fewer than 8 values) go lane by lane through a small stack copy.
-    @inline(__always)
-    static func loadTail(_ source: UnsafePointer<Float>, count: Int) -> Float8 {
-        var lanes: (Float, Float, Float, Float, Float, Float, Float, Float) = (0, 0, 0, 0, 0, 0, 0, 0)
+    /// Row tails (fewer than Lanes.scalarCount values) go lane by lane through a small stack copy.
+    @inlinable @inline(__always)
+    static func loadTail(_ source: UnsafePointer<Float>, count: Int) -> Lanes {
+        var lanes = Lanes()
         withUnsafeMutableBytes(of: &lanes) { raw in
             let typed = raw.bindMemory(to: Float.self)
             for lane in 0..<count { typed[lane] = source[lane] }
         }
-        return unsafeBitCast(lanes, to: Float8.self)
+        return lanes
     }
 
-    @inline(__always)
-    static func storeTail(_ value: Float8, to destination: UnsafeMutablePointer<Float>, count: Int) {
-        let lanes = unsafeBitCast(value, to: (Float, Float, Float, Float, Float, Float, Float, Float).self)
-        withUnsafeBytes(of: lanes) { raw in
+    @inlinable @inline(__always)
+    static func storeTail(_ value: Lanes, to destination: UnsafeMutablePointer<Float>, count: Int) {
+        withUnsafeBytes(of: value) { raw in
             let typed = raw.bindMemory(to: Float.self)
             for lane in 0..<count { destination[lane] = typed[lane] }
         }
@@ -153,26 +168,27 @@ extension VectorMath {
     public enum Function: Sendable { case exp, sigmoid, tanh }
 
     /// output[i] = function(input[i]); output may alias input.
+    @inlinable
     public static func apply(_ function: Function, _ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
         precondition(output.count >= input.count, "output holds \(output.count) values, input \(input.count)")
         guard let source = input.baseAddress, let destination = output.baseAddress else { return }
         var index = 0
         while index < input.count {
-            let n = Swift.min(8, input.count - index)
+            let n = Swift.min(Lanes.scalarCount, input.count - index)
             let x = load(source + index, count: n)
-            let y: Float8
+            let y: Lanes
             switch function {
             case .exp: y = exp(x)
             case .sigmoid: y = sigmoid(x)
             case .tanh: y = tanh(x)
             }
             store(y, to: destination + index, count: n)
-            index += 8
+            index += Lanes.scalarCount
         }
     }
 }
 
-// MARK: - Row traversal in 8-lane chunks
+// MARK: - Row traversal in Lanes.scalarCount-lane chunks (8 in the text below; 16 in the wide builds)
 
 extension VectorMath {
     /// The chunk schedule of a row of `width` columns: full 8-lane chunks at 0, 8, ... below
@@ -190,20 +206,21 @@ extension VectorMath {
     ///     let lastInputs = inputs(last.start, last.lanes)
     ///     for j in stride(from: 0, to: last.start, by: 8) { finish(inputs(j, 8), j, 8) }
     ///     finish(lastInputs, last.start, last.lanes)
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func lastChunk(width: Int) -> (start: Int, lanes: Int) {
-        let lanes = Swift.min(width, 8)
+        let lanes = Swift.min(width, Lanes.scalarCount)
         return (width - lanes, lanes)
     }
 
     /// The same schedule with closures: `load(j, n)` reads a chunk's inputs, `finish(inputs,
     /// j, n)` computes and stores it. For small kernels.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func forEachChunk<Inputs>(width: Int, load: (Int, Int) -> Inputs, finish: (Inputs, Int, Int) -> Void) {
         guard width > 0 else { return }
         let last = lastChunk(width: width)
         let lastInputs = load(last.start, last.lanes)
-        for j in stride(from: 0, to: last.start, by: 8) { finish(load(j, 8), j, 8) }
+        let size = Lanes.scalarCount
+        for j in stride(from: 0, to: last.start, by: size) { finish(load(j, size), j, size) }
         finish(lastInputs, last.start, last.lanes)
     }
 }
