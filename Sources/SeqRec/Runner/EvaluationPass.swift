@@ -34,7 +34,7 @@ final class RankingPass {
             if let lists = candidates?[index] {
                 evaluator.accumulate(candidateScores: model.scoreNext(batch, candidates: lists), lists: lists, offset: offset)
             } else {
-                evaluator.accumulate(scores: model.scoreNext(batch), rows: batch.batchSize, offset: offset)
+                model.withScores(batch) { evaluator.accumulate(scores: $0, rows: batch.batchSize, offset: offset) }
             }
             offset += batch.batchSize
         }
