@@ -165,7 +165,7 @@ enum TimeLoop {
             for b in 0..<active where w.ids[b * steps + t] != 0 {
                 let offset = b * hidden
                 let row = ForwardRow(hidden: hidden, gates: gates + b * width, recurrent: w.recurrent + b * width,
-                                     bias: nil, recurrentBias: w.recurrentBias, hPrev: w.states + offset,
+                                     bias: w.inputBias, recurrentBias: w.recurrentBias, hPrev: w.states + offset,
                                      hNext: w.states + offset, cPrev: w.cells + offset, cNext: w.cells + offset,
                                      cellTanh: w.cellTanh + offset)
                 let lastInputs = Cell.forwardInputs(row, at: last.start, lanes: last.lanes)
@@ -245,6 +245,7 @@ struct InferenceBuffers {
     let states: UnsafeMutablePointer<Float>
     let cells: UnsafeMutablePointer<Float>
     let cellTanh: UnsafeMutablePointer<Float>
-    /// [G*H] b_hh (the x-side biases are already in the gates on both input paths).
+    /// [G*H] x-side bias for a dense input (nil for a lookup: the table rows hold it), and b_hh.
+    let inputBias: UnsafePointer<Float>?
     let recurrentBias: UnsafePointer<Float>
 }

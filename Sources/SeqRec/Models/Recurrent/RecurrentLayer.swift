@@ -253,8 +253,8 @@ final class RecurrentLayer {
     /// of those rows (mask: id != 0), `active` [T] the rows still running at each step.
     /// Leaves each row's last state in `inferenceStates` [B, H]; `outputs` [T, B, H], when
     /// given, receives the running rows' h_t. The x side is computed as in `forward` (one
-    /// dense sgemm, or the projected table with its rows gathered per step), with the x-side
-    /// biases added first on both paths.
+    /// dense sgemm, or the projected table with its rows gathered per step), and the cells'
+    /// pointwise chunks are `forward`'s.
     func inference(input: LayerInput, ids: UnsafePointer<Int32>, active: UnsafePointer<Int>, batch: Int, steps: Int,
                    outputs: UnsafeMutablePointer<Float>?) {
         let h = hiddenSize, width = gateCount * hiddenSize
@@ -262,14 +262,10 @@ final class RecurrentLayer {
         var inputTable: UnsafePointer<Float>?
         switch input {
         case .dense(let x):
-            // gates [T*B, G*H] = x-side biases + x [T*B, D] W_ih^T, in the projected table's
-            // order (biases first), so that a row gets the same values from either input path,
-            // whichever its batch's size selects.
-            let rows = steps * batch
-            gates.resize(to: rows * width)
-            for row in 0..<rows { BufferOps.copyRow(gateBias.pointer, to: gates.pointer + row * width, count: width) }
-            BLAS.sgemm(transA: false, transB: true, m: rows, n: width, k: inputSize,
-                       alpha: 1, a: x, lda: inputSize, b: weightIH.value, ldb: inputSize, beta: 1, c: gates.pointer, ldc: width)
+            // gates [T*B, G*H] = x [T*B, D] x W_ih^T [D, G*H]; the pointwise step adds the biases
+            gates.resize(to: steps * batch * width)
+            BLAS.sgemm(transA: false, transB: true, m: steps * batch, n: width, k: inputSize,
+                       alpha: 1, a: x, lda: inputSize, b: weightIH.value, ldb: inputSize, beta: 0, c: gates.pointer, ldc: width)
         case .lookup(_, let table, let tableRows):
             projectTable(table, rows: tableRows, width: width)
             gates.resize(to: batch * width)
@@ -284,7 +280,8 @@ final class RecurrentLayer {
         let views = InferenceBuffers(
             batch: batch, steps: steps, hidden: h, active: active, ids: ids, inputTable: inputTable,
             gates: gates.pointer, recurrent: recurrent.pointer, states: inferenceStateBuffer.pointer, cells: inferenceCells.pointer,
-            cellTanh: cellTanh.pointer, recurrentBias: recurrentBias.pointer)
+            cellTanh: cellTanh.pointer, inputBias: inputTable == nil ? UnsafePointer(gateBias.pointer) : nil,
+            recurrentBias: recurrentBias.pointer)
         TimeLoop.inference(cell, views, weightHH: weightHH.value, outputs: outputs)
     }
 
