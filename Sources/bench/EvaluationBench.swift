@@ -12,10 +12,12 @@
 // items, max_length 50, 41% of the users with 18-49 items and the rest 50 or more (the
 // histories' items are random, each case excludes its seen items).
 //
-// Prints per cell and size the best of the iterations in milliseconds: the encoder's
-// evaluation forward over all cases (lastHidden), the scores [B, V] (encoder included), the
-// ranking metrics fed those scores (RankingEvaluator.accumulate), and the whole pass as the
-// runner's RankingPass runs it (scores into the model's reused buffer, then the metrics).
+// Prints per cell and size the best of the iterations in CPU milliseconds of the calling
+// thread (what a part costs, however loaded the machine): the encoder's evaluation forward over
+// all cases (lastHidden), the scores [B, V] (encoder included), the ranking metrics fed those
+// scores (RankingEvaluator.accumulate), and the whole pass as the runner's RankingPass runs it
+// (scores into the model's reused buffer, then the metrics). --json prints JSON lines instead
+// (bench/eval_compare.py reads them).
 
 import Foundation
 import SeqRec
@@ -30,12 +32,18 @@ enum EvaluationBench {
         var hidden = [50, 128]
         var users = 943, items = 1682, iterations = 5, batchSize = 256
         var configPath: String?
+        var json = false
         var overrides: [String] = []
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             guard argument.hasPrefix("--") else {
                 configPath = argument
+                index += 1
+                continue
+            }
+            if argument == "--json" {
+                json = true
                 index += 1
                 continue
             }
@@ -84,9 +92,13 @@ enum EvaluationBench {
         }
         let batches = EvaluationBatcher.batches(cases, maxLength: maxLength, batchSize: batchSize)
         let rankingCases = cases.map { RankingCase(user: $0.user, history: $0.history, targets: $0.targets) }
-        print("BLAS: \(BLASKernels.current.summary)")
-        print("\(source): \(cases.count) cases, \(items) items, max_length \(maxLength), batch \(batchSize), best of \(iterations)")
-        print("cell     H  encoder ms  scores ms  metrics ms  pass ms")
+        if json {
+            print(#"{"blas": "\#(BLASKernels.current.config ?? BLASKernels.current.summary)", "cases": \#(cases.count), "items": \#(items)}"#)
+        } else {
+            print("BLAS: \(BLASKernels.current.summary)")
+            print("\(source): \(cases.count) cases, \(items) items, max_length \(maxLength), batch \(batchSize), best of \(iterations)")
+            print("cell     H  encoder ms  scores ms  metrics ms  pass ms   (CPU time)")
+        }
         for cell in cells {
             for h in hidden {
                 var spec = modelSpec
@@ -98,14 +110,14 @@ enum EvaluationBench {
                 let evaluator = RankingEvaluator(cases: rankingCases, numItems: items, spec: evaluationSpec, itemCounts: [], seed: 1)
                 var best = (encoder: Double.infinity, scores: Double.infinity, metrics: Double.infinity, pass: Double.infinity)
                 for _ in 0..<iterations {
-                    var start = DispatchTime.now().uptimeNanoseconds
+                    var start = threadCPUNanoseconds()
                     for batch in batches { _ = model.lastHidden(batch) }
                     best.encoder = min(best.encoder, milliseconds(since: start))
                     var scores: [[Float]] = []
-                    start = DispatchTime.now().uptimeNanoseconds
+                    start = threadCPUNanoseconds()
                     for batch in batches { scores.append(model.scoreNext(batch)) }
                     best.scores = min(best.scores, milliseconds(since: start))
-                    start = DispatchTime.now().uptimeNanoseconds
+                    start = threadCPUNanoseconds()
                     evaluator.reset()
                     var offset = 0
                     for (batch, rows) in zip(batches, scores) {
@@ -114,7 +126,7 @@ enum EvaluationBench {
                     }
                     best.metrics = min(best.metrics, milliseconds(since: start))
                     scores = []
-                    start = DispatchTime.now().uptimeNanoseconds
+                    start = threadCPUNanoseconds()
                     evaluator.reset()
                     offset = 0
                     for batch in batches {
@@ -124,13 +136,25 @@ enum EvaluationBench {
                     _ = evaluator.result()
                     best.pass = min(best.pass, milliseconds(since: start))
                 }
-                let name = cell.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
-                print("\(name) \(String(format: "%3d  %10.2f  %9.2f  %10.2f  %7.2f", h, best.encoder, best.scores, best.metrics, best.pass))")
+                if json {
+                    print(#"{"cell": "\#(cell.rawValue)", "hidden": \#(h), "cases": \#(cases.count), "encoder_ms": \#(best.encoder), "#
+                          + #""scores_ms": \#(best.scores), "metrics_ms": \#(best.metrics), "pass_ms": \#(best.pass)}"#)
+                } else {
+                    let name = cell.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)
+                    print("\(name) \(String(format: "%3d  %10.2f  %9.2f  %10.2f  %7.2f", h, best.encoder, best.scores, best.metrics, best.pass))")
+                }
             }
         }
     }
 
+    /// CPU time of the calling thread, in nanoseconds.
+    private static func threadCPUNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
     private static func milliseconds(since start: UInt64) -> Double {
-        Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        Double(threadCPUNanoseconds() - start) / 1e6
     }
 }
