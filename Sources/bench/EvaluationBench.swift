@@ -16,7 +16,7 @@
 // thread (what a part costs, however loaded the machine): the encoder's evaluation forward over
 // all cases (lastHidden), the scores [B, V] (encoder included), the ranking metrics fed those
 // scores (RankingEvaluator.accumulate), and the whole pass as the runner's RankingPass runs it
-// (scores into the model's reused buffer, then the metrics). --json prints JSON lines instead
+// (the weights fixed for the pass, scores into the model's reused buffer, then the metrics). --json prints JSON lines instead
 // (bench/eval_compare.py reads them).
 
 import Foundation
@@ -131,9 +131,11 @@ enum EvaluationBench {
                     start = threadCPUNanoseconds()
                     evaluator.reset()
                     offset = 0
-                    for batch in batches {
-                        model.withScores(batch) { evaluator.accumulate(scores: $0, rows: batch.batchSize, offset: offset) }
-                        offset += batch.batchSize
+                    model.withFixedWeights {
+                        for batch in batches {
+                            model.withScores(batch) { evaluator.accumulate(scores: $0, rows: batch.batchSize, offset: offset) }
+                            offset += batch.batchSize
+                        }
                     }
                     _ = evaluator.result()
                     best.pass = min(best.pass, milliseconds(since: start))

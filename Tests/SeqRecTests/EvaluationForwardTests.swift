@@ -84,6 +84,36 @@ private func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         }
     }
 
+    /// Within an evaluation pass the first layer projects the item table once; the batches
+    /// after the first get exactly what they get alone, and a pass after the weights changed
+    /// projects the new table.
+    @Test(arguments: [CellKind.lstm, .gru, .rnn])
+    func projectedTableIsKeptForOnePassOnly(_ kind: CellKind) {
+        let (rows, steps, numItems) = (9, 7, 20)  // 63 positions > 21 table rows: the table path
+        var rng = SeededGenerator(seed: 13)
+        let encoder = RecurrentEncoder(cell: kind, numItems: numItems, embeddingSize: 4, hiddenSize: 10, layers: 1,
+                                       dropout: 0, rng: &rng)
+        let first = raggedIds(rows: rows, steps: steps, numItems: numItems, holes: false, seed: 1)
+        let second = raggedIds(rows: rows, steps: steps, numItems: numItems, holes: true, seed: 2)
+        func last(_ ids: [Int32]) -> [Float] {
+            ids.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: rows, steps: steps) }
+        }
+        let alone = last(second)
+        encoder.keepsProjectedTable = true
+        _ = last(first)
+        #expect(last(second) == alone)
+        encoder.keepsProjectedTable = false
+        // New weights between passes: the next pass must not score with the old table.
+        let table = encoder.embedding.weight
+        table.setValues(table.valueArray.map { $0 * 0.5 })
+        let changed = last(second)
+        #expect(changed != alone)
+        encoder.keepsProjectedTable = true
+        _ = last(first)
+        #expect(last(second) == changed)
+        encoder.keepsProjectedTable = false
+    }
+
     /// SASRec evaluates only each row's last query in its last block; the result equals the
     /// full forward's final-norm output at that row, for both layer-norm placements, several
     /// heads and blocks, rows of every length (an empty row reads its last position).

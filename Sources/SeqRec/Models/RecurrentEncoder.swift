@@ -242,6 +242,13 @@ public final class RecurrentEncoder {
         return last
     }
 
+    /// While true (an evaluation pass, whose weights do not change), `lastHidden` projects the
+    /// item table for the first layer once and reuses it across batches.
+    public var keepsProjectedTable: Bool {
+        get { layers[0].keepsProjectedTable }
+        set { layers[0].keepsProjectedTable = newValue }
+    }
+
     private var topLayer: RecurrentLayer { layers[layers.count - 1] }
 
     /// values [T, B, width] *= the site's mask (random, or the injected one transposed from [B, T, width]).

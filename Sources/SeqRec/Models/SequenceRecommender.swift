@@ -219,6 +219,15 @@ public final class SequenceRecommender {
         return output.scores(hidden: last)
     }
 
+    /// Runs `body`, one evaluation pass, with the weights fixed: the recurrent encoder projects
+    /// its item table once for all the pass's batches instead of once per batch.
+    public func withFixedWeights<Result>(_ body: () -> Result) -> Result {
+        guard case .recurrent(let recurrent) = encoder else { return body() }
+        recurrent.keepsProjectedTable = true
+        defer { recurrent.keepsProjectedTable = false }
+        return body()
+    }
+
     /// `scoreNext(batch)` without a new array per batch: `body` reads the [B, V] scores from a
     /// buffer the model keeps for the next batch (valid only inside `body`).
     public func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {

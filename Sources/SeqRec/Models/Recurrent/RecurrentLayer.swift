@@ -138,6 +138,16 @@ final class RecurrentLayer {
     private let inferenceStateBuffer = FloatBuffer()  // [B, H] evaluation forward: h of each row
     private let inferenceCells = FloatBuffer()        // [B, H] evaluation forward: c (LSTM)
     private var lookupIds: UnsafePointer<Int32>?  // set only during a lookup forward
+    /// Whether tableBuffer holds this evaluation pass's projected table (see keepsProjectedTable).
+    private var projectedTableIsCurrent = false
+
+    /// During an evaluation pass the weights do not change, so `inference` projects the item
+    /// table once, at its first lookup, and reuses it for the pass's other batches. Set true
+    /// for the pass and false after it; `forward` and `backward` reuse the table buffer, so
+    /// they drop the projection too.
+    var keepsProjectedTable = false {
+        didSet { projectedTableIsCurrent = false }
+    }
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -218,6 +228,7 @@ final class RecurrentLayer {
     /// Forward over all steps; mask [T, B].
     func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
         prepare(batch: batch, steps: steps)
+        projectedTableIsCurrent = false
         let rows = steps * batch
         let width = gateCount * hiddenSize
         if hasFewRows {
@@ -267,7 +278,10 @@ final class RecurrentLayer {
             BLAS.sgemm(transA: false, transB: true, m: steps * batch, n: width, k: inputSize,
                        alpha: 1, a: x, lda: inputSize, b: weightIH.value, ldb: inputSize, beta: 0, c: gates.pointer, ldc: width)
         case .lookup(_, let table, let tableRows):
-            projectTable(table, rows: tableRows, width: width)
+            if !(keepsProjectedTable && projectedTableIsCurrent) {
+                projectTable(table, rows: tableRows, width: width)
+                projectedTableIsCurrent = keepsProjectedTable
+            }
             gates.resize(to: batch * width)
             inputTable = UnsafePointer(tableBuffer.pointer)
         }
@@ -316,6 +330,7 @@ final class RecurrentLayer {
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let views = buffers(mask: mask)
+        projectedTableIsCurrent = false
         stateGrad.zero()
         if cell.stateCount == 2 { cellGrad.zero() }
         // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal unless the
