@@ -103,17 +103,47 @@ public final class TransformerEncoder {
         }
     }
 
+    /// Rows per group of the evaluation forward (see lastHidden).
+    static let evaluationGroupRows = 64
+
     /// h at each row's last item [B, D] (evaluation mode; replaces the last forward's state).
-    /// A row without items gets its last position's output. The blocks below the top run as in
-    /// `forward`; the top block and the final norm only for each row's last query
-    /// (TransformerBlock.forwardLast): after the top block's keys and values everything is per
-    /// row, so this is forward's output at those rows, for a fraction of the top block's work.
+    /// A row without items gets its last position's output. Rows run longest first in groups
+    /// of `evaluationGroupRows`, each group cut to its longest row's steps: a row's items never
+    /// attend to the padding after them, so the padding beyond a group's rows is never computed.
+    /// The blocks below the top run as in `forward`; the top block and the final norm only for
+    /// each row's last query (TransformerBlock.forwardLast): after the top block's keys and
+    /// values everything is per row, so this is forward's output at those rows.
     public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
         let d = width
         var last = [Float](repeating: 0, count: batch * d)
-        guard batch > 0, steps > 0, let top = blocks.last else { return last }
+        guard batch > 0, steps > 0 else { return last }
+        // The steps each row needs: through its last item (all of them for a row without items).
+        let needed = (0..<batch).map { b in ((0..<steps).last { inputs[b * steps + $0] != 0 } ?? steps - 1) + 1 }
+        let order = (0..<batch).sorted { needed[$0] > needed[$1] || (needed[$0] == needed[$1] && $0 < $1) }
+        var start = 0
+        while start < batch {
+            let group = Array(order[start..<min(start + Self.evaluationGroupRows, batch)])
+            let groupSteps = needed[group[0]]
+            var ids = [Int32](repeating: 0, count: group.count * groupSteps)
+            for (row, b) in group.enumerated() {
+                for t in 0..<groupSteps { ids[row * groupSteps + t] = inputs[b * steps + t] }
+            }
+            let hidden = ids.withUnsafeBufferPointer { lastHidden(group: $0, batch: group.count, steps: groupSteps) }
+            for (row, b) in group.enumerated() {
+                for j in 0..<d { last[b * d + j] = hidden[row * d + j] }
+            }
+            start += group.count
+        }
+        return last
+    }
+
+    /// lastHidden of rows whose last items all fall in the last step or before.
+    private func lastHidden(group inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+        let d = width
+        var last = [Float](repeating: 0, count: batch * d)
+        guard let top = blocks.last else { return last }
         self.batch = batch
         self.steps = steps
         dropoutActive = false
