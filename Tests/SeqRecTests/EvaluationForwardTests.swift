@@ -137,6 +137,20 @@ private func largestDifference(_ a: [Float], _ b: [Float]) -> Float {
         let last = ids.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: rows, steps: steps) }
         let difference = largestDifference(last, expected)
         #expect(difference <= 1e-5, "\(placement), \(blocks) blocks: \(difference)")
+        // More rows than one evaluation group, none empty: the later groups are cut to their
+        // longest row, and still give the full forward's rows.
+        let many = TransformerEncoder.evaluationGroupRows + 9
+        var rowRng = SeededGenerator(seed: 17)
+        let longer = (0..<many).flatMap { b -> [Int32] in
+            let length = 1 + (b * 5) % steps
+            return (0..<steps).map { t in t < length ? Int32(rowRng.nextInt(below: numItems) + 1) : 0 }
+        }
+        let manyOutputs = longer.withUnsafeBufferPointer {
+            Array(encoder.forward(inputs: $0, batch: many, steps: steps, training: false, rng: &unused))
+        }
+        let manyLast = longer.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: many, steps: steps) }
+        let manyDifference = largestDifference(manyLast, atLastItem(manyOutputs, ids: longer, rows: many, steps: steps, width: width))
+        #expect(manyDifference <= 1e-5, "\(placement), \(blocks) blocks, \(many) rows: \(manyDifference)")
         // Training still works after an evaluation forward (the full forward replaces its state).
         let again = ids.withUnsafeBufferPointer {
             Array(encoder.forward(inputs: $0, batch: rows, steps: steps, training: false, rng: &unused))
