@@ -10,7 +10,7 @@ SWEEP_FLAGS ?=
 # make sweep-slurm: `runner plan --format slurm` flags (e.g. SLURM_FLAGS="--time 2:00:00 --max-parallel 8").
 SLURM_FLAGS ?=
 
-.PHONY: help build test run data sweep sweep-slurm slurm-check crash-check tensorboard-check compare bench bench-e2e bench-scale fuzz fuzz-build clean
+.PHONY: help build test run data sweep sweep-slurm slurm-check crash-check tensorboard-check compare bench bench-e2e bench-eval bench-scale fuzz fuzz-build clean
 
 help:
 	@echo "make build      build the runner (release)"
@@ -25,6 +25,7 @@ help:
 	@echo "make compare    build comparison tables and the HTML report"
 	@echo "make bench      micro-benchmark one training step vs PyTorch"
 	@echo "make bench-e2e  whole epochs and evaluation vs PyTorch, 1 and 2 threads (BENCH_E2E_FLAGS=...)"
+	@echo "make bench-eval   full-ranking evaluation alone vs PyTorch, CPU time (BENCH_EVAL_FLAGS=...)"
 	@echo "make bench-scale  epoch time at 100,000 items vs 1,682 (sampled softmax, sparse gradients)"
 	@echo "make fuzz       fuzz every parser for FUZZ_SECONDS each (default $(FUZZ_SECONDS)) with libFuzzer"
 	@echo "make clean      remove build output"
@@ -105,6 +106,13 @@ bench-e2e: $(filter $(BENCH_VENV)/bin/python,$(BENCH_PYTHON))
 	$(SWIFT) build -c release --product runner
 	$(SWIFT) build -c release --product seqrec-bench
 	python3 bench/e2e.py --python $(BENCH_PYTHON) $(BENCH_E2E_FLAGS)
+
+# Evaluation alone against PyTorch, in CPU time (bench/eval_compare.py; docs/performance.md):
+#   make bench-eval BENCH_EVAL_FLAGS="--cells lstm --hidden 128 --iterations 3"
+BENCH_EVAL_FLAGS ?=
+bench-eval: $(filter $(BENCH_VENV)/bin/python,$(BENCH_PYTHON))
+	$(SWIFT) build -c release --product seqrec-bench
+	python3 bench/eval_compare.py --python $(BENCH_PYTHON) $(BENCH_EVAL_FLAGS)
 
 # libFuzzer targets (Fuzz/, docs/development.md#fuzzing): one driver built with the fuzzer and
 # address sanitizers into its own scratch path, then each target for FUZZ_SECONDS. lld links

@@ -21,7 +21,9 @@ pessimistic ties (rank = 1 + the competitors scoring >= the target), NDCG@10 and
 
 Prints one JSON object: per epoch the training seconds (wall and process CPU), the validation
 seconds (wall),
-the mean loss and the validation metrics; and the process's peak resident memory.
+the mean loss and the validation metrics; and the process's peak resident memory. With
+--eval-only N: no training, N validation passes of the initialised model (their wall and CPU
+seconds and metrics), what bench/eval_compare.py times.
 """
 import argparse
 import json
@@ -34,6 +36,8 @@ parser.add_argument("--hidden", type=int, default=50)
 parser.add_argument("--epochs", type=int, default=None, help="default: every exported epoch")
 parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--seed", type=int, default=0, help="torch seed (initialization and dropout)")
+parser.add_argument("--eval-only", type=int, default=0, metavar="N",
+                    help="no training: time N validation passes of the freshly initialised model")
 args = parser.parse_args()
 
 # Thread counts must be fixed before torch (and its BLAS) load.
@@ -236,7 +240,12 @@ def validate():
 
 
 history = []
-for epoch in range(epochs):
+for _ in range(args.eval_only):
+    start, cpu_start = time.perf_counter(), time.process_time()
+    metrics = validate()
+    history.append({"validation_seconds": time.perf_counter() - start,
+                    "validation_cpu_seconds": time.process_time() - cpu_start, "validation": metrics})
+for epoch in range(0 if args.eval_only else epochs):
     batches = epoch_batches[epoch % len(epoch_batches)]
     start, cpu_start = time.perf_counter(), time.process_time()
     loss = train_epoch(batches)

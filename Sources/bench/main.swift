@@ -9,6 +9,7 @@
 //   seqrec-bench export-split CONFIG --output DIR [--epochs E] [--set k=v]   (SplitExport.swift)
 //   OPENBLAS_NUM_THREADS=1 seqrec-bench sgemm-rate [--hidden 50,128]          (JSON lines)
 //   seqrec-bench checkpoint [--items N] [--hidden H] [--iterations I]        (CheckpointBench.swift)
+//   OPENBLAS_NUM_THREADS=1 seqrec-bench evaluation [--cells ...] [--hidden ...] (EvaluationBench.swift)
 // The last two serve `make bench-e2e` (bench/e2e.py).
 //
 // --output-rows times only the full-softmax output layer (logits + cross-entropy + all its
@@ -373,6 +374,13 @@ case "export-split":
         try SplitExport.run(arguments: Array(CommandLine.arguments.dropFirst(2)))
     } catch {
         FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(2)
+    }
+case "evaluation":
+    do {
+        try EvaluationBench.run(arguments: Array(CommandLine.arguments.dropFirst(2)))
+    } catch {
+        FileHandle.standardError.write(Data("seqrec-bench evaluation: \(error)\n".utf8))
         exit(2)
     }
 case "sgemm-rate":

@@ -20,6 +20,7 @@ public final class SequenceRecommender {
     /// Every parameter's values and gradient (encoder's, then head's, in `parameters` order).
     public let arena: ParameterArena
     private let dHidden = FloatBuffer()  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+    private let scoreBuffer = FloatBuffer()  // [B, V] evaluation scores (withScores), reused per batch
     /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
     private let modelSpec: ModelSpec
     private let negatives: Int
@@ -194,6 +195,11 @@ public final class SequenceRecommender {
         return result
     }
 
+    /// The encoder's output after each row's last non-padding input, [B, H] (evaluation mode).
+    public func lastHidden(_ batch: SequenceBatch) -> [Float] {
+        batch.inputs.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps) }
+    }
+
     /// Next-item scores after the last non-padding input of each row: [B, V] row-major
     /// (column 0 = padding), the full catalogue whatever the training loss.
     public func scoreNext(_ batch: SequenceBatch) -> [Float] {
@@ -204,6 +210,30 @@ public final class SequenceRecommender {
             preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
         return output.scores(hidden: last)
+    }
+
+    /// Runs `body`, one evaluation pass, with the weights fixed: the recurrent encoder projects
+    /// its item table once for all the pass's batches instead of once per batch.
+    public func withFixedWeights<Result>(_ body: () -> Result) -> Result {
+        guard case .recurrent(let recurrent) = encoder else { return body() }
+        recurrent.keepsProjectedTable = true
+        defer { recurrent.keepsProjectedTable = false }
+        return body()
+    }
+
+    /// `scoreNext(batch)` without a new array per batch: `body` reads the [B, V] scores from a
+    /// buffer the model keeps for the next batch (valid only inside `body`).
+    public func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
+        guard let output = head.nextItemOutput else {
+            preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
+        }
+        let last = lastHidden(batch)
+        let count = batch.batchSize * output.classes
+        scoreBuffer.resize(to: count)
+        last.withUnsafeBufferPointer { hidden in
+            if let base = hidden.baseAddress { output.scores(hidden: base, rows: batch.batchSize, into: scoreBuffer.pointer) }
+        }
+        return body(UnsafeBufferPointer(start: scoreBuffer.pointer, count: count))
     }
 
     /// The scores of each row's `candidates` only, flat (sampled evaluation): the same encoder

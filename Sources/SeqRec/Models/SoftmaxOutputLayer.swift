@@ -114,9 +114,15 @@ public final class SoftmaxOutputLayer {
     public func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * classes)
         out.withUnsafeMutableBufferPointer { outBuffer in
-            if let o = outBuffer.baseAddress { logits(hidden, rows: rows, into: o, addingBias: bias != nil) }
+            if let o = outBuffer.baseAddress { scores(hidden: hidden, rows: rows, into: o) }
         }
         return out
+    }
+
+    /// `scores(hidden:rows:)` into `out` [N, V]: the bias row first, then += h W^T, so each
+    /// row's values do not depend on the other rows.
+    public func scores(hidden: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+        logits(hidden, rows: rows, into: out, addingBias: bias != nil)
     }
 
     /// Convenience for callers holding an array: `hidden` [N, H] -> [N, V].

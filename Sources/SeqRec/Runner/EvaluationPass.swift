@@ -29,14 +29,16 @@ final class RankingPass {
 
     func run(_ model: any NextItemScorer) -> EvaluationResult {
         evaluator.reset()
-        var offset = 0
-        for (index, batch) in batches.enumerated() {
-            if let lists = candidates?[index] {
-                evaluator.accumulate(candidateScores: model.scoreNext(batch, candidates: lists), lists: lists, offset: offset)
-            } else {
-                evaluator.accumulate(scores: model.scoreNext(batch), rows: batch.batchSize, offset: offset)
+        model.withFixedWeights {
+            var offset = 0
+            for (index, batch) in batches.enumerated() {
+                if let lists = candidates?[index] {
+                    evaluator.accumulate(candidateScores: model.scoreNext(batch, candidates: lists), lists: lists, offset: offset)
+                } else {
+                    model.withScores(batch) { evaluator.accumulate(scores: $0, rows: batch.batchSize, offset: offset) }
+                }
+                offset += batch.batchSize
             }
-            offset += batch.batchSize
         }
         return evaluator.result()
     }

@@ -7,9 +7,20 @@ public protocol NextItemScorer {
     func scoreNext(_ batch: SequenceBatch) -> [Float]
     /// The scores of row b's `candidates` only, flat in the lists' order (sampled evaluation).
     func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float]
+    /// `body` reads `scoreNext(batch)`'s scores, from a buffer the scorer may reuse.
+    func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result
+    /// Runs `body` (one pass over the batches) promising that the weights stay fixed, so the
+    /// scorer may keep what it derives from them from one batch to the next.
+    func withFixedWeights<Result>(_ body: () -> Result) -> Result
 }
 
 extension NextItemScorer {
+    public func withFixedWeights<Result>(_ body: () -> Result) -> Result { body() }
+
+    public func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
+        scoreNext(batch).withUnsafeBufferPointer(body)
+    }
+
     /// From the full rows: right for any scorer, and cheap for the count-based baselines.
     public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
         let scores = scoreNext(batch)

@@ -40,6 +40,8 @@ final class MultiHeadSelfAttention {
     private let dContext = FloatBuffer()      // [R, D]
     private let dProjected = FloatBuffer()    // [R, 3D]
     private let dScores = FloatBuffer()       // [T, T] one (batch, head) block
+    private let queries = FloatBuffer()       // [B, D] evaluation: the query rows' Q
+    private let gathered = FloatBuffer()      // [B, D] evaluation: the query rows' input
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
@@ -106,25 +108,73 @@ final class MultiHeadSelfAttention {
         return UnsafePointer(output.pointer)
     }
 
+    /// Evaluation: y [B, D] for one query row per batch row only, `queryRows[b]` (an item's
+    /// row of x [B, T, D], so it attends to the items up to it). K and V are projected for
+    /// every row, Q for the query rows; each product, softmax and sum is the one `forward`
+    /// computes for that row, over fewer rows. Replaces the last forward's state.
+    func forwardLast(_ x: UnsafePointer<Float>, queryRows: UnsafePointer<Int>, isItem: UnsafePointer<Bool>,
+                     batch: Int, steps: Int) -> UnsafePointer<Float> {
+        self.batch = batch
+        self.steps = steps
+        dropoutActive = false
+        let d = width, dh = width / heads, t = steps, rows = batch * steps
+        projected.resize(to: rows * 2 * d)   // [R, 2D] K, V
+        probabilities.resize(to: t)          // [T] one query's weights
+        queries.resize(to: batch * d)        // [B, D] the query rows' x, then Q
+        context.resize(to: batch * d)        // [B, D]
+        output.resize(to: batch * d)         // [B, D]
+        let kv = projected.pointer, q = queries.pointer
+        // [K V] [R, 2D] = x W_kv^T + b_kv (rows D ..< 3D of the packed projection)
+        for row in 0..<rows { BufferOps.copyRow(inBias.value + d, to: kv + row * 2 * d, count: 2 * d) }
+        BLAS.sgemm(transA: false, transB: true, m: rows, n: 2 * d, k: d, alpha: 1, a: x, lda: d,
+                   b: inWeight.value + d * d, ldb: d, beta: 1, c: kv, ldc: 2 * d)
+        // Q [B, D] = x[queryRows] W_q^T + b_q
+        gathered.resize(to: batch * d)
+        for b in 0..<batch { BufferOps.copyRow(x + queryRows[b] * d, to: gathered.pointer + b * d, count: d) }
+        for b in 0..<batch { BufferOps.copyRow(inBias.value, to: q + b * d, count: d) }
+        BLAS.sgemm(transA: false, transB: true, m: batch, n: d, k: d, alpha: 1, a: gathered.pointer, lda: d,
+                   b: inWeight.value, ldb: d, beta: 1, c: q, ldc: d)
+        let scale = 1 / Float(dh).squareRoot()
+        let p = probabilities.pointer
+        for b in 0..<batch {
+            let base = kv + b * t * 2 * d
+            let i = queryRows[b] - b * t
+            for h in 0..<heads {
+                // p [1, T] = scale * q_h K_h^T, softmax over the allowed keys; c_h [1, Dh] = p V_h
+                BLAS.sgemm(transA: false, transB: true, m: 1, n: t, k: dh, alpha: scale,
+                           a: q + b * d + h * dh, lda: d, b: base + h * dh, ldb: 2 * d, beta: 0, c: p, ldc: t)
+                Self.maskedSoftmaxRow(p, query: i, steps: t, isItem: isItem + b * t, causal: causal)
+                BLAS.sgemm(transA: false, transB: false, m: 1, n: dh, k: t, alpha: 1,
+                           a: p, lda: t, b: base + d + h * dh, ldb: 2 * d, beta: 0, c: context.pointer + b * d + h * dh, ldc: d)
+            }
+        }
+        Linear.forward(context.pointer, rows: batch, weight: outWeight, bias: outBias, into: output.pointer)
+        return UnsafePointer(output.pointer)
+    }
+
     /// Row i of p [T, T] (scores) becomes the softmax over its allowed keys, 0 elsewhere.
     private static func maskedSoftmax(_ p: UnsafeMutablePointer<Float>, steps t: Int, isItem: UnsafePointer<Bool>, causal: Bool) {
-        for i in 0..<t {
-            let row = p + i * t
-            let last = causal ? i : t - 1  // the last key row i may see
-            var maximum = -Float.infinity
-            for j in 0...last where isItem[j] || j == i { maximum = max(maximum, row[j]) }
-            var sum: Float = 0
-            for j in 0..<t {
-                if j <= last && (isItem[j] || j == i) {
-                    row[j] = exp(row[j] - maximum)
-                    sum += row[j]
-                } else {
-                    row[j] = 0
-                }
+        for i in 0..<t { maskedSoftmaxRow(p + i * t, query: i, steps: t, isItem: isItem, causal: causal) }
+    }
+
+    /// The scores [T] of query i become its softmax over the allowed keys (items up to i, or
+    /// every item when not causal, and i itself), 0 elsewhere.
+    private static func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, query i: Int, steps t: Int,
+                                         isItem: UnsafePointer<Bool>, causal: Bool) {
+        let last = causal ? i : t - 1  // the last key row i may see
+        var maximum = -Float.infinity
+        for j in 0...last where isItem[j] || j == i { maximum = max(maximum, row[j]) }
+        var sum: Float = 0
+        for j in 0..<t {
+            if j <= last && (isItem[j] || j == i) {
+                row[j] = exp(row[j] - maximum)
+                sum += row[j]
+            } else {
+                row[j] = 0
             }
-            let inverse = 1 / sum
-            for j in 0...last { row[j] *= inverse }
         }
+        let inverse = 1 / sum
+        for j in 0...last { row[j] *= inverse }
     }
 
     /// x: forward's input [B, T, D]; dy [B, T, D]. Adds into dx [B, T, D] and the gradients.

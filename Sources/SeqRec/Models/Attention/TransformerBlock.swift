@@ -70,6 +70,37 @@ final class TransformerBlock {
         }
     }
 
+    /// Evaluation: x2 [B, D] at one query row per batch row only (`queryRows`, items): the
+    /// attention reads every row's keys and values, and everything after it is per row, so
+    /// it runs on the B query rows alone. Equal to forward's rows at `queryRows`.
+    func forwardLast(_ x: UnsafePointer<Float>, queryRows: UnsafePointer<Int>, isItem: UnsafePointer<Bool>,
+                     batch: Int, steps: Int) -> UnsafePointer<Float> {
+        let width = attention.width
+        var unused = SeededGenerator(seed: 0)
+        rows = batch
+        let count = batch * width
+        output.resize(to: count)
+        sum.resize(to: count)
+        let x1 = output.pointer, residual = sum.pointer  // [B, D] x at the query rows
+        for b in 0..<batch { BufferOps.copyRow(x + queryRows[b] * width, to: residual + b * width, count: width) }
+        switch placement {
+        case .pre:
+            let normalized = attentionNorm.forward(x, rows: batch * steps)
+            let attended = attention.forwardLast(normalized, queryRows: queryRows, isItem: isItem, batch: batch, steps: steps)
+            for i in 0..<count { x1[i] = residual[i] + attended[i] }
+            let fed = feedForward.forward(feedForwardNorm.forward(x1, rows: batch), rows: batch, training: false, rng: &unused)
+            for i in 0..<count { x1[i] += fed[i] }
+            return UnsafePointer(output.pointer)
+        case .post:
+            let attended = attention.forwardLast(x, queryRows: queryRows, isItem: isItem, batch: batch, steps: steps)
+            for i in 0..<count { residual[i] += attended[i] }
+            let normalized = attentionNorm.forward(residual, rows: batch)
+            let fed = feedForward.forward(normalized, rows: batch, training: false, rng: &unused)
+            for i in 0..<count { x1[i] = normalized[i] + fed[i] }
+            return feedForwardNorm.forward(x1, rows: batch)
+        }
+    }
+
     /// dx [B, T, D]: on entry the gradient of forward's output, on return that of its input;
     /// `saved`: what that forward returned.
     func backward(_ dx: UnsafeMutablePointer<Float>, saved: Saved) {

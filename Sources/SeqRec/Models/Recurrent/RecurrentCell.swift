@@ -78,6 +78,58 @@ enum TimeLoop {
         }
     }
 
+    /// Evaluation forward (nothing kept for backward). Rows are ordered longest first, so the
+    /// rows still running at step t are the prefix 0 ..< active[t]: the step's product and
+    /// pointwise work cover only those, and a finished row's state stays where its last step
+    /// left it. h (and c) [B, H] are updated in place (each chunk loads its inputs before it
+    /// stores; see VectorMath.lastChunk). Per step: the x side into the step's gate rows
+    /// (table rows gathered, or the dense projection's rows), then gates += h W_hh^T (or the
+    /// separate hidden side), then the cell's chunks. A padded step inside the prefix (id 0)
+    /// keeps its row's state. `outputs` [T, B, H], when given, receives each running row's h_t
+    /// (a lower layer's outputs for the next one).
+    @_specialize(where Cell == LSTMCell)
+    @_specialize(where Cell == GRUCell)
+    @_specialize(where Cell == RNNCell)
+    static func inference<Cell: RecurrentCell>(_ cell: Cell.Type, _ w: InferenceBuffers, weightHH: UnsafePointer<Float>,
+                                               outputs: UnsafeMutablePointer<Float>?) {
+        let (batch, hidden, steps) = (w.batch, w.hidden, w.steps)
+        let width = Cell.gateCount * hidden
+        for t in 0..<steps {
+            let active = w.active[t]
+            if active == 0 { break }
+            let gates: UnsafeMutablePointer<Float>  // [active, G*H]
+            if let table = w.inputTable {
+                gates = w.gates
+                for b in 0..<active {
+                    BufferOps.copyRow(table + Int(w.ids[b * steps + t]) * width, to: gates + b * width, count: width)
+                }
+            } else {
+                gates = w.gates + t * batch * width
+            }
+            if Cell.separateHiddenSide {
+                BLAS.sgemm(transA: false, transB: true, m: active, n: width, k: hidden, alpha: 1, a: w.states, lda: hidden,
+                           b: weightHH, ldb: hidden, beta: 0, c: w.recurrent, ldc: width)
+            } else {
+                BLAS.sgemm(transA: false, transB: true, m: active, n: width, k: hidden, alpha: 1, a: w.states, lda: hidden,
+                           b: weightHH, ldb: hidden, beta: 1, c: gates, ldc: width)
+            }
+            let last = VectorMath.lastChunk(width: hidden)
+            for b in 0..<active where w.ids[b * steps + t] != 0 {
+                let offset = b * hidden
+                let row = ForwardRow(hidden: hidden, gates: gates + b * width, recurrent: w.recurrent + b * width,
+                                     bias: w.inputBias, recurrentBias: w.recurrentBias, hPrev: w.states + offset,
+                                     hNext: w.states + offset, cPrev: w.cells + offset, cNext: w.cells + offset,
+                                     cellTanh: w.cellTanh + offset)
+                let lastInputs = Cell.forwardInputs(row, at: last.start, lanes: last.lanes)
+                for j in stride(from: 0, to: last.start, by: 8) {
+                    Cell.forwardChunk(Cell.forwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
+                }
+                Cell.forwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
+            }
+            if let outputs { (outputs + t * batch * hidden).update(from: w.states, count: active * hidden) }
+        }
+    }
+
     /// Backward through time for the last forward. dOutputs [T, B, H]; leaves the input-side
     /// pre-activation gradients [T, B, G*H] in gates (the hidden-side ones in recurrent, when
     /// separate). Padded steps pass dh (and dc) straight through and get zero gradients.
@@ -106,4 +158,29 @@ enum TimeLoop {
             afterStep(t)
         }
     }
+}
+
+/// Raw views for the evaluation forward (TimeLoop.inference): one step's workspaces and the
+/// running state, rows ordered longest first.
+struct InferenceBuffers {
+    let batch: Int
+    let steps: Int
+    let hidden: Int
+    /// [T]: rows 0 ..< active[t] are still running at step t (non-increasing).
+    let active: UnsafePointer<Int>
+    /// [B, T] item ids of the ordered rows (0 = padding: the row's state is kept).
+    let ids: UnsafePointer<Int32>
+    /// Lookup input: [V, G*H] projected table with the x-side biases; nil for a dense input.
+    let inputTable: UnsafePointer<Float>?
+    /// [B, G*H] one step's gates (lookup), or [T, B, G*H] the dense projection of every step.
+    let gates: UnsafeMutablePointer<Float>
+    /// GRU only, [B, G*H]: the step's W_hh h.
+    let recurrent: UnsafeMutablePointer<Float>
+    /// [B, H] h, and (LSTM) c, updated in place; [B, H] scratch for tanh(c_t).
+    let states: UnsafeMutablePointer<Float>
+    let cells: UnsafeMutablePointer<Float>
+    let cellTanh: UnsafeMutablePointer<Float>
+    /// [G*H] x-side bias for a dense input (nil for a lookup: the table rows hold it), and b_hh.
+    let inputBias: UnsafePointer<Float>?
+    let recurrentBias: UnsafePointer<Float>
 }

@@ -28,6 +28,9 @@ public final class RecurrentEncoder {
     private let gradientA = FloatBuffer()             // [T, B, max(E, H)] ping-pong gradients
     private let gradientB = FloatBuffer()
     private var lastIds: [Int32] = []                 // [B, T] of the last forward
+    private var orderedIds: [Int32] = []              // [B, T] evaluation forward: rows longest first
+    private var runningRows: [Int] = []               // [T] evaluation forward: rows still running
+    private let layerOutputs = [FloatBuffer(), FloatBuffer()]  // [T, B, H] evaluation forward below the top
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
@@ -177,12 +180,73 @@ public final class RecurrentEncoder {
     }
 
     /// The top layer's state after the last non-padding step of each row: [B, H] (for
-    /// evaluation scoring). Runs an evaluation-mode forward, replacing the last forward's
-    /// workspaces.
+    /// evaluation scoring). An evaluation forward that keeps no activations: the rows run
+    /// longest first, each step only over the rows that still have items (RecurrentLayer.
+    /// inference), so a batch costs the sum of its rows' lengths, not B x T. A row's state is
+    /// the one `forward` leaves after its last item (padded steps carry it). Replaces the
+    /// last forward's workspaces.
     public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
-        var unused = SeededGenerator(seed: 0)
-        _ = forward(inputs: inputs, batch: batch, steps: steps, training: false, rng: &unused)
-        return Array(UnsafeBufferPointer(start: topLayer.finalState, count: batch * hiddenSize))
+        precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
+        let h = hiddenSize
+        var last = [Float](repeating: 0, count: batch * h)
+        guard batch > 0, steps > 0 else { return last }
+        let vocabulary = embedding.vocabularySize
+        // Row lengths (1 + the last item's step), then the rows longest first (ties in row order).
+        var lengths = [Int](repeating: 0, count: batch)
+        for b in 0..<batch {
+            for t in 0..<steps {
+                let id = inputs[b * steps + t]
+                precondition(id >= 0 && Int(id) < vocabulary, "item id \(id) at [\(b), \(t)] is outside 0..<\(vocabulary)")
+                if id != 0 { lengths[b] = t + 1 }
+            }
+        }
+        let order = (0..<batch).sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
+        orderedIds.removeAll(keepingCapacity: true)
+        for b in order { orderedIds += inputs[(b * steps)..<((b + 1) * steps)] }
+        runningRows.removeAll(keepingCapacity: true)
+        var running = batch
+        for t in 0..<steps {
+            while running > 0 && lengths[order[running - 1]] <= t { running -= 1 }
+            runningRows.append(running)
+        }
+        let usesLookup = allowsTableLookup && vocabulary < batch * steps
+        orderedIds.withUnsafeBufferPointer { idBuffer in
+            runningRows.withUnsafeBufferPointer { runningBuffer in
+                guard let ids = idBuffer.baseAddress, let active = runningBuffer.baseAddress else { return }
+                if !usesLookup {
+                    embedded.resize(to: steps * batch * embedding.dimension)
+                    embedding.gather(ids: ids, batch: batch, steps: steps, into: embedded.pointer)
+                }
+                var below = UnsafePointer(embedded.pointer)  // [T, B, D] the layer's dense input
+                for (index, layer) in layers.enumerated() {
+                    let input: LayerInput = index == 0 && usesLookup
+                        ? .lookup(ids: ids, table: embedding.weight.value, rows: vocabulary) : .dense(below)
+                    // Below the top, each layer's outputs feed the next one (zero where a row has ended).
+                    var outputs: UnsafeMutablePointer<Float>?
+                    if index < layers.count - 1 {
+                        let buffer = layerOutputs[index % 2]
+                        buffer.resize(to: steps * batch * h)
+                        buffer.zero()
+                        outputs = buffer.pointer
+                    }
+                    layer.inference(input: input, ids: ids, active: active, batch: batch, steps: steps, outputs: outputs)
+                    if let outputs { below = UnsafePointer(outputs) }
+                }
+                let states = UnsafePointer(topLayer.inferenceStates)
+                last.withUnsafeMutableBufferPointer { out in
+                    guard let out = out.baseAddress else { return }
+                    for (position, b) in order.enumerated() { (out + b * h).update(from: states + position * h, count: h) }
+                }
+            }
+        }
+        return last
+    }
+
+    /// While true (an evaluation pass, whose weights do not change), `lastHidden` projects the
+    /// item table for the first layer once and reuses it across batches.
+    public var keepsProjectedTable: Bool {
+        get { layers[0].keepsProjectedTable }
+        set { layers[0].keepsProjectedTable = newValue }
     }
 
     private var topLayer: RecurrentLayer { layers[layers.count - 1] }

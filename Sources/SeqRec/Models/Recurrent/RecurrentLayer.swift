@@ -133,7 +133,19 @@ final class RecurrentLayer {
     private let biasSums = FloatBuffer()       // [G*H] bias gradient sums (input side)
     private let hiddenBiasSums = FloatBuffer() // [G*H] GRU hidden-side bias gradient sums
     private let tableBuffer = FloatBuffer()    // lookup input: [V, G*H] projected table / per-item gradients
+    private let inferenceStateBuffer = FloatBuffer()  // [B, H] evaluation forward: h of each row
+    private let inferenceCells = FloatBuffer()        // [B, H] evaluation forward: c (LSTM)
     private var lookupIds: UnsafePointer<Int32>?  // set only during a lookup forward
+    /// Whether tableBuffer holds this evaluation pass's projected table (see keepsProjectedTable).
+    private var projectedTableIsCurrent = false
+
+    /// During an evaluation pass the weights do not change, so `inference` projects the item
+    /// table once, at its first lookup, and reuses it for the pass's other batches. Set true
+    /// for the pass and false after it; `forward` and `backward` reuse the table buffer, so
+    /// they drop the projection too.
+    var keepsProjectedTable = false {
+        didSet { projectedTableIsCurrent = false }
+    }
     private(set) var batch = 0
     private(set) var steps = 0
 
@@ -204,6 +216,9 @@ final class RecurrentLayer {
     /// Outputs of the last forward: states[1...T], [T, B, H].
     var outputs: UnsafeMutablePointer<Float> { states.pointer + batch * hiddenSize }
 
+    /// After `inference`: each row's state after its last step, [B, H] in its order.
+    var inferenceStates: UnsafeMutablePointer<Float> { inferenceStateBuffer.pointer }
+
     /// The state after the last step, [B, H] (equal to the state after each row's last
     /// non-padding step, because padded steps carry it).
     var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
@@ -211,6 +226,7 @@ final class RecurrentLayer {
     /// Forward over all steps; mask [T, B].
     func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
         prepare(batch: batch, steps: steps)
+        projectedTableIsCurrent = false
         let rows = steps * batch
         let width = gateCount * hiddenSize
         if hasFewRows {
@@ -221,11 +237,7 @@ final class RecurrentLayer {
             }
         }
         let g = gates.pointer
-        // Biases are added inside the cells' pointwise loops (no extra pass over [T*B, G*H]):
-        // b_ih + b_hh, or both apart for a separate hidden side (the GRU needs b_hn inside r * (.)).
-        gateBias.pointer.update(from: biasIH.value, count: width)
-        recurrentBias.pointer.update(from: biasHH.value, count: width)
-        if !cell.separateHiddenSide { BufferOps.axpy(count: width, alpha: 1, x: biasHH.value, y: gateBias.pointer) }
+        prepareBiases(width: width)
         let wih = UnsafePointer(weightIH.value)
         do {
             switch input {
@@ -235,14 +247,7 @@ final class RecurrentLayer {
                            alpha: 1, a: x, lda: inputSize, b: wih, ldb: inputSize,
                            beta: 0, c: g, ldc: width)
             case .lookup(_, let table, let tableRows):
-                // projected [V, G*H] = table [V, D] x W_ih^T + x-side biases; the cells read
-                // row ids[b, t] at step t.
-                tableBuffer.resize(to: tableRows * width)
-                let projected = tableBuffer.pointer
-                for row in 0..<tableRows { (projected + row * width).update(from: gateBias.pointer, count: width) }
-                BLAS.sgemm(transA: false, transB: true, m: tableRows, n: width, k: inputSize,
-                           alpha: 1, a: table, lda: inputSize, b: wih, ldb: inputSize,
-                           beta: 1, c: projected, ldc: width)
+                projectTable(table, rows: tableRows, width: width)
             }
         }
         if case .lookup(let ids, _, _) = input { lookupIds = ids }
@@ -251,6 +256,66 @@ final class RecurrentLayer {
         do {
             TimeLoop.forward(cell, views, weightHH: weightHH.value)
         }
+    }
+
+    /// Evaluation forward (TimeLoop.inference) over rows ordered longest first: `ids` [B, T]
+    /// of those rows (mask: id != 0), `active` [T] the rows still running at each step.
+    /// Leaves each row's last state in `inferenceStates` [B, H]; `outputs` [T, B, H], when
+    /// given, receives the running rows' h_t. The x side is computed as in `forward` (one
+    /// dense sgemm, or the projected table with its rows gathered per step), and the cells'
+    /// pointwise chunks are `forward`'s.
+    func inference(input: LayerInput, ids: UnsafePointer<Int32>, active: UnsafePointer<Int>, batch: Int, steps: Int,
+                   outputs: UnsafeMutablePointer<Float>?) {
+        let h = hiddenSize, width = gateCount * hiddenSize
+        prepareBiases(width: width)
+        var inputTable: UnsafePointer<Float>?
+        switch input {
+        case .dense(let x):
+            // gates [T*B, G*H] = x [T*B, D] x W_ih^T [D, G*H]; the pointwise step adds the biases
+            gates.resize(to: steps * batch * width)
+            BLAS.sgemm(transA: false, transB: true, m: steps * batch, n: width, k: inputSize,
+                       alpha: 1, a: x, lda: inputSize, b: weightIH.value, ldb: inputSize, beta: 0, c: gates.pointer, ldc: width)
+        case .lookup(_, let table, let tableRows):
+            if !(keepsProjectedTable && projectedTableIsCurrent) {
+                projectTable(table, rows: tableRows, width: width)
+                projectedTableIsCurrent = keepsProjectedTable
+            }
+            gates.resize(to: batch * width)
+            inputTable = UnsafePointer(tableBuffer.pointer)
+        }
+        inferenceStateBuffer.resize(to: batch * h)
+        inferenceStateBuffer.zero()
+        inferenceCells.resize(to: batch * h)
+        if cell.stateCount == 2 { inferenceCells.zero() }
+        cellTanh.resize(to: batch * h)
+        if cell.separateHiddenSide { recurrent.resize(to: batch * width) }
+        let views = InferenceBuffers(
+            batch: batch, steps: steps, hidden: h, active: active, ids: ids, inputTable: inputTable,
+            gates: gates.pointer, recurrent: recurrent.pointer, states: inferenceStateBuffer.pointer, cells: inferenceCells.pointer,
+            cellTanh: cellTanh.pointer, inputBias: inputTable == nil ? UnsafePointer(gateBias.pointer) : nil,
+            recurrentBias: recurrentBias.pointer)
+        TimeLoop.inference(cell, views, weightHH: weightHH.value, outputs: outputs)
+    }
+
+    /// The biases the pointwise loops add (no extra pass over [T*B, G*H]): b_ih + b_hh, or
+    /// both apart for a separate hidden side (the GRU needs b_hn inside r * (.)).
+    private func prepareBiases(width: Int) {
+        gateBias.resize(to: width)
+        recurrentBias.resize(to: width)
+        gateBias.pointer.update(from: biasIH.value, count: width)
+        recurrentBias.pointer.update(from: biasHH.value, count: width)
+        if !cell.separateHiddenSide { BufferOps.axpy(count: width, alpha: 1, x: biasHH.value, y: gateBias.pointer) }
+    }
+
+    /// Lookup input: projected [V, G*H] = table [V, D] x W_ih^T + x-side biases, into
+    /// tableBuffer; the cells read row ids[b, t] at step t.
+    private func projectTable(_ table: UnsafePointer<Float>, rows tableRows: Int, width: Int) {
+        tableBuffer.resize(to: tableRows * width)
+        let projected = tableBuffer.pointer
+        for row in 0..<tableRows { (projected + row * width).update(from: gateBias.pointer, count: width) }
+        BLAS.sgemm(transA: false, transB: true, m: tableRows, n: width, k: inputSize,
+                   alpha: 1, a: table, lda: inputSize, b: weightIH.value, ldb: inputSize,
+                   beta: 1, c: projected, ldc: width)
     }
 
     /// Backward through time for the last forward, with the same `input`. dOutputs [T, B, H]
@@ -263,6 +328,7 @@ final class RecurrentLayer {
         let rows = steps * batch
         let width = gateCount * hiddenSize
         let views = buffers(mask: mask)
+        projectedTableIsCurrent = false
         stateGrad.zero()
         if cell.stateCount == 2 { cellGrad.zero() }
         // Input-side and hidden-side pre-activation gradients [T*B, G*H]; equal unless the

@@ -26,6 +26,7 @@ public final class SASRecEncoder {
     private var positions: [Int32] = []             // [B, T]
     private var lastIds: [Int32] = []               // [B, T]
     private var saved: [TransformerBlock.Saved] = []  // per block, what its backward needs
+    private var queryRows: [Int] = []               // [B] evaluation: each row's last item's row in [B * T]
     private let embedded = FloatBuffer()            // [B, T, D] x0
     private let embeddingMask = FloatBuffer()       // [B, T, D]
     private let gradient = FloatBuffer()            // [B, T, D] the stream's gradient
@@ -67,30 +68,7 @@ public final class SASRecEncoder {
         self.batch = batch
         self.steps = steps
         guard rows > 0 else { return UnsafeBufferPointer(start: embedded.pointer, count: 0) }
-        if lastIds.count != rows {  // a new batch shape: the only allocations of a forward
-            lastIds = [Int32](repeating: 0, count: rows)
-            isItem = [Bool](repeating: false, count: rows)
-            positions = [Int32](repeating: 0, count: rows)
-        }
-        for row in 0..<rows {
-            lastIds[row] = inputs[row]
-            isItem[row] = inputs[row] != 0
-            positions[row] = 0
-        }
-        let vocabulary = itemEmbedding.shape[0]
-        for b in 0..<batch {
-            let count = (0..<steps).last { isItem[b * steps + $0] }.map { $0 + 1 } ?? 0
-            for t in 0..<count where isItem[b * steps + t] { positions[b * steps + t] = Int32(maxLength - count + t + 1) }
-        }
-        embedded.resize(to: rows * d)
-        let scale = Float(d).squareRoot()
-        for row in 0..<rows {
-            let id = Int(lastIds[row])
-            precondition(id >= 0 && id < vocabulary, "item id \(id) at row \(row) is outside 0..<\(vocabulary)")
-            let out = embedded.pointer + row * d
-            let item = itemEmbedding.value + id * d, position = positionEmbedding.value + Int(positions[row]) * d
-            for j in 0..<d { out[j] = scale * item[j] + position[j] }
-        }
+        embed(inputs, batch: batch, steps: steps)
         dropoutActive = training && dropout > 0
         if dropoutActive {
             embeddingMask.resize(to: rows * d)
@@ -128,17 +106,95 @@ public final class SASRecEncoder {
         }
     }
 
+    /// Rows per group of the evaluation forward (see lastHidden).
+    static let evaluationGroupRows = 64
+
     /// h at each row's last item [B, D] (evaluation mode; replaces the last forward's state).
-    /// A row without items gets its last position's output.
+    /// A row without items gets its last position's output. Rows run longest first in groups
+    /// of `evaluationGroupRows`, each group cut to its longest row's steps: a row's items never
+    /// attend to the padding after them, so the padding beyond a group's rows is never computed.
+    /// The blocks below the top run as in `forward`; the top block and the final norm only for
+    /// each row's last query (TransformerBlock.forwardLast): after the top block's keys and
+    /// values everything is per row, so this is forward's output at those rows.
     public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
-        var unused = SeededGenerator(seed: 0)
-        let h = forward(inputs: inputs, batch: batch, steps: steps, training: false, rng: &unused)
+        precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
+        precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
         let d = width
         var last = [Float](repeating: 0, count: batch * d)
-        for b in 0..<batch {
-            let t = (0..<steps).last { inputs[b * steps + $0] != 0 } ?? steps - 1
-            for j in 0..<d { last[b * d + j] = h[(b * steps + t) * d + j] }
+        guard batch > 0, steps > 0 else { return last }
+        // The steps each row needs: through its last item (all of them for a row without items).
+        let needed = (0..<batch).map { b in ((0..<steps).last { inputs[b * steps + $0] != 0 } ?? steps - 1) + 1 }
+        let order = (0..<batch).sorted { needed[$0] > needed[$1] || (needed[$0] == needed[$1] && $0 < $1) }
+        var start = 0
+        while start < batch {
+            let group = Array(order[start..<min(start + Self.evaluationGroupRows, batch)])
+            let groupSteps = needed[group[0]]
+            var ids = [Int32](repeating: 0, count: group.count * groupSteps)
+            for (row, b) in group.enumerated() {
+                for t in 0..<groupSteps { ids[row * groupSteps + t] = inputs[b * steps + t] }
+            }
+            let hidden = ids.withUnsafeBufferPointer { lastHidden(group: $0, batch: group.count, steps: groupSteps) }
+            for (row, b) in group.enumerated() {
+                for j in 0..<d { last[b * d + j] = hidden[row * d + j] }
+            }
+            start += group.count
         }
         return last
+    }
+
+    /// lastHidden of rows whose last items all fall in the last step or before.
+    private func lastHidden(group inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+        let d = width
+        var last = [Float](repeating: 0, count: batch * d)
+        guard let top = blocks.last else { return last }
+        self.batch = batch
+        self.steps = steps
+        dropoutActive = false
+        embed(inputs, batch: batch, steps: steps)
+        queryRows = (0..<batch).map { b in b * steps + ((0..<steps).last { isItem[b * steps + $0] } ?? steps - 1) }
+        var unused = SeededGenerator(seed: 0)
+        var x = UnsafePointer(embedded.pointer)
+        isItem.withUnsafeBufferPointer { maskBuffer in
+            queryRows.withUnsafeBufferPointer { queryBuffer in
+                guard let mask = maskBuffer.baseAddress, let queries = queryBuffer.baseAddress else { return }
+                for block in blocks.dropLast() {
+                    x = block.forward(x, isItem: mask, batch: batch, steps: steps, training: false, rng: &unused).output
+                }
+                let stream = top.forwardLast(x, queryRows: queries, isItem: mask, batch: batch, steps: steps)
+                let h = finalNorm.forward(stream, rows: batch)
+                last.withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: h, count: batch * d) }
+            }
+        }
+        return last
+    }
+
+    /// The item flags, positions and x0 [B, T, D] = sqrt(D) E[id] + P[pos] (before dropout) of
+    /// `inputs`; allocates only for a new batch shape.
+    private func embed(_ inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) {
+        let d = width, rows = batch * steps
+        if lastIds.count != rows {  // a new batch shape: the only allocations of a forward
+            lastIds = [Int32](repeating: 0, count: rows)
+            isItem = [Bool](repeating: false, count: rows)
+            positions = [Int32](repeating: 0, count: rows)
+        }
+        for row in 0..<rows {
+            lastIds[row] = inputs[row]
+            isItem[row] = inputs[row] != 0
+            positions[row] = 0
+        }
+        let vocabulary = itemEmbedding.shape[0]
+        for b in 0..<batch {
+            let count = (0..<steps).last { isItem[b * steps + $0] }.map { $0 + 1 } ?? 0
+            for t in 0..<count where isItem[b * steps + t] { positions[b * steps + t] = Int32(maxLength - count + t + 1) }
+        }
+        embedded.resize(to: rows * d)
+        let scale = Float(d).squareRoot()
+        for row in 0..<rows {
+            let id = Int(lastIds[row])
+            precondition(id >= 0 && id < vocabulary, "item id \(id) at row \(row) is outside 0..<\(vocabulary)")
+            let out = embedded.pointer + row * d
+            let item = itemEmbedding.value + id * d, position = positionEmbedding.value + Int(positions[row]) * d
+            for j in 0..<d { out[j] = scale * item[j] + position[j] }
+        }
     }
 }
