@@ -27,4 +27,8 @@ protocol SequenceEncoder: AnyObject {
 
     /// [B, H] output after each row's last input (evaluation mode; replaces the last forward's state).
     func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float]
+
+    /// Whether `lastHidden` may keep work that depends only on the weights (a projected item
+    /// table) across calls: true only during an evaluation pass, whose weights do not change.
+    var keepsWeightDerivedWork: Bool { get set }
 }

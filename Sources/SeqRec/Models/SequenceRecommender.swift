@@ -215,9 +215,8 @@ public final class SequenceRecommender {
     /// Runs `body`, one evaluation pass, with the weights fixed: the recurrent encoder projects
     /// its item table once for all the pass's batches instead of once per batch.
     public func withFixedWeights<Result>(_ body: () -> Result) -> Result {
-        guard case .recurrent(let recurrent) = encoder else { return body() }
-        recurrent.keepsProjectedTable = true
-        defer { recurrent.keepsProjectedTable = false }
+        encoder.keepsWeightDerivedWork = true
+        defer { encoder.keepsWeightDerivedWork = false }
         return body()
     }
 

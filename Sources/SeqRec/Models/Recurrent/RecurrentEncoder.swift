@@ -249,6 +249,11 @@ public final class RecurrentEncoder {
         set { layers[0].keepsProjectedTable = newValue }
     }
 
+    var keepsWeightDerivedWork: Bool {
+        get { keepsProjectedTable }
+        set { keepsProjectedTable = newValue }
+    }
+
     private var topLayer: RecurrentLayer { layers[layers.count - 1] }
 
     /// values [T, B, width] *= the site's mask (random, or the injected one transposed from [B, T, width]).
