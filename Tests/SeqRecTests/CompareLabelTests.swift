@@ -82,8 +82,8 @@ private let recorded: [String: [String: JSONValue]] = [
         compareTestRun(cell: "gru", seed: 1),
     ]
     let comparison = ComparisonBuilder.compare(runs)
-    #expect(comparison.rows.map(\.label) == ["cell=gru", "LSTM (paper)"])
-    #expect(comparison.rows.last?.seeds == [1, 2])
+    #expect(comparison.rows.map(\.label) == ["LSTM (paper)", "cell=gru"])
+    #expect(comparison.rows.first?.seeds == [1, 2])
     // Two configurations that give the same label still get rows of their own names.
     let same = ComparisonBuilder.compare([
         with(compareTestRun(cell: "lstm", seed: 1), [:], top: ["label": .string("mine")]),
@@ -119,10 +119,10 @@ private let recorded: [String: [String: JSONValue]] = [
     #expect(markdown.contains("| 1, 2, 42 |"))
     #expect(markdown.contains("cell=lstm: cells (seeds 1, 2), lstm50 (seed 42)"))
     #expect(!markdown.contains("cell=gru: "))
-    let csv = comparison.csv().split(separator: "\n").map(String.init)
-    let header = try #require(csv.first).split(separator: ",").map(String.init)
+    let csv = csvRecords(comparison.csv())
+    let header = try #require(csv.first)
     let seedList = try #require(header.firstIndex(of: "seed_list"))
-    #expect(csv.contains { $0.split(separator: ",").map(String.init)[seedList] == "1 2 42" })
+    #expect(csv.contains { $0[seedList] == "1 2 42" })
 }
 
 @Test func protocolWarningNamesWhatDiffers() {
@@ -147,12 +147,13 @@ private let recorded: [String: [String: JSONValue]] = [
     var evaluated = compareTestRun(cell: "gru", seed: 1, history: history)
     evaluated.evaluationFile = "evaluation-abc.json"
     let html = ComparisonBuilder.compare([trained, evaluated]).html(title: "t")
-    let curves = html.components(separatedBy: "<figure>").filter { $0.contains("Learning curves") || $0.contains("Training loss") }
+    let figures = html.components(separatedBy: "<figure>").dropFirst().map { $0.components(separatedBy: "</figure>")[0] }
+    let curves = figures.filter { $0.contains("Learning curves") || $0.contains("Training loss") }
     #expect(curves.count == 2)
     for figure in curves {
         #expect(figure.contains("cell=lstm") && !figure.contains("cell=gru"))
     }
-    let bars = html.components(separatedBy: "<figure>").first { $0.contains("Test metrics") } ?? ""
+    let bars = figures.first { $0.contains("Test metrics") } ?? ""
     #expect(bars.contains("cell=lstm") && bars.contains("cell=gru"))
     #expect(html.contains("appear in the test metrics only"))
 }
@@ -162,7 +163,7 @@ private let recorded: [String: [String: JSONValue]] = [
         with(compareTestRun(cell: "lstm", hidden: 50, seed: 1), recorded),
         with(compareTestRun(cell: "pop", hidden: 50, seed: 1), recorded),
     ])
-    let lines = comparison.csv().split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+    let lines = csvRecords(comparison.csv())
     let header = try #require(lines.first)
     for column in ["model.cell", "model.hidden_size", "model.dropout", "training.epochs", "training.learning_rate",
                    "training.threads", "split.max_length"] {
@@ -173,4 +174,32 @@ private let recorded: [String: [String: JSONValue]] = [
     let values = Dictionary(lines.dropFirst().map { ($0[cell], $0[hidden]) }, uniquingKeysWith: { kept, _ in kept })
     #expect(values == ["lstm": "50", "pop": ""])
     #expect(lines.dropFirst().allSatisfy { $0.count == header.count })
+}
+
+/// RFC 4180 records (quoted fields may hold commas and doubled quotes; no line breaks here).
+private func csvRecords(_ text: String) -> [[String]] {
+    text.split(separator: "\n").map { line in
+        var fields: [String] = []
+        var field = ""
+        var quoted = false
+        var characters = Array(line)[...]
+        while let character = characters.popFirst() {
+            if quoted {
+                if character == "\"" {
+                    if characters.first == "\"" { field.append("\""); characters = characters.dropFirst() } else { quoted = false }
+                } else {
+                    field.append(character)
+                }
+            } else if character == "\"" {
+                quoted = true
+            } else if character == "," {
+                fields.append(field)
+                field = ""
+            } else {
+                field.append(character)
+            }
+        }
+        fields.append(field)
+        return fields
+    }
 }
