@@ -75,7 +75,9 @@ extension Comparison {
     th, td { padding: 5px 6px; border-bottom: 1px solid var(--line); text-align: right; }
     th { background: #f5f7f9; font-weight: 600; vertical-align: bottom; }
     th.text, td.text { text-align: left; }
-    td.text { min-width: 8em; overflow-wrap: anywhere; }
+    td.text { overflow-wrap: anywhere; }
+    /* The row label gets the room; a protocol id (P1) needs none. */
+    tr > td.text:first-child { min-width: 12em; }
     /* A mean and its deviation break before the ±, never inside a number. */
     .nowrap { white-space: nowrap; }
     /* The row label stays in view while a wide table scrolls sideways. */
