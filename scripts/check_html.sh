@@ -6,7 +6,10 @@
 # - fails (exit 1) if the page logs anything to the console (the report has no scripts, so any
 #   message, e.g. "Uncaught ..." or "Failed to load resource", is an error);
 # - fails if an <svg class="chart"> in the rendered DOM has no drawn series: no
-#   <path class="series"> with data, <polyline>, or <rect class="bar">.
+#   <path class="series"> with data, <polyline>, or <rect class="bar">;
+# - fails if the page is wider than a 1280 px window (its scroll width), or if any element
+#   scrolls sideways there (a table in its .table-wrap, say): measured in a copy of the page
+#   with a measuring script added (the page itself has none).
 # Installs Chromium with apt-get when it is missing. Needs python3 (standard library only).
 set -euo pipefail
 
@@ -55,6 +58,48 @@ if [ -n "$phone" ]; then
   mkdir -p "$(dirname "$phone")"
   mv "$work/phone.png" "$phone"
 fi
+
+# Widths at a 1280 px viewport, written into the DOM by a script added to a copy of the page.
+python3 - "$page" "$work/measure.html" <<'PY'
+import sys
+script = """<script>addEventListener("load", () => {
+  const root = document.documentElement;
+  const wide = [...document.querySelectorAll("body *")].filter(e => e.scrollWidth > e.clientWidth + 1
+      && getComputedStyle(e).overflowX !== "visible")
+    .map(e => e.tagName.toLowerCase() + (e.className && typeof e.className === "string" ? "." + e.className : "")
+      + " " + e.scrollWidth + " > " + e.clientWidth);
+  const out = document.createElement("pre");
+  out.id = "check-html-widths";
+  out.textContent = JSON.stringify({scrollWidth: root.scrollWidth, innerWidth: innerWidth, wide: wide});
+  document.body.appendChild(out);
+});</script>"""
+html = open(sys.argv[1], encoding="utf-8").read()
+at = html.rfind("</body>")
+open(sys.argv[2], "w", encoding="utf-8").write(html[:at] + script + html[at:] if at >= 0 else html + script)
+PY
+"$browser" "${flags[@]}" --window-size=1280,"$height" --dump-dom "file://$work/measure.html" >"$work/measure.dom" \
+  2>"$work/measure.log" || { echo "check_html: measuring failed:" >&2; cat "$work/measure.log" >&2; exit 1; }
+python3 - "$work/measure.dom" <<'PY' || status=1
+import html, json, re, sys
+found = re.search(r'<pre id="check-html-widths">(.*?)</pre>', open(sys.argv[1], encoding="utf-8").read(), re.S)
+if not found:
+    print("check_html: FAIL: the width measurement did not run", file=sys.stderr)
+    sys.exit(1)
+widths = json.loads(html.unescape(found.group(1)))
+failed = False
+if widths["innerWidth"] != 1280:
+    print(f"check_html: FAIL: the window is {widths['innerWidth']} px wide, not 1280", file=sys.stderr)
+    failed = True
+if widths["scrollWidth"] > widths["innerWidth"]:
+    print(f"check_html: FAIL: the page is {widths['scrollWidth']} px wide in a {widths['innerWidth']} px window",
+          file=sys.stderr)
+    failed = True
+for element in widths["wide"]:
+    print(f"check_html: FAIL: scrolls sideways at 1280 px: {element} (scroll width > width)", file=sys.stderr)
+    failed = True
+print(f"check_html: page width {widths['scrollWidth']} px at {widths['innerWidth']} px", file=sys.stderr)
+sys.exit(1 if failed else 0)
+PY
 
 if grep -h "CONSOLE" "$work/dom.log" "$work/wide.log" >"$work/console.txt" 2>/dev/null; then
   echo "check_html: FAIL: the page logged to the console:" >&2

@@ -59,8 +59,8 @@ private func seriesLabels(_ svg: String, element: String) -> [String] {
 @Test func mixedProtocolsDrawSeparateCharts() throws {
     let html = ComparisonBuilder.compare(try loadCompareFixtureRuns(["cells", "sampled"])).html(title: "mixed")
     #expect(charts(html).count == 8)
-    #expect(html.contains("<p class=\"warning\" role=\"alert\">WARNING: rows use different protocols: sampled and "
-        + "full-ranking numbers are not comparable. Compare only rows with the same protocol.</p>"))
+    #expect(html.contains("<p class=\"warning\" role=\"alert\">WARNING: rows use different protocols (candidates: "
+        + "all vs sampled-100-uniform): their numbers are not comparable. Compare only rows with the same protocol.</p>"))
     #expect(html.contains("<h2>Charts, protocol P2: dataset=movielens-100k, split=leave-one-out, max_length=50, "
         + "candidates=sampled-100-uniform, exclude_seen=true</h2>"))
 }

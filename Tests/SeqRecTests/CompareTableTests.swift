@@ -65,8 +65,8 @@ private func fixtureMetric(_ run: String, _ metric: String) throws -> Double {
         == "dataset=movielens-100k, split=leave-one-out, max_length=50, candidates=sampled-100-uniform, exclude_seen=true")
     let lines = comparison.markdown().split(separator: "\n").map(String.init)
     let warning = try #require(lines.firstIndex {
-        $0 == "> **WARNING: rows use different protocols: sampled and full-ranking numbers are not comparable.** "
-            + "Compare only rows with the same `protocol`."
+        $0 == "> **WARNING: rows use different protocols (candidates: all vs sampled-100-uniform): their numbers are "
+            + "not comparable.** Compare only rows with the same `protocol`."
     })
     let header = try #require(lines.firstIndex { $0.hasPrefix("| configuration | protocol |") })
     #expect(warning < header)

@@ -43,7 +43,7 @@ private let referenceEnd = "<!-- END generated: configuration reference -->"
     #expect(root["additionalProperties"] as? Bool == false)
     let properties = try #require(root["properties"] as? [String: Any])
     #expect(Set(properties.keys) == ["name", "seed", "extends", "task", "dataset", "split", "model",
-                                     "training", "evaluation", "output", "grid"])
+                                     "training", "evaluation", "output", "grid", "label"])
     let model = try #require(properties["model"] as? [String: Any])
     let modelProperties = try #require(model["properties"] as? [String: Any])
     let hidden = try #require(modelProperties["hidden_size"] as? [String: Any])
@@ -79,8 +79,10 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     var sasrec = spec
     sasrec.model.cell = .sasrec  // the sasrec-only keys are written for sasrec only
     sasrec.output.tensorboard = false  // and output.tensorboard only when false
+    sasrec.label = "SASRec"  // and label only when set
     let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue))
-    #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue)) == ["model.blocks", "model.heads", "model.norm", "output.tensorboard"])
+    #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue))
+        == ["model.blocks", "model.heads", "model.norm", "output.tensorboard", "label"])
     let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
     #expect(written == documented)
 }

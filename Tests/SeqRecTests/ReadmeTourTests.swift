@@ -68,4 +68,20 @@ func readmeTourCommands() throws -> [[String]] {
     }
     let evaluations = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("results/lstm50").path)
     #expect(evaluations.contains { $0.hasPrefix("evaluation-") && $0.hasSuffix(".json") })
+    // The baselines are named by their cell alone: they read no other model or training setting.
+    let comparison = try String(contentsOf: scratch.appendingPathComponent("results/comparison.md"), encoding: .utf8)
+    for cell in ["pop", "markov"] {
+        #expect(comparison.contains("\n| cell=\(cell) |"), "\(comparison)")
+    }
+    #expect(!comparison.contains("cell=pop, "), "\(comparison)")
+    // SEQREC_TOUR_REPORT=DIR keeps the tour's comparison files for scripts/check_html.sh.
+    if let keep = ProcessInfo.processInfo.environment["SEQREC_TOUR_REPORT"] {
+        let target = URL(fileURLWithPath: keep)
+        try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)
+        for file in ["report.html", "comparison.md", "comparison.csv"] {
+            try? FileManager.default.removeItem(at: target.appendingPathComponent(file))
+            try FileManager.default.copyItem(at: scratch.appendingPathComponent("results/\(file)"),
+                                             to: target.appendingPathComponent(file))
+        }
+    }
 }

@@ -26,15 +26,23 @@ public struct ValueSummary: Sendable, Equatable {
 }
 
 public struct ConfigurationRow: Sendable {
-    /// The settings that set this configuration apart (`cell=gru, hidden_size=100`), or the
-    /// run name when nothing does.
+    /// The configs' own `label:`, else the settings that set this configuration apart
+    /// among the rows of its protocol (`cell=gru, hidden_size=100`), else the run name.
     public var label: String
-    /// Flattened config without seed, name and output.
+    /// Flattened config without seed, name, label and output (of the first run: runs that
+    /// differ only in settings their model ignores, `CellKind.reads(setting:)`, are one row).
     public var settings: [String: JSONValue]
     /// Index into `Comparison.protocols`.
     public var protocolIndex: Int
     /// The `ok` runs, one per seed, by seed.
     public var runs: [LoadedRun]
+    /// The seeds the row pools, ascending (nil: a config without a seed).
+    public var seeds: [UInt64?] { runs.map(\.seed) }
+    /// Every run is a `runner evaluate` file: its history (curves, epoch times) was measured
+    /// under the training's protocol, not the row's.
+    public var isReEvaluation: Bool { runs.allSatisfy { $0.evaluationFile != nil } }
+    /// `settings` without those the model ignores.
+    public var readSettings: [String: JSONValue] { ConfigSettings.read(by: settings) }
     /// Test metric name -> summary over seeds.
     public var metrics: [String: ValueSummary]
     public var bestEpoch: ValueSummary?
@@ -80,11 +88,26 @@ public struct Comparison: Sendable {
     public var metricNames: [String]
     public var excluded: [ExcludedRun]
     public var significance: [SignificanceRow]
+    /// Per protocol: `path=value` of the settings its rows share (where their models read
+    /// them), which the labels leave out.
+    public var sharedSettings: [[String]] = []
 
     public var mixesProtocols: Bool { protocols.count > 1 }
 
-    public static let protocolWarning =
-        "rows use different protocols: sampled and full-ranking numbers are not comparable"
+    /// Names the protocol fields that differ, with their values:
+    /// `rows use different protocols (candidates: all, sampled-100-uniform): their numbers are not comparable`.
+    public var protocolWarning: String {
+        var names: [String] = []
+        for field in protocols.flatMap(\.fields) where !names.contains(field.name) { names.append(field.name) }
+        let differing = names.compactMap { name -> String? in
+            var values: [String] = []
+            for value in protocols.map({ $0.fields.first { $0.name == name }?.value ?? "-" }) where !values.contains(value) {
+                values.append(value)
+            }
+            return values.count > 1 ? "\(name): \(values.joined(separator: " vs "))" : nil
+        }
+        return "rows use different protocols (\(differing.joined(separator: "; "))): their numbers are not comparable"
+    }
 
     /// `P1`, `P2`, ...
     public func protocolID(_ index: Int) -> String { "P\(index + 1)" }

@@ -81,6 +81,7 @@ public enum ComparisonBuilder {
             let current = model ?? CurrentModel(in: run.directory)
             model = current
             var loaded = LoadedRun(report: report, directory: run.directory, displayPath: "\(run.displayPath) [\(name)]")
+            loaded.evaluationFile = name
             loaded.staleEvaluation = current.staleness(of: evaluation)
             if loaded.staleEvaluation == nil {
                 loaded.perUser = try perUser(named: evaluation.metrics.perUserFile, in: run.directory)
@@ -142,7 +143,8 @@ public enum ComparisonBuilder {
             // The thread count a run used is part of what it measured: each worker draws its
             // own dropout masks and negatives (docs/comparing.md).
             settings[ConfigSettings.threadsPath] = .integer(Int64(run.report.provenance.threads))
-            let identity = ConfigSettings.identity(settings)
+            // A setting the model ignores does not make another configuration.
+            let identity = ConfigSettings.identity(ConfigSettings.read(by: settings))
             if groups[identity] == nil {
                 groupOrder.append(identity)
                 groupSettings[identity] = settings
@@ -176,25 +178,53 @@ public enum ComparisonBuilder {
             if !protocols.contains(evaluationProtocol) { protocols.append(evaluationProtocol) }
             protocolOfGroup.append(protocols.firstIndex(of: evaluationProtocol) ?? 0)
         }
-        // Labels name what differs among the rows of one protocol; the protocol column (and
-        // its legend) already says what differs between protocols.
-        let labelPaths = protocols.indices.map { index in
-            ConfigSettings.differingPaths(zip(allSettings, protocolOfGroup).filter { $0.1 == index }.map(\.0))
+        // Labels name what differs among the rows of one protocol (the protocol column and
+        // its legend say what differs between protocols); what they share is said once.
+        let settingsOfProtocol = protocols.indices.map { index in
+            zip(allSettings, protocolOfGroup).filter { $0.1 == index }.map { ConfigSettings.read(by: $0.0) }
         }
+        let labelPaths = settingsOfProtocol.map(ConfigSettings.namingPaths)
         var rows: [ConfigurationRow] = []
         for ((settings, members), protocolIndex) in zip(zip(allSettings, groupRuns), protocolOfGroup) {
             guard protocolIndex >= 0 else { continue }
-            var label = ConfigSettings.labelParts(settings, paths: labelPaths[protocolIndex]).joined(separator: ", ")
-            if label.isEmpty { label = uniqueNames(members).joined(separator: " / ") }
+            var label = ConfigSettings.labelParts(ConfigSettings.read(by: settings), paths: labelPaths[protocolIndex])
+                .joined(separator: ", ")
+            if let own = ownLabel(members) {
+                label = own
+            } else if label.isEmpty {
+                label = uniqueNames(members).joined(separator: " / ")
+            }
             rows.append(summarize(members, label: label, settings: settings, protocolIndex: protocolIndex))
         }
+        disambiguateLabels(&rows)
         // Protocol groups together, then natural order of labels.
         rows.sort { ($0.protocolIndex, NaturalOrder.key($0.label)) < ($1.protocolIndex, NaturalOrder.key($1.label)) }
 
         let metricNames = Set(rows.flatMap(\.metrics.keys)).sorted { NaturalOrder.key($0) < NaturalOrder.key($1) }
         excluded.sort { $0.run.displayPath < $1.run.displayPath }
         return Comparison(rows: rows, protocols: protocols, metricNames: metricNames, excluded: excluded,
-                          significance: significance(rows))
+                          significance: significance(rows),
+                          sharedSettings: settingsOfProtocol.map(ConfigSettings.sharedParts))
+    }
+
+    /// The configs' own `label:` when every run of the row has one (several joined by ` / `).
+    private static func ownLabel(_ runs: [LoadedRun]) -> String? {
+        var labels: [String] = []
+        for run in runs {
+            guard case .string(let label)? = run.report.config["label"] else { return nil }
+            if !labels.contains(label) { labels.append(label) }
+        }
+        return labels.isEmpty ? nil : labels.joined(separator: " / ")
+    }
+
+    /// Two rows of one protocol never share a label (two configs may give the same `label:`):
+    /// each such row adds where its first run lives.
+    private static func disambiguateLabels(_ rows: inout [ConfigurationRow]) {
+        var counts: [String: Int] = [:]
+        for row in rows { counts["\(row.protocolIndex)\n\(row.label)", default: 0] += 1 }
+        for index in rows.indices where counts["\(rows[index].protocolIndex)\n\(rows[index].label)", default: 0] > 1 {
+            rows[index].label += " (\(rows[index].runs.first?.displayPath ?? "?"))"
+        }
     }
 
     private static func uniqueNames(_ runs: [LoadedRun]) -> [String] {

@@ -11,18 +11,25 @@ extension Comparison {
         body.append("<p>\(runCount) run\(runCount == 1 ? "" : "s") in \(rows.count) configuration"
             + "\(rows.count == 1 ? "" : "s")\(excluded.isEmpty ? "" : "; \(excluded.count) more not in the table").</p>")
         if mixesProtocols {
-            body.append("<p class=\"warning\" role=\"alert\">WARNING: \(escape(Self.protocolWarning)). "
+            body.append("<p class=\"warning\" role=\"alert\">WARNING: \(escape(protocolWarning)). "
                 + "Compare only rows with the same protocol.</p>")
         }
         body.append("<section>\n<h2>Comparison</h2>")
         body.append(mainTableHTML())
         body.append("<p class=\"note\">\(escape(Self.tableNote)) \(escape(bestNote))</p>")
+        let pooled = pooledNotes()
+        if !pooled.isEmpty {
+            body.append("<p class=\"note\">\(escape(Self.pooledNote))</p><ul class=\"note\">"
+                + pooled.map { "<li>\(escape($0))</li>" }.joined() + "</ul>")
+        }
         if mixesProtocols {
-            body.append("<ul class=\"protocols\">" + protocols.indices.map {
-                "<li><strong>\(protocolID($0))</strong>: \(escape(protocolDescription($0)))</li>"
+            body.append("<ul class=\"protocols\">" + protocols.indices.map { index in
+                "<li><strong>\(protocolID(index))</strong>: \(escape(protocolDescription(index)))"
+                    + (sharedSettingsNote(index).map { "<br><span class=\"note\">\(escape($0))</span>" } ?? "") + "</li>"
             }.joined() + "</ul>")
         } else if !protocols.isEmpty {
             body.append("<p class=\"note\">Protocol: \(escape(protocolDescription(0)))</p>")
+            if let shared = sharedSettingsNote(0) { body.append("<p class=\"note\">\(escape(shared))</p>") }
         }
         body.append("</section>")
         for index in protocols.indices where rows.contains(where: { $0.protocolIndex == index }) {
@@ -65,10 +72,14 @@ extension Comparison {
     h3 { font-size: 1.05rem; margin: 1em 0 0.4em; overflow-wrap: anywhere; }
     .table-wrap { overflow-x: auto; border: 1px solid var(--line); border-radius: 6px; }
     table { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
-    th, td { padding: 6px 8px; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
-    th { background: #f5f7f9; font-weight: 600; white-space: normal; vertical-align: bottom; }
+    th, td { padding: 5px 6px; border-bottom: 1px solid var(--line); text-align: right; }
+    th { background: #f5f7f9; font-weight: 600; vertical-align: bottom; }
     th.text, td.text { text-align: left; }
-    td.text { white-space: normal; min-width: 12em; }
+    td.text { overflow-wrap: anywhere; }
+    /* The row label gets the room; a protocol id (P1) needs none. */
+    tr > td.text:first-child { min-width: 12em; }
+    /* A mean and its deviation break before the ±, never inside a number. */
+    .nowrap { white-space: nowrap; }
     /* The row label stays in view while a wide table scrolls sideways. */
     tr > :first-child { position: sticky; left: 0; background: #fff; box-shadow: inset -1px 0 0 var(--line); }
     tr > th:first-child { background: #f5f7f9; }
@@ -105,7 +116,10 @@ extension Comparison {
         for cells in tableRows() {
             lines.append("<tr>" + cells.map { cell in
                 let classes = (cell.numeric ? [] : ["text"]) + (cell.best ? ["best"] : [])
-                return "<td\(classes.isEmpty ? "" : " class=\"\(classes.joined(separator: " "))\"")>\(escape(cell.text))</td>"
+                let content = cell.numeric ? cell.text.components(separatedBy: " ± ").enumerated().map {
+                    "<span class=\"nowrap\">\($0.offset == 0 ? "" : "± ")\(escape($0.element))</span>"
+                }.joined(separator: " ") : escape(cell.text)
+                return "<td\(classes.isEmpty ? "" : " class=\"\(classes.joined(separator: " "))\"")>\(content)</td>"
             }.joined() + "</tr>")
         }
         lines.append("</tbody></table></div>")
@@ -168,7 +182,6 @@ extension Comparison {
     private func chartsHTML(protocolIndex: Int) -> String {
         let escape = ComparisonFormatting.escapeHTML
         let groupRows = rows.filter { $0.protocolIndex == protocolIndex }
-        let runs = groupRows.flatMap(\.runs)
         let heading = mixesProtocols ? "Charts, protocol \(protocolID(protocolIndex)): \(protocolDescription(protocolIndex))"
             : "Charts"
         var parts = ["<section>", "<h2>\(escape(heading))</h2>"]
@@ -180,8 +193,11 @@ extension Comparison {
         func figure(_ caption: String, _ svg: String) {
             parts.append("<figure>\n<figcaption>\(escape(caption))</figcaption>\n\(svg)\n</figure>")
         }
-        if let metric = Self.curveMetric(runs) {
-            let series = groupRows.enumerated().map { index, row in
+        // A re-evaluated row's history was measured under its training's protocol: it joins
+        // the test metrics only.
+        let trained = groupRows.enumerated().filter { !$0.element.isReEvaluation }
+        if let metric = Self.curveMetric(trained.flatMap(\.element.runs)) {
+            let series = trained.map { index, row in
                 LineSeries(label: row.label, color: SVGChart.color(index),
                            points: Self.epochSeries(row.runs) { $0.validation?[metric] })
             }
@@ -200,22 +216,28 @@ extension Comparison {
             figure("Test metrics (mean, error bar = standard deviation over seeds)",
                    SVGChart.bars(groups: metricNames, series: series, yLabel: "test value", xLabel: "metric"))
         }
-        if groupRows.contains(where: { $0.secondsPerEpoch != nil }) {
-            let series = groupRows.enumerated().map { index, row in
+        if trained.contains(where: { $0.element.secondsPerEpoch != nil }) {
+            let series = trained.map { index, row in
                 BarSeries(label: row.label, color: SVGChart.color(index), values: [row.secondsPerEpoch?.mean],
                           errors: [row.secondsPerEpoch?.standardDeviation])
             }
             figure("Seconds per epoch (training plus validation; error bar = standard deviation over seeds)",
                    SVGChart.bars(groups: [""], series: series, yLabel: "seconds per epoch", xLabel: "configuration"))
         }
-        let lossSeries = groupRows.enumerated().map { index, row in
+        let lossSeries = trained.map { index, row in
             LineSeries(label: row.label, color: SVGChart.color(index), points: Self.epochSeries(row.runs) { $0.trainLoss })
         }
         if lossSeries.contains(where: { !$0.points.isEmpty }) {
             figure("Training loss (mean over seeds, band = min-max)",
                    SVGChart.lines(lossSeries, xLabel: "epoch", yLabel: "training loss"))
         }
-        parts += ["</div>", "</section>"]
+        parts.append("</div>")
+        if trained.count < groupRows.count {
+            parts.append("<p class=\"note\">Rows scored again (<code>runner evaluate</code>) appear in the test "
+                + "metrics only: their learning curves, epoch times and training loss were measured under the "
+                + "protocol they were trained with.</p>")
+        }
+        parts.append("</section>")
         return parts.joined(separator: "\n")
     }
 }

@@ -29,7 +29,7 @@ extension Comparison {
                 cells.append(TableCell(text: text, best: isBest(row: index, metric: metric)))
             }
             cells += [
-                TableCell(text: String(row.runs.count)),
+                TableCell(text: ComparisonFormatting.seeds(row.seeds)),
                 TableCell(text: ComparisonFormatting.mean(row.bestEpoch, decimals: 1)),
                 TableCell(text: ComparisonFormatting.mean(row.secondsPerEpoch, decimals: 2)),
                 TableCell(text: ComparisonFormatting.mean(row.totalSeconds, decimals: 1)),
@@ -39,8 +39,36 @@ extension Comparison {
         }
     }
 
-    static let tableNote = "Test metrics: mean ± sample standard deviation over seeds. Best epoch, s/epoch "
+    static let tableNote = "Test metrics: mean ± sample standard deviation over the seeds listed. Best epoch, s/epoch "
         + "(mean epoch wall time, training plus validation) and time/run: means over seeds."
+
+    /// What the rows of protocol `index` share, said once: `Shared by every row (where its model
+    /// reads it): model.hidden_size=50, ...`.
+    func sharedSettingsNote(_ index: Int) -> String? {
+        guard index < sharedSettings.count, !sharedSettings[index].isEmpty else { return nil }
+        return "Shared by every row (where its model reads the setting): " + sharedSettings[index].joined(separator: ", ")
+    }
+
+    /// Rows whose seeds come from more than one experiment (a lone run pooled with a grid's
+    /// seeds), naming which seeds came from which: `cell=lstm: cells (1, 2), lstm50 (42)`.
+    func pooledNotes() -> [String] {
+        rows.compactMap { row in
+            var names: [String] = []
+            for run in row.runs where !names.contains(Self.experiment(run)) { names.append(Self.experiment(run)) }
+            guard names.count > 1 else { return nil }
+            return "\(row.label): " + names.map { name in
+                let seeds = row.runs.filter { Self.experiment($0) == name }.map(\.seed)
+                return "\(name) (seed\(seeds.count == 1 ? "" : "s") \(ComparisonFormatting.seeds(seeds)))"
+            }.joined(separator: ", ")
+        }
+    }
+
+    /// The experiment a run belongs to: its name without a grid point's `/<run name>`.
+    static func experiment(_ run: LoadedRun) -> String {
+        String(run.report.name.prefix { $0 != "/" })
+    }
+
+    static let pooledNote = "Rows pooling the seeds of several experiments (equal configurations):"
 
     var bestNote: String {
         mixesProtocols ? "Best value of each metric among rows of the same protocol in bold."
@@ -77,7 +105,7 @@ extension Comparison {
             + "\(rows.count == 1 ? "" : "s")" + (excluded.isEmpty ? "." : "; \(excluded.count) more not in the table (below)."))
         lines.append("")
         if mixesProtocols {
-            lines += ["> **WARNING: \(Self.protocolWarning).** Compare only rows with the same `protocol`.", ""]
+            lines += ["> **WARNING: \(protocolWarning).** Compare only rows with the same `protocol`.", ""]
         }
         let header = tableHeader()
         lines.append("| " + header.map(Format.markdownCell).joined(separator: " | ") + " |")
@@ -89,13 +117,19 @@ extension Comparison {
             }.joined(separator: " | ") + " |")
         }
         lines += ["", "\(Self.tableNote) \(bestNote)", ""]
+        let pooled = pooledNotes()
+        if !pooled.isEmpty {
+            lines += [Self.pooledNote] + pooled.map { "- \(Format.markdownCell($0))" } + [""]
+        }
         if mixesProtocols {
             lines.append("Protocols:")
             for index in protocols.indices {
                 lines.append("- `\(protocolID(index))`: \(Format.markdownCell(protocolDescription(index)))")
+                if let shared = sharedSettingsNote(index) { lines.append("  \(Format.markdownCell(shared))") }
             }
         } else if !protocols.isEmpty {
             lines.append("Protocol: \(Format.markdownCell(protocolDescription(0)))")
+            if let shared = sharedSettingsNote(0) { lines += ["", Format.markdownCell(shared)] }
         }
         if !excluded.isEmpty {
             lines += ["", "## Runs not in the table", ""]
@@ -129,15 +163,20 @@ extension Comparison {
     }
 
     /// comparison.csv: one line per configuration, full-precision numbers; `<metric>_best` is
-    /// `*` for the best row of its protocol.
+    /// `*` for the best row of its protocol; `seed_list` the seeds separated by spaces; then
+    /// one column per setting (`model.hidden_size`), empty where the row's model ignores it.
     public func csv() -> String {
-        var header = ["configuration", "protocol", "protocol_description", "seeds"]
+        var header = ["configuration", "protocol", "protocol_description", "seeds", "seed_list"]
         for metric in metricNames { header += ["\(metric)_mean", "\(metric)_std", "\(metric)_best"] }
         header += ["best_epoch_mean", "seconds_per_epoch_mean", "total_seconds_mean", "parameters"]
+        let settingPaths = Set(rows.flatMap(\.readSettings.keys)).sorted {
+            ConfigSettings.displayPath($0) < ConfigSettings.displayPath($1)
+        }
+        header += settingPaths.map(ConfigSettings.displayPath)
         var lines = [header.map(ComparisonFormatting.csvField).joined(separator: ",")]
         for (index, row) in rows.enumerated() {
             var fields = [row.label, protocolID(row.protocolIndex), protocolDescription(row.protocolIndex),
-                          String(row.runs.count)]
+                          String(row.runs.count), row.seeds.map { $0.map(String.init) ?? "none" }.joined(separator: " ")]
             for metric in metricNames {
                 let summary = row.metrics[metric]
                 fields += [ComparisonFormatting.exact(summary?.mean), ComparisonFormatting.exact(summary?.standardDeviation),
@@ -146,6 +185,8 @@ extension Comparison {
             fields += [ComparisonFormatting.exact(row.bestEpoch?.mean), ComparisonFormatting.exact(row.secondsPerEpoch?.mean),
                        ComparisonFormatting.exact(row.totalSeconds?.mean),
                        ComparisonFormatting.parameters(row.parameterCounts)]
+            let read = row.readSettings
+            fields += settingPaths.map { path in read[path].map { ConfigSettings.text($0) } ?? "" }
             lines.append(fields.map(ComparisonFormatting.csvField).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"

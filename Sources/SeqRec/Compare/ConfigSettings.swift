@@ -4,8 +4,8 @@
 import Foundation
 
 /// The config keys that do not define a configuration: runs differing only in these are
-/// seeds (or copies) of one configuration.
-let perRunConfigKeys: Set<String> = ["seed", "output", "name"]
+/// seeds (or copies) of one configuration. `label` names a row, it does not change results.
+let perRunConfigKeys: Set<String> = ["seed", "output", "name", "label"]
 enum ConfigSettings {
     /// The configured thread count (null: one per core) is replaced by the count the run
     /// used (its provenance), so that equal settings mean equal runs.
@@ -31,6 +31,33 @@ enum ConfigSettings {
         }
         walk(config, [])
         return leaves
+    }
+
+    /// The settings the model of `settings` reads (`CellKind.reads(setting:)`): what the
+    /// model ignores can neither set two rows apart nor name one. An unknown cell keeps all.
+    static func read(by settings: [String: JSONValue]) -> [String: JSONValue] {
+        guard case .string(let name)? = settings["model.cell"], let cell = CellKind(rawValue: name) else { return settings }
+        return settings.filter { cell.reads(setting: displayPath($0.key)) }
+    }
+
+    /// Paths that name rows: present in some of `all` with at least two different values.
+    /// A path absent from a row is one its model ignores, so it does not count as a value.
+    static func namingPaths(_ all: [[String: JSONValue]]) -> [String] {
+        let paths = Set(all.flatMap(\.keys))
+        return paths.filter { path in
+            let values = all.compactMap { $0[path] }
+            guard let first = values.first else { return false }
+            return values.contains { $0 != first }
+        }.sorted()
+    }
+
+    /// `path=value` for every path of `all` with one value wherever it is present, by path:
+    /// what the rows share, said once.
+    static func sharedParts(_ all: [[String: JSONValue]]) -> [String] {
+        let naming = Set(namingPaths(all))
+        return Set(all.flatMap(\.keys)).subtracting(naming).sorted().compactMap { path in
+            all.lazy.compactMap { $0[path] }.first.map { "\(displayPath(path))=\(text($0))" }
+        }
     }
 
     /// Canonical text of the settings: equal text means the same configuration.

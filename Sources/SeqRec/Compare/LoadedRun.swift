@@ -13,6 +13,9 @@ public struct LoadedRun: Sendable {
     /// For an evaluation file: why it no longer describes the run's model (it scored another
     /// model.safetensors, or does not say which), or nil. Such a run stays out of the table.
     public var staleEvaluation: String?
+    /// The `evaluation-*.json` file this run stands for (`runner evaluate`), nil for the
+    /// report's own test pass. Its history is the training's, measured under another protocol.
+    public var evaluationFile: String?
 
     public init(report: RunReport, directory: URL, displayPath: String? = nil, perUser: PerUserValues? = nil) {
         self.report = report

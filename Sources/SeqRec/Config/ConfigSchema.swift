@@ -45,6 +45,7 @@ enum ConfigSchema {
 
     static let keys: [SchemaKey] = [
         SchemaKey("name", .string, "Experiment name; used in the default output directory. A name, not a path: at most \(SpecDecoder.maxNameBytes) bytes, no `/`, `\\`, `..`, leading `.` or control characters (the resolved name of a grid point, `<name>/<run name>`, is the one with a `/`).", default: "the file's stem"),
+        SchemaKey("label", .string, "How `runner compare` names this configuration's row, instead of the settings that set it apart (at most \(SpecDecoder.maxLabelBytes) bytes, no control characters). It names results and does not change them, so reports record it but the config hash leaves it out: a run is the same configuration (for `runner sweep`, `runner evaluate` and `runner compare`) with or without it.", default: "none"),
         SchemaKey("seed", .unsignedInteger, "Seed of the only random generator: data synthesis, initialization, shuffling, dropout, sampling."),
         SchemaKey("extends", .filePath, "A YAML file whose settings this one starts from, relative to this file. Mappings merge key by key (this file wins, lists are replaced); chains of up to \(ConfigLoader.maxExtendsChain) files are allowed, cycles are errors.", default: "none"),
         SchemaKey("task", .choice(names(TaskKind.self)), "`next-item`: rank the next item of each sequence. `rating`: predict the rating of the next item (needs `training.loss: mse` and rating metrics)."),

@@ -6,13 +6,15 @@ import Foundation
 // and loading `resolvedYAML()` gives back the same spec; the model keys only one family
 // reads (sasrec's blocks, heads, norm) appear for that family's cells only, and
 // `output.tensorboard` only when false, so that the records and hashes of configurations
-// without them stay as they were.
+// without them stay as they were. `label` appears only when set and never enters the hash:
+// it names results, it does not change them.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
     public var configValue: ConfigValue {
         .mapping([
             ConfigField("name", .string(name)),
+        ] + (label.map { [ConfigField("label", .string($0))] } ?? []) + [
             ConfigField("seed", .unsigned(seed)),
             ConfigField("task", .string(task.rawValue)),
             ConfigField("dataset", dataset.configValue),
@@ -58,8 +60,11 @@ extension ExperimentSpec {
     public func resolvedYAML() -> String { configValue.yamlText() }
 
     /// Hex SHA-256 of `resolvedJSON()`: equal configurations have equal hashes.
+    /// The label is left out: relabelling a configuration does not make it another one.
     public var configHash: String {
-        SHA256.hex(Data(resolvedJSON().utf8))
+        var unlabelled = self
+        unlabelled.label = nil
+        return SHA256.hex(Data(unlabelled.resolvedJSON().utf8))
     }
 }
 

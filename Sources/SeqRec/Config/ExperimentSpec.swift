@@ -6,6 +6,8 @@
 /// evaluation, output (and `extends`, which is consumed while loading).
 public struct ExperimentSpec: Sendable, Equatable, Codable {
     public var name: String
+    /// The row name `runner compare` shows; recorded in reports, not part of the config hash.
+    public var label: String?
     public var seed: UInt64 = 42
     public var task: TaskKind = .nextItem
     public var dataset: DatasetSpec = DatasetSpec()

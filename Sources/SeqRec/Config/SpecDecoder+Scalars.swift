@@ -97,6 +97,23 @@ extension SpecDecoder {
         return text
     }
 
+    /// The longest `label`, in bytes: a table cell, not a paragraph.
+    static let maxLabelBytes = 120
+
+    /// A row label for `runner compare`: one line of text.
+    func labelText(_ node: YAMLNode, _ path: String) -> String? {
+        guard let text = nonEmptyText(node, path) else { return nil }
+        if text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            diagnostics.add(node, path, "expected a label without control characters, found \(node.foundDescription)")
+            return nil
+        }
+        if text.utf8.count > Self.maxLabelBytes {
+            diagnostics.add(node, path, "expected a label of at most \(Self.maxLabelBytes) bytes, found \(text.utf8.count) bytes")
+            return nil
+        }
+        return text
+    }
+
     /// The longest experiment name, in bytes.
     static let maxNameBytes = 200
 

@@ -20,6 +20,7 @@ final class SpecDecoder {
                 "expected a name \(problem) (a name is not a path), found the default name '\(defaultName)' (the file's stem); set name:")
         }
         top.read("name", into: &spec.name) { self.experimentName($0, $1) }
+        top.readOptional("label", into: &spec.label) { self.labelText($0, $1) }
         top.read("seed", into: &spec.seed) { self.seed($0, $1) }
         top.read("task", into: &spec.task) { self.choice($0, $1, noun: "task") }
         _ = top.take("extends")  // consumed by ConfigLoader
