@@ -26,6 +26,9 @@ public struct ModelFamilyDescriptor: Sendable {
     let rules: @Sendable (ModelSpec) -> [(keyPath: String, message: String)]
     /// The rules as the configuration reference states them (after the generated task and sparse-gradient rule).
     let ruleText: String?
+    /// The `model.*` keys a cell of this family reads (YAML spelling, without `model.`);
+    /// nil: every one. What `runner compare` names a row by (`CellKind.reads(setting:)`).
+    var modelKeysRead: (@Sendable (CellKind) -> Set<String>)? = nil
 
     /// Every family; `CellKind` values map to exactly one.
     static let all: [ModelFamilyDescriptor] = [.recurrent, .sasrec, .popularity, .markov]
@@ -49,7 +52,11 @@ extension CellKind {
 extension ModelFamilyDescriptor {
     static let recurrent = ModelFamilyDescriptor(
         name: "recurrent", cells: [.lstm, .gru, .rnn], trainsByGradient: true, tasks: [.nextItem, .rating],
-        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil,
+        modelKeysRead: { cell in
+            // forget_bias is the LSTM's forget gate's.
+            ["cell", "embedding_size", "hidden_size", "layers", "dropout", "output_dropout"].union(cell == .lstm ? ["forget_bias"] : [])
+        })
 
     static let sasrec = ModelFamilyDescriptor(
         name: "attention", cells: [.sasrec], trainsByGradient: true, tasks: [.nextItem],
@@ -60,17 +67,20 @@ extension ModelFamilyDescriptor {
             SchemaKey("norm", .choice(ConfigSchema.names(LayerNormPlacement.self)), "`sasrec` only: layer norm placement, `pre` (x + f(LN(x)), the port's `--norm_first`) or `post` (LN(x + f(x))). Its position table has `split.max_length` rows, so every window fits."),
         ],
         rules: { model in headsDivideWidth(model, cell: .sasrec) },
-        ruleText: "`model.heads` dividing `model.hidden_size`")
+        ruleText: "`model.heads` dividing `model.hidden_size`",
+        modelKeysRead: { _ in ["cell", "hidden_size", "dropout", "blocks", "heads", "norm"] })
 
     /// Training popularity: counts, no gradient.
     static let popularity = ModelFamilyDescriptor(
         name: "pop", cells: [.pop], trainsByGradient: false, tasks: [.nextItem, .rating],
-        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil,
+        modelKeysRead: { _ in ["cell"] })
 
     /// First-order transitions falling back to popularity: counts, no gradient.
     static let markov = ModelFamilyDescriptor(
         name: "markov", cells: [.markov], trainsByGradient: false, tasks: [.nextItem, .rating],
-        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil)
+        allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil,
+        modelKeysRead: { _ in ["cell"] })
 
     /// Attention heads split the width evenly; the message suggests the nearest divisor.
     static func headsDivideWidth(_ model: ModelSpec, cell: CellKind) -> [(keyPath: String, message: String)] {
