@@ -56,7 +56,7 @@ private func train(_ model: SequenceRecommender, steps: Int, seed: UInt64, learn
     #expect(Array(rating.parameters.map(\.name).suffix(3)) == ["rating.item_embedding.weight", "rating.linear.weight", "rating.linear.bias"])
 }
 
-@Test(arguments: [LossKind.crossEntropy, .sampledSoftmax, .binaryCrossEntropy])
+@Test(arguments: [LossKind.crossEntropy, .sampledSoftmax, .binaryCrossEntropy, .generalizedBinaryCrossEntropy])
 func sameSeedGivesBitwiseIdenticalWeights(_ loss: LossKind) {
     func run(seed: UInt64) -> [[Float]] {
         let model = makeModel(cell: .lstm, loss: loss, sampling: .popularity, seed: seed)
@@ -68,7 +68,8 @@ func sameSeedGivesBitwiseIdenticalWeights(_ loss: LossKind) {
     #expect(first != other)
 }
 
-@Test(arguments: [(CellKind.lstm, LossKind.crossEntropy), (.gru, .sampledSoftmax), (.rnn, .crossEntropy), (.gru, .binaryCrossEntropy)])
+@Test(arguments: [(CellKind.lstm, LossKind.crossEntropy), (.gru, .sampledSoftmax), (.rnn, .crossEntropy), (.gru, .binaryCrossEntropy),
+                        (.lstm, .generalizedBinaryCrossEntropy), (.rnn, .generalizedBinaryCrossEntropy)])
 func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     let model = makeModel(cell: cell, loss: loss, dropout: 0, seed: 3)
     _ = train(model, steps: 150, seed: 4)

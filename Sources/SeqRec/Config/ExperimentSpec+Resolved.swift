@@ -4,7 +4,8 @@ import Foundation
 // (snake_case, metrics as "ndcg@10", candidates as `all` or {sampled, strategy}).
 // Every key is present, with null for unset optionals, so that the record is complete
 // and loading `resolvedYAML()` gives back the same spec; the sasrec-only model keys
-// (blocks, heads, norm) appear for cell sasrec only.
+// (blocks, heads, norm) appear for cell sasrec only, and `training.gbce_t` for loss gbce
+// only, so that the records and hashes of other configurations stay as they were.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
@@ -111,6 +112,7 @@ extension TrainingSpec {
             ConfigField("loss", .string(loss.rawValue)),
             ConfigField("negatives", .int(negatives)),
             ConfigField("negative_sampling", .string(negativeSampling.rawValue)),
+        ] + (loss.isCalibrated ? [ConfigField("gbce_t", .double(gbceT))] : []) + [
             ConfigField("clip_norm", clipNorm.map(ConfigValue.double) ?? .null),
             ConfigField("sparse_gradients", .bool(sparseGradients)),
             ConfigField("early_stopping", earlyStopping.map { stopping in
