@@ -120,7 +120,7 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     #expect(ModelConfigurationError(task: .rating, loss: .crossEntropy).description
             == "training.loss 'cross-entropy' cannot train task 'rating': expected mse")
     #expect(ModelConfigurationError(task: .nextItem, loss: .mse).description
-            == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy, sampled-softmax or bce")
+            == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy, sampled-softmax, bce or gbce")
 }
 
 /// model.forget_bias shifts exactly the LSTM forget-gate block of every layer's bias_ih and
