@@ -290,7 +290,8 @@ func evaluateReproducesTheReportAndStatesItsProtocol(_ cell: CellKind) throws {
 
 /// The sampled losses train the layer that full-ranking evaluation scores with (for sasrec the
 /// item table): the saved model reproduces its report's test metrics.
-@Test(arguments: [(CellKind.sasrec, LossKind.binaryCrossEntropy), (.sasrec, .sampledSoftmax), (.gru, .binaryCrossEntropy)])
+@Test(arguments: [(CellKind.sasrec, LossKind.binaryCrossEntropy), (.sasrec, .sampledSoftmax), (.gru, .binaryCrossEntropy),
+                        (.sasrec, .generalizedBinaryCrossEntropy), (.lstm, .generalizedBinaryCrossEntropy)])
 func evaluateReproducesTheReportOfASampledLoss(_ cell: CellKind, _ loss: LossKind) throws {
     let directory = try trainedTinyRun(cell: cell, loss: loss)
     defer { try? FileManager.default.removeItem(at: directory) }

@@ -92,3 +92,20 @@ private func withThreads(_ run: LoadedRun, _ threads: Int) -> LoadedRun {
     #expect(finished.stderr.hasSuffix("\nrunner compare: none of the reports could be read\n"))
     #expect(!FileManager.default.fileExists(atPath: out.path))
 }
+
+/// bce against gbce differs in the loss only: gbce_t, which gbce alone records, comes with it.
+/// Two gbce calibrations, or a loss change beside another setting, are what they are.
+@Test func gbceCalibrationComesWithTheLossChange() {
+    let bce: [String: JSONValue] = ["training.loss": .string("bce"), "training.negatives": .integer(256)]
+    var gbce = bce
+    gbce["training.loss"] = .string("gbce")
+    gbce["training.gbce_t"] = .number(0.75)
+    #expect(ConfigSettings.differingSettings([bce, gbce]) == ["training.loss"])
+    #expect(ConfigSettings.differingPaths([bce, gbce]) == ["training.gbce_t", "training.loss"])  // row labels still name t
+    var calibrated = gbce
+    calibrated["training.gbce_t"] = .number(0.5)
+    #expect(ConfigSettings.differingSettings([gbce, calibrated]) == ["training.gbce_t"])
+    var wider = gbce
+    wider["training.negatives"] = .integer(64)
+    #expect(ConfigSettings.differingSettings([bce, wider]) == ["training.loss", "training.negatives"])
+}

@@ -328,3 +328,54 @@ private func roundTripSpecs() throws -> [ExperimentSpec] {
     let tsv = try load("tsv-format.yaml")
     #expect(tsv.format == .tsv && tsv.columns == nil)
 }
+
+@Test func gbceReadsItsNegativesAndCalibrationAndRecordsTheCalibrationOnlyForItself() throws {
+    let path = ConfigFixtures.temporaryFile("name: g\ntraining:\n  loss: gbce\n  negatives: 64\n  gbce_t: 0.5\n")
+    let spec = try ConfigLoader.load(path: path)
+    #expect(spec.training.loss == .generalizedBinaryCrossEntropy && spec.training.negatives == 64 && spec.training.gbceT == 0.5)
+    #expect(spec.resolvedYAML().contains("gbce_t: 0.5"))
+    let again = try ConfigLoader.load(path: ConfigFixtures.temporaryFile(spec.resolvedYAML()))
+    #expect(again.configHash == spec.configHash)
+    let defaulted = try ConfigLoader.load(path: ConfigFixtures.temporaryFile("name: g\ntraining: {loss: gbce}\n"))
+    #expect(defaulted.training.gbceT == 0.75)
+    // Another loss keeps the record (and the hash) it had before gbce existed: no gbce_t.
+    let bce = try ConfigLoader.load(path: ConfigFixtures.temporaryFile("name: g\ntraining: {loss: bce}\n"))
+    #expect(!bce.resolvedYAML().contains("gbce_t"))
+}
+
+/// The (task, loss, family) table of ExperimentSpec+Rules.swift, spelled out: every next-item
+/// loss with every trainable family, mse (rating) with the recurrent cells only.
+@Test func lossFamilyRuleTableIsStatedOnceAndTheModelAgrees() {
+    let nextItemLosses: [LossKind] = [.crossEntropy, .sampledSoftmax, .binaryCrossEntropy, .generalizedBinaryCrossEntropy]
+    #expect(LossKind.training(.nextItem) == nextItemLosses && LossKind.training(.rating) == [.mse])
+    for task in TaskKind.allCases {
+        for loss in LossKind.allCases {
+            for cell in CellKind.allCases where cell.isTrainable {
+                let expected = task == .nextItem ? nextItemLosses.contains(loss) : (loss == .mse && cell != .sasrec)
+                #expect(loss.canTrain(task, cell: cell) == expected, "\(task) \(loss) \(cell)")
+                let accepted = (try? SequenceRecommender.checkCompatible(cell: cell, task: task, loss: loss)) != nil
+                #expect(accepted == expected, "\(task) \(loss) \(cell)")
+            }
+        }
+    }
+    #expect(LossKind.allCases.filter(\.drawsNegatives) == [.sampledSoftmax, .binaryCrossEntropy, .generalizedBinaryCrossEntropy])
+    #expect(LossKind.allCases.filter(\.isCalibrated) == [.generalizedBinaryCrossEntropy])
+}
+
+@Test func lossGridResolvesEachFamilyWithItsShippedSettings() throws {
+    let points = try ConfigLoader.loadGrid(path: experiment("losses.yaml"))
+    #expect(points.count == 18)
+    let sasrec = try ConfigLoader.load(path: experiment("sasrec.yaml"))
+    let lstm = try ConfigLoader.load(path: experiment("lstm50.yaml"))
+    for point in points {
+        let spec = point.spec
+        #expect(spec.training.negatives == 256 && spec.training.gbceT == 0.75)
+        #expect(spec.training.optimizer == lstm.training.optimizer && spec.training.optimizer == sasrec.training.optimizer)
+        if spec.model.cell == .sasrec {
+            for key in [\ModelSpec.hiddenSize, \.blocks, \.heads] { #expect(spec.model[keyPath: key] == sasrec.model[keyPath: key]) }
+            #expect(spec.model.dropout == sasrec.model.dropout && spec.model.norm == sasrec.model.norm)
+        } else {
+            #expect(spec.model == lstm.model)
+        }
+    }
+}

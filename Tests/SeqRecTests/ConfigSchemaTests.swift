@@ -80,9 +80,12 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     sasrec.model.cell = .sasrec  // the sasrec-only keys are written for sasrec only
     sasrec.output.tensorboard = false  // and output.tensorboard only when false
     sasrec.label = "SASRec"  // and label only when set
-    let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue))
+    var gbce = spec
+    gbce.training.loss = .generalizedBinaryCrossEntropy  // gbce_t is written for gbce only
+    let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue)).union(leafPaths(gbce.configValue))
     #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue))
         == ["model.blocks", "model.heads", "model.norm", "output.tensorboard", "label"])
+    #expect(leafPaths(gbce.configValue).subtracting(leafPaths(spec.configValue)) == ["training.gbce_t"])
     let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
     #expect(written == documented)
 }

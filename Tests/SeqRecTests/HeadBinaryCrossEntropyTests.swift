@@ -8,7 +8,7 @@ import Foundation
 import Testing
 @testable import SeqRec
 
-private func bceLoss(_ head: BinaryCrossEntropy, hidden: [Float], targets: [Int32], negatives: [Int32]) -> (loss: Double, targets: Int, dHidden: [Float]) {
+private func bceLoss(_ head: GeneralizedBinaryCrossEntropy, hidden: [Float], targets: [Int32], negatives: [Int32]) -> (loss: Double, targets: Int, dHidden: [Float]) {
     var dHidden = [Float](repeating: 0, count: hidden.count)
     let result = hidden.withUnsafeBufferPointer { h in
         targets.withUnsafeBufferPointer { t in
@@ -58,7 +58,7 @@ private let negatives: [Int32] = [3, 6, 7, 2, 6]
 @Test(arguments: [false, true])
 func bceMatchesItsFormula(tied: Bool) {
     let output = outputLayer(classes: 9, hidden: 5, tied: tied, seed: 1)
-    let head = BinaryCrossEntropy(output: output, sampler: uniformSampler(9))
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: .bce)
     var rng = SeededGenerator(seed: 2)
     let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let result = bceLoss(head, hidden: hidden, targets: targets, negatives: negatives)
@@ -83,7 +83,7 @@ func bceMatchesItsFormula(tied: Bool) {
 @Test(arguments: [false, true])
 func bceGradientsMatchFiniteDifferences(tied: Bool) {
     let output = outputLayer(classes: 9, hidden: 5, tied: tied, seed: 3)
-    let head = BinaryCrossEntropy(output: output, sampler: uniformSampler(9))
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: .bce)
     var rng = SeededGenerator(seed: 4)
     var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let dHidden = bceLoss(head, hidden: hidden, targets: targets, negatives: negatives).dHidden
@@ -115,7 +115,7 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
     var rng = SeededGenerator(seed: 6)
     let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
 
-    let bce = [tied, untied].map { bceLoss(BinaryCrossEntropy(output: $0, sampler: uniformSampler(9)), hidden: hidden, targets: targets,
+    let bce = [tied, untied].map { bceLoss(GeneralizedBinaryCrossEntropy(output: $0, sampler: uniformSampler(9), form: .bce), hidden: hidden, targets: targets,
                                             negatives: negatives) }
     #expect(bce[0].loss == bce[1].loss && bce[0].dHidden == bce[1].dHidden)
     #expect(tied.weight.gradArray == untied.weight.gradArray)
@@ -150,8 +150,8 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
 
 @Test(arguments: [SamplingStrategy.uniform, .popularity])
 func bceNegativesComeFromTheStreamAndNeverEqualTheTarget(_ strategy: SamplingStrategy) {
-    let head = BinaryCrossEntropy(output: outputLayer(classes: 4, hidden: 3, tied: false, seed: 9),
-                                  sampler: NegativeSampler(numItems: 3, strategy: strategy, itemCounts: [0, 50, 1, 1]))
+    let head = GeneralizedBinaryCrossEntropy(output: outputLayer(classes: 4, hidden: 3, tied: false, seed: 9),
+                                             sampler: NegativeSampler(numItems: 3, strategy: strategy, itemCounts: [0, 50, 1, 1]), form: .bce)
     let rows = 400
     var rng = SeededGenerator(seed: 10)
     let hidden = HeadTestSupport.uniformValues(rows * 3, &rng)

@@ -231,10 +231,15 @@ private func schemaLeaves(_ keys: [SchemaKey], prefix: String = "") -> [(path: S
     }
 }
 
-/// The key paths with an error when `path` is set to `value` in a small valid experiment.
+/// Keys that apply only beside another setting, and that setting.
+private let settingsAKeyNeeds = ["training.gbce_t": ["training.loss=gbce"]]
+
+/// The key paths with an error when `path` is set to `value` in a small valid experiment
+/// (with the settings the key needs).
 private func errorPaths(setting path: String, to value: String) -> [String] {
     do {
-        _ = try ConfigLoader.load(bytes: bytes(tinySyntheticConfig), displayName: "t.yaml", overrides: ["\(path)=\(value)"])
+        _ = try ConfigLoader.load(bytes: bytes(tinySyntheticConfig), displayName: "t.yaml",
+                                  overrides: settingsAKeyNeeds[path, default: []] + ["\(path)=\(value)"])
         return []
     } catch {
         return error.diagnostics.map(\.keyPath)

@@ -56,7 +56,7 @@ private func train(_ model: SequenceRecommender, steps: Int, seed: UInt64, learn
     #expect(Array(rating.parameters.map(\.name).suffix(3)) == ["rating.item_embedding.weight", "rating.linear.weight", "rating.linear.bias"])
 }
 
-@Test(arguments: [LossKind.crossEntropy, .sampledSoftmax, .binaryCrossEntropy])
+@Test(arguments: [LossKind.crossEntropy, .sampledSoftmax, .binaryCrossEntropy, .generalizedBinaryCrossEntropy])
 func sameSeedGivesBitwiseIdenticalWeights(_ loss: LossKind) {
     func run(seed: UInt64) -> [[Float]] {
         let model = makeModel(cell: .lstm, loss: loss, sampling: .popularity, seed: seed)
@@ -68,7 +68,8 @@ func sameSeedGivesBitwiseIdenticalWeights(_ loss: LossKind) {
     #expect(first != other)
 }
 
-@Test(arguments: [(CellKind.lstm, LossKind.crossEntropy), (.gru, .sampledSoftmax), (.rnn, .crossEntropy), (.gru, .binaryCrossEntropy)])
+@Test(arguments: [(CellKind.lstm, LossKind.crossEntropy), (.gru, .sampledSoftmax), (.rnn, .crossEntropy), (.gru, .binaryCrossEntropy),
+                        (.lstm, .generalizedBinaryCrossEntropy), (.rnn, .generalizedBinaryCrossEntropy)])
 func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     let model = makeModel(cell: cell, loss: loss, dropout: 0, seed: 3)
     _ = train(model, steps: 150, seed: 4)
@@ -119,7 +120,7 @@ func nextItemModelsLearnAPlantedCycle(_ cell: CellKind, _ loss: LossKind) {
     #expect(ModelConfigurationError(task: .rating, loss: .crossEntropy).description
             == "training.loss 'cross-entropy' cannot train task 'rating': expected mse")
     #expect(ModelConfigurationError(task: .nextItem, loss: .mse).description
-            == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy, sampled-softmax or bce")
+            == "training.loss 'mse' cannot train task 'next-item': expected cross-entropy, sampled-softmax, bce or gbce")
 }
 
 /// model.forget_bias shifts exactly the LSTM forget-gate block of every layer's bias_ih and

@@ -342,7 +342,7 @@ private func raggedBatch(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {
 
     /// The sampled losses, whose negatives come from each worker's stream: same seed and
     /// thread count give bitwise the same loss history and weights; another seed another one.
-    @Test(arguments: [LossKind.binaryCrossEntropy, .sampledSoftmax], [1, 2])
+    @Test(arguments: [LossKind.binaryCrossEntropy, .sampledSoftmax, .generalizedBinaryCrossEntropy], [1, 2])
     func sampledLossesAreBitwiseReproducible(_ loss: LossKind, _ threads: Int) {
         func history(seed: UInt64) -> (losses: [Double], weights: [[Float]]) {
             let trained = makeSASRec(width: 8, heads: 2, blocks: 2, norm: .pre, numItems: 9, maxLength: 8, dropout: 0.3, seed: 4,

@@ -199,7 +199,7 @@ private func trainSideBySide(_ models: [SequenceRecommender], optimizer: () -> a
     return history
 }
 
-@Test(arguments: [LossKind.sampledSoftmax, .crossEntropy, .binaryCrossEntropy], [0.0, 0.3])
+@Test(arguments: [LossKind.sampledSoftmax, .crossEntropy, .binaryCrossEntropy, .generalizedBinaryCrossEntropy], [0.0, 0.3])
 func sparseSGDAndAdagradEqualDenseBitwise(loss: LossKind, dropout: Double) {
     // Batches of 4 x 5 = 20 positions. Dropout 0 with 12 items (V = 13 < 20) makes layer 0
     // read the embedding table directly (the lookup path); with dropout it reads gathered rows.

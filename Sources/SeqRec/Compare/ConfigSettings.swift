@@ -65,6 +65,10 @@ enum ConfigSettings {
         settings.keys.sorted().map { "\($0)=\(text(settings[$0]))" }.joined(separator: "\n")
     }
 
+    /// Settings a config records for one loss only (gbce's calibration): where the loss
+    /// differs and some runs lack the key, the key is part of that difference, not another.
+    static let lossOnlyPaths: Set<String> = ["training.gbce_t"]
+
     /// Paths whose value is not the same in every settings map (absent counts as a value).
     static func differingPaths(_ all: [[String: JSONValue]]) -> [String] {
         let paths = Set(all.flatMap(\.keys))
@@ -72,6 +76,16 @@ enum ConfigSettings {
             guard let first = all.first else { return false }
             return all.contains { $0[path] != first[path] }
         }.sorted()
+    }
+
+    /// The settings in which two configurations differ, as one change each: `differingPaths`
+    /// without a `lossOnlyPaths` key that one of them lacks because its loss differs
+    /// (bce against gbce is one change, of the loss).
+    static func differingSettings(_ pair: [[String: JSONValue]]) -> [String] {
+        let differing = differingPaths(pair)
+        return differing.filter { path in
+            !(lossOnlyPaths.contains(path) && differing.contains("training.loss") && pair.contains { $0[path] == nil })
+        }
     }
 
     /// `hiddenSize` -> `hidden_size`; YAML spells keys in snake_case.

@@ -10,7 +10,7 @@ extension ComparisonBuilder {
             for second in rows.indices where second > first {
                 let settings = [rows[first].settings, rows[second].settings]
                 let families = settings.map { family(of: $0["model.cell"]) }
-                guard let key = testedDifference(ConfigSettings.differingPaths(settings),
+                guard let key = testedDifference(ConfigSettings.differingSettings(settings),
                                                  acrossFamilies: families[0] != families[1]) else { continue }
                 result.append(pairedTest(rows, first, second, key: key))
             }

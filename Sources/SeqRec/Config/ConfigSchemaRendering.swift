@@ -113,6 +113,9 @@ public enum ConfigReference {
             "- `training.sparse_gradients: true` requires `training.optimizer.name` `sgd`, `adam` or `adagrad`,",
             "  `weight_decay: 0`, and `momentum: 0` for `sgd`.",
         ] + familyRules + [
+            "- Every next-item loss (`cross-entropy`, `sampled-softmax`, `bce`, `gbce`) trains every trainable",
+            "  `model.cell`; `task: rating` trains with `mse`.",
+            "- `training.gbce_t` requires `training.loss: gbce`.",
             "- `split.ratios` sum to 1; `split.temporal_cuts` increase strictly inside (0, 1).",
             "- Duplicate keys, non-UTF-8 files, empty files and files that are not a mapping are errors.",
             "  Anchors and aliases are allowed, up to \(YAMLDocumentLoader.maxExpandedNodes) nodes after expansion.",

@@ -4,10 +4,10 @@ import Foundation
 // (snake_case, metrics as "ndcg@10", candidates as `all` or {sampled, strategy}).
 // Every key is present, with null for unset optionals, so that the record is complete
 // and loading `resolvedYAML()` gives back the same spec; the model keys only one family
-// reads (sasrec's blocks, heads, norm) appear for that family's cells only, and
-// `output.tensorboard` only when false, so that the records and hashes of configurations
-// without them stay as they were. `label` appears only when set and never enters the hash:
-// it names results, it does not change them.
+// reads (sasrec's blocks, heads, norm) appear for that family's cells only,
+// `training.gbce_t` for loss gbce only, and `output.tensorboard` only when false, so that the
+// records and hashes of configurations without them stay as they were. `label` appears only
+// when set and never enters the hash: it names results, it does not change them.
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
@@ -120,6 +120,7 @@ extension TrainingSpec {
             ConfigField("loss", .string(loss.rawValue)),
             ConfigField("negatives", .int(negatives)),
             ConfigField("negative_sampling", .string(negativeSampling.rawValue)),
+        ] + (loss.isCalibrated ? [ConfigField("gbce_t", .double(gbceT))] : []) + [
             ConfigField("clip_norm", clipNorm.map(ConfigValue.double) ?? .null),
             ConfigField("sparse_gradients", .bool(sparseGradients)),
             ConfigField("early_stopping", earlyStopping.map { stopping in

@@ -166,10 +166,12 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     public var batchSize: Int = 256
     public var optimizer: OptimizerSpec = OptimizerSpec()
     public var loss: LossKind = .crossEntropy
-    /// For `sampled-softmax`: shared negatives per batch; how negatives are drawn
-    /// (`sampled-softmax` and `bce`).
+    /// The negatives each target is scored against: shared by the batch (`sampled-softmax`)
+    /// or drawn per target (`gbce`); `bce` draws one. How negatives are drawn: all three.
     public var negatives: Int = 100
     public var negativeSampling: SamplingStrategy = .uniform
+    /// For `gbce`: the calibration t in [0, 1] (gSASRec's default 0.75).
+    public var gbceT: Double = 0.75
     /// Global gradient-norm clip; nil disables clipping.
     public var clipNorm: Double? = 5.0
     /// Row-sparse updates of the item tables (see Parameter): only the rows a step used are
@@ -211,6 +213,9 @@ public enum LossKind: String, Sendable, Codable, CaseIterable {
     case sampledSoftmax = "sampled-softmax"
     /// Binary cross-entropy of the target against one sampled negative per target (SASRec's loss).
     case binaryCrossEntropy = "bce"
+    /// gSASRec's generalised binary cross-entropy (Petrov & Macdonald 2023): `negatives` per
+    /// target, the positive's probability raised to β from the sampling rate and `gbce_t`.
+    case generalizedBinaryCrossEntropy = "gbce"
     case mse
 }
 

@@ -54,6 +54,10 @@ extension SpecDecoder {
         if !hasErrors(under: "training.optimizer"), spec.training.optimizer.nesterov, spec.training.optimizer.momentum == 0 {
             report(at: "training.optimizer.nesterov", "expected training.optimizer.momentum > 0 for Nesterov momentum, found momentum 0")
         }
+        if nodes["training.gbce_t"] != nil, !spec.training.loss.isCalibrated, !hasErrors(under: "training.loss", "training.gbce_t") {
+            report(at: "training.gbce_t",
+                   "expected training.gbce_t only with training.loss: gbce (the calibration of gSASRec's loss), found loss '\(spec.training.loss.rawValue)'")
+        }
         if spec.training.sparseGradients, !hasErrors(under: "training.optimizer", "training.sparse_gradients") {
             checkSparseGradients(spec.training.optimizer)
         }

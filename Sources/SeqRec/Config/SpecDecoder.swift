@@ -122,6 +122,7 @@ final class SpecDecoder {
         fields.read("loss", into: &training.loss) { self.choice($0, $1, noun: "loss") }
         fields.read("negatives", into: &training.negatives) { self.integer($0, $1, atLeast: 1) }
         fields.read("negative_sampling", into: &training.negativeSampling) { self.choice($0, $1, noun: "sampling strategy") }
+        fields.read("gbce_t", into: &training.gbceT) { self.number($0, $1, .unitClosed) }
         fields.readOptional("clip_norm", into: &training.clipNorm) { self.number($0, $1, .positive) }
         fields.read("sparse_gradients", into: &training.sparseGradients) { self.boolean($0, $1) }
         if let node = fields.take("early_stopping") {

@@ -5,7 +5,8 @@
 //   encoder offers one (`tiedOutputTable`):
 //     next-item + cross-entropy     -> SoftmaxOutputLayer (full softmax over V)
 //     next-item + sampled-softmax   -> SampledSoftmax (the output layer, S shared negatives)
-//     next-item + bce               -> BinaryCrossEntropy (the output layer, one negative per target)
+//     next-item + bce               -> GeneralizedBinaryCrossEntropy (the output layer, one negative per target)
+//     next-item + gbce              -> GeneralizedBinaryCrossEntropy (the output layer, k negatives per target, β)
 //     rating (loss mse)             -> RatingHead (families whose descriptor lists task rating)
 // Parameters: the encoder's ("embedding.weight", "rnn.*"; or "item_embedding.weight", ...),
 // then the head's ("output.*" or "rating.*"; none for the tied output), named as in the
@@ -24,6 +25,7 @@ public final class SequenceRecommender {
     /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
     private let modelSpec: ModelSpec
     private let negatives: Int
+    private let gbceT: Double
     private let sampling: SamplingStrategy
     private let itemCounts: [Int]
     private let maxLength: Int
@@ -33,7 +35,8 @@ public final class SequenceRecommender {
     enum Head {
         case fullSoftmax(SoftmaxOutputLayer)
         case sampledSoftmax(SampledSoftmax)
-        case binaryCrossEntropy(BinaryCrossEntropy)
+        /// bce and gbce: binary cross-entropy over negatives drawn per target.
+        case binaryCrossEntropy(GeneralizedBinaryCrossEntropy)
         case rating(RatingHead)
 
         /// The layer every next-item head trains and evaluation scores with; nil for rating.
@@ -50,15 +53,16 @@ public final class SequenceRecommender {
     /// `spec.cell` must have a trainable family (ModelFamilies; pop/markov are
     /// PopularityModel/MarkovModel), train `task` (its descriptor's `tasks`) and allow
     /// `sparseGradients` (`checkCompatible(cell:task:loss:)`), and `loss.canTrain(task)`:
-    /// next-item trains a softmax head (full or sampled) or the BCE head, rating the MSE
+    /// next-item trains a softmax head (full or sampled) or the (g)BCE head, rating the MSE
     /// rating head. `maxLength` is split.max_length (a position table's rows).
-    /// `negatives` (sampled-softmax only), `sampling` and `itemCounts` ([numItems + 1],
-    /// indexed by item id; may be empty for uniform sampling) matter only for sampled-softmax
-    /// and bce. Random draws: the encoder's weights, then the untied output layer's (none when
-    /// tied). `sparseGradients` turns on row tracking (`training.sparse_gradients`) for the
+    /// `negatives` (sampled-softmax: shared per batch; bce, gbce: per target), `gbceT` (gbce's
+    /// calibration t), `sampling` and `itemCounts` ([numItems + 1], indexed by item id; may be
+    /// empty for uniform sampling) matter only for the losses that draw negatives. Random
+    /// draws: the encoder's weights, then the untied output layer's (none when tied).
+    /// `sparseGradients` turns on row tracking (`training.sparse_gradients`) for the
     /// item tables: the input embedding, the rating head's item embedding, and under
-    /// sampled-softmax or bce the output weight and bias.
-    public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int,
+    /// sampled-softmax, bce or gbce the output weight and bias.
+    public init(spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int, negatives: Int, gbceT: Double = TrainingSpec().gbceT,
                 sampling: SamplingStrategy, itemCounts: [Int], sparseGradients: Bool = false, maxLength: Int = 0,
                 rng: inout SeededGenerator) {
         guard let family = ModelFamilies.family(for: spec.cell) else {
@@ -69,6 +73,7 @@ public final class SequenceRecommender {
         self.numItems = numItems
         self.modelSpec = spec
         self.negatives = negatives
+        self.gbceT = gbceT
         self.sampling = sampling
         self.itemCounts = itemCounts
         self.sparseGradients = sparseGradients
@@ -95,7 +100,12 @@ public final class SequenceRecommender {
         case .binaryCrossEntropy:
             let output = outputLayer(&rng)
             let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
-            head = .binaryCrossEntropy(BinaryCrossEntropy(output: output, sampler: sampler))
+            head = .binaryCrossEntropy(GeneralizedBinaryCrossEntropy(output: output, sampler: sampler, form: .bce))
+        case .generalizedBinaryCrossEntropy:
+            let output = outputLayer(&rng)
+            let sampler = NegativeSampler(numItems: numItems, strategy: sampling, itemCounts: itemCounts)
+            let form = GeneralizedBinaryCrossEntropy.Form.gbce(negatives: negatives, items: numItems, t: gbceT)
+            head = .binaryCrossEntropy(GeneralizedBinaryCrossEntropy(output: output, sampler: sampler, form: form))
         }
         if sparseGradients { Self.rowSparseParameters(encoder: encoder, head: head).forEach { $0.enableRowTracking() } }
         arena = ParameterArena(Self.parameters(encoder: encoder, head: head))
@@ -120,11 +130,11 @@ public final class SequenceRecommender {
         guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
-    /// The (cell, task, loss) triples `init` accepts: the cell's family trains the task
-    /// (`ModelFamilyDescriptor.tasks`), with any of the task's losses.
+    /// The (cell, task, loss) triples `init` accepts (`LossKind.canTrain(_:cell:)`): the
+    /// cell's family trains the task (`ModelFamilyDescriptor.tasks`), with any of its losses.
     public static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
         try checkCompatible(task: task, loss: loss)
-        if !cell.family.tasks.contains(task) {
+        if !loss.canTrain(task, cell: cell) {
             throw ModelConfigurationError(task: task, loss: loss, cell: cell)
         }
     }
@@ -147,7 +157,7 @@ public final class SequenceRecommender {
     /// of this one's values (data-parallel training runs one replica per worker thread).
     public func makeReplica() -> SequenceRecommender {
         var unused = SeededGenerator(seed: 0)
-        let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives,
+        let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives, gbceT: gbceT,
                                           sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
                                           maxLength: maxLength, rng: &unused)
         replica.arena.values.update(from: arena.values, count: arena.count)
@@ -156,15 +166,15 @@ public final class SequenceRecommender {
 
     /// Forward + loss + backward for one batch; grads are ADDED (the trainer zeroes them).
     /// Returns the mean loss over the batch's targets and their count (0, 0 without targets).
-    /// `rng` drives dropout and, for sampled-softmax and bce, the negatives (drawn after the
-    /// encoder's dropout masks).
+    /// `rng` drives dropout and, for sampled-softmax, bce and gbce, the negatives (drawn after
+    /// the encoder's dropout masks).
     public func trainBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
         trainBatch(batch, negatives: nil, rng: &rng)
     }
 
     /// `trainBatch` with the head's negatives given instead of drawn (tests against fixtures):
-    /// for sampled-softmax the S shared negatives, for bce one per target in row order; nil
-    /// draws them. Dropout still draws from `rng`.
+    /// for sampled-softmax the S shared negatives, for bce and gbce k per target in row order
+    /// ([N, k]); nil draws them. Dropout still draws from `rng`.
     func trainBatch(_ batch: SequenceBatch, negatives: [Int32]?, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
         let rows = batch.batchSize * batch.steps
         let h = encoder.hiddenSize

@@ -206,7 +206,7 @@ public enum ExperimentRunner {
             try SequenceRecommender.checkCompatible(cell: spec.model.cell, task: spec.task, loss: spec.training.loss)
             let model = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
-                negatives: spec.training.negatives, sampling: spec.training.negativeSampling,
+                negatives: spec.training.negatives, gbceT: spec.training.gbceT, sampling: spec.training.negativeSampling,
                 itemCounts: itemCounts, sparseGradients: spec.training.sparseGradients, maxLength: spec.split.maxLength,
                 rng: &initRandom)
             report.parameterCount = model.parameterCount

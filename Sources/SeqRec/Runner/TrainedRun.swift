@@ -68,7 +68,7 @@ public final class TrainedRun {
             var unused = SeededGenerator(seed: 0)
             let recommender = SequenceRecommender(
                 spec: spec.model, task: spec.task, loss: spec.training.loss, numItems: data.numItems,
-                negatives: spec.training.negatives, sampling: spec.training.negativeSampling, itemCounts: itemCounts,
+                negatives: spec.training.negatives, gbceT: spec.training.gbceT, sampling: spec.training.negativeSampling, itemCounts: itemCounts,
                 sparseGradients: spec.training.sparseGradients, maxLength: spec.split.maxLength, rng: &unused)
             try RunCheckpoint.load(model, into: recommender.parameters, path: modelURL.path)
             scorer = recommender
