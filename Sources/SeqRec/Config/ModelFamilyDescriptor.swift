@@ -55,7 +55,7 @@ extension ModelFamilyDescriptor {
         allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil,
         modelKeysRead: { cell in
             // forget_bias is the LSTM's forget gate's.
-            ["cell", "embedding_size", "hidden_size", "layers", "dropout", "output_dropout"].union(cell == .lstm ? ["forget_bias"] : [])
+            Set(["cell", "embedding_size", "hidden_size", "layers", "dropout", "output_dropout"]).union(cell == .lstm ? ["forget_bias"] : [])
         })
 
     static let sasrec = ModelFamilyDescriptor(

@@ -81,8 +81,8 @@ enum TimeLoop {
     /// Evaluation forward (nothing kept for backward). Rows are ordered longest first, so the
     /// rows still running at step t are the prefix 0 ..< active[t]: the step's product and
     /// pointwise work cover only those, and a finished row's state stays where its last step
-    /// left it. h (and c) [B, H] are updated in place (each chunk loads its inputs before it
-    /// stores; see VectorMath.lastChunk). Per step: the x side into the step's gate rows
+    /// left it. h (and c) [B, H] are updated in place (the kernels load each chunk's inputs
+    /// before they store it, the overlapping last chunk's first; see VectorMath.lastChunk). Per step: the x side into the step's gate rows
     /// (table rows gathered, or the dense projection's rows), then gates += h W_hh^T (or the
     /// separate hidden side), then the cell's chunks. A padded step inside the prefix (id 0)
     /// keeps its row's state. `outputs` [T, B, H], when given, receives each running row's h_t
@@ -94,6 +94,8 @@ enum TimeLoop {
                                                outputs: UnsafeMutablePointer<Float>?) {
         let (batch, hidden, steps) = (w.batch, w.hidden, w.steps)
         let width = Cell.gateCount * hidden
+        let kernels = KernelDispatch.active
+        var stepMask = [Bool](repeating: false, count: batch)  // [B] this step's running rows with an item
         for t in 0..<steps {
             let active = w.active[t]
             if active == 0 { break }
@@ -113,18 +115,14 @@ enum TimeLoop {
                 BLAS.sgemm(transA: false, transB: true, m: active, n: width, k: hidden, alpha: 1, a: w.states, lda: hidden,
                            b: weightHH, ldb: hidden, beta: 1, c: gates, ldc: width)
             }
-            let last = VectorMath.lastChunk(width: hidden)
-            for b in 0..<active where w.ids[b * steps + t] != 0 {
-                let offset = b * hidden
-                let row = ForwardRow(hidden: hidden, gates: gates + b * width, recurrent: w.recurrent + b * width,
-                                     bias: w.inputBias, recurrentBias: w.recurrentBias, hPrev: w.states + offset,
-                                     hNext: w.states + offset, cPrev: w.cells + offset, cNext: w.cells + offset,
-                                     cellTanh: w.cellTanh + offset)
-                let lastInputs = Cell.forwardInputs(row, at: last.start, lanes: last.lanes)
-                for j in stride(from: 0, to: last.start, by: 8) {
-                    Cell.forwardChunk(Cell.forwardInputs(row, at: j, lanes: 8), row, at: j, lanes: 8)
-                }
-                Cell.forwardChunk(lastInputs, row, at: last.start, lanes: last.lanes)
+            // The running rows' step in place (h, c [active, H]); a padded step keeps its row's state.
+            for b in 0..<active { stepMask[b] = w.ids[b * steps + t] != 0 }
+            stepMask.withUnsafeBufferPointer { mask in
+                guard let mask = mask.baseAddress else { return }
+                Cell.forward(kernels, RecurrentForwardStep(
+                    batch: active, hidden: hidden, gates: gates, recurrent: w.recurrent, bias: w.inputBias,
+                    recurrentBias: w.recurrentBias, hPrev: w.states, hNext: w.states, cPrev: w.cells, cNext: w.cells,
+                    cellTanh: w.cellTanh, mask: mask))
             }
             if let outputs { (outputs + t * batch * hidden).update(from: w.states, count: active * hidden) }
         }
