@@ -79,7 +79,11 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     var sasrec = spec
     sasrec.model.cell = .sasrec  // the sasrec-only keys are written for sasrec only
     sasrec.output.tensorboard = false  // and output.tensorboard only when false
-    let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue))
+    let written = CellKind.allCases.reduce(leafPaths(sasrec.configValue)) { paths, cell in
+        var other = spec
+        other.model.cell = cell  // each family's own keys are written for its cells only
+        return paths.union(leafPaths(other.configValue))
+    }
     #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue)) == ["model.blocks", "model.heads", "model.norm", "output.tensorboard"])
     let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
     #expect(written == documented)
