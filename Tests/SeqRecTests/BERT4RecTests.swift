@@ -154,3 +154,71 @@ private let nextItemBatch = SequenceBatch(
         #expect(checked == model.parameterCount)
     }
 }
+
+// MARK: - PyTorch golden
+
+struct GoldenBERT4RecFixture: Decodable {
+    struct Values: Decodable { let shape: [Int]; let data: [Float] }
+    let heads: Int, blocks: Int, batch: Int, steps: Int, width: Int, items: Int, max_length: Int
+    let history: [Int32], inputs: [Int32], targets: [Int32]
+    let parameters: [String: Values]
+    let outputs: [Float]
+    let next_logits: [Float]
+    let loss: Double
+    let grads: [String: [Float]]
+
+    static func load(_ name: String) throws -> GoldenBERT4RecFixture {
+        let url = HeadTestSupport.fixtures.deletingLastPathComponent().appendingPathComponent("golden-bert4rec/\(name).json")
+        return try JSONDecoder().decode(GoldenBERT4RecFixture.self, from: Data(contentsOf: url))
+    }
+}
+
+/// As |a - b| / (1 + |b|): outputs, logits and gradients within 1e-5, the loss within 1e-5
+/// (Float32 rounding through two blocks and six layer norms against float64).
+private let bert4recTolerance: Float = 1e-5
+
+/// The fixture's masked batch through the encoder and the tied output (what trainBatch does
+/// after drawing the masks): outputs at every non-padding position, the loss, every gradient;
+/// and the next-item logits of the history rows, scored at an appended mask token.
+@Test(arguments: ["bert4rec-1", "bert4rec-2"])
+func bert4recMatchesPyTorchGolden(_ name: String) throws {
+    let fixture = try GoldenBERT4RecFixture.load(name)
+    let model = makeBERT4Rec(width: fixture.width, heads: fixture.heads, blocks: fixture.blocks, numItems: fixture.items,
+                             maxLength: fixture.max_length, dropout: 0, seed: 1)
+    #expect(Set(model.parameters.map(\.name)) == Set(fixture.parameters.keys))
+    try model.setParameterValues(fixture.parameters.mapValues(\.data))
+    let (b, t, d) = (fixture.batch, fixture.steps, fixture.width)
+    func mismatch(_ a: [Float], _ e: [Float]) -> Float { zip(a, e).map { abs($0 - $1) / (1 + abs($1)) }.max() ?? 0 }
+
+    let output = try #require(model.head.nextItemOutput)
+    model.arena.zeroGrads()
+    var rng = SeededGenerator(seed: 1)
+    let outputs = fixture.inputs.withUnsafeBufferPointer {
+        Array(model.encoder.forward(inputs: $0, batch: b, steps: t, training: true, rng: &rng))
+    }
+    var worst: Float = 0
+    for row in 0..<(b * t) where fixture.inputs[row] != 0 {
+        worst = max(worst, mismatch(Array(outputs[(row * d)..<((row + 1) * d)]), Array(fixture.outputs[(row * d)..<((row + 1) * d)])))
+    }
+    #expect(worst < bert4recTolerance, "\(name) outputs off by \(worst)")
+    var dHidden = [Float](repeating: 0, count: b * t * d)
+    let result = outputs.withUnsafeBufferPointer { h in fixture.targets.withUnsafeBufferPointer { targets in
+        dHidden.withUnsafeMutableBufferPointer { output.lossAndBackward(hidden: h.baseAddress!, targets: targets, dHidden: $0.baseAddress!) }
+    }}
+    dHidden.withUnsafeBufferPointer { model.encoder.backward(dOutputs: $0) }
+    #expect(result.targets == fixture.targets.filter { $0 != 0 }.count)
+    #expect(abs(result.loss - fixture.loss) < 1e-5, "\(name) loss \(result.loss) vs \(fixture.loss)")
+    var worstGradient: Float = 0
+    for parameter in model.parameters {
+        let error = mismatch(parameter.gradArray, try #require(fixture.grads[parameter.name]))
+        worstGradient = max(worstGradient, error)
+        #expect(error < bert4recTolerance, "\(name) grad \(parameter.name) off by \(error)")
+    }
+
+    let history = SequenceBatch(batchSize: b, steps: t, inputs: fixture.history, targets: [Int32](repeating: 0, count: b * t),
+                                ratings: [Float](repeating: 0, count: b * t), users: (0..<Int32(b)).map { $0 })
+    let logitError = mismatch(model.scoreNext(history), fixture.next_logits)
+    #expect(model.scoreNext(history).count == fixture.next_logits.count)
+    #expect(logitError < bert4recTolerance, "\(name) next-item logits off by \(logitError)")
+    print("golden \(name): outputs \(worst), logits \(logitError), loss \(abs(result.loss - fixture.loss)), gradients \(worstGradient)")
+}
