@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""CI gate: on the synthetic long-range set, LSTM, GRU and SASRec must beat the tanh RNN.
+"""CI gate: on the synthetic long-range set, LSTM, GRU, SASRec and BERT4Rec must beat the tanh RNN.
 
-Reads every report.json under the given directory, averages test hr@1 per model over seeds,
-and fails unless each of LSTM, GRU and SASRec reaches GATED_FLOOR and beats the RNN by MARGIN.
+Reads every report.json under the given directories, averages test hr@1 per model over seeds,
+and fails unless each of LSTM, GRU, SASRec and BERT4Rec reaches GATED_FLOOR and beats the RNN
+by MARGIN.
 The numbers are the ones the long-range tests assert (Tests/SeqRecTests/LongRangeTests.swift).
 """
 import json
@@ -14,9 +15,9 @@ GATED_FLOOR = 0.8
 MARGIN = 0.5
 METRIC = "hr@1"
 
-root = pathlib.Path(sys.argv[1] if len(sys.argv) > 1 else "results/ci/synthetic")
+roots = [pathlib.Path(arg) for arg in sys.argv[1:]] or [pathlib.Path("results/ci/synthetic")]
 values = {}
-for path in sorted(root.rglob("report.json")):
+for path in sorted(p for root in roots for p in root.rglob("report.json")):
     report = json.loads(path.read_text())
     if report.get("status") != "ok":
         sys.exit(f"ci_margin: {path}: status {report.get('status')}: {report.get('message')}")
@@ -25,10 +26,10 @@ for path in sorted(root.rglob("report.json")):
 
 means = {cell: statistics.mean(v) for cell, v in values.items()}
 print(f"ci_margin: test {METRIC} by model: " + ", ".join(f"{c} {m:.3f} (n={len(values[c])})" for c, m in sorted(means.items())))
-REMEMBERING = ("lstm", "gru", "sasrec")
+REMEMBERING = ("lstm", "gru", "sasrec", "bert4rec")
 missing = {*REMEMBERING, "rnn"} - means.keys()
 if missing:
-    sys.exit(f"ci_margin: no reports for {sorted(missing)} under {root}")
+    sys.exit(f"ci_margin: no reports for {sorted(missing)} under {' '.join(map(str, roots))}")
 failures = []
 for cell in REMEMBERING:
     if means[cell] < GATED_FLOOR:
@@ -37,4 +38,4 @@ for cell in REMEMBERING:
         failures.append(f"{cell} beats rnn by {means[cell] - means['rnn']:.3f} < {MARGIN}")
 if failures:
     sys.exit("ci_margin: FAILED: " + "; ".join(failures))
-print("ci_margin: ok: LSTM, GRU and SASRec beat the RNN by the required margin")
+print("ci_margin: ok: LSTM, GRU, SASRec and BERT4Rec beat the RNN by the required margin")

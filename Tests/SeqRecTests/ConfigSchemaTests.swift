@@ -82,7 +82,11 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     sasrec.label = "SASRec"  // and label only when set
     var gbce = spec
     gbce.training.loss = .generalizedBinaryCrossEntropy  // gbce_t is written for gbce only
-    let written = leafPaths(spec.configValue).union(leafPaths(sasrec.configValue)).union(leafPaths(gbce.configValue))
+    let written = CellKind.allCases.reduce(leafPaths(sasrec.configValue).union(leafPaths(gbce.configValue))) { paths, cell in
+        var other = spec
+        other.model.cell = cell  // each family's own keys are written for its cells only
+        return paths.union(leafPaths(other.configValue))
+    }
     #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue))
         == ["model.blocks", "model.heads", "model.norm", "output.tensorboard", "label"])
     #expect(leafPaths(gbce.configValue).subtracting(leafPaths(spec.configValue)) == ["training.gbce_t"])

@@ -534,7 +534,7 @@ private func rows(_ format: String, items: [[UInt8]]) -> [UInt8] {
     let config = bytes("model:\n  cell: \"\\e[31mred\\e[0m\"\n")
     let result = try runner(["validate", "e.yaml"], files: ["e.yaml": config])
     #expect(result.stderr == """
-        e.yaml:2:9: error: model.cell: unknown cell '\\x1b[31mred\\x1b[0m', expected one of lstm, gru, rnn, sasrec, pop, markov
+        e.yaml:2:9: error: model.cell: unknown cell '\\x1b[31mred\\x1b[0m', expected one of lstm, gru, rnn, sasrec, bert4rec, pop, markov
           cell: "\\e[31mred\\e[0m"
                 ^
 

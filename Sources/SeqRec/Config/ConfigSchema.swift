@@ -95,16 +95,19 @@ enum ConfigSchema {
     ]
 
     /// The keys every family may read, then each family's own (`ModelFamilyDescriptor.ownKeys`).
-    static let modelKeys: [SchemaKey] = sharedModelKeys + ModelFamilyDescriptor.all.flatMap(\.ownKeys)
+    /// A key several families read is listed once.
+    static let modelKeys: [SchemaKey] = ModelFamilyDescriptor.all.flatMap(\.ownKeys).reduce(into: sharedModelKeys) { keys, key in
+        if !keys.contains(where: { $0.name == key.name }) { keys.append(key) }
+    }
 
     static let sharedModelKeys: [SchemaKey] = [
-        SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `sasrec`: self-attention (SASRec; task `next-item`). `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
-        SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width. `sasrec` ignores it: its item embedding is `hidden_size` wide."),
-        SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width; for `sasrec` the model width d (embeddings, attention, feed-forward)."),
-        SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers. `sasrec` ignores it (see `blocks`)."),
-        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output); for `sasrec` on the embeddings, the attention weights and after each feed-forward product, as the SASRec port."),
+        SchemaKey("cell", .choice(names(CellKind.self)), "`lstm`, `gru`, `rnn`: recurrent next-item models. `sasrec`: self-attention (SASRec; task `next-item`). `bert4rec`: bidirectional self-attention trained on the cloze task (BERT4Rec; task `next-item`). `pop`: training popularity. `markov`: first-order transitions, falling back to popularity."),
+        SchemaKey("embedding_size", .integer(minimum: 1), "Item embedding width. `sasrec` and `bert4rec` ignore it: their item embedding is `hidden_size` wide."),
+        SchemaKey("hidden_size", .integer(minimum: 1), "Recurrent state width; for `sasrec` and `bert4rec` the model width d (embeddings, attention; `bert4rec`'s feed-forward is 4d wide)."),
+        SchemaKey("layers", .integer(minimum: 1), "Stacked recurrent layers. `sasrec` and `bert4rec` ignore it (see `blocks`)."),
+        SchemaKey("dropout", .number(.unitHalfOpen), "Inverted dropout on the embeddings and between layers (as `torch.nn.LSTM`'s `dropout`, plus the embedding output); for `sasrec` on the embeddings, the attention weights and after each feed-forward product, as the SASRec port; for `bert4rec` the same places, the embeddings after their layer norm."),
         SchemaKey("forget_bias", .number(.any), "Added to the LSTM forget gate's bias at initialisation (Keras' `unit_forget_bias` is 1); 0 is PyTorch's init. GRU and RNN cells ignore it, so a grid over cells can share it."),
-        SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer). `sasrec` ignores it."),
+        SchemaKey("output_dropout", .number(.unitHalfOpen), "Inverted dropout on the top layer's outputs, before the output layer (a Keras `Dropout` after the recurrent layer). `sasrec` and `bert4rec` ignore it."),
     ]
 
     static let trainingKeys: [SchemaKey] = [

@@ -49,6 +49,7 @@ extension ExperimentSpec {
     private var familyFields: [ConfigField] {
         let values: [String: ConfigValue] = [
             "blocks": .int(model.blocks), "heads": .int(model.heads), "norm": .string(model.norm.rawValue),
+            "mask_probability": .double(model.maskProbability),
         ]
         return model.cell.family.ownKeys.compactMap { key in values[key.name].map { ConfigField(key.name, $0) } }
     }

@@ -138,6 +138,8 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     public var heads: Int = 1
     /// SASRec only: where the layer norms sit in a block.
     public var norm: LayerNormPlacement = .pre
+    /// BERT4Rec only: the probability that a training item is masked (the cloze task), in (0, 1).
+    public var maskProbability: Double = 0.2
     public init() {}
 }
 
@@ -153,6 +155,8 @@ public enum CellKind: String, Sendable, Codable, CaseIterable {
     case lstm, gru, rnn
     /// Self-attention (SASRec: Kang & McAuley 2018), trained like the recurrent cells.
     case sasrec
+    /// Bidirectional self-attention trained on the cloze task (BERT4Rec: Sun et al. 2019).
+    case bert4rec
     /// Training popularity; no gradient.
     case pop
     /// First-order item-to-item transitions, falling back to popularity; no gradient.

@@ -31,7 +31,7 @@ public struct ModelFamilyDescriptor: Sendable {
     var modelKeysRead: (@Sendable (CellKind) -> Set<String>)? = nil
 
     /// Every family; `CellKind` values map to exactly one.
-    static let all: [ModelFamilyDescriptor] = [.recurrent, .sasrec, .popularity, .markov]
+    static let all: [ModelFamilyDescriptor] = [.recurrent, .sasrec, .bert4rec, .popularity, .markov]
 }
 
 extension CellKind {
@@ -62,13 +62,34 @@ extension ModelFamilyDescriptor {
         name: "attention", cells: [.sasrec], trainsByGradient: true, tasks: [.nextItem],
         allowsSparseGradients: false, warmUpWindows: false,
         ownKeys: [
-            SchemaKey("blocks", .integer(minimum: 1), "`sasrec` only (the cells ignore it): self-attention blocks, each attention then a point-wise feed-forward."),
-            SchemaKey("heads", .integer(minimum: 1), "`sasrec` only: attention heads; must divide `hidden_size`."),
+            blocksKey,
+            headsKey,
             SchemaKey("norm", .choice(ConfigSchema.names(LayerNormPlacement.self)), "`sasrec` only: layer norm placement, `pre` (x + f(LN(x)), the port's `--norm_first`) or `post` (LN(x + f(x))). Its position table has `split.max_length` rows, so every window fits."),
         ],
         rules: { model in headsDivideWidth(model, cell: .sasrec) },
         ruleText: "`model.heads` dividing `model.hidden_size`",
         modelKeysRead: { _ in ["cell", "hidden_size", "dropout", "blocks", "heads", "norm"] })
+
+    /// Bidirectional self-attention trained on the cloze task; post-LN blocks (no `norm`).
+    static let bert4rec = ModelFamilyDescriptor(
+        name: "bidirectional", cells: [.bert4rec], trainsByGradient: true, tasks: [.nextItem],
+        allowsSparseGradients: false, warmUpWindows: false,
+        ownKeys: [
+            blocksKey,
+            headsKey,
+            SchemaKey("mask_probability", .number(.unitHalfOpen), "`bert4rec` only: the probability that a training item is replaced by the mask token (the cloze task; RecBole's `mask_ratio`); must be > 0.", default: "`0.2`"),
+        ],
+        rules: { model in
+            headsDivideWidth(model, cell: .bert4rec)
+                + (model.maskProbability > 0 ? [] : [("model.mask_probability",
+                    "expected a mask probability in (0, 1) for cell 'bert4rec', found \(model.maskProbability)")])
+        },
+        ruleText: "`model.heads` dividing `model.hidden_size`, and `model.mask_probability` > 0",
+        modelKeysRead: { _ in ["cell", "hidden_size", "dropout", "blocks", "heads", "mask_probability"] })
+
+    /// Keys the self-attention families share (schema and reference list each once).
+    static let blocksKey = SchemaKey("blocks", .integer(minimum: 1), "`sasrec` and `bert4rec` (the cells ignore it): self-attention blocks, each attention then a point-wise feed-forward.")
+    static let headsKey = SchemaKey("heads", .integer(minimum: 1), "`sasrec` and `bert4rec`: attention heads; must divide `hidden_size`.")
 
     /// Training popularity: counts, no gradient.
     static let popularity = ModelFamilyDescriptor(

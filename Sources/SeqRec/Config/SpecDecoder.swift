@@ -110,6 +110,7 @@ final class SpecDecoder {
         fields.read("blocks", into: &model.blocks) { self.integer($0, $1, atLeast: 1) }
         fields.read("heads", into: &model.heads) { self.integer($0, $1, atLeast: 1) }
         fields.read("norm", into: &model.norm) { self.choice($0, $1, noun: "norm placement") }
+        fields.read("mask_probability", into: &model.maskProbability) { self.number($0, $1, .unitHalfOpen) }
         fields.reportUnknownKeys()
     }
 

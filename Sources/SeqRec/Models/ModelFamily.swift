@@ -31,6 +31,7 @@ enum ModelFamilies {
     static let registered: [any ModelFamily.Type] = [
         RecurrentFamily.self,
         SASRecFamily.self,
+        BERT4RecFamily.self,
     ]
 
     /// The trainable family that provides `cell`; nil for the baselines.

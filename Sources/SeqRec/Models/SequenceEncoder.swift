@@ -16,6 +16,13 @@ protocol SequenceEncoder: AnyObject {
     /// (no bias, no parameters of its own); nil gives the head an output layer of its own.
     var tiedOutputTable: Parameter? { get }
 
+    /// The per-class bias [V] of the tied output layer, owned by the encoder; nil: no bias.
+    var tiedOutputBias: Parameter? { get }
+
+    /// The batch a training step trains on, made from the next-item batch `batch` (a cloze
+    /// task masks it); draws from `rng` before the forward's dropout masks.
+    func trainingBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> SequenceBatch
+
     /// inputs [B, T] item ids (0 = padding). Returns [B, T, H], valid until the next forward.
     /// `rng` draws the training-time randomness (dropout masks) in a fixed order.
     func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
@@ -31,4 +38,11 @@ protocol SequenceEncoder: AnyObject {
     /// Whether `lastHidden` may keep work that depends only on the weights (a projected item
     /// table) across calls: true only during an evaluation pass, whose weights do not change.
     var keepsWeightDerivedWork: Bool { get set }
+}
+
+extension SequenceEncoder {
+    var tiedOutputBias: Parameter? { nil }
+
+    /// Next-item training: the batch as it is.
+    func trainingBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> SequenceBatch { batch }
 }

@@ -84,8 +84,9 @@ public final class SequenceRecommender {
                      "cell \(spec.cell.rawValue) trains tasks \(family.descriptor.tasks.map(\.rawValue)), sparse gradients: \(family.descriptor.allowsSparseGradients)")
         encoder = family.makeEncoder(spec, numItems: numItems, maxLength: maxLength, rng: &rng)
         let tiedTable = encoder.tiedOutputTable  // the item table the output layer scores with, if tied
+        let tiedBias = encoder.tiedOutputBias
         func outputLayer(_ rng: inout SeededGenerator) -> SoftmaxOutputLayer {
-            tiedTable.map { SoftmaxOutputLayer(tiedTo: $0) } ?? SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
+            tiedTable.map { SoftmaxOutputLayer(tiedTo: $0, classes: classes, bias: tiedBias) } ?? SoftmaxOutputLayer(classes: classes, inputSize: spec.hiddenSize, rng: &rng)
         }
         // The loss alone names the head (mse is the rating task's and only its).
         switch loss {
@@ -176,6 +177,7 @@ public final class SequenceRecommender {
     /// for sampled-softmax the S shared negatives, for bce and gbce k per target in row order
     /// ([N, k]); nil draws them. Dropout still draws from `rng`.
     func trainBatch(_ batch: SequenceBatch, negatives: [Int32]?, rng: inout SeededGenerator) -> (loss: Double, targets: Int) {
+        let batch = encoder.trainingBatch(batch, rng: &rng)
         let rows = batch.batchSize * batch.steps
         let h = encoder.hiddenSize
         let outputs = batch.inputs.withUnsafeBufferPointer {

@@ -3,7 +3,8 @@
 // softmax cross-entropy over the positions that have a target. Exactly PyTorch's
 // nn.Linear(H, V) followed by nn.CrossEntropyLoss() on those positions.
 //
-// Tied (SASRec): the weight is the encoder's item embedding [V, D] and there is no bias,
+// Tied (SASRec): the weight is the encoder's item embedding [V, D] and there is no bias
+// (BERT4Rec: its first V rows, and a bias the encoder owns),
 //     z [N, V] = h E^T,   dz = (softmax(z) - onehot(target)) / N,   dE += dz^T h,   dh = dz E
 // exactly F.cross_entropy(h @ E.T, target); the layer owns no parameter then.
 
@@ -46,13 +47,18 @@ public final class SoftmaxOutputLayer {
         isTied = false
     }
 
-    /// Scores against `itemEmbedding` [V, D] (owned by the encoder; gradients add into it), no bias.
-    public init(tiedTo itemEmbedding: Parameter) {
+    /// Scores against the first `classes` rows of `itemEmbedding` [>= V, D] (all of them when
+    /// nil; BERT4Rec's table has a mask row that is not a class), plus `bias` [V] when given;
+    /// both owned by the encoder, gradients add into them.
+    public init(tiedTo itemEmbedding: Parameter, classes: Int? = nil, bias: Parameter? = nil) {
         precondition(itemEmbedding.shape.count == 2, "a tied output needs a [V, D] table, got \(itemEmbedding.shape)")
+        let classes = classes ?? itemEmbedding.shape[0]
+        precondition(classes >= 2 && classes <= itemEmbedding.shape[0], "\(classes) classes from a table of \(itemEmbedding.shape[0]) rows")
+        precondition(bias.map { $0.count == classes } ?? true, "a tied bias needs \(classes) values")
         weight = itemEmbedding
-        bias = nil
+        self.bias = bias
         isTied = true
-        classes = itemEmbedding.shape[0]
+        self.classes = classes
         inputSize = itemEmbedding.shape[1]
     }
 

@@ -28,12 +28,18 @@ final class TransformerBlock {
 
     /// Parameters "blocks.<index>.attention_norm.*", ".attention.*", ".feed_forward_norm.*",
     /// ".feed_forward.*"; random draws: the attention's, then the feed-forward's.
-    init(index: Int, width: Int, heads: Int, dropout: Float, placement: LayerNormPlacement, rng: inout SeededGenerator) {
+    /// The defaults are SASRec's block; BERT4Rec's is bidirectional with a GELU feed-forward
+    /// of inner width 4D.
+    init(index: Int, width: Int, heads: Int, dropout: Float, placement: LayerNormPlacement, causal: Bool = true,
+         innerWidth: Int? = nil, activation: FeedForwardActivation = .relu, normEpsilon: Float = 1e-8,
+         rng: inout SeededGenerator) {
         self.placement = placement
-        attentionNorm = LayerNorm(name: "blocks.\(index).attention_norm", width: width)
-        attention = MultiHeadSelfAttention(name: "blocks.\(index).attention", width: width, heads: heads, dropout: dropout, rng: &rng)
-        feedForwardNorm = LayerNorm(name: "blocks.\(index).feed_forward_norm", width: width)
-        feedForward = PointwiseFeedForward(name: "blocks.\(index).feed_forward", width: width, dropout: dropout, rng: &rng)
+        attentionNorm = LayerNorm(name: "blocks.\(index).attention_norm", width: width, epsilon: normEpsilon)
+        attention = MultiHeadSelfAttention(name: "blocks.\(index).attention", width: width, heads: heads, dropout: dropout,
+                                           causal: causal, rng: &rng)
+        feedForwardNorm = LayerNorm(name: "blocks.\(index).feed_forward_norm", width: width, epsilon: normEpsilon)
+        feedForward = PointwiseFeedForward(name: "blocks.\(index).feed_forward", width: width, innerWidth: innerWidth,
+                                           activation: activation, dropout: dropout, rng: &rng)
     }
 
     var parameters: [Parameter] {
