@@ -4,7 +4,7 @@
 // Which (task, loss, family) combinations train, stated here once:
 //
 //   task       losses                                        families
-//   next-item  cross-entropy, sampled-softmax, bce, gbce     lstm, gru, rnn, sasrec
+//   next-item  cross-entropy, sampled-softmax, bce, gbce     lstm, gru, rnn, sasrec, bert4rec
 //   rating     mse                                           lstm, gru, rnn
 //
 // Every next-item loss scores with the family's output layer (sasrec's tied to its item

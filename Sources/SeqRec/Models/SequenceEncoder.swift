@@ -45,4 +45,10 @@ extension SequenceEncoder {
 
     /// Next-item training: the batch as it is.
     func trainingBatch(_ batch: SequenceBatch, rng: inout SeededGenerator) -> SequenceBatch { batch }
+
+    /// An encoder whose evaluation keeps nothing across batches.
+    var keepsWeightDerivedWork: Bool {
+        get { false }
+        set {}
+    }
 }

@@ -106,12 +106,6 @@ public final class SASRecEncoder {
         }
     }
 
-    /// SASRec's evaluation keeps nothing across batches.
-    var keepsWeightDerivedWork: Bool {
-        get { false }
-        set {}
-    }
-
     /// Rows per group of the evaluation forward (see lastHidden).
     static let evaluationGroupRows = 64
 
