@@ -10,6 +10,8 @@ seconds=$1
 shift
 driver=${FUZZ_DRIVER:-.build-fuzz/release/fuzz-seqrec}
 work=${FUZZ_WORK:-.build-fuzz/fuzz}
+# Globals built once per process whose pointers LeakSanitizer cannot see (Fuzz/lsan.supp).
+export LSAN_OPTIONS="suppressions=$PWD/Fuzz/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 python3 Fuzz/make_seeds.py "$work/seeds" || exit 1
 mkdir -p "$work/dictionaries"
