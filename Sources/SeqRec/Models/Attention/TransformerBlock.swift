@@ -133,3 +133,23 @@ final class TransformerBlock {
         }
     }
 }
+
+extension TransformerBlock {
+    /// x [B, T, D] through `blocks` in order -> the last block's output; `saved[i]` holds
+    /// what block i's backward needs (the array grows on the first forward only).
+    static func forward(_ blocks: [TransformerBlock], _ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int,
+                        steps: Int, training: Bool, rng: inout SeededGenerator, saving saved: inout [Saved]) -> UnsafePointer<Float> {
+        var x = x
+        for (index, block) in blocks.enumerated() {
+            let result = block.forward(x, isItem: isItem, batch: batch, steps: steps, training: training, rng: &rng)
+            if saved.count == index { saved.append(result.saved) } else { saved[index] = result.saved }
+            x = result.output
+        }
+        return x
+    }
+
+    /// dx [B, T, D]: the gradient of the last block's output in, of the first block's input out.
+    static func backward(_ blocks: [TransformerBlock], _ dx: UnsafeMutablePointer<Float>, saved: [Saved]) {
+        for index in blocks.indices.reversed() { blocks[index].backward(dx, saved: saved[index]) }
+    }
+}

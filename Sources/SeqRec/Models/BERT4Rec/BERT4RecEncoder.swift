@@ -126,11 +126,8 @@ public final class BERT4RecEncoder {
         var x = UnsafePointer(embedded.pointer)
         isItem.withUnsafeBufferPointer { mask in
             guard let mask = mask.baseAddress else { return }
-            for (index, block) in blocks.enumerated() {
-                let result = block.forward(x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng)
-                if saved.count == index { saved.append(result.saved) } else { saved[index] = result.saved }
-                x = result.output
-            }
+            x = TransformerBlock.forward(blocks, x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng,
+                                         saving: &saved)
         }
         encoded = x
         transformed.resize(to: rows * d)
@@ -155,7 +152,7 @@ public final class BERT4RecEncoder {
         GELU.backward(input: transformed.pointer, dOutput: branch, into: branch, count: count)
         dx.update(repeating: 0, count: count)
         Linear.backward(dOutput: branch, input: encoded, rows: rows, weight: transformWeight, bias: transformBias, addingInto: dx)
-        for index in blocks.indices.reversed() { blocks[index].backward(dx, saved: saved[index]) }
+        TransformerBlock.backward(blocks, dx, saved: saved)
         if dropoutActive { BufferOps.multiply(count: count, by: embeddingMask.pointer, into: dx) }
         branch.update(repeating: 0, count: count)
         embeddingNorm.backward(dOutput: dx, addingInto: branch)

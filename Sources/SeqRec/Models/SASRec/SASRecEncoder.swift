@@ -77,11 +77,8 @@ public final class SASRecEncoder {
         var x = UnsafePointer(embedded.pointer)
         isItem.withUnsafeBufferPointer { mask in
             guard let mask = mask.baseAddress else { return }
-            for (index, block) in blocks.enumerated() {
-                let result = block.forward(x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng)
-                if saved.count == index { saved.append(result.saved) } else { saved[index] = result.saved }
-                x = result.output
-            }
+            x = TransformerBlock.forward(blocks, x, isItem: mask, batch: batch, steps: steps, training: training, rng: &rng,
+                                         saving: &saved)
         }
         return UnsafeBufferPointer(start: finalNorm.forward(x, rows: rows), count: rows * d)
     }
@@ -96,7 +93,7 @@ public final class SASRecEncoder {
         gradient.zero()
         let dx = gradient.pointer
         finalNorm.backward(dOutput: dTop, addingInto: dx)
-        for index in blocks.indices.reversed() { blocks[index].backward(dx, saved: saved[index]) }
+        TransformerBlock.backward(blocks, dx, saved: saved)
         if dropoutActive { BufferOps.multiply(count: rows * d, by: embeddingMask.pointer, into: dx) }
         let scale = Float(d).squareRoot()
         for row in 0..<rows where isItem[row] {
