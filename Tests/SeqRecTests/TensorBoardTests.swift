@@ -125,3 +125,15 @@ private extension Array where Element == UInt8 {
         return (0...(count - needle.count)).contains { Array(self[$0..<$0 + needle.count]) == needle }
     }
 }
+
+/// A directory the log cannot create its file in: no log, one note that says so, and the run
+/// goes on without it.
+@Test func anEventFileThatCannotBeCreatedIsANoteNotAFailure() {
+    let missing = URL(fileURLWithPath: "/nonexistent-seqrec-\(UUID().uuidString)")
+    var notes: [String] = []
+    let log = TensorBoardLog(directory: missing, firstEpoch: 1, settings: .mapping([]), group: "g", note: { notes.append($0) })
+    #expect(log == nil && notes.count == 1)
+    let prefix = "tensorboard: cannot create \(missing.path)/events.out.tfevents."
+    #expect(notes.first?.hasPrefix(prefix) == true, "\(notes)")
+    #expect(notes.first?.hasSuffix(".seqrec: No such file or directory; no event file for this run") == true, "\(notes)")
+}
