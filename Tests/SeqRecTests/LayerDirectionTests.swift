@@ -26,6 +26,7 @@ let allowedLayerDependencies: [String: Set<String>] = [
     "Report": ["Training", "Evaluation", "Data", "Config", "Tensor", "Support"],
     "Compare": ["Report", "Checkpoint", "Training", "Evaluation", "Config", "Support"],
     "Sweep": ["Report", "Checkpoint", "Config", "Support"],
+    "Search": ["Tensor", "Support"],
     "Fuzzing": ["Report", "Checkpoint", "Data", "Config", "Support"],
     "Runner": ["Report", "Training", "Evaluation", "Models", "Data", "Checkpoint", "Config", "Tensor", "Support"],
 ]
