@@ -63,6 +63,20 @@ private func replaceModel(in directory: URL) throws {
         #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent(RunDirectoryLock.fileName).path))
     }
 
+    @Test func evaluateRefusesAModelReplacedSinceItWasLoaded() throws {
+        let directory = try copyOfTrainedRun()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trained = try TrainedRun(directory: directory)
+        try replaceModel(in: directory)
+        do {
+            _ = try trained.evaluate(split: .test)
+            Issue.record("evaluate scored a model file other than the one it loaded")
+        } catch {
+            #expect("\(error)" == "\(directory.path)/model.safetensors was replaced while it was being loaded (a run finished there?); evaluate again")
+        }
+        #expect(!((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).contains { $0.hasPrefix("evaluation-") })
+    }
+
     @Test func compareLeavesOutAnEvaluationOfAnotherModel() throws {
         let directory = try copyOfTrainedRun()
         defer { try? FileManager.default.removeItem(at: directory) }
