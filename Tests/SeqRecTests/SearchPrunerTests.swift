@@ -70,6 +70,9 @@ private struct ASHAFixture: Decodable {
         #expect(!stops(0.1, []))
         #expect(!stops(0.5, [0.4]) && stops(0.3, [0.4]) && !stops(0.4, [0.4]))
         #expect(!stops(0.5, [0.4, 0.45]) && stops(0.42, [0.4, 0.45]))
+        // 5 values: still only the best (⌊5/3⌋ = 1).
+        let four = [0.1, 0.2, 0.3, 0.4]
+        #expect(!stops(0.45, four) && stops(0.35, four) && !stops(0.4, four))
         // 6 values: the best 2 continue.
         let five = [0.1, 0.2, 0.3, 0.4, 0.5]
         #expect(!stops(0.45, five) && !stops(0.6, five) && stops(0.35, five))

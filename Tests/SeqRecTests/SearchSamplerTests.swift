@@ -277,3 +277,4 @@ private func expectClose(_ actual: [Double], _ expected: [Double], _ what: Strin
     }
 }
 
+
