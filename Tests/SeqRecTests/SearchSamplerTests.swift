@@ -276,5 +276,3 @@ private func expectClose(_ actual: [Double], _ expected: [Double], _ what: Strin
         #expect(mean(tpeBest) < 0.6 * mean(randomBest))
     }
 }
-
-
