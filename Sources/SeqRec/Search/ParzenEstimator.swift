@@ -30,12 +30,12 @@ struct ParzenEstimator: Sendable {
     /// log of its mass inside the range (the truncation) and, for reals, minus log sigma.
     private let logScales: [Double]
 
-    /// The estimator of `observations` (values of one parameter, in trial-number order).
-    /// `observationWeights` default to Optuna's `default_weights`.
-    init(observations: [Double], domain: SearchDomain, observationWeights: [Double]? = nil) {
+    /// The estimator of `observations` (values of one parameter, in trial-number order), weighted
+    /// by Optuna's `default_weights`.
+    init(observations: [Double], domain: SearchDomain) {
         self.domain = domain
         let n = observations.count
-        var w = n == 0 ? [1.0] : (observationWeights ?? Self.defaultWeights(n)) + [Self.priorWeight]
+        var w = n == 0 ? [1.0] : Self.defaultWeights(n) + [Self.priorWeight]
         let total = w.reduce(0, +)
         for k in w.indices { w[k] /= total }
         weights = w
@@ -145,7 +145,7 @@ struct ParzenEstimator: Sendable {
         var terms = [Double](repeating: 0, count: weights.count)
         switch kernels {
         case .categorical(let probabilities):
-            let c = Int(x)
+            let c = x.isFinite ? Int(x) : -1
             for k in weights.indices {
                 let p = c >= 0 && c < probabilities[k].count ? probabilities[k][c] : 0
                 terms[k] = log(p) + logScales[k]
