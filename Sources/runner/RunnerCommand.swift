@@ -12,6 +12,7 @@ struct RunnerCommand: ParsableCommand {
             runner plan FILE... [--set key.path=value]... [--all] [--force] [--replace] [--format F]
             runner plan FILE... --format slurm [--time LIMIT] [--partition NAME] ...
             runner sweep FILE... [--set key.path=value]... [--jobs N] [--force] [--replace]
+            runner tune FILE [--set key.path=value]... [--jobs N] [--trial N]
             runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
             runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
 
@@ -33,6 +34,7 @@ struct RunnerCommand: ParsableCommand {
               runner plan experiments/cells.yaml --format slurm --set training.threads=4
               runner sweep experiments/cells.yaml --jobs 2
               runner sweep experiments/cells.yaml --set 'grid.seed=[1]'
+              runner tune experiments/tune-lstm50.yaml --jobs 2
               runner experiments/lstm50.yaml --set model.hidden_size=128 --replace
               runner compare results --output results
               runner recommend results/lstm50 --users 196,186 -k 10
@@ -45,7 +47,7 @@ struct RunnerCommand: ParsableCommand {
                  its output directory
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Tune.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
         defaultSubcommand: Run.self
     )
 }
