@@ -174,7 +174,9 @@ extension RunnerCommand {
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
                   commands  COMMAND only (for GNU parallel)
                   make      a makefile fragment; one rule per report.json (make sweep)
-                  slurm     a SLURM job array, one task per pending point: writes
+                  slurm     a SLURM job array, one task per pending point (for a tune
+                            file: per trial not ended, --max-parallel at a time, default 4,
+                            which is also the search's --jobs): writes
                             <grid dir>/slurm/sweep.sbatch and sweep.plan (task logs go to
                             <grid dir>/slurm/%A_%a.log) and prints the sbatch command
 
@@ -256,6 +258,7 @@ extension RunnerCommand {
         }
 
         func run() throws {
+            if let path = config.files.first, ConfigLoader.isTuneFile(path: path) { return try planTune(path) }
             let plan = try loadPlan(config, force: force, replace: replace)
             if format == .slurm { return try writeSlurmArray(plan) }
             let text: String
@@ -268,6 +271,60 @@ extension RunnerCommand {
             }
             print(text, terminator: "")
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+        }
+
+        /// A tune file: its trials that have not ended as a job array (TuneSlurmArray.swift).
+        private func planTune(_ path: String) throws {
+            guard config.files.count == 1, format == .slurm else {
+                writeToStandardError("runner plan: \(path.escapedForTerminal) is a search: plan it alone with --format slurm (a job array of its trials), or run it with 'runner tune'\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let file: TuneFile
+            do {
+                file = try ConfigLoader.loadTune(path: path, overrides: config.overrides)
+            } catch {
+                writeToStandardError(error.description + "\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            guard let trials = file.tune.trials else {
+                writeToStandardError("runner plan: \(path.escapedForTerminal): expected tune.trials (the array's size) for --format slurm, found only total_epochs\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let jobs = maxParallel ?? SlurmArray.defaultTuneJobs
+            if let problem = TuneRunner.identityProblem(file, jobs: jobs) {
+                writeToStandardError("runner plan: \(problem.escapedForTerminal)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let directory = SearchDirectory(path: file.base.output.dir)
+            let pending = (0..<trials).filter { directory.record($0)?.state.hasEnded != true }
+            var options = SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: jobs,
+                                       signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine, memory: mem)
+            if mem == nil, let mebibytes = MemoryBudget.jobMemoryMiB([file.base], threads: cpusPerTask ?? file.base.training.threads ?? 1) {
+                options.memory = "\(mebibytes)M"
+            }
+            let array: SlurmArray?
+            do {
+                array = try SlurmArray.makeTune(file, trials: pending, jobs: jobs,
+                                                runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
+                                                workingDirectory: FileManager.default.currentDirectoryPath, options: options)
+            } catch {
+                writeToStandardError("\(error)".escapedForTerminalByLine + "\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            writeToStandardError("runner plan: search \(file.base.name): \(trials - pending.count) of \(trials) trials ended\n")
+            guard let array else {
+                writeToStandardError("runner plan: nothing pending, no job array written\n")
+                return
+            }
+            for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
+            do {
+                try array.write()
+            } catch {
+                writeToStandardError("runner plan: cannot write \(array.scriptPath): \(error.localizedDescription)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+            writeToStandardError("runner plan: wrote \(array.scriptPath) (\(array.taskCount) task\(array.taskCount == 1 ? "" : "s")) and \(array.planPath)\n")
+            print(array.submitCommand)
         }
 
         /// Writes the array script and the plan lines; prints the sbatch command on stdout.

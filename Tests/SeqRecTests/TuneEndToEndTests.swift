@@ -161,6 +161,29 @@ struct TuneEndToEndTests {
         #expect(continued.best == expected.best)
     }
 
+    @Test func theSlurmArraysTasksStartedAllAtOnceInReverseGiveTheTrialsOfRunnerTune() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let reference = scratch.appendingPathComponent("reference")
+        let local = try tune(reference, ["--jobs", "2"], scratch: scratch)
+        try #require(local.status == 0, "stdout: \(local.stdout) stderr: \(local.stderr)")
+
+        let output = scratch.appendingPathComponent("array")
+        let plan = try SweepFixtures.runner(["plan", tuneFile, "--format", "slurm", "--max-parallel", "2",
+                                             "--set", "output.dir=\(output.path)"], scratch: scratch)
+        try #require(plan.status == 0, "\(plan.stderr)")
+        let lines = try String(contentsOf: output.appendingPathComponent("slurm/sweep.plan"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        #expect(lines.count == 6 && lines.allSatisfy { $0.contains(" --jobs 2") })
+        // Every task at once, the last first: trials wait for the ones they depend on.
+        let tasks = try lines.reversed().map { try SweepFixtures.launch("/bin/sh", ["-c", $0], scratch: scratch) }
+        for task in tasks {
+            let ended = task.wait()
+            #expect(ended.status == 0, "\(ended.stderr)")
+        }
+        #expect(try summary(output).trials.map(TrialOutcomeKey.init) == summary(reference).trials.map(TrialOutcomeKey.init))
+    }
+
     @Test func aChangedSearchIsRefused() throws {
         let scratch = try SweepFixtures.makeScratch()
         defer { try? FileManager.default.removeItem(at: scratch) }
