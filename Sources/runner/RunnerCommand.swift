@@ -453,6 +453,8 @@ extension RunnerCommand {
                 Reads every report.json under the given paths (directories are searched
                 recursively), groups seeds of the same configuration, and runs paired tests
                 (t-test, Wilcoxon signed-rank) between configurations that differ in one key.
+                Given search directories (`runner tune`'s output.dir), it writes a table of
+                their trials instead (report.html: the first search's objective by trial).
 
                 EXAMPLE:
                   runner compare results/cells --output results
@@ -468,6 +470,7 @@ extension RunnerCommand {
         var noHTML = false
 
         func run() throws {
+            if !paths.isEmpty, paths.allSatisfy(SearchComparison.isSearchDirectory) { return try compareSearches() }
             let comparison: Comparison
             var problems = 0
             do {
@@ -505,6 +508,34 @@ extension RunnerCommand {
                 writeToStandardError("runner compare: \(problems) report\(problems == 1 ? "" : "s") skipped or left out (above)\n")
                 throw ExitCode(ExitStatus.runFailed)
             }
+        }
+
+        /// Search directories (`runner tune`'s): a table of trials each, and a chart of the
+        /// objective against the trial with the best so far.
+        private func compareSearches() throws {
+            var searches: [SearchComparison] = []
+            for path in paths {
+                do {
+                    searches.append(try SearchComparison(directory: path))
+                } catch {
+                    writeToStandardError("runner compare: cannot read the search in \(path.escapedForTerminal): \("\(error)".escapedForTerminal)\n")
+                    throw ExitCode(ExitStatus.runFailed)
+                }
+            }
+            let markdown = searches.map { $0.markdown() }.joined(separator: "\n")
+            let directory = WorkingDirectory.url(output)
+            do {
+                try DirectoryCreation.create(directory.path)
+                try Data(markdown.utf8).write(to: directory.appendingPathComponent("comparison.md"), options: .atomic)
+                if !noHTML, let first = searches.first {
+                    try Data(first.html().utf8).write(to: directory.appendingPathComponent("report.html"), options: .atomic)
+                }
+            } catch {
+                writeToStandardError("runner compare: cannot write to \(directory.path.escapedForTerminal): \(error)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+            print(markdown, terminator: "")
+            writeToStandardError("wrote \(directory.appendingPathComponent("comparison.md").path)\(noHTML ? "" : ", report.html")\n")
         }
     }
 

@@ -107,6 +107,21 @@ struct TuneEndToEndTests {
             #expect(point.spec.model == trialSpec.model && point.spec.training == trialSpec.training)
             #expect(point.spec.output.dir.hasPrefix(output.appendingPathComponent("best").path))
         }
+
+        // compare on the search directory: a row per trial, the best marked; the chart's two lines.
+        let compared = scratch.appendingPathComponent("compared")
+        let compare = try SweepFixtures.runner(["compare", output.path, "--output", compared.path], scratch: scratch)
+        #expect(compare.status == 0, "\(compare.stderr)")
+        let rows = compare.stdout.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| trial") && !$0.hasPrefix("| ---") }
+        #expect(rows.count == 6, "\(compare.stdout)")
+        for (row, trial) in zip(rows, result.trials) {
+            let objective = trial.objective.map { String(format: "%.4f", $0) } ?? "-"
+            let state = trial.state.rawValue + (trial.prunedAfterEpoch.map { " after epoch \($0)" } ?? "")
+            #expect(row.hasPrefix("| \(trial.number) | ") && row.contains("| \(state) | \(trial.epochsUsed) | \(objective)"), "\(row)")
+            #expect(row.hasSuffix("(best) |") == (trial.number == best.number))
+        }
+        let html = try String(contentsOf: compared.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.contains("data-series=\"trial\"") && html.contains("data-series=\"best so far\""))
     }
 
     @Test func theSameFileSeedAndJobsGiveTheSameTrials() throws {
