@@ -82,8 +82,9 @@ extension RunnerCommand {
             })
             if let summary = outcome.summary {
                 let search = summary.trials.reduce(0.0) { $0 + ($1.searchSeconds ?? 0) }
-                var line = String(format: "tune: %d trials, %d epochs, %.1fs (search's own work in the trials: %.2fs)",
-                                  summary.trials.count, summary.epochsUsed, outcome.seconds, search)
+                let waits = summary.trials.reduce(0.0) { $0 + ($1.waitSeconds ?? 0) }
+                var line = String(format: "tune: %d trials, %d epochs, %.1fs; the search's own work in the trials: %.2fs bookkeeping, %.2fs waiting for lower trials",
+                                  summary.trials.count, summary.epochsUsed, outcome.seconds, search - waits, waits)
                 if let best = summary.best, let record = summary.trials.first(where: { $0.number == best }) {
                     line += "\nbest: " + SearchResults.line(record, objective: objective)
                     line += "\n  -> \(file.base.output.dir)/\(SearchDirectory.bestFile) (runner run it for test metrics over 3 seeds)"

@@ -44,6 +44,9 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     /// Seconds the trial's processes spent on the search's own work rather than the run:
     /// waiting for lower trials, sampling, deciding, writing records and results.
     public var searchSeconds: Double?
+    /// The part of `searchSeconds` spent waiting for lower trials (to be sampled from them,
+    /// or for their values at a pruning decision): idle time that --jobs 1 does not have.
+    public var waitSeconds: Double?
 
     public init(number: Int, values: [SearchValue], settings: [TrialSetting]) {
         self.number = number
@@ -58,7 +61,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case number, values, settings, state, intermediate, objective, message
         case lastEpoch = "last_epoch", epochsUsed = "epochs_used", prunedAfterEpoch = "pruned_after_epoch"
-        case searchSeconds = "search_seconds"
+        case searchSeconds = "search_seconds", waitSeconds = "wait_seconds"
     }
 
     /// The value recorded after `epoch`, if any.

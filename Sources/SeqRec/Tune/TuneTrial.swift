@@ -28,6 +28,8 @@ final class TrialProgress: @unchecked Sendable {
     var record: TrialRecord
     /// Seconds spent on the search's own work: waiting, deciding, writing records.
     var overheadSeconds = 0.0
+    /// The part of `overheadSeconds` spent waiting for lower trials.
+    var waitSeconds = 0.0
 
     init(record: TrialRecord) {
         self.record = record
@@ -52,6 +54,7 @@ public enum TuneTrial {
             return .unusable("trial \(number) is running in another process (pid \(holder.pid.map(String.init) ?? "unknown"))")
         }
         var record: TrialRecord
+        var samplingWait = 0.0
         if let existing = directory.record(number) {
             if existing.state.hasEnded { return .ended(existing) }
             record = existing
@@ -61,9 +64,11 @@ public enum TuneTrial {
             }
             // The trials it is sampled from: those `jobs` and more below it, once ended.
             let seen = max(0, number - jobs + 1)
+            let waitStart = Date()
             guard let history = waitUntil(directory, trials: 0..<seen, where: { $0.state.hasEnded }) else {
                 return .interrupted(nil)
             }
+            samplingWait = Date().timeIntervalSince(waitStart)
             if let total = file.tune.totalEpochs {
                 let used = history.reduce(0) { $0 + $1.epochsUsed }
                 if used >= total {
@@ -95,6 +100,7 @@ public enum TuneTrial {
         }
         let progress = TrialProgress(record: record)
         progress.overheadSeconds = Date().timeIntervalSince(overheadStart)
+        progress.waitSeconds = samplingWait
         let reportURL = WorkingDirectory.url(directory.trialPath(number)).appendingPathComponent(ReportWriter.reportFileName)
         var report = try? ReportReader.read(reportURL)
         if report?.status != .ok || report?.configHash != spec.configHash {
@@ -141,6 +147,7 @@ public enum TuneTrial {
         // the last write's own time is not in it (it is the one being recorded).
         progress.record.searchSeconds = (directory.record(progress.record.number)?.searchSeconds ?? 0)
             + progress.overheadSeconds + Date().timeIntervalSince(start)
+        progress.record.waitSeconds = (directory.record(progress.record.number)?.waitSeconds ?? 0) + progress.waitSeconds
         do {
             try directory.withLock {
                 try directory.write(progress.record)
@@ -165,9 +172,10 @@ public enum TuneTrial {
         try? directory.withLock { try directory.write(progress.record) }
         guard decisionEpochs.contains(epoch.epoch), let value else { return nil }
         let number = progress.record.number
-        guard let lower = waitUntil(directory, trials: 0..<number, where: { $0.state.hasEnded || $0.lastEpoch >= epoch.epoch }) else {
-            return nil  // interrupted: the run stops at its next batch
-        }
+        let waitStart = Date()
+        let lower = waitUntil(directory, trials: 0..<number, where: { $0.state.hasEnded || $0.lastEpoch >= epoch.epoch })
+        progress.waitSeconds += Date().timeIntervalSince(waitStart)
+        guard let lower else { return nil }  // interrupted: the run stops at its next batch
         let competitors = lower.compactMap { $0.value(atEpoch: epoch.epoch) }
         guard settings.pruner.shouldStop(epoch: epoch.epoch, value: value, competitors: competitors,
                                          direction: settings.direction) else { return nil }
