@@ -199,6 +199,27 @@ struct TuneEndToEndTests {
         #expect(try summary(output).trials.map(TrialOutcomeKey.init) == summary(reference).trials.map(TrialOutcomeKey.init))
     }
 
+    @Test func anEpochBudgetStopsStartingTrialsOnceTheTrialsBelowHaveSpentIt() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var text = try String(contentsOfFile: tuneFile, encoding: .utf8)
+        text = text.replacingOccurrences(of: "extends: ../e2e/tiny.yaml", with: "extends: \(ConfigFixtures.fixtures.path)/e2e/tiny.yaml")
+            .replacingOccurrences(of: "  trials: 6", with: "  total_epochs: 7")
+        let budgeted = scratch.appendingPathComponent("budget.yaml")
+        try text.write(to: budgeted, atomically: true, encoding: .utf8)
+        let output = scratch.appendingPathComponent("search")
+        let finished = try tune(output, file: budgeted.path, scratch: scratch)
+        try #require(finished.status == 0, "stdout: \(finished.stdout) stderr: \(finished.stderr)")
+        let trials = try summary(output).trials
+        // With --jobs 1, trial n runs when trials 0..<n used fewer than 7 epochs, and the
+        // search ends at the first trial for which they did not.
+        for trial in trials {
+            #expect(trials.filter { $0.number < trial.number }.reduce(0) { $0 + $1.epochsUsed } < 7, "trial \(trial.number)")
+        }
+        #expect(trials.reduce(0) { $0 + $1.epochsUsed } >= 7)
+        #expect(trials.count >= 2 && trials.allSatisfy { $0.state.hasEnded })
+    }
+
     @Test func aChangedSearchIsRefused() throws {
         let scratch = try SweepFixtures.makeScratch()
         defer { try? FileManager.default.removeItem(at: scratch) }
