@@ -13,7 +13,9 @@
 #  5. waits for the array (bounded) and checks: every point's report has status ok; the
 #     interrupted task ran twice (its log shows the interruption, the requeue and the
 #     finished second attempt); its report says it resumed (see SLURM_CHECK_EXPECT_RESUME);
-#     `runner compare` prints the cells' table.
+#     `runner compare` prints the cells' table;
+#  6. runs a tiny search (Tests/Fixtures/tune/tiny-tune.yaml) as a job array of its trials,
+#     2 at a time, and checks that it gives the trials `runner tune --jobs 2` gives.
 #
 # A trap stops every daemon it started (by recorded pid) and removes the temporary state on
 # any exit, so the check can run again at once.
@@ -281,6 +283,36 @@ printf '%s\n' "$table"
 for cell in lstm gru rnn sasrec; do
   check "runner compare lists cell=$cell" grep -q "cell=$cell" <<<"$table"
 done
+
+# --- 6. a search as a job array (docs/tuning.md, "On a SLURM cluster") -------------------
+# The tiny tune fixture (6 trials of at most 4 epochs, pruned by successive halving): its
+# trials as array tasks, 2 at a time, coordinating through the search directory; the result
+# must be the trials `runner tune --jobs 2` gives on this machine.
+tune_file=Tests/Fixtures/tune/tiny-tune.yaml
+tune_results=$tmp/results/tune
+submit=$("$runner" plan "$tune_file" --set "output.dir=$tune_results" --format slurm --runner "$runner" \
+  --max-parallel 2 --time 10 --signal-grace 60)
+read -r sbatch_word script extra <<<"$submit"
+[ "$sbatch_word" = sbatch ] && [ -f "$script" ] && [ -z "${extra:-}" ] \
+  || fail "runner plan --format slurm (tune) printed '$submit', expected 'sbatch SCRIPT'"
+tune_job=$(sbatch --parsable "$script")
+tune_job=${tune_job%%;*}
+say "submitted the search $script as array job $tune_job"
+tune_done() { [ -z "$(squeue --noheader --jobs="$tune_job" 2>/dev/null)" ]; }
+wait_for "array job $tune_job (the search) to finish" tune_done
+"$runner" tune "$tune_file" --quiet --jobs 2 --set "output.dir=$tmp/results/tune-local" >/dev/null
+trials_of() {  # the trials as two searches must agree on them (timing left out)
+  python3 - "$1/trials.json" <<'PY'
+import json, sys
+for t in json.load(open(sys.argv[1]))["trials"]:
+    print(t["number"], t["state"], t["epochs_used"], t.get("objective"), [s["value"] for s in t["settings"]])
+PY
+}
+tune_trials=$(trials_of "$tune_results")
+printf '%s\n' "$tune_trials" | sed 's/^/  /'
+check "the search's 6 trials all ended" test "$(grep -cE ' (complete|pruned|failed) ' <<<"$tune_trials")" = 6
+check "the array's trials are runner tune --jobs 2's" test "$tune_trials" = "$(trials_of "$tmp/results/tune-local")"
+check "the array wrote best.yaml" test -f "$tune_results/best.yaml"
 
 [ "$failures" = 0 ] || fail "$failures assertion(s) failed"
 say "passed in $((SECONDS - started)) s ($(sinfo --version))"

@@ -12,6 +12,7 @@ struct RunnerCommand: ParsableCommand {
             runner plan FILE... [--set key.path=value]... [--all] [--force] [--replace] [--format F]
             runner plan FILE... --format slurm [--time LIMIT] [--partition NAME] ...
             runner sweep FILE... [--set key.path=value]... [--jobs N] [--force] [--replace]
+            runner tune FILE [--set key.path=value]... [--jobs N] [--trial N]
             runner recommend RUN_DIR --users ID,...|--all-users|--history ID,... [-k N]
             runner evaluate RUN_DIR [--set evaluation.key=value]... [--split test|validation]
 
@@ -33,6 +34,7 @@ struct RunnerCommand: ParsableCommand {
               runner plan experiments/cells.yaml --format slurm --set training.threads=4
               runner sweep experiments/cells.yaml --jobs 2
               runner sweep experiments/cells.yaml --set 'grid.seed=[1]'
+              runner tune experiments/tune-lstm50.yaml --jobs 2
               runner experiments/lstm50.yaml --set model.hidden_size=128 --replace
               runner compare results --output results
               runner recommend results/lstm50 --users 196,186 -k 10
@@ -45,7 +47,7 @@ struct RunnerCommand: ParsableCommand {
                  its output directory
               2  a bad config or bad usage (nothing is run or written)
             """,
-        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
+        subcommands: [Run.self, Validate.self, Plan.self, Sweep.self, Tune.self, Compare.self, Recommend.self, Evaluate.self, DataCommand.self, CheckRun.self],
         defaultSubcommand: Run.self
     )
 }
@@ -172,7 +174,9 @@ extension RunnerCommand {
                   lines     STATE<TAB>OUTPUT_DIR<TAB>COMMAND, one line per pending point
                   commands  COMMAND only (for GNU parallel)
                   make      a makefile fragment; one rule per report.json (make sweep)
-                  slurm     a SLURM job array, one task per pending point: writes
+                  slurm     a SLURM job array, one task per pending point (for a tune
+                            file: per trial not ended, --max-parallel at a time, default 4,
+                            which is also the search's --jobs): writes
                             <grid dir>/slurm/sweep.sbatch and sweep.plan (task logs go to
                             <grid dir>/slurm/%A_%a.log) and prints the sbatch command
 
@@ -254,6 +258,7 @@ extension RunnerCommand {
         }
 
         func run() throws {
+            if let path = config.files.first, ConfigLoader.isTuneFile(path: path) { return try planTune(path) }
             let plan = try loadPlan(config, force: force, replace: replace)
             if format == .slurm { return try writeSlurmArray(plan) }
             let text: String
@@ -266,6 +271,60 @@ extension RunnerCommand {
             }
             print(text, terminator: "")
             writeToStandardError("runner plan: \(PlanRendering.summary(plan))\n")
+        }
+
+        /// A tune file: its trials that have not ended as a job array (TuneSlurmArray.swift).
+        private func planTune(_ path: String) throws {
+            guard config.files.count == 1, format == .slurm else {
+                writeToStandardError("runner plan: \(path.escapedForTerminal) is a search: plan it alone with --format slurm (a job array of its trials), or run it with 'runner tune'\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let file: TuneFile
+            do {
+                file = try ConfigLoader.loadTune(path: path, overrides: config.overrides)
+            } catch {
+                writeToStandardError(error.description + "\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            guard let trials = file.tune.trials else {
+                writeToStandardError("runner plan: \(path.escapedForTerminal): expected tune.trials (the array's size) for --format slurm, found only total_epochs\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let jobs = maxParallel ?? SlurmArray.defaultTuneJobs
+            if let problem = TuneRunner.identityProblem(file, jobs: jobs) {
+                writeToStandardError("runner plan: \(problem.escapedForTerminal)\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            let directory = SearchDirectory(path: file.base.output.dir)
+            let pending = (0..<trials).filter { directory.record($0)?.state.hasEnded != true }
+            var options = SlurmOptions(partition: partition, timeLimit: time, cpusPerTask: cpusPerTask, maxParallel: jobs,
+                                       signalGrace: signalGrace, maxRequeues: maxRequeues, sbatchLines: sbatchLine, memory: mem)
+            if mem == nil, let mebibytes = MemoryBudget.jobMemoryMiB([file.base], threads: cpusPerTask ?? file.base.training.threads ?? 1) {
+                options.memory = "\(mebibytes)M"
+            }
+            let array: SlurmArray?
+            do {
+                array = try SlurmArray.makeTune(file, trials: pending, jobs: jobs,
+                                                runner: runner ?? Bundle.main.executablePath ?? CommandLine.arguments[0],
+                                                workingDirectory: FileManager.default.currentDirectoryPath, options: options)
+            } catch {
+                writeToStandardError("\(error)".escapedForTerminalByLine + "\n")
+                throw ExitCode(ExitStatus.badConfig)
+            }
+            writeToStandardError("runner plan: search \(file.base.name): \(trials - pending.count) of \(trials) trials ended\n")
+            guard let array else {
+                writeToStandardError("runner plan: nothing pending, no job array written\n")
+                return
+            }
+            for note in array.notes { writeToStandardError("runner plan: note: \(note)\n") }
+            do {
+                try array.write()
+            } catch {
+                writeToStandardError("runner plan: cannot write \(array.scriptPath): \(error.localizedDescription)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+            writeToStandardError("runner plan: wrote \(array.scriptPath) (\(array.taskCount) task\(array.taskCount == 1 ? "" : "s")) and \(array.planPath)\n")
+            print(array.submitCommand)
         }
 
         /// Writes the array script and the plan lines; prints the sbatch command on stdout.
@@ -394,6 +453,8 @@ extension RunnerCommand {
                 Reads every report.json under the given paths (directories are searched
                 recursively), groups seeds of the same configuration, and runs paired tests
                 (t-test, Wilcoxon signed-rank) between configurations that differ in one key.
+                Given search directories (`runner tune`'s output.dir), it writes a table of
+                their trials instead (report.html: the first search's objective by trial).
 
                 EXAMPLE:
                   runner compare results/cells --output results
@@ -409,6 +470,7 @@ extension RunnerCommand {
         var noHTML = false
 
         func run() throws {
+            if !paths.isEmpty, paths.allSatisfy(SearchComparison.isSearchDirectory) { return try compareSearches() }
             let comparison: Comparison
             var problems = 0
             do {
@@ -446,6 +508,34 @@ extension RunnerCommand {
                 writeToStandardError("runner compare: \(problems) report\(problems == 1 ? "" : "s") skipped or left out (above)\n")
                 throw ExitCode(ExitStatus.runFailed)
             }
+        }
+
+        /// Search directories (`runner tune`'s): a table of trials each, and a chart of the
+        /// objective against the trial with the best so far.
+        private func compareSearches() throws {
+            var searches: [SearchComparison] = []
+            for path in paths {
+                do {
+                    searches.append(try SearchComparison(directory: path))
+                } catch {
+                    writeToStandardError("runner compare: cannot read the search in \(path.escapedForTerminal): \("\(error)".escapedForTerminal)\n")
+                    throw ExitCode(ExitStatus.runFailed)
+                }
+            }
+            let markdown = searches.map { $0.markdown() }.joined(separator: "\n")
+            let directory = WorkingDirectory.url(output)
+            do {
+                try DirectoryCreation.create(directory.path)
+                try Data(markdown.utf8).write(to: directory.appendingPathComponent("comparison.md"), options: .atomic)
+                if !noHTML, let first = searches.first {
+                    try Data(first.html().utf8).write(to: directory.appendingPathComponent("report.html"), options: .atomic)
+                }
+            } catch {
+                writeToStandardError("runner compare: cannot write to \(directory.path.escapedForTerminal): \(error)\n")
+                throw ExitCode(ExitStatus.runFailed)
+            }
+            print(markdown, terminator: "")
+            writeToStandardError("wrote \(directory.appendingPathComponent("comparison.md").path)\(noHTML ? "" : ", report.html")\n")
         }
     }
 

@@ -4,7 +4,8 @@ import Testing
 
 // Snapshot corpus: every Tests/Fixtures/bad-configs/NAME.yaml must be rejected with
 // exactly the text in NAME.expected. A first-line comment `# set: key=value` adds a
-// `--set` override; `# load: single` loads with `ConfigLoader.load` instead of `loadGrid`.
+// `--set` override; `# load: single` loads with `ConfigLoader.load` instead of `loadGrid`,
+// `# load: tune` with `ConfigLoader.loadTune` (a tune file).
 
 struct BadConfigCase: CustomTestStringConvertible, Sendable {
     var name: String
@@ -32,6 +33,8 @@ func badConfigIsRejectedWithExactText(_ testCase: BadConfigCase) throws {
     do {
         if header == "# load: single" {
             _ = try ConfigLoader.load(path: url.path, displayName: displayName, overrides: overrides)
+        } else if header == "# load: tune" {
+            _ = try ConfigLoader.loadTune(path: url.path, displayName: displayName, overrides: overrides)
         } else {
             _ = try ConfigLoader.loadGrid(path: url.path, displayName: displayName, overrides: overrides)
         }

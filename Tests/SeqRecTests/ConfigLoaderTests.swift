@@ -17,7 +17,9 @@ private func experiment(_ name: String) -> String {
     let files = ConfigFixtures.yamlFiles(in: ConfigFixtures.experiments)
     #expect(files.count >= 8)
     for file in files {
-        let points = try ConfigLoader.loadGrid(path: file.path)
+        // A search (tune-*.yaml) validates as its experiment and its section.
+        let points = ConfigLoader.isTuneFile(path: file.path)
+            ? [try ConfigLoader.loadTune(path: file.path).base] : try ConfigLoader.loadGrid(path: file.path).map(\.spec)
         #expect(!points.isEmpty, "\(file.lastPathComponent)")
     }
 }
@@ -178,7 +180,8 @@ func cellVariantsDifferFromTheMainJobOnlyInCellAndName(file: String, cell: CellK
 
 private func roundTripSpecs() throws -> [ExperimentSpec] {
     var specs = try ConfigFixtures.yamlFiles(in: ConfigFixtures.experiments).flatMap {
-        try ConfigLoader.loadGrid(path: $0.path).map(\.spec)
+        ConfigLoader.isTuneFile(path: $0.path) ? [try ConfigLoader.loadTune(path: $0.path).base]
+            : try ConfigLoader.loadGrid(path: $0.path).map(\.spec)
     }
     for name in ["full.yaml", "shorthand.yaml", "own-data.yaml", "switch-source.yaml", "rating-defaults.yaml"] {
         specs.append(try ConfigLoader.load(path: config(name)))

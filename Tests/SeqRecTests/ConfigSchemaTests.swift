@@ -43,7 +43,7 @@ private let referenceEnd = "<!-- END generated: configuration reference -->"
     #expect(root["additionalProperties"] as? Bool == false)
     let properties = try #require(root["properties"] as? [String: Any])
     #expect(Set(properties.keys) == ["name", "seed", "extends", "task", "dataset", "split", "model",
-                                     "training", "evaluation", "output", "grid", "label"])
+                                     "training", "evaluation", "output", "grid", "tune", "label"])
     let model = try #require(properties["model"] as? [String: Any])
     let modelProperties = try #require(model["properties"] as? [String: Any])
     let hidden = try #require(modelProperties["hidden_size"] as? [String: Any])
@@ -90,7 +90,7 @@ private func schemaLeafPaths(_ keys: [SchemaKey], prefix: String = "") -> Set<St
     #expect(leafPaths(sasrec.configValue).subtracting(leafPaths(spec.configValue))
         == ["model.blocks", "model.heads", "model.norm", "output.tensorboard", "label"])
     #expect(leafPaths(gbce.configValue).subtracting(leafPaths(spec.configValue)) == ["training.gbce_t"])
-    let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid"])
+    let documented = schemaLeafPaths(ConfigSchema.keys).subtracting(["extends", "grid", "tune"])
     #expect(written == documented)
 }
 

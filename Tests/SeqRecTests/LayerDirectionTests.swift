@@ -29,6 +29,7 @@ let allowedLayerDependencies: [String: Set<String>] = [
     "Search": ["Tensor", "Support"],
     "Fuzzing": ["Report", "Checkpoint", "Data", "Config", "Support"],
     "Runner": ["Report", "Training", "Evaluation", "Models", "Data", "Checkpoint", "Config", "Tensor", "Support"],
+    "Tune": ["Runner", "Sweep", "Search", "Report", "Training", "Evaluation", "Models", "Data", "Checkpoint", "Config", "Tensor", "Support"],
 ]
 
 struct LayerSource {

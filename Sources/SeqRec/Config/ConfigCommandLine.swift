@@ -99,7 +99,23 @@ public enum ConfigCommandLine {
                                 check: SpecCheck? = nil) -> ValidationOutcome {
         var runs: [PreparedRun] = []
         var errors: [String] = []
+        var searches: [String: TuneSpec] = [:]
         for path in paths {
+            if ConfigLoader.isTuneFile(path: path) {
+                // A search: its experiment is checked like a run, its section as the search.
+                do {
+                    let file = try ConfigLoader.loadTune(path: path, overrides: overrides)
+                    if let problem = check?(file.base) {
+                        errors.append(ConfigError([ConfigDiagnostic(origin: path, keyPath: problem.keyPath, problem.message)]).description)
+                    } else {
+                        runs.append(PreparedRun(configPath: path, point: GridPoint(runName: file.base.name, varied: [], spec: file.base)))
+                        searches[path] = file.tune
+                    }
+                } catch {
+                    errors.append(error.description)
+                }
+                continue
+            }
             switch prepareRuns(paths: [path], overrides: overrides, check: check) {
             case .success(let prepared): runs += prepared
             case .failure(let error): errors.append(error.description)
@@ -113,7 +129,8 @@ public enum ConfigCommandLine {
         case .yaml:
             output = runs.map { run in
                 let label = run.point.varied.isEmpty ? run.configPath : "\(run.configPath) [\(run.point.runName)]"
-                return "# \(label)\n# config hash: \(run.point.spec.configHash)\n" + run.point.spec.resolvedYAML()
+                let search = searches[run.configPath].map { "# tune (the search; each trial is this experiment with its settings):\n" + $0.canonicalText.split(separator: "\n").map { "#   \($0)" }.joined(separator: "\n") + "\n" } ?? ""
+                return "# \(label)\n# config hash: \(run.point.spec.configHash)\n" + search + run.point.spec.resolvedYAML()
             }.joined(separator: "---\n")
         case .json:
             if runs.count == 1, let only = runs.first {

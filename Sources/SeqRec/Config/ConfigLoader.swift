@@ -22,6 +22,7 @@ public enum ConfigLoader {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
                 "expected a single experiment, found a grid of runs (run it with 'runner sweep', or load it with ConfigLoader.loadGrid)"))
         }
+        if let error = tuneFileError(tree) { throw error }
         let overrideNodes = try settingOverrides(overrides, displayName: displayName)
         try checkDatasetPath(applying(overrideNodes, to: tree), configPath: path)
         return try decode(tree, overrides: overrideNodes, defaultName: stem(of: path))
@@ -38,6 +39,7 @@ public enum ConfigLoader {
     /// new values by `--set grid.KEY=[...]` flags, `axes`).
     static func points(of tree: YAMLNode, settings: [YAMLNode], axes: [YAMLNode], displayName: String,
                        defaultName: String) throws(ConfigError) -> [GridPoint] {
+        if let error = tuneFileError(tree) { throw error }
         guard let gridNode = tree.value(forKey: "grid") else {
             if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
             let spec = try decode(tree, overrides: settings, defaultName: defaultName)
@@ -101,7 +103,7 @@ public enum ConfigLoader {
         overrides.reduce(tree) { ConfigTree.merge($0, $1) }
     }
 
-    private struct ChainLink {
+    struct ChainLink {
         var canonicalPath: String
         var displayName: String
     }
@@ -112,7 +114,7 @@ public enum ConfigLoader {
 
     /// `reference` is the `extends:` value that named this file (nil for a file given on the
     /// command line): problems reading it are reported there.
-    private static func resolvedTree(path: String, displayName: String, chain: [ChainLink],
+    static func resolvedTree(path: String, displayName: String, chain: [ChainLink],
                                      reference: YAMLNode? = nil) throws(ConfigError) -> YAMLNode {
         let bytes = try readFile(path: path, displayName: displayName, reference: reference)
         let root = try documentRoot(bytes: bytes, displayName: displayName)
@@ -143,7 +145,9 @@ public enum ConfigLoader {
         }
         let parent = try resolvedTree(path: parentPath, displayName: parentDisplay, chain: links, reference: extendsNode)
         let rebased = rebasingDatasetPath(of: parent, by: (parentText as NSString).deletingLastPathComponent)
-        return ConfigTree.merge(rebased, ConfigTree.removing(["extends"], from: root))
+        // A search is not inherited: a file extending a tune file (a trial's config, best.yaml)
+        // is one experiment with its settings.
+        return ConfigTree.merge(ConfigTree.removing(["tune"], from: rebased), ConfigTree.removing(["extends"], from: root))
     }
 
     /// A `dataset.path` that exists but is not a regular file (a directory, a FIFO, a device)

@@ -9,7 +9,7 @@
 
 enum ConfigOverride {
     /// Keys that shape loading itself and cannot be overridden.
-    static let reservedKeys: Set<String> = ["extends", "grid"]
+    static let reservedKeys: Set<String> = ["extends", "grid", "tune"]
 
     /// The flag's key path (`seed`, `grid.model.cell`), read back from the node `parse` made.
     static func keyPath(of node: YAMLNode) -> String {

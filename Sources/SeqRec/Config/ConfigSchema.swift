@@ -21,6 +21,8 @@ indirect enum SchemaType: Sendable {
     case nullable(SchemaType, falseAllowed: Bool)
     case filePath
     case grid
+    /// A hyperparameter search (TuneSpec, docs/tuning.md).
+    case tune
 }
 
 struct SchemaKey: Sendable {
@@ -59,6 +61,7 @@ enum ConfigSchema {
             SchemaKey("checkpoint", .boolean, "Keep the trained model and the training state beside the report: `model.safetensors` (the weights the test metrics come from, PyTorch names), `ids.json` (dense to raw ids) and, until the run ends with status ok, `state.safetensors` (what a rerun of the same config continues from). `false` writes none of them, and an interrupted run then starts again from epoch 1.", default: "`true`"),
             SchemaKey("tensorboard", .boolean, "Write TensorBoard event files beside the report (`events.out.tfevents.*`): per epoch the training loss, learning rate, seconds and every validation metric, then the test metrics and the resolved settings for the HParams dashboard, so that `tensorboard --logdir results` shows every run. Where results go and whether event files are written do not change the results: `tensorboard` is recorded only when `false`.", default: "`true`"),
         ]), "Where results go."),
+        SchemaKey("tune", .tune, "Makes the file a hyperparameter search, run with `runner tune` ([Tuning](tuning.md)): `objective` (a validation metric, or `{metric, direction}`), `space` (dotted key paths to `{choice: [...]}`, `{uniform: [low, high]}`, `{log_uniform: [low, high]}` or `{integer: [low, high], log: false}`), the budget `trials` and/or `total_epochs`, `sampler` (`random`, `tpe` or `{tpe: {startup_trials, candidates}}`), `pruner` (`none`, `asha` or `{asha: {min_epochs, reduction_factor}}`) and `seed`. Not inherited through `extends:`; not with `grid:`.", default: "none"),
         SchemaKey("grid", .grid, "Runs the experiment once per combination: a mapping of dotted key paths (e.g. `model.cell`) to non-empty lists of values. Keys vary in file order, the last fastest; each run is named by its values (`cell=gru,seed=2`) and writes to `<output.dir>/<run name>`, so values may not contain `/`, `\\` or control characters, and a run name has at most \(SpecDecoder.maxNameBytes) bytes.", default: "none"),
     ]
 

@@ -280,6 +280,40 @@ public enum ConfigReference {
             var options: [ConfigValue] = [.mapping(typeFields(inner, path: path)), .mapping([ConfigField("type", .string("null"))])]
             if falseAllowed { options.append(.mapping([ConfigField("const", .bool(false))])) }
             return [ConfigField("anyOf", .list(options))]
+        case .tune:
+            let count = [ConfigField("type", .string("integer")), ConfigField("minimum", .int(1))]
+            let pair = [ConfigField("type", .string("array")), ConfigField("minItems", .int(2)), ConfigField("maxItems", .int(2)),
+                        ConfigField("items", .mapping([ConfigField("type", .string("number"))]))]
+            let range = ConfigField("oneOf", .list([
+                .mapping([ConfigField("type", .string("object")), ConfigField("required", .list([.string("choice")])),
+                          ConfigField("properties", .mapping([ConfigField("choice", .mapping([ConfigField("type", .string("array")), ConfigField("minItems", .int(1))]))])),
+                          ConfigField("additionalProperties", .bool(false))]),
+                .mapping([ConfigField("type", .string("object")), ConfigField("required", .list([.string("uniform")])),
+                          ConfigField("properties", .mapping([ConfigField("uniform", .mapping(pair))])), ConfigField("additionalProperties", .bool(false))]),
+                .mapping([ConfigField("type", .string("object")), ConfigField("required", .list([.string("log_uniform")])),
+                          ConfigField("properties", .mapping([ConfigField("log_uniform", .mapping(pair))])), ConfigField("additionalProperties", .bool(false))]),
+                .mapping([ConfigField("type", .string("object")), ConfigField("required", .list([.string("integer")])),
+                          ConfigField("properties", .mapping([ConfigField("integer", .mapping(pair)), ConfigField("log", .mapping([ConfigField("type", .string("boolean"))]))])),
+                          ConfigField("additionalProperties", .bool(false))]),
+            ]))
+            return [
+                ConfigField("type", .string("object")),
+                ConfigField("required", .list([.string("space")])),
+                ConfigField("properties", .mapping([
+                    ConfigField("objective", .mapping([ConfigField("type", .list([.string("string"), .string("object")]))])),
+                    ConfigField("space", .mapping([
+                        ConfigField("type", .string("object")), ConfigField("minProperties", .int(1)),
+                        ConfigField("propertyNames", .mapping([ConfigField("pattern", .string("^[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*$"))])),
+                        ConfigField("additionalProperties", .mapping([range])),
+                    ])),
+                    ConfigField("trials", .mapping(count)),
+                    ConfigField("total_epochs", .mapping(count)),
+                    ConfigField("sampler", .mapping([ConfigField("type", .list([.string("string"), .string("object")]))])),
+                    ConfigField("pruner", .mapping([ConfigField("type", .list([.string("string"), .string("object")]))])),
+                    ConfigField("seed", .mapping([ConfigField("type", .string("integer")), ConfigField("minimum", .int(0))])),
+                ])),
+                ConfigField("additionalProperties", .bool(false)),
+            ]
         case .grid:
             return [
                 ConfigField("type", .string("object")),
@@ -357,6 +391,7 @@ public enum ConfigReference {
         case .nameOrObject(let names, _): return "one of " + names.map { "`\($0)`" }.joined(separator: ", ") + ", or a mapping"
         case .nullable(let inner, let falseAllowed): return typeText(inner) + (falseAllowed ? ", `null` or `false`" : " or `null`")
         case .grid: return "mapping of key path to non-empty list"
+        case .tune: return "mapping (see [Tuning](tuning.md))"
         }
     }
 }

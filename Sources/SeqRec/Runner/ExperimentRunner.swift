@@ -23,12 +23,21 @@ public struct RunOptions: Sendable {
     /// Replace a finished (status ok) run of another config in the output directory; without
     /// it such a run is refused.
     public var replace: Bool = false
-    public init(quiet: Bool = false, epochLines: Bool = false, configPath: String = "", restart: Bool = false, replace: Bool = false) {
+    /// Skip the test pass: only validation is measured (a search's trials, which must not
+    /// see test data). The report's message says so and it has no test metrics.
+    public var validationOnly: Bool = false
+    /// Asked after each training epoch (`Trainer.stopAfterEpoch`): why the run stops there
+    /// (a search's pruner), or nil to go on.
+    public var stopAfterEpoch: (@Sendable (EpochRecord) -> String?)? = nil
+    public init(quiet: Bool = false, epochLines: Bool = false, configPath: String = "", restart: Bool = false, replace: Bool = false,
+                validationOnly: Bool = false, stopAfterEpoch: (@Sendable (EpochRecord) -> String?)? = nil) {
         self.quiet = quiet
         self.epochLines = epochLines
         self.configPath = configPath
         self.restart = restart
         self.replace = replace
+        self.validationOnly = validationOnly
+        self.stopAfterEpoch = stopAfterEpoch
     }
 }
 
@@ -221,6 +230,7 @@ public enum ExperimentRunner {
             report.resumedFromEpoch = saved?.epoch
             events = tensorBoardLog(spec, firstEpoch: (saved?.epoch ?? 0) + 1, progress: progress, directory: outputDirectory)
             if let events { trainer.epochEnded = { events.epoch($0) } }
+            if let hook = options.stopAfterEpoch { trainer.stopAfterEpoch = hook }
             let result = trainer.run(resumingFrom: saved, checkpoints: checkpoints(spec, model: model, dataDirectory: baseDirectory,
                                                                                   outputDirectory: outputDirectory))
             report.history = result.history
@@ -247,7 +257,7 @@ public enum ExperimentRunner {
                 try record(RunFiles.model, in: outputDirectory, report: &report)
             }
             if let ratingValidation {
-                try finishRating(spec, model: model, split: split, validation: ratingValidation,
+                try finishRating(spec, model: model, split: split, validation: ratingValidation, validationOnly: options.validationOnly,
                                  report: &report, outputDirectory: outputDirectory)
                 return
             }
@@ -272,6 +282,18 @@ public enum ExperimentRunner {
         let validationPass = rankingValidation
             ?? RankingPass(cases: split.validation, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
         let validation = validationPass.run(scorer)
+        if options.validationOnly {
+            evaluationSeconds += Date().timeIntervalSince(evaluationStart)
+            report.validation = MetricsReport(validation)
+            report.message = (report.message ?? "") + Self.validationOnlyNote
+            events?.finish(test: [:], step: report.history.last?.epoch ?? 0, succeeded: true)
+            if events != nil {
+                for name in TensorBoardLog.eventFiles(in: outputDirectory) { try record(name, in: outputDirectory, report: &report) }
+            }
+            report.timing = TimingReport(totalSeconds: 0, dataSeconds: dataSeconds, trainingSeconds: trainingSeconds,
+                                         evaluationSeconds: evaluationSeconds, targetsPerSecond: report.timing?.targetsPerSecond)
+            return
+        }
         let test = RankingPass(cases: split.test, numItems: data.numItems, spec: spec, itemCounts: itemCounts)
             .run(scorer)
         evaluationSeconds += Date().timeIntervalSince(evaluationStart)
@@ -293,6 +315,9 @@ public enum ExperimentRunner {
                                      evaluationSeconds: evaluationSeconds,
                                      targetsPerSecond: report.timing?.targetsPerSecond)
     }
+
+    /// What the report's message adds when the test pass is skipped.
+    public static let validationOnlyNote = "; validation only (a search trial): no test pass"
 
     /// The training state to continue from: the output directory's state.safetensors when it
     /// was saved by this config (same hash) and `--restart` was not given. A state of another
@@ -357,9 +382,14 @@ public enum ExperimentRunner {
     /// Rating task: test RMSE/MAE beside the global-mean and user-mean baselines.
     static func finishRating(
         _ spec: ExperimentSpec, model: SequenceRecommender, split: SplitData, validation validationPass: RatingPass,
-        report: inout RunReport, outputDirectory: URL
+        validationOnly: Bool = false, report: inout RunReport, outputDirectory: URL
     ) throws {
         let validation = validationPass.run(model)
+        if validationOnly {
+            report.validation = MetricsReport(validation)
+            report.message = (report.message ?? "") + validationOnlyNote
+            return
+        }
         let test = RatingPass(cases: split.test, spec: spec).run(model)
         report.validation = MetricsReport(validation)
         var testReport = MetricsReport(test)

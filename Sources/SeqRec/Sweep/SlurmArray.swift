@@ -96,22 +96,31 @@ public struct SlurmArray: Sendable {
 
         let directory = (absolute(gridDirectory(of: pending), in: workingDirectory) as NSString)
             .appendingPathComponent("slurm")
+        let commands = pending.map { PlanRendering.command($0, runner: runnerPath) }
+        return try make(commands: commands, summary: PlanRendering.summary(plan), jobName: jobName(pending), directory: directory,
+                        cpus: cpus, runnerPath: runnerPath, workingDirectory: workingDirectory, options: options, notes: notes)
+    }
+
+    /// The array running `commands` (task i runs command i; shell-quoted lines), with its
+    /// script, plan and logs in `directory` (absolute).
+    static func make(commands: [String], summary: String, jobName: String, directory: String, cpus: Int, runnerPath: String,
+                     workingDirectory: String, options: SlurmOptions, notes: [String]) throws(SlurmArrayError) -> SlurmArray {
+        var notes = notes
         let scriptPath = (directory as NSString).appendingPathComponent(scriptFileName)
         let planPath = (directory as NSString).appendingPathComponent(planFileName)
-        let commands = pending.map { PlanRendering.command($0, runner: runnerPath) }
         if let bad = commands.first(where: { $0.contains("\n") || $0.contains("\r") }) {
             throw SlurmArrayError(message: "expected commands on one line each, found a line break in: \(bad)")
         }
         let cases = commands.enumerated().map { index, command in "  \(index)) point=(\(command)) ;;" }
 
         var fields: [String: String] = [
-            "SUMMARY": PlanRendering.summary(plan),
+            "SUMMARY": summary,
             "SUBMIT": ShellQuoting.command(["sbatch", scriptPath]),
             "PLAN": planPath,
             "GRACE": String(options.signalGrace),
             "MAX_REQUEUES": String(options.maxRequeues),
-            "JOB_NAME": jobName(pending),
-            "LAST_TASK": String(pending.count - 1),
+            "JOB_NAME": jobName,
+            "LAST_TASK": String(commands.count - 1),
             "THROTTLE": options.maxParallel.map { "%\($0)" } ?? "",
             "WORKDIR": try directive(workingDirectory, flag: "working directory"),
             "CPUS": String(cpus),
@@ -131,7 +140,7 @@ public struct SlurmArray: Sendable {
         }
         return SlurmArray(scriptPath: scriptPath, planPath: planPath, logDirectory: directory,
                           script: fill(SlurmTemplate.script, fields), planText: commands.map { $0 + "\n" }.joined(),
-                          taskCount: pending.count, notes: notes)
+                          taskCount: commands.count, notes: notes)
     }
 
     /// Writes the script (executable), the plan and the log directory (sbatch does not create it).

@@ -38,6 +38,9 @@ public final class Trainer {
     private let validate: () -> [String: Double]
     /// Hears of each epoch's record as the epoch ends (the TensorBoard log).
     public var epochEnded: (EpochRecord) -> Void = { _ in }
+    /// Asked after each epoch (a search's pruner): why training stops after this epoch, or
+    /// nil to go on. A stop ends the run like early stopping, with this as its message.
+    public var stopAfterEpoch: (EpochRecord) -> String? = { _ in nil }
 
     public init(
         spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
@@ -156,6 +159,10 @@ public final class Trainer {
                 finished = true
             }
             finished = finished || epoch == training.epochs
+            if let reason = stopAfterEpoch(record), !finished {
+                message = reason
+                finished = true
+            }
             guard let checkpoints else { continue }
             do {
                 if improved { try checkpoints.bestImproved(epoch) }
