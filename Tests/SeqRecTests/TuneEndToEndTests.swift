@@ -145,8 +145,8 @@ struct TuneEndToEndTests {
         let uninterrupted = try tune(reference, scratch: scratch)
         try #require(uninterrupted.status == 0, "stdout: \(uninterrupted.stdout) stderr: \(uninterrupted.stderr)")
         let expected = try summary(reference)
-        // The trial to kill inside: the first after trial 0 that trains all its epochs.
-        let victim = try #require(expected.trials.first { $0.number > 0 && $0.state == .complete }).number
+        // The trial to kill inside: the first after trial 0 that trains past its second epoch.
+        let victim = try #require(expected.trials.first { $0.number > 0 && $0.epochsUsed >= 3 }).number
 
         let output = scratch.appendingPathComponent("interrupted")
         let flags = ["tune", tuneFile, "--quiet", "--set", "output.dir=\(output.path)"]
