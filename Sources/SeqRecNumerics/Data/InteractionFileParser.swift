@@ -13,13 +13,13 @@ struct RawEvent: Sendable, Equatable {
 }
 
 /// The rows of one file, in file order.
-struct RawInteractionLog: Sendable {
+package struct RawInteractionLog: Sendable {
     var events: [RawEvent]
     var hasRatings: Bool
     var hasTimestamps: Bool
 }
 
-enum InteractionFileParser {
+package enum InteractionFileParser {
     /// The format a file's extension implies; throws for extensions that fit several formats.
     static func detectFormat(path: String) throws -> DataFormat {
         guard let format = DataFormat.detected(fromPath: path) else { throw DataError.ambiguousFormat(path: path) }
@@ -27,13 +27,13 @@ enum InteractionFileParser {
     }
 
     /// Reads `path` (already resolved) in `format`. `columns` maps csv/tsv/recbole columns.
-    static func parse(path: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
+    package static func parse(path: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
         try parse(bytes: readBytes(path: path), file: path, format: format, columns: columns)
     }
 
     /// The bytes of the regular file at `path`, read once: what is hashed is what is parsed.
     /// Only a regular file is opened (RegularFile): a FIFO would block the run, a device never end.
-    static func readBytes(path: String) throws -> [UInt8] {
+    package static func readBytes(path: String) throws -> [UInt8] {
         let data: Data
         do throws(RegularFileError) {
             data = try RegularFile.read(path)
@@ -45,7 +45,7 @@ enum InteractionFileParser {
     }
 
     /// Parses file contents; `file` is the name used in error messages.
-    static func parse(bytes: [UInt8], file: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
+    package static func parse(bytes: [UInt8], file: String, format: DataFormat, columns: ColumnMapping?) throws -> RawInteractionLog {
         try checkUTF8(bytes, file: file)
         let log: RawInteractionLog
         switch format {

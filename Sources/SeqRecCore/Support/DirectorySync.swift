@@ -6,11 +6,11 @@ import Glibc
 import Darwin
 #endif
 
-enum DirectorySync {
+package enum DirectorySync {
     /// Flushes the entries of the directory at `path`. Best effort: callers have already put
     /// the new content in place, and some file systems cannot sync a directory (EINVAL), so a
     /// failure here must not turn a finished write into an error.
-    static func flush(_ path: String) {
+    package static func flush(_ path: String) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)

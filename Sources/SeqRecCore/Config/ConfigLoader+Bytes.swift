@@ -4,7 +4,7 @@
 extension ConfigLoader {
     /// Loads a config from its bytes, without the file system: what `loadGrid(path:)` does
     /// for one file, except that `extends:` is rejected (it names another file).
-    static func loadGrid(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
+    package static func loadGrid(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
         let tree = try documentRoot(bytes: bytes, displayName: displayName)
         if let extendsKey = tree.mappingEntries?.first(where: { $0.key.scalarText == "extends" })?.key {
             throw ConfigError(ConfigDiagnostic(at: extendsKey.location, keyPath: "extends",
@@ -16,7 +16,7 @@ extension ConfigLoader {
 
     /// One experiment from its bytes (a file without `grid:`), e.g. the resolved config a
     /// checkpoint carries; errors name `displayName` and positions in the bytes.
-    static func load(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
+    package static func load(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
         let tree = try documentRoot(bytes: bytes, displayName: displayName)
         return try decode(tree, overrides: try settingOverrides(overrides, displayName: displayName), defaultName: displayName)
     }

@@ -17,7 +17,7 @@ public enum ConfigReference {
         var lines: [String] = [
             "## Configuration reference",
             "",
-            "<!-- Generated from Sources/SeqRec/Config/ConfigSchema.swift; a test checks it is current. -->",
+            "<!-- Generated from Sources/SeqRecCore/Config/ConfigSchema.swift; a test checks it is current. -->",
             "",
             "An experiment is a YAML mapping. Every key is optional; absent keys take the defaults below.",
             "Unknown keys, wrong types, out-of-range values and unknown names are errors, reported all at once",

@@ -9,10 +9,10 @@ import Glibc
 import Darwin
 #endif
 
-enum CommandOutput {
+package enum CommandOutput {
     /// `executable arguments...` (found on PATH) with stdin and stderr on /dev/null; its
     /// standard output when it exits 0, nil if it cannot start or fails.
-    static func run(_ executable: String, _ arguments: [String]) -> [UInt8]? {
+    package static func run(_ executable: String, _ arguments: [String]) -> [UInt8]? {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { return nil }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])

@@ -50,7 +50,7 @@ extension CellKind {
 // MARK: - The families
 
 extension ModelFamilyDescriptor {
-    static let recurrent = ModelFamilyDescriptor(
+    package static let recurrent = ModelFamilyDescriptor(
         name: "recurrent", cells: [.lstm, .gru, .rnn], trainsByGradient: true, tasks: [.nextItem, .rating],
         allowsSparseGradients: true, warmUpWindows: true, ownKeys: [], rules: { _ in [] }, ruleText: nil,
         modelKeysRead: { cell in
@@ -58,7 +58,7 @@ extension ModelFamilyDescriptor {
             Set(["cell", "embedding_size", "hidden_size", "layers", "dropout", "output_dropout"]).union(cell == .lstm ? ["forget_bias"] : [])
         })
 
-    static let sasrec = ModelFamilyDescriptor(
+    package static let sasrec = ModelFamilyDescriptor(
         name: "attention", cells: [.sasrec], trainsByGradient: true, tasks: [.nextItem],
         allowsSparseGradients: false, warmUpWindows: false,
         ownKeys: [
@@ -71,7 +71,7 @@ extension ModelFamilyDescriptor {
         modelKeysRead: { _ in ["cell", "hidden_size", "dropout", "blocks", "heads", "norm"] })
 
     /// Bidirectional self-attention trained on the cloze task; post-LN blocks (no `norm`).
-    static let bert4rec = ModelFamilyDescriptor(
+    package static let bert4rec = ModelFamilyDescriptor(
         name: "bidirectional", cells: [.bert4rec], trainsByGradient: true, tasks: [.nextItem],
         allowsSparseGradients: false, warmUpWindows: false,
         ownKeys: [

@@ -4,19 +4,19 @@
 
 import Foundation
 
-struct BuiltinDataset: Sendable {
-    var name: String
+package struct BuiltinDataset: Sendable {
+    package var name: String
     /// Canonical file stored in the cache directory (`u.data`, `ratings.dat`).
-    var fileName: String
-    var format: DataFormat
-    var expectation: DatasetExpectation
+    package var fileName: String
+    package var format: DataFormat
+    package var expectation: DatasetExpectation
     var sources: [AcquisitionSource]
     /// Shell command that places the file by hand; `{cache}` is replaced by the cache directory.
     var manualCommand: String
 
     static let allNames = ["movielens-100k", "movielens-1m"]
 
-    static func named(_ name: String) throws -> BuiltinDataset {
+    package static func named(_ name: String) throws -> BuiltinDataset {
         switch name {
         case "movielens-100k": return movieLens100K
         case "movielens-1m": return movieLens1M
@@ -65,7 +65,7 @@ struct BuiltinDataset: Sendable {
     }()
 
     /// `dataset.cache_dir`, else $SEQREC_DATA_DIR, else `data` (relative to the working directory).
-    static func cacheDirectory(configured: String?) -> String {
+    package static func cacheDirectory(configured: String?) -> String {
         if let configured, !configured.isEmpty { return configured }
         if let environment = ProcessInfo.processInfo.environment["SEQREC_DATA_DIR"], !environment.isEmpty {
             return environment
@@ -74,7 +74,7 @@ struct BuiltinDataset: Sendable {
     }
 
     /// The verified cached file, acquiring it first if needed; also how it was obtained.
-    func acquire(cacheDirectory: String, log: (String) -> Void) throws -> (file: URL, origin: String) {
+    package func acquire(cacheDirectory: String, log: (String) -> Void) throws -> (file: URL, origin: String) {
         let acquired = try acquireBytes(cacheDirectory: cacheDirectory, log: log)
         return (acquired.file, acquired.origin)
     }

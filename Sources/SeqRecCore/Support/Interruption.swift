@@ -23,7 +23,7 @@ public enum Interruption {
 
     /// Installs `handler` for SIGINT and SIGTERM and unblocks both: a parent may have
     /// started us with them blocked (Foundation's Process passes its thread's mask on).
-    static func installForInterruptSignals(_ handler: @convention(c) (Int32) -> Void) {
+    package static func installForInterruptSignals(_ handler: @convention(c) (Int32) -> Void) {
         _ = signal(SIGINT, handler)
         _ = signal(SIGTERM, handler)
         var unblock = sigset_t()

@@ -15,9 +15,9 @@ import CCrypto
 
 /// A streaming SHA-256 digest: `update` with the bytes in any number of pieces, then
 /// `finalize` once. `SHA256.hex(_:)` and `SHA256.hex(ofFileAt:)` are the one-shot forms.
-struct SHA256: ~Copyable {
+package struct SHA256: ~Copyable {
     /// Digest length in bytes.
-    static let byteCount = 32
+    package static let byteCount = 32
 
     #if canImport(CommonCrypto)
     private var context = CC_SHA256_CTX()
@@ -25,7 +25,7 @@ struct SHA256: ~Copyable {
     private let context: OpaquePointer
     #endif
 
-    init() {
+    package init() {
         #if canImport(CommonCrypto)
         CC_SHA256_Init(&context)
         #else
@@ -87,7 +87,7 @@ struct SHA256: ~Copyable {
     // MARK: - One-shot
 
     /// Lower-case hex SHA-256 of `bytes`.
-    static func hex(_ bytes: some DataProtocol) -> String {
+    package static func hex(_ bytes: some DataProtocol) -> String {
         var hasher = SHA256()
         hasher.update(bytes)
         return hasher.finalizeHex()
@@ -95,7 +95,7 @@ struct SHA256: ~Copyable {
 
     /// Lower-case hex SHA-256 of the file at `path`, read in `chunkSize`-byte pieces so that
     /// large data files are never held in memory whole.
-    static func hex(ofFileAt path: String, chunkSize: Int = 1 << 20) throws -> String {
+    package static func hex(ofFileAt path: String, chunkSize: Int = 1 << 20) throws -> String {
         let file = try RegularFile.open(path)
         var hasher = SHA256()
         while case let chunk = try file.read(upToCount: chunkSize), !chunk.isEmpty {

@@ -17,7 +17,7 @@ public enum Suggestion {
     }
 
     /// `" (did you mean 'x'?)"` or the empty string.
-    static func hint(for word: String, among candidates: [String]) -> String {
+    package static func hint(for word: String, among candidates: [String]) -> String {
         closest(to: word, among: candidates).map { " (did you mean '\($0)'?)" } ?? ""
     }
 

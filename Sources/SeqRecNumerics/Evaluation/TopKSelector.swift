@@ -4,18 +4,18 @@
 
 /// Best-first order: higher score first, equal scores by lower item id (deterministic).
 /// NaN scores are treated as -infinity.
-struct TopKSelector {
+package struct TopKSelector {
     private(set) var capacity: Int
     private var scores: [Float] = []
     private var items: [Int32] = []
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = capacity
         scores.reserveCapacity(capacity)
         items.reserveCapacity(capacity)
     }
 
-    mutating func reset() {
+    package mutating func reset() {
         scores.removeAll(keepingCapacity: true)
         items.removeAll(keepingCapacity: true)
     }
@@ -27,7 +27,7 @@ struct TopKSelector {
 
     /// Offers one candidate (raw score; NaN becomes -infinity).
     @inline(__always)
-    mutating func offer(item: Int32, score rawScore: Float) {
+    package mutating func offer(item: Int32, score rawScore: Float) {
         let score = rawScore.isNaN ? -Float.infinity : rawScore
         if scores.count < capacity {
             scores.append(score)
@@ -44,7 +44,7 @@ struct TopKSelector {
     func sortedItems() -> [Int32] { sortedEntries().map(\.item) }
 
     /// The kept items with their scores, best first.
-    func sortedEntries() -> [(item: Int32, score: Float)] {
+    package func sortedEntries() -> [(item: Int32, score: Float)] {
         let order = (0..<items.count).sorted { Self.isBetter(scores[$0], items[$0], than: scores[$1], items[$1]) }
         return order.map { (items[$0], scores[$0]) }
     }

@@ -132,7 +132,7 @@ extension ConfigValue {
         }
     }
 
-    static func jsonString(_ value: String) -> String {
+    package static func jsonString(_ value: String) -> String {
         var escaped = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -173,7 +173,7 @@ extension ConfigValue {
     }
 
     /// Flow-style text for one value.
-    var yamlScalar: String {
+    package var yamlScalar: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"

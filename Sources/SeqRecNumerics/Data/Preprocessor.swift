@@ -8,13 +8,13 @@
 //      lexicographic): users 0..<numUsers, items 1...numItems (0 is padding).
 
 /// What the filters need to know; built from a DatasetSpec.
-struct PreprocessingPolicy: Sendable, Equatable {
-    var ratingThreshold: Double?
-    var duplicates: DuplicatePolicy
-    var minUserInteractions: Int
-    var minItemInteractions: Int
+package struct PreprocessingPolicy: Sendable, Equatable {
+    package var ratingThreshold: Double?
+    package var duplicates: DuplicatePolicy
+    package var minUserInteractions: Int
+    package var minItemInteractions: Int
 
-    init(ratingThreshold: Double? = nil, duplicates: DuplicatePolicy = .keep,
+    package init(ratingThreshold: Double? = nil, duplicates: DuplicatePolicy = .keep,
          minUserInteractions: Int = 1, minItemInteractions: Int = 1) {
         self.ratingThreshold = ratingThreshold
         self.duplicates = duplicates
@@ -22,13 +22,13 @@ struct PreprocessingPolicy: Sendable, Equatable {
         self.minItemInteractions = minItemInteractions
     }
 
-    init(_ spec: DatasetSpec) {
+    package init(_ spec: DatasetSpec) {
         self.init(ratingThreshold: spec.ratingThreshold, duplicates: spec.duplicates,
                   minUserInteractions: spec.minUserInteractions, minItemInteractions: spec.minItemInteractions)
     }
 }
 
-enum Preprocessor {
+package enum Preprocessor {
     /// One event during preprocessing: item as an index into the raw item table.
     private struct Event {
         var item: Int
@@ -36,7 +36,7 @@ enum Preprocessor {
         var timestamp: Int64
     }
 
-    static func run(_ log: RawInteractionLog, policy: PreprocessingPolicy, source: DataSourceInfo) throws -> InteractionData {
+    package static func run(_ log: RawInteractionLog, policy: PreprocessingPolicy, source: DataSourceInfo) throws -> InteractionData {
         var removed = FilterRemovals()
 
         // Raw string ids -> provisional indices in first-appearance order.

@@ -70,7 +70,7 @@ extension ExperimentSpec {
 }
 
 extension DatasetSpec {
-    var configValue: ConfigValue {
+    package var configValue: ConfigValue {
         .mapping([
             ConfigField("name", name.map(ConfigValue.string) ?? .null),
             ConfigField("path", path.map(ConfigValue.string) ?? .null),

@@ -24,7 +24,7 @@ public struct RegularFileError: Error, Equatable, CustomStringConvertible {
 
     public var description: String { "cannot read '\(path)': \(reason)" }
 
-    var isMissing: Bool { kind == .missing }
+    package var isMissing: Bool { kind == .missing }
 }
 
 /// A regular file open for reading; closed when released.

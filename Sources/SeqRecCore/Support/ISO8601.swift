@@ -3,15 +3,15 @@
 // (found by fuzzing the data readers), and a `Date`'s Double does not survive
 // parse -> format -> parse digit for digit (found by fuzzing the report reader).
 
-enum ISO8601 {
+package enum ISO8601 {
     /// The instants a four-digit year can name: 0000-01-01T00:00:00Z ... 9999-12-31T23:59:59.999Z.
-    static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000 ... 253_402_300_799_999
+    package static let millisecondRange: ClosedRange<Int64> = -62_167_219_200_000 ... 253_402_300_799_999
 
     /// Milliseconds since 1970 (rounded down) for `YYYY-MM-DD`, optionally followed by `T` or a
     /// space and `hh:mm[:ss]`, a fraction of a second (`.` or `,` and digits; digits past the
     /// millisecond are dropped) and a zone (`Z`, `±hh:mm`, `±hhmm` or `±hh`; none means UTC).
     /// Nil for any other text or an impossible date (February 30th, hour 24).
-    static func milliseconds(_ text: String) -> Int64? {
+    package static func milliseconds(_ text: String) -> Int64? {
         var reader = Reader(bytes: Array(text.utf8))
         guard let year = reader.number(digits: 4), reader.skip("-"),
               let month = reader.number(digits: 2), (1 ... 12).contains(month), reader.skip("-"),
@@ -53,19 +53,19 @@ enum ISO8601 {
     }
 
     /// Whole seconds since 1970 (rounded down, as decimals are) for the texts `milliseconds` reads.
-    static func seconds(_ text: String) -> Int64? {
+    package static func seconds(_ text: String) -> Int64? {
         milliseconds(text).map { floorDivision($0, 1000).quotient }
     }
 
     /// `2026-11-29T06:52:42.123Z`; instants outside `millisecondRange` are clamped to it.
-    static func string(milliseconds: Int64) -> String {
+    package static func string(milliseconds: Int64) -> String {
         let (date, time, millisecond) = parts(milliseconds)
         return "\(date.year.padded(4))-\(date.month.padded(2))-\(date.day.padded(2))T"
             + "\(time.hour.padded(2)):\(time.minute.padded(2)):\(time.second.padded(2)).\(millisecond.padded(3))Z"
     }
 
     /// `20261129T065242Z` (whole seconds, no separators), as in run ids.
-    static func compactString(milliseconds: Int64) -> String {
+    package static func compactString(milliseconds: Int64) -> String {
         let (date, time, _) = parts(milliseconds)
         return "\(date.year.padded(4))\(date.month.padded(2))\(date.day.padded(2))T"
             + "\(time.hour.padded(2))\(time.minute.padded(2))\(time.second.padded(2))Z"

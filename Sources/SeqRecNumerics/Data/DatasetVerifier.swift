@@ -6,10 +6,10 @@
 import Foundation
 
 /// What a built-in dataset's canonical file must contain.
-struct DatasetExpectation: Sendable, Equatable {
+package struct DatasetExpectation: Sendable, Equatable {
     var interactions: Int
-    var users: Int
-    var items: Int
+    package var users: Int
+    package var items: Int
     /// Hex SHA-256 of the canonical data lines; nil when no checksum is known.
     var sha256: String?
     /// Field separator of the canonical file (`\t` for u.data, `::` for ratings.dat).
