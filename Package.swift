@@ -110,6 +110,9 @@ let package = Package(
         .target(name: "CProcessControl"),
 
         // BuildCommit: the commit `runner --version` names is recorded when the runner is built.
+        // runner and fuzz-seqrec see only the library's public API (packageAccess: false), as another
+        // package would; seqrec-bench measures the numerics' internals (raw buffers), so it sees
+        // `package` declarations too (docs/development.md, "Public surface").
         .executableTarget(
             name: "runner",
             dependencies: [
@@ -118,6 +121,7 @@ let package = Package(
                 "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            packageAccess: false,
             plugins: ["BuildCommit"]
         ),
 
@@ -150,6 +154,7 @@ package.targets += [
     .executableTarget(
         name: "fuzz-seqrec",
         dependencies: ["SeqRec", "CFuzzerDriver"],
-        path: "Fuzz/Sources/fuzz-seqrec"
+        path: "Fuzz/Sources/fuzz-seqrec",
+        packageAccess: false
     ),
 ]

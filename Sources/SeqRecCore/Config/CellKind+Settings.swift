@@ -7,7 +7,7 @@ extension CellKind {
     /// `model.hidden_size`): of `model`, the keys its family reads; of `training`, everything
     /// when it trains by gradient and nothing otherwise (pop and markov count); of every other
     /// section (data, split, evaluation), everything.
-    public func reads(setting path: String) -> Bool {
+    package func reads(setting path: String) -> Bool {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2 else { return true }
         let (section, key) = (parts[0], parts[1])

@@ -71,7 +71,7 @@ public enum ConfigCommandLine {
     /// would be refused as a different config over a finished one), so the pair is a config
     /// error. Directories compare after `.`/`..` and symbolic links of existing parents are
     /// resolved (`results/x`, `./results/x` and `/abs/results/x` are one).
-    public static func distinctOutputs(_ runs: [PreparedRun]) -> [ConfigDiagnostic] {
+    package static func distinctOutputs(_ runs: [PreparedRun]) -> [ConfigDiagnostic] {
         var owners: [String: PreparedRun] = [:]
         var diagnostics: [ConfigDiagnostic] = []
         for run in runs {

@@ -9,16 +9,16 @@
 /// One problem at one place.
 public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
     /// Where; nil for problems with no position (e.g. an unreadable file).
-    public var location: ConfigLocation?
+    package var location: ConfigLocation?
     /// The file or flag, used when `location` is nil.
-    public var origin: String
+    package var origin: String
     /// The dotted key path (`model.hidden_size`, `evaluation.metrics[2]`); empty if none.
-    public var keyPath: String
-    public var message: String
+    package var keyPath: String
+    package var message: String
     /// Whether to print the source line and caret.
-    public var showsSourceLine: Bool
+    package var showsSourceLine: Bool
 
-    public init(at location: ConfigLocation, keyPath: String, _ message: String, showsSourceLine: Bool = true) {
+    package init(at location: ConfigLocation, keyPath: String, _ message: String, showsSourceLine: Bool = true) {
         self.location = location
         self.origin = location.source.displayName
         self.keyPath = keyPath
@@ -26,7 +26,7 @@ public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
         self.showsSourceLine = showsSourceLine
     }
 
-    public init(origin: String, keyPath: String = "", _ message: String) {
+    package init(origin: String, keyPath: String = "", _ message: String) {
         self.location = nil
         self.origin = origin
         self.keyPath = keyPath
@@ -59,7 +59,7 @@ public struct ConfigDiagnostic: Sendable, CustomStringConvertible {
 
 /// Everything wrong with a configuration, reported together.
 public struct ConfigError: Error, Sendable, CustomStringConvertible {
-    public var diagnostics: [ConfigDiagnostic]
+    package var diagnostics: [ConfigDiagnostic]
 
     public init(_ diagnostics: [ConfigDiagnostic]) {
         self.diagnostics = diagnostics

@@ -16,7 +16,7 @@ extension ConfigLoader {
 
     /// One experiment from its bytes (a file without `grid:`), e.g. the resolved config a
     /// checkpoint carries; errors name `displayName` and positions in the bytes.
-    package static func load(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
+    public static func load(bytes: [UInt8], displayName: String, overrides: [String] = []) throws(ConfigError) -> ExperimentSpec {
         let tree = try documentRoot(bytes: bytes, displayName: displayName)
         return try decode(tree, overrides: try settingOverrides(overrides, displayName: displayName), defaultName: displayName)
     }

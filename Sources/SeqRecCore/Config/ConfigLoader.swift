@@ -11,12 +11,12 @@ public enum ConfigLoader {
     }
 
     /// Loads a file that may hold a `grid:`; a file without one yields a single point.
-    public static func loadGrid(path: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
+    package static func loadGrid(path: String, overrides: [String] = []) throws(ConfigError) -> [GridPoint] {
         try loadGrid(path: path, displayName: path, overrides: overrides)
     }
 
     /// `displayName` is how errors name the file (tests use it to keep paths short).
-    package static func load(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> ExperimentSpec {
+    public static func load(path: String, displayName: String, overrides: [String]) throws(ConfigError) -> ExperimentSpec {
         let tree = try resolvedTree(path: path, displayName: displayName, chain: [])
         if let gridKey = tree.mappingEntries?.first(where: { $0.key.scalarText == "grid" })?.key {
             throw ConfigError(ConfigDiagnostic(at: gridKey.location, keyPath: "grid",
@@ -36,7 +36,7 @@ public enum ConfigLoader {
 
     /// The points of a resolved tree: one without `grid:`, else the grid's (its axes given
     /// new values by `--set grid.KEY=[...]` flags, `axes`).
-    package static func points(of tree: YAMLNode, settings: [YAMLNode], axes: [YAMLNode], displayName: String,
+    public static func points(of tree: YAMLNode, settings: [YAMLNode], axes: [YAMLNode], displayName: String,
                        defaultName: String) throws(ConfigError) -> [GridPoint] {
         guard let gridNode = tree.value(forKey: "grid") else {
             if let axis = axes.first { throw noGrid(axis, displayName: displayName) }
@@ -89,7 +89,7 @@ public enum ConfigLoader {
     }
 
     /// Merges the overrides over `tree` and decodes it.
-    package static func decode(_ tree: YAMLNode, overrides: [YAMLNode], defaultName: String) throws(ConfigError) -> ExperimentSpec {
+    public static func decode(_ tree: YAMLNode, overrides: [YAMLNode], defaultName: String) throws(ConfigError) -> ExperimentSpec {
         let decoder = SpecDecoder()
         guard let spec = decoder.decode(applying(overrides, to: tree), defaultName: defaultName) else {
             throw decoder.diagnostics.error()

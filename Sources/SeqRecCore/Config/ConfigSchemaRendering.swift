@@ -1,9 +1,9 @@
 // Renders `ConfigSchema` as a JSON Schema (for editors' YAML language servers) and as the
 // markdown key reference. Both files are committed and a test checks they are current.
 
-public enum ConfigReference {
+package enum ConfigReference {
     /// `schema/experiment.schema.json`.
-    public static func jsonSchema() -> String {
+    package static func jsonSchema() -> String {
         let root = ConfigValue.mapping([
             ConfigField("$schema", .string("http://json-schema.org/draft-07/schema#")),
             ConfigField("title", .string("seqrec experiment")),
@@ -13,7 +13,7 @@ public enum ConfigReference {
     }
 
     /// The key reference of docs/configuration.md (between the generated-section markers).
-    public static func markdown() -> String {
+    package static func markdown() -> String {
         var lines: [String] = [
             "## Configuration reference",
             "",

@@ -3,7 +3,7 @@ import Foundation
 // A plain value tree (JSON-like, with ordered mappings) used to write the resolved
 // configuration as JSON or YAML with the YAML spelling of every key.
 
-public enum ConfigValue: Sendable, Equatable {
+package enum ConfigValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int)
@@ -14,11 +14,11 @@ public enum ConfigValue: Sendable, Equatable {
     case mapping([ConfigField])
 }
 
-public struct ConfigField: Sendable, Equatable {
-    public var key: String
-    public var value: ConfigValue
+package struct ConfigField: Sendable, Equatable {
+    package var key: String
+    package var value: ConfigValue
 
-    public init(_ key: String, _ value: ConfigValue) {
+    package init(_ key: String, _ value: ConfigValue) {
         self.key = key
         self.value = value
     }
@@ -32,7 +32,7 @@ extension ConfigValue: Codable {
         init?(intValue: Int) { nil }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         switch self {
         case .mapping(let fields):
             var container = encoder.container(keyedBy: FieldKey.self)
@@ -61,7 +61,7 @@ extension ConfigValue: Codable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         if let keyed = try? decoder.container(keyedBy: FieldKey.self) {
             self = .mapping(try keyed.allKeys.sorted { $0.stringValue < $1.stringValue }.map {
                 ConfigField($0.stringValue, try keyed.decode(ConfigValue.self, forKey: $0))
@@ -96,7 +96,7 @@ extension ConfigValue: Codable {
 extension ConfigValue {
     /// Pretty JSON with sorted keys: the canonical form hashed by `configHash`. Written by
     /// hand (not JSONEncoder) so that number formatting is the same on every platform.
-    public func jsonText() -> String {
+    package func jsonText() -> String {
         var text = ""
         appendJSON(to: &text, indent: "")
         return text
@@ -154,7 +154,7 @@ extension ConfigValue {
     }
 
     /// Block-style YAML (mappings in field order, lists in flow style), ending in a newline.
-    public func yamlText() -> String {
+    package func yamlText() -> String {
         guard case .mapping(let fields) = self else { return yamlScalar + "\n" }
         var lines: [String] = []
         Self.appendYAML(fields, indent: "", to: &lines)

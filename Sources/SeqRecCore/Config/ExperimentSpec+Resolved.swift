@@ -11,7 +11,7 @@ import Foundation
 
 extension ExperimentSpec {
     /// The spec as a value tree in schema order.
-    public var configValue: ConfigValue {
+    package var configValue: ConfigValue {
         .mapping([
             ConfigField("name", .string(name)),
         ] + (label.map { [ConfigField("label", .string($0))] } ?? []) + [
@@ -55,10 +55,10 @@ extension ExperimentSpec {
     }
 
     /// Pretty JSON with sorted keys: what reports record.
-    public func resolvedJSON() -> String { configValue.jsonText() }
+    package func resolvedJSON() -> String { configValue.jsonText() }
 
     /// YAML in schema order: what `runner validate` prints; loads back to the same spec.
-    public func resolvedYAML() -> String { configValue.yamlText() }
+    package func resolvedYAML() -> String { configValue.yamlText() }
 
     /// Hex SHA-256 of `resolvedJSON()`: equal configurations have equal hashes.
     /// The label is left out: relabelling a configuration does not make it another one.

@@ -15,25 +15,25 @@
 extension LossKind {
     /// Whether this loss can train `task`: `mse` trains `rating`, and `rating` trains only
     /// with `mse`; `next-item` trains with `cross-entropy`, `sampled-softmax`, `bce` or `gbce`.
-    public func canTrain(_ task: TaskKind) -> Bool {
+    package func canTrain(_ task: TaskKind) -> Bool {
         (self == .mse) == (task == .rating)
     }
 
     /// Whether this loss can train `task` with the trainable family `cell` (the table above).
-    public func canTrain(_ task: TaskKind, cell: CellKind) -> Bool {
+    package func canTrain(_ task: TaskKind, cell: CellKind) -> Bool {
         canTrain(task) && cell.canTrain(task)
     }
 
     /// Whether the loss draws negatives (so `training.negative_sampling` applies).
-    public var drawsNegatives: Bool {
+    package var drawsNegatives: Bool {
         self == .sampledSoftmax || self == .binaryCrossEntropy || self == .generalizedBinaryCrossEntropy
     }
 
     /// Whether `training.gbce_t` applies.
-    public var isCalibrated: Bool { self == .generalizedBinaryCrossEntropy }
+    package var isCalibrated: Bool { self == .generalizedBinaryCrossEntropy }
 
     /// The losses that can train `task`, in declaration order.
-    public static func training(_ task: TaskKind) -> [LossKind] {
+    package static func training(_ task: TaskKind) -> [LossKind] {
         allCases.filter { $0.canTrain(task) }
     }
 }
@@ -41,7 +41,7 @@ extension LossKind {
 extension CellKind {
     /// Whether this cell's family trains `task` by gradient (the table above; each family's
     /// descriptor lists its tasks).
-    public func canTrain(_ task: TaskKind) -> Bool {
+    package func canTrain(_ task: TaskKind) -> Bool {
         isTrainable && family.tasks.contains(task)
     }
 }
@@ -50,7 +50,7 @@ extension ExperimentSpec {
     /// The metric a run is judged by: early stopping's if set, else the first of
     /// `evaluation.metrics`. Validation reports it after each epoch and the test writes its
     /// per-user values (nil only for an empty metric list).
-    public var primaryMetric: MetricSpec? {
+    package var primaryMetric: MetricSpec? {
         training.earlyStopping?.metric ?? evaluation.metrics.first
     }
 }

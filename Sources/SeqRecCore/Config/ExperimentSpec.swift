@@ -32,65 +32,65 @@ public enum TaskKind: String, Sendable, Codable, CaseIterable {
 
 public struct DatasetSpec: Sendable, Equatable, Codable {
     /// A built-in dataset (`movielens-100k`, `movielens-1m`); exclusive with `path` and `synthetic`.
-    public var name: String? = "movielens-100k"
+    package var name: String? = "movielens-100k"
     /// A user's own interaction file, relative to the config file's directory.
-    public var path: String? = nil
+    package var path: String? = nil
     /// Format of `path`; nil means detect from the extension.
-    public var format: DataFormat? = nil
+    package var format: DataFormat? = nil
     /// Column names for csv/tsv (and optionally recbole) files.
-    public var columns: ColumnMapping? = nil
+    package var columns: ColumnMapping? = nil
     /// Generate data instead of reading it.
-    public var synthetic: SyntheticSpec? = nil
-    public var minUserInteractions: Int = 5
-    public var minItemInteractions: Int = 1
+    package var synthetic: SyntheticSpec? = nil
+    package var minUserInteractions: Int = 5
+    package var minItemInteractions: Int = 1
     /// Keep only events with rating >= threshold (implicit feedback); nil keeps all.
-    public var ratingThreshold: Double? = nil
+    package var ratingThreshold: Double? = nil
     /// What to do with repeated (user, item) events.
-    public var duplicates: DuplicatePolicy = .keep
+    package var duplicates: DuplicatePolicy = .keep
     /// Where downloads are cached; nil means $SEQREC_DATA_DIR, else `data/`.
-    public var cacheDir: String? = nil
+    package var cacheDir: String? = nil
 
-    public init() {}
+    package init() {}
 }
 
-public enum DataFormat: String, Sendable, Codable, CaseIterable {
+package enum DataFormat: String, Sendable, Codable, CaseIterable {
     case csv, tsv, movielens
     case movielensDat = "movielens-dat"
     case recbole, sasrec
 }
 
-public struct ColumnMapping: Sendable, Equatable, Codable {
-    public var user: String = "user_id"
-    public var item: String = "item_id"
-    public var rating: String? = nil
-    public var timestamp: String? = nil
-    public init() {}
+package struct ColumnMapping: Sendable, Equatable, Codable {
+    package var user: String = "user_id"
+    package var item: String = "item_id"
+    package var rating: String? = nil
+    package var timestamp: String? = nil
+    package init() {}
 }
 
 /// Planted long-range data: first-order transitions plus key -> answer exactly `lag` steps later.
-public struct SyntheticSpec: Sendable, Equatable, Codable {
-    public var users: Int = 2000
-    public var items: Int = 300
-    public var length: Int = 40
-    public var lag: Int = 20
+package struct SyntheticSpec: Sendable, Equatable, Codable {
+    package var users: Int = 2000
+    package var items: Int = 300
+    package var length: Int = 40
+    package var lag: Int = 20
     /// The shortest lag: the query sits between the second key and the first answer.
-    public static let minLag = 3
+    package static let minLag = 3
     /// Probability that a filler step ignores the transition table and draws uniformly.
-    public var noise: Double = 0.2
+    package var noise: Double = 0.2
     /// Number of key items (each with its own answer item).
-    public var keys: Int = 10
+    package var keys: Int = 10
     // The generator holds every event in memory (item, rating and timestamp: 16 bytes) and a
     // transition table and a name per item, so its size is bounded before anything is made:
     // 10 million users or items and 100 million events (MovieLens-25M has 25 million) keep
     // it within a few GB, the memory guard's business from there on.
-    public static let maxUsers = 10_000_000
-    public static let maxItems = 10_000_000
-    public static let maxLength = 100_000
-    public static let maxEvents = 100_000_000
-    public init() {}
+    package static let maxUsers = 10_000_000
+    package static let maxItems = 10_000_000
+    package static let maxLength = 100_000
+    package static let maxEvents = 100_000_000
+    package init() {}
 }
 
-public enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {
+package enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {
     /// Keep every event (a re-watch is a new event in the sequence).
     case keep
     /// Keep only the first occurrence of each (user, item).
@@ -102,17 +102,17 @@ public enum DuplicatePolicy: String, Sendable, Codable, CaseIterable {
 // MARK: - Split
 
 public struct SplitSpec: Sendable, Equatable, Codable {
-    public var method: SplitMethod = .leaveOneOut
+    package var method: SplitMethod = .leaveOneOut
     /// Input window, in items (>= 2).
     public var maxLength: Int = 50
     /// For `user-ratio`: train/validation/test fractions per user, summing to 1.
-    public var ratios: [Double] = [0.8, 0.1, 0.1]
+    package var ratios: [Double] = [0.8, 0.1, 0.1]
     /// For `temporal`: the quantiles of all timestamps where validation and test begin.
-    public var temporalCuts: [Double] = [0.8, 0.9]
-    public init() {}
+    package var temporalCuts: [Double] = [0.8, 0.9]
+    package init() {}
 }
 
-public enum SplitMethod: String, Sendable, Codable, CaseIterable {
+package enum SplitMethod: String, Sendable, Codable, CaseIterable {
     case leaveOneOut = "leave-one-out"
     case userRatio = "user-ratio"
     case temporal
@@ -139,7 +139,7 @@ public struct ModelSpec: Sendable, Equatable, Codable {
     /// SASRec only: where the layer norms sit in a block.
     public var norm: LayerNormPlacement = .pre
     /// BERT4Rec only: the probability that a training item is masked (the cloze task), in (0, 1).
-    public var maskProbability: Double = 0.2
+    package var maskProbability: Double = 0.2
     public init() {}
 }
 
@@ -169,11 +169,11 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     public var epochs: Int = 100
     public var batchSize: Int = 256
     public var optimizer: OptimizerSpec = OptimizerSpec()
-    public var loss: LossKind = .crossEntropy
+    package var loss: LossKind = .crossEntropy
     /// The negatives each target is scored against: shared by the batch (`sampled-softmax`)
     /// or drawn per target (`gbce`); `bce` draws one. How negatives are drawn: all three.
-    public var negatives: Int = 100
-    public var negativeSampling: SamplingStrategy = .uniform
+    package var negatives: Int = 100
+    package var negativeSampling: SamplingStrategy = .uniform
     /// For `gbce`: the calibration t in [0, 1] (gSASRec's default 0.75).
     public var gbceT: Double = 0.75
     /// Global gradient-norm clip; nil disables clipping.
@@ -181,15 +181,15 @@ public struct TrainingSpec: Sendable, Equatable, Codable {
     /// Row-sparse updates of the item tables (see Parameter): only the rows a step used are
     /// zeroed, clipped and updated (Adam as torch.optim.SparseAdam). False is PyTorch's dense
     /// nn.Embedding(sparse=False) behaviour.
-    public var sparseGradients: Bool = false
+    package var sparseGradients: Bool = false
     public var earlyStopping: EarlyStoppingSpec? = EarlyStoppingSpec()
     /// Validate every N epochs.
-    public var evalEvery: Int = 1
-    public var schedule: ScheduleSpec = ScheduleSpec()
+    package var evalEvery: Int = 1
+    package var schedule: ScheduleSpec = ScheduleSpec()
     /// Worker threads; nil means the CPUs the process may use (`CPUAllowance`, at most `maxThreads`).
     public var threads: Int? = nil
     /// The most worker threads `threads` may ask for.
-    public static let maxThreads = ThreadLimit.maximum
+    package static let maxThreads = ThreadLimit.maximum
     public init() {}
 }
 
@@ -198,14 +198,14 @@ public struct OptimizerSpec: Sendable, Equatable, Codable {
     public var learningRate: Double = 0.001
     public var weightDecay: Double = 0.0
     /// SGD and RMSprop momentum.
-    public var momentum: Double = 0.0
-    public var nesterov: Bool = false
-    public var beta1: Double = 0.9
-    public var beta2: Double = 0.999
-    public var eps: Double = 1e-8
+    package var momentum: Double = 0.0
+    package var nesterov: Bool = false
+    package var beta1: Double = 0.9
+    package var beta2: Double = 0.999
+    package var eps: Double = 1e-8
     /// RMSprop smoothing constant.
-    public var alpha: Double = 0.99
-    public init() {}
+    package var alpha: Double = 0.99
+    package init() {}
 }
 
 public enum OptimizerKind: String, Sendable, Codable, CaseIterable {
@@ -229,21 +229,21 @@ public enum SamplingStrategy: String, Sendable, Codable, CaseIterable {
 
 public struct EarlyStoppingSpec: Sendable, Equatable, Codable {
     public var metric: MetricSpec = MetricSpec(kind: .ndcg, k: 10)
-    public var patience: Int = 10
-    public init() {}
+    package var patience: Int = 10
+    package init() {}
 }
 
-public struct ScheduleSpec: Sendable, Equatable, Codable {
-    public var name: ScheduleKind = .constant
+package struct ScheduleSpec: Sendable, Equatable, Codable {
+    package var name: ScheduleKind = .constant
     /// For `step`: multiply the rate by `gamma` every `stepSize` epochs.
-    public var stepSize: Int = 10
-    public var gamma: Double = 0.1
+    package var stepSize: Int = 10
+    package var gamma: Double = 0.1
     /// For `cosine`: the floor the rate anneals to over `training.epochs`.
-    public var minLearningRate: Double = 0.0
-    public init() {}
+    package var minLearningRate: Double = 0.0
+    package init() {}
 }
 
-public enum ScheduleKind: String, Sendable, Codable, CaseIterable {
+package enum ScheduleKind: String, Sendable, Codable, CaseIterable {
     case constant, step, cosine
 }
 
@@ -258,10 +258,10 @@ public struct EvaluationSpec: Sendable, Equatable, Codable {
     ]
     /// The largest metric cut-off: a top list people read is tens of items long, and
     /// coverage@k keeps a top list of k items per user.
-    public static let maxCutoff = 10_000
+    package static let maxCutoff = 10_000
     /// The most sampled negatives: the sampled protocol ranks a target against a small set
     /// (100 in most papers); past this, `candidates: all` is the cheaper, exact choice.
-    public static let maxSampledNegatives = 100_000
+    package static let maxSampledNegatives = 100_000
     public init() {}
 }
 
@@ -303,19 +303,19 @@ public enum MetricKind: String, Sendable, Codable, CaseIterable {
     case hr, recall, ndcg, mrr, precision, map, coverage
     case rmse, mae
 
-    public var isRanking: Bool { self != .rmse && self != .mae }
+    package var isRanking: Bool { self != .rmse && self != .mae }
 }
 
 // MARK: - Output
 
 public struct OutputSpec: Sendable, Equatable, Codable {
     /// Directory of `report.json`; relative paths are relative to the working directory.
-    public var dir: String
+    package var dir: String
     /// Write model.safetensors, ids.json and the resumable training state.
-    public var checkpoint: Bool = true
+    package var checkpoint: Bool = true
     /// Write TensorBoard event files (curves per epoch, HParams) beside the report.
-    public var tensorboard: Bool = true
-    public init(dir: String, checkpoint: Bool = true, tensorboard: Bool = true) {
+    package var tensorboard: Bool = true
+    package init(dir: String, checkpoint: Bool = true, tensorboard: Bool = true) {
         self.dir = dir
         self.checkpoint = checkpoint
         self.tensorboard = tensorboard

@@ -6,22 +6,22 @@
 /// One run of a grid.
 public struct GridPoint: Sendable {
     /// `cell=gru,seed=2` (the varied values), or the experiment name when nothing varies.
-    public var runName: String
+    package var runName: String
     /// The varied keys (full dotted paths) and their values, in grid order.
-    public var varied: [(key: String, value: String)]
+    package var varied: [(key: String, value: String)]
     /// The resolved experiment; its name and output dir carry the run name.
     public var spec: ExperimentSpec
 
-    public init(runName: String, varied: [(key: String, value: String)], spec: ExperimentSpec) {
+    package init(runName: String, varied: [(key: String, value: String)], spec: ExperimentSpec) {
         self.runName = runName
         self.varied = varied
         self.spec = spec
     }
 }
 
-public enum GridExpansion {
+package enum GridExpansion {
     /// The most runs a grid may expand to.
-    public static let maxPoints = 10_000
+    package static let maxPoints = 10_000
 
     struct Axis {
         var keyPath: String
@@ -199,7 +199,7 @@ public enum GridExpansion {
 
 extension YAMLNode {
     /// Compact flow-style text: `gru`, `[1, 2]`, `{sampled: 100}`.
-    public var flowText: String {
+    package var flowText: String {
         switch kind {
         case .scalar(let text, .plain): return text
         case .scalar(let text, _): return text

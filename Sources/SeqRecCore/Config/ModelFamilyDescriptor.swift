@@ -6,15 +6,15 @@
 
 public struct ModelFamilyDescriptor: Sendable {
     /// What a comparison calls the family ("recurrent", "attention"; a baseline's own name).
-    public let name: String
+    package let name: String
     /// The `model.cell` values it provides.
-    public let cells: [CellKind]
+    package let cells: [CellKind]
     /// Trained by gradient (SequenceRecommender); false for the counting baselines.
-    public let trainsByGradient: Bool
+    package let trainsByGradient: Bool
     /// The tasks it trains.
-    public let tasks: [TaskKind]
+    package let tasks: [TaskKind]
     /// Whether `training.sparse_gradients: true` applies to it.
-    public let allowsSparseGradients: Bool
+    package let allowsSparseGradients: Bool
     /// Training windows start at every position (a warm-up of short prefixes, as a recurrent
     /// model sees them) instead of the last `max_length` items only (a position table of
     /// `max_length` rows sees every window at the same positions).
@@ -44,7 +44,7 @@ extension CellKind {
     }
 
     /// A model with parameters trained by gradient (SequenceRecommender).
-    public var isTrainable: Bool { family.trainsByGradient }
+    package var isTrainable: Bool { family.trainsByGradient }
 }
 
 // MARK: - The families

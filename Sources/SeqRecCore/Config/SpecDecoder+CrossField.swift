@@ -2,7 +2,7 @@
 
 extension DataFormat {
     /// The format implied by a file's extension, or nil when the extension is ambiguous.
-    public static func detected(fromPath path: String) -> DataFormat? {
+    package static func detected(fromPath path: String) -> DataFormat? {
         let fileName = path.split(separator: "/").last.map(String.init) ?? path
         guard let dot = fileName.lastIndex(of: ".") else { return nil }
         switch fileName[fileName.index(after: dot)...].lowercased() {

@@ -3,15 +3,15 @@
 // overrides still point at the text the user wrote.
 
 /// Where configuration text came from: a file (path as the user gave it) or a `--set` flag.
-public final class ConfigSource: Sendable {
+package final class ConfigSource: Sendable {
     /// The file path as given, or the whole flag text (`--set model.hidden_size=abc`).
-    public let displayName: String
+    package let displayName: String
     /// The source split into lines, for printing the offending line under an error.
-    public let lines: [String]
+    package let lines: [String]
     /// Flags have no useful line and column; their errors name the flag instead.
-    public let isFlag: Bool
+    package let isFlag: Bool
 
-    public init(displayName: String, text: String, isFlag: Bool = false) {
+    package init(displayName: String, text: String, isFlag: Bool = false) {
         self.displayName = displayName
         self.lines = text.split(separator: "\n", omittingEmptySubsequences: false).map {
             $0.hasSuffix("\r") ? String($0.dropLast()) : String($0)
@@ -20,18 +20,18 @@ public final class ConfigSource: Sendable {
     }
 
     /// The text of a 1-based line, or nil when out of range.
-    public func line(_ number: Int) -> String? {
+    package func line(_ number: Int) -> String? {
         number >= 1 && number <= lines.count ? lines[number - 1] : nil
     }
 }
 
 /// A 1-based position in a source.
-public struct ConfigLocation: Sendable {
-    public var source: ConfigSource
-    public var line: Int
-    public var column: Int
+package struct ConfigLocation: Sendable {
+    package var source: ConfigSource
+    package var line: Int
+    package var column: Int
 
-    public init(source: ConfigSource, line: Int, column: Int) {
+    package init(source: ConfigSource, line: Int, column: Int) {
         self.source = source
         self.line = line
         self.column = column
@@ -39,32 +39,32 @@ public struct ConfigLocation: Sendable {
 }
 
 /// How a scalar was written; quoted scalars are always strings, plain ones are typed.
-public enum ScalarStyle: Sendable, Equatable {
+package enum ScalarStyle: Sendable, Equatable {
     case plain
     case quoted
     case block
 }
 
-public struct YAMLMappingEntry: Sendable {
-    public var key: YAMLNode
-    public var value: YAMLNode
+package struct YAMLMappingEntry: Sendable {
+    package var key: YAMLNode
+    package var value: YAMLNode
 }
 
 public struct YAMLNode: Sendable {
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         case scalar(String, ScalarStyle)
         case sequence([YAMLNode])
         case mapping([YAMLMappingEntry])
     }
 
-    public var kind: Kind
-    public var location: ConfigLocation
+    package var kind: Kind
+    package var location: ConfigLocation
     /// Nodes in this subtree, counting every alias expansion (bounds alias bombs).
-    public var expandedSize: Int
+    package var expandedSize: Int
     /// Levels of mappings and lists in this subtree (0 for a scalar; bounds nesting).
-    public var height: Int
+    package var height: Int
 
-    public init(_ kind: Kind, at location: ConfigLocation) {
+    package init(_ kind: Kind, at location: ConfigLocation) {
         self.kind = kind
         self.location = location
         switch kind {
@@ -81,31 +81,31 @@ public struct YAMLNode: Sendable {
     }
 
     /// The text of a scalar node, nil for collections.
-    public var scalarText: String? {
+    package var scalarText: String? {
         if case .scalar(let text, _) = kind { return text }
         return nil
     }
 
     /// A plain scalar that YAML reads as null (`~`, `null`, or nothing).
-    public var isNull: Bool {
+    package var isNull: Bool {
         if case .scalar(let text, .plain) = kind {
             return text.isEmpty || text == "~" || text == "null" || text == "Null" || text == "NULL"
         }
         return false
     }
 
-    public var mappingEntries: [YAMLMappingEntry]? {
+    package var mappingEntries: [YAMLMappingEntry]? {
         if case .mapping(let entries) = kind { return entries }
         return nil
     }
 
     /// The value for a scalar key in a mapping node.
-    public func value(forKey key: String) -> YAMLNode? {
+    package func value(forKey key: String) -> YAMLNode? {
         mappingEntries?.first { $0.key.scalarText == key }?.value
     }
 
     /// How errors describe this node after "found": `'abc'`, `the string "50"`, `a list`, ...
-    public var foundDescription: String {
+    package var foundDescription: String {
         switch kind {
         case .scalar(let text, let style):
             if isNull { return "null" }
@@ -121,7 +121,7 @@ public struct YAMLNode: Sendable {
 
 extension YAMLNode {
     /// A plain (unquoted) scalar: the only kind that YAML reads as a number, bool or null.
-    public var isPlain: Bool {
+    package var isPlain: Bool {
         if case .scalar(_, .plain) = kind { return true }
         return false
     }

@@ -6,9 +6,9 @@
 
 import Foundation
 
-public struct CPUAllowance: Sendable, Equatable {
+package struct CPUAllowance: Sendable, Equatable {
     /// What decided a thread count, as reports record it (`provenance.threads_source`).
-    public enum Source: String, Sendable, Codable, CaseIterable {
+    package enum Source: String, Sendable, Codable, CaseIterable {
         /// `training.threads` in the config.
         case config
         /// The CPUs of the process's affinity mask (taskset, cpuset).
@@ -21,16 +21,16 @@ public struct CPUAllowance: Sendable, Equatable {
         case cores
     }
 
-    public var count: Int
-    public var source: Source
+    package var count: Int
+    package var source: Source
 
-    public init(count: Int, source: Source) {
+    package init(count: Int, source: Source) {
         self.count = count
         self.source = source
     }
 
     /// The allowance of this process.
-    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> CPUAllowance {
+    package static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> CPUAllowance {
         let cores = max(ProcessInfo.processInfo.processorCount, 1)
         return narrowest(cores: cores, affinity: affinityCount(), cgroup: cgroupQuota(),
                          slurm: environment["SLURM_CPUS_PER_TASK"].flatMap(slurmCPUs))
@@ -38,7 +38,7 @@ public struct CPUAllowance: Sendable, Equatable {
 
     /// The worker threads of a run: `requested` (the config), else the allowance, at most
     /// `ThreadLimit.maximum`.
-    public static func threads(requested: Int?) -> CPUAllowance {
+    package static func threads(requested: Int?) -> CPUAllowance {
         if let requested { return CPUAllowance(count: max(requested, 1), source: .config) }
         var allowance = current()
         allowance.count = min(allowance.count, ThreadLimit.maximum)

@@ -14,8 +14,8 @@
 import Foundation
 import Synchronization
 
-public enum CrashHook {
-    public enum Phase: String, Sendable {
+package enum CrashHook {
+    package enum Phase: String, Sendable {
         case midWrite = "mid-write"
         case beforeRename = "before-rename"
         case promote
@@ -43,20 +43,20 @@ public enum CrashHook {
     }
 
     /// Counts an atomic write of `file` starting; returns its number when the hook targets it.
-    public static func writeStarted(_ file: String) -> Int? {
+    package static func writeStarted(_ file: String) -> Int? {
         guard let target, target.file == file else { return nil }
         return writes.add(1, ordering: .sequentiallyConsistent).newValue
     }
 
     /// Stops the process just before a promotion renames `file` into place, when that is the target.
-    public static func promoting(_ file: String) {
+    package static func promoting(_ file: String) {
         guard let target, target.phase == .promote, target.file == file else { return }
         FileHandle.standardError.write(Data("crash hook: stopped at promote of \(file)\n".utf8))
         raise(SIGSTOP)
     }
 
     /// Stops the process when `phase` of write number `write` of `file` is the target.
-    public static func reached(_ phase: Phase, file: String, write: Int?) {
+    package static func reached(_ phase: Phase, file: String, write: Int?) {
         guard let target, let write, target.phase == phase, target.file == file, target.occurrence == write else { return }
         FileHandle.standardError.write(Data("crash hook: stopped at \(phase.rawValue) of \(file) (write \(write))\n".utf8))
         raise(SIGSTOP)

@@ -17,13 +17,13 @@ public struct DirectoryCreationError: Error, Equatable, CustomStringConvertible 
     public var description: String { reason }
 }
 
-public enum DirectoryCreation {
+package enum DirectoryCreation {
     /// The longest file name most file systems accept (NAME_MAX), in bytes.
-    public static let nameLimit = 255
+    package static let nameLimit = 255
 
     /// Creates `path` and its missing parents; an existing directory (or a symbolic link to
     /// one) is fine.
-    public static func create(_ path: String) throws(DirectoryCreationError) {
+    package static func create(_ path: String) throws(DirectoryCreationError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/", omittingEmptySubsequences: true) {
             prefix += (prefix.isEmpty || prefix.hasSuffix("/") ? "" : "/") + component

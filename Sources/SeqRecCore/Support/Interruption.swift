@@ -34,5 +34,5 @@ public enum Interruption {
     }
 
     /// The signal that was received, or nil.
-    public static var requested: Int32? { flag == 0 ? nil : Int32(flag) }
+    package static var requested: Int32? { flag == 0 ? nil : Int32(flag) }
 }

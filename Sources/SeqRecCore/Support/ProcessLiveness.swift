@@ -6,11 +6,11 @@ import Glibc
 import Darwin
 #endif
 
-public enum ProcessLiveness {
+package enum ProcessLiveness {
     /// True when `pid` is a process that can still do something (running or stopped), also
     /// when it belongs to another user. A zombie (ended, not yet reaped by its parent, which
     /// may take a while when that parent is a container's init) counts as dead on Linux.
-    public static func isAlive(_ pid: pid_t) -> Bool {
+    package static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0 else { return false }
         guard kill(pid, 0) == 0 || errno == EPERM else { return false }
         return !isZombie(pid)

@@ -14,24 +14,24 @@ import Darwin
 #endif
 
 /// A file that cannot be read, and why, in words that say what the path is.
-public struct RegularFileError: Error, Equatable, CustomStringConvertible {
-    public var path: String
+package struct RegularFileError: Error, Equatable, CustomStringConvertible {
+    package var path: String
     /// What is at the path (`.regular` when the file was fine but reading it failed).
     var kind: FileKind
     /// "it does not exist", "it is a directory", "it is not a regular file (a FIFO)",
     /// "permission denied", ...
-    public var reason: String
+    package var reason: String
 
-    public var description: String { "cannot read '\(path)': \(reason)" }
+    package var description: String { "cannot read '\(path)': \(reason)" }
 
     package var isMissing: Bool { kind == .missing }
 }
 
 /// A regular file open for reading; closed when released.
-public final class OpenRegularFile {
-    public let path: String
+package final class OpenRegularFile {
+    package let path: String
     /// The size when it was opened, in bytes.
-    public let size: Int
+    package let size: Int
     private let descriptor: Int32
 
     fileprivate init(path: String, size: Int, descriptor: Int32) {
@@ -43,7 +43,7 @@ public final class OpenRegularFile {
     deinit { close(descriptor) }
 
     /// Up to `count` bytes from the current position; fewer only at the end of the file.
-    public func read(upToCount count: Int) throws(RegularFileError) -> Data {
+    package func read(upToCount count: Int) throws(RegularFileError) -> Data {
         var data = Data(count: count)
         var filled = 0
         var failure: Int32 = 0
@@ -68,7 +68,7 @@ public final class OpenRegularFile {
     }
 
     /// The rest of the file, or at most `limit` bytes of it.
-    public func readToEnd(limit: Int = .max) throws(RegularFileError) -> Data {
+    package func readToEnd(limit: Int = .max) throws(RegularFileError) -> Data {
         // The size from fstat in one read; a file that grew meanwhile is read on in pieces.
         var data = try read(upToCount: min(size, limit))
         while data.count < limit {
@@ -88,9 +88,9 @@ public final class OpenRegularFile {
     }
 }
 
-public enum RegularFile {
+package enum RegularFile {
     /// Opens `path` (symbolic links followed) if it is a regular file that can be read.
-    public static func open(_ path: String) throws(RegularFileError) -> OpenRegularFile {
+    package static func open(_ path: String) throws(RegularFileError) -> OpenRegularFile {
         let before = FileKind.of(path)
         guard case .regular = before else { throw notAFile(path, before) }
         let descriptor = systemOpen(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -114,12 +114,12 @@ public enum RegularFile {
     }
 
     /// The whole file (at most `limit` bytes of it), if it is a regular file.
-    public static func read(_ path: String, limit: Int = .max) throws(RegularFileError) -> Data {
+    package static func read(_ path: String, limit: Int = .max) throws(RegularFileError) -> Data {
         try open(path).readToEnd(limit: limit)
     }
 
     /// The whole file at `url`.
-    public static func read(_ url: URL) throws(RegularFileError) -> Data {
+    package static func read(_ url: URL) throws(RegularFileError) -> Data {
         try read(url.path)
     }
 

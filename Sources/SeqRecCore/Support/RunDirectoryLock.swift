@@ -48,7 +48,7 @@ public enum RunLockError: Error, Equatable, CustomStringConvertible {
 
 /// The lock of one run directory, held until `release()` (or until the process ends).
 public final class RunDirectoryLock {
-    public static let fileName = ".lock"
+    package static let fileName = ".lock"
 
     /// The process holding a directory's lock, as `holder(of:)` finds it.
     public struct Holder: Sendable, Equatable {
@@ -122,7 +122,7 @@ public final class RunDirectoryLock {
 
     /// Removes the lock file and drops the lock (idempotent). The file is removed while the
     /// lock is still held, so no process can take a lock on it that another would not see.
-    public func release() {
+    package func release() {
         guard descriptor >= 0 else { return }
         if Self.isFile(descriptor, at: path) { unlink(path) }
         close(descriptor)

@@ -5,10 +5,10 @@
 import Foundation
 
 public enum SeqRecVersion {
-    public static let number = "0.5.0"
+    package static let number = "0.5.0"
 
     /// The package root this file was compiled in.
-    public static let sourceDirectory = URL(fileURLWithPath: #filePath)
+    package static let sourceDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// `seqrec 0.5.0 (commit 0123456789ab, dirty; source /path)`, or without the commit part

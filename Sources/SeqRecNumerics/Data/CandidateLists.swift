@@ -4,18 +4,18 @@
 
 public struct CandidateLists: Sendable, Equatable {
     /// Row b's candidates are items[offsets[b] ..< offsets[b + 1]].
-    public var items: [Int32]
+    package var items: [Int32]
     /// [rows + 1], starting at 0.
-    public var offsets: [Int]
+    package var offsets: [Int]
 
-    public init(items: [Int32] = [], offsets: [Int] = [0]) {
+    package init(items: [Int32] = [], offsets: [Int] = [0]) {
         self.items = items
         self.offsets = offsets
     }
 
-    public var rows: Int { offsets.count - 1 }
+    package var rows: Int { offsets.count - 1 }
 
-    public mutating func append<Items: Sequence>(row: Items) where Items.Element == Int32 {
+    package mutating func append<Items: Sequence>(row: Items) where Items.Element == Int32 {
         items.append(contentsOf: row)
         offsets.append(items.count)
     }

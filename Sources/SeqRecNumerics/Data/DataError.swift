@@ -30,9 +30,9 @@ public enum DataError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidSplit(reason: String)
 
     public struct SourceFailure: Equatable, Sendable {
-        public var source: String
-        public var reason: String
-        public init(source: String, reason: String) {
+        package var source: String
+        package var reason: String
+        package init(source: String, reason: String) {
             self.source = source
             self.reason = reason
         }

@@ -29,26 +29,26 @@ public struct EvaluationCase: Sendable, Equatable {
     }
 }
 
-public struct SplitStats: Sendable, Equatable, Codable {
-    public var method: String
+package struct SplitStats: Sendable, Equatable, Codable {
+    package var method: String
     /// Users with at least one training event.
-    public var trainUsers: Int
+    package var trainUsers: Int
     /// Events in training sequences.
-    public var trainInteractions: Int
+    package var trainInteractions: Int
     /// Training targets: every training event after its user's first.
-    public var trainTargets: Int
-    public var validationCases: Int
-    public var validationTargets: Int
-    public var testCases: Int
-    public var testTargets: Int
+    package var trainTargets: Int
+    package var validationCases: Int
+    package var validationTargets: Int
+    package var testCases: Int
+    package var testTargets: Int
     /// Users whose events are all used for training (too few events to evaluate).
-    public var trainingOnlyUsers: Int
+    package var trainingOnlyUsers: Int
     /// Temporal split: cases dropped because the user had no earlier event to use as input.
-    public var casesWithoutHistory: Int
+    package var casesWithoutHistory: Int
     /// Temporal split: the timestamps where validation and test begin.
-    public var cutTimestamps: [Int64]
+    package var cutTimestamps: [Int64]
 
-    public init(method: String, trainUsers: Int, trainInteractions: Int, trainTargets: Int, validationCases: Int,
+    package init(method: String, trainUsers: Int, trainInteractions: Int, trainTargets: Int, validationCases: Int,
                 validationTargets: Int, testCases: Int, testTargets: Int, trainingOnlyUsers: Int,
                 casesWithoutHistory: Int, cutTimestamps: [Int64]) {
         self.method = method
@@ -70,10 +70,10 @@ public struct SplitData: Sendable {
     public var train: [[Int32]]
     public var trainRatings: [[Float]]
     public var validation: [EvaluationCase]
-    public var test: [EvaluationCase]
-    public var stats: SplitStats
+    package var test: [EvaluationCase]
+    package var stats: SplitStats
 
-    public init(train: [[Int32]], trainRatings: [[Float]], validation: [EvaluationCase], test: [EvaluationCase],
+    package init(train: [[Int32]], trainRatings: [[Float]], validation: [EvaluationCase], test: [EvaluationCase],
                 stats: SplitStats) {
         self.train = train
         self.trainRatings = trainRatings

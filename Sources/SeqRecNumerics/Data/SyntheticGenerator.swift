@@ -18,26 +18,26 @@
 // query and answers do not interrupt the filler chain.
 
 /// The generator's parameters as recorded in the report.
-public struct SyntheticParameters: Sendable, Equatable, Codable {
-    public var spec: SyntheticSpec
-    public var seed: UInt64
+package struct SyntheticParameters: Sendable, Equatable, Codable {
+    package var spec: SyntheticSpec
+    package var seed: UInt64
     /// Successors of each filler in the sparse transition table.
-    public var successorsPerFiller: Int
+    package var successorsPerFiller: Int
     /// Key/answer pairs per user: two per episode, `length / (lag + 2)` episodes (same for every user).
-    public var pairsPerUser: Int
-    public var layout: String
+    package var pairsPerUser: Int
+    package var layout: String
 }
 
-public enum SyntheticGenerator {
+package enum SyntheticGenerator {
     /// Dense id of key `k` (0-based), of its answer, and of the query item that precedes each episode's answers.
-    public static func keyItem(_ k: Int) -> Int32 { Int32(k + 1) }
-    public static func answerItem(_ k: Int, keys: Int) -> Int32 { Int32(keys + k + 1) }
-    public static func queryItem(keys: Int) -> Int32 { Int32(2 * keys + 1) }
+    package static func keyItem(_ k: Int) -> Int32 { Int32(k + 1) }
+    package static func answerItem(_ k: Int, keys: Int) -> Int32 { Int32(keys + k + 1) }
+    package static func queryItem(keys: Int) -> Int32 { Int32(2 * keys + 1) }
 
     /// Events in one episode: two keys, `lag - 3` fillers, the query, two answers.
-    public static func episodeLength(lag: Int) -> Int { lag + 2 }
+    package static func episodeLength(lag: Int) -> Int { lag + 2 }
 
-    public static func generate(_ spec: SyntheticSpec, seed: UInt64) throws -> InteractionData {
+    package static func generate(_ spec: SyntheticSpec, seed: UInt64) throws -> InteractionData {
         try validate(spec)
         var rng = SeededGenerator(seed: seed, stream: "synthetic")
         let keys = spec.keys, length = spec.length, lag = spec.lag

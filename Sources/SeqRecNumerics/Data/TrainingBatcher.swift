@@ -32,7 +32,7 @@ public struct TrainingBatcher: Sendable {
     public let maxLength: Int
     public let batchSize: Int
     /// Batches per length-sorting pool; 1 turns length grouping off (plain shuffled batches).
-    public let poolBatches: Int
+    package let poolBatches: Int
     private let sequences: [[Int32]]
     private let ratings: [[Float]]
     let windows: [Window]
@@ -86,7 +86,7 @@ public struct TrainingBatcher: Sendable {
     /// Targets per epoch: every training event after its user's first.
     public var targetCount: Int { windows.reduce(0) { $0 + ($1.end - $1.scoreFrom) } }
     /// Input positions per epoch (window lengths summed), i.e. recurrent steps before padding.
-    public var inputCount: Int { windows.reduce(0) { $0 + $1.length } }
+    package var inputCount: Int { windows.reduce(0) { $0 + $1.length } }
 
     /// This epoch's batches; consumes randomness from `rng` (windows and batch order).
     public func epoch(rng: inout SeededGenerator) -> [SequenceBatch] {

@@ -7,14 +7,14 @@
 // asking for more is refused before anything is drawn, as the run would silently rank
 // each user against everything unseen under a "sampled" label.
 
-public enum EvaluationBuffers {
+package enum EvaluationBuffers {
     /// The deepest list position a cut-off `k` needs over N items.
     static func depth(_ k: Int, numItems: Int) -> Int { min(k, numItems) }
 
     /// Bytes held by one `RankingPass` over `cases` per case set, times the two case sets
     /// (validation and test) a run holds together, plus the per-catalogue scratch rows.
     /// `cases` counts both sets.
-    public static func bytes(_ spec: EvaluationSpec, numItems: Int, cases: Int) -> Double {
+    package static func bytes(_ spec: EvaluationSpec, numItems: Int, cases: Int) -> Double {
         let ranking = spec.metrics.filter(\.kind.isRanking)
         let perCase = ranking.filter { $0.kind != .coverage }.count
         let coverage = ranking.filter { $0.kind == .coverage }.compactMap(\.k).max().map { depth($0, numItems: numItems) } ?? 0
@@ -31,7 +31,7 @@ public enum EvaluationBuffers {
     }
 
     /// Refuses evaluation settings the catalogue of `numItems` items cannot honour.
-    public static func check(_ spec: EvaluationSpec, numItems: Int) throws(EvaluationSettingError) {
+    package static func check(_ spec: EvaluationSpec, numItems: Int) throws(EvaluationSettingError) {
         if case .sampled(let count, _) = spec.candidates, count > numItems - 1 {
             throw EvaluationSettingError(keyPath: "evaluation.candidates", message:
                 "expected at most \(max(numItems - 1, 0)) sampled negatives for a catalogue of \(numItems) items "
@@ -41,8 +41,8 @@ public enum EvaluationBuffers {
 }
 
 /// An evaluation setting the loaded data cannot honour (the config alone could not tell).
-public struct EvaluationSettingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var keyPath: String
-    public var message: String
-    public var description: String { "\(keyPath): \(message)" }
+package struct EvaluationSettingError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var keyPath: String
+    package var message: String
+    package var description: String { "\(keyPath): \(message)" }
 }

@@ -3,20 +3,20 @@
 public struct EvaluationResult: Sendable, Codable, Equatable {
     /// Metric name (`ndcg@10`) -> mean over the evaluated cases. `coverage@k` is a corpus-level
     /// value (share of the catalogue), not a mean.
-    public var metrics: [String: Double]
+    package var metrics: [String: Double]
     /// True when candidates were sampled negatives instead of the whole catalogue.
-    public var sampled: Bool
+    package var sampled: Bool
     /// `all`, or `sampled-<count>-<strategy>` (e.g. `sampled-100-uniform`).
-    public var candidates: String
+    package var candidates: String
     /// Metric name -> value per case, in case order (NaN for a case that was not scored or
     /// has no targets). Coverage has no per-case value and is absent here.
-    public var perUser: [String: [Float]]
+    package var perUser: [String: [Float]]
     /// Dense user index per case, in case order.
-    public var users: [Int32]
+    package var users: [Int32]
     /// Number of cases the means are taken over (scored and with at least one target).
-    public var evaluatedCases: Int
+    package var evaluatedCases: Int
 
-    public init(metrics: [String: Double], sampled: Bool, candidates: String,
+    package init(metrics: [String: Double], sampled: Bool, candidates: String,
                 perUser: [String: [Float]], users: [Int32], evaluatedCases: Int) {
         self.metrics = metrics
         self.sampled = sampled

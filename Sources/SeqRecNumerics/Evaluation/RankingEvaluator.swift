@@ -124,7 +124,7 @@ public final class RankingEvaluator {
     /// Under sampled candidates, the items whose scores decide the metrics of cases
     /// [range]: each case's targets, then its negatives (nil under full ranking, which reads
     /// whole rows). Scores of these alone feed `accumulate(candidateScores:rows:offset:)`.
-    public func candidateLists(_ range: Range<Int>) -> CandidateLists? {
+    package func candidateLists(_ range: Range<Int>) -> CandidateLists? {
         guard negatives != nil else { return nil }
         var lists = CandidateLists()
         for index in range {
@@ -159,7 +159,7 @@ public final class RankingEvaluator {
 
     /// Feeds scores for cases[offset ..< offset + rows], row-major [rows, V]. Any batch size;
     /// scoring a case again replaces its values.
-    public func accumulate(scores: UnsafeBufferPointer<Float>, rows: Int, offset: Int) {
+    package func accumulate(scores: UnsafeBufferPointer<Float>, rows: Int, offset: Int) {
         let width = numItems + 1
         precondition(rows >= 0 && offset >= 0 && offset + rows <= cases.count,
                      "RankingEvaluator: rows \(offset)..<\(offset + rows) outside 0..<\(cases.count)")

@@ -1,9 +1,9 @@
 // Error metrics of the rating task.
 
-public enum RatingMetrics {
+package enum RatingMetrics {
     /// Root mean squared error and mean absolute error, accumulated in Double.
     /// Both arrays must have the same length; an empty input gives NaN for both.
-    public static func compute(predictions: [Float], targets: [Float]) -> (rmse: Double, mae: Double) {
+    package static func compute(predictions: [Float], targets: [Float]) -> (rmse: Double, mae: Double) {
         precondition(predictions.count == targets.count,
                      "RatingMetrics: \(predictions.count) predictions for \(targets.count) targets")
         guard !predictions.isEmpty else { return (.nan, .nan) }
@@ -23,7 +23,7 @@ extension RatingMetrics {
     /// Test errors of the two predictors that need no training: the global mean training
     /// rating, and each user's mean training rating (the global mean for a user without
     /// training ratings). Users are dense indices; nil sections when there is no data.
-    public static func baselines(trainUsers: [Int32], trainRatings: [Float],
+    package static func baselines(trainUsers: [Int32], trainRatings: [Float],
                                  testUsers: [Int32], testRatings: [Float]) -> RatingBaselines {
         precondition(trainUsers.count == trainRatings.count && testUsers.count == testRatings.count,
                      "RatingMetrics.baselines: users and ratings differ in length")

@@ -6,10 +6,10 @@
 // seeded from the caller's generator once per mask: 8 decisions per step, 24 random bits
 // each. One scalar draw per two elements cost 5% of an LSTM-50 epoch.
 
-public enum Dropout {
+package enum Dropout {
     /// Fills `mask[0..<count]` with 0 or 1/(1-p) and, when `values` is given, multiplies
     /// `values[0..<count]` by it in the same pass. Draws 16 values from `rng` (the lane seeds).
-    public static func drawMask(into mask: UnsafeMutablePointer<Float>, count: Int, probability: Float,
+    package static func drawMask(into mask: UnsafeMutablePointer<Float>, count: Int, probability: Float,
                                 rng: inout SeededGenerator, applyingTo values: UnsafeMutablePointer<Float>? = nil) {
         var lanes = LaneGenerator(seededFrom: &rng)
         let keep = Float8(repeating: 1 / (1 - probability))

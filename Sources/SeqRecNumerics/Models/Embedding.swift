@@ -5,11 +5,11 @@ import Foundation
 // Initialised N(0, 1) like torch.nn.Embedding, then row 0 zeroed (as padding_idx=0 does).
 
 public final class Embedding {
-    public let weight: Parameter  // [V, E]
-    public let vocabularySize: Int
-    public let dimension: Int
+    package let weight: Parameter  // [V, E]
+    package let vocabularySize: Int
+    package let dimension: Int
 
-    public init(vocabularySize: Int, dimension: Int, name: String = "embedding.weight", rng: inout SeededGenerator) {
+    package init(vocabularySize: Int, dimension: Int, name: String = "embedding.weight", rng: inout SeededGenerator) {
         self.vocabularySize = vocabularySize
         self.dimension = dimension
         var values = [Float](repeating: 0, count: vocabularySize * dimension)

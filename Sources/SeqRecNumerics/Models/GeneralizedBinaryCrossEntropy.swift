@@ -35,28 +35,28 @@
 
 import Foundation
 
-public final class GeneralizedBinaryCrossEntropy {
+package final class GeneralizedBinaryCrossEntropy {
     /// How the loss is set: the number of negatives per target, β, and the per-target factor c.
-    public struct Form: Sendable, Equatable {
+    package struct Form: Sendable, Equatable {
         /// k: negatives drawn per target.
-        public let negativesPerTarget: Int
+        package let negativesPerTarget: Int
         /// The power of the positive's probability.
-        public let beta: Double
+        package let beta: Double
         /// Whether a target's k + 1 terms are averaged (gbce) or summed (bce).
-        public let averagesTerms: Bool
+        package let averagesTerms: Bool
 
         /// SASRec's loss: one negative, β = 1, the two terms summed.
-        public static let bce = Form(negativesPerTarget: 1, beta: 1, averagesTerms: false)
+        package static let bce = Form(negativesPerTarget: 1, beta: 1, averagesTerms: false)
 
         /// gSASRec's loss over a catalogue of `items` items. A catalogue of one item has no
         /// other item to sample (the draws are that item, as under bce) and no sampling rate: β = 1.
-        public static func gbce(negatives: Int, items: Int, t: Double) -> Form {
+        package static func gbce(negatives: Int, items: Int, t: Double) -> Form {
             let beta = items >= 2 ? beta(negatives: negatives, items: items, t: t) : 1
             return Form(negativesPerTarget: negatives, beta: beta, averagesTerms: true)
         }
 
         /// β = α (t (1 − 1/α) + 1/α) with α = k / (|I| − 1), as the paper and its reference code.
-        public static func beta(negatives: Int, items: Int, t: Double) -> Double {
+        package static func beta(negatives: Int, items: Int, t: Double) -> Double {
             precondition(negatives >= 1 && items >= 2, "gbce needs k >= 1 negatives and at least 2 items, got k = \(negatives), \(items) items")
             let alpha = Double(negatives) / Double(items - 1)
             return alpha * (t * (1 - 1 / alpha) + 1 / alpha)
@@ -71,9 +71,9 @@ public final class GeneralizedBinaryCrossEntropy {
     }
 
     /// The layer that scores items: output.weight [V, H] (+ output.bias [V]), or tied to the item embedding.
-    public let output: SoftmaxOutputLayer
-    public let sampler: NegativeSampler
-    public let form: Form
+    package let output: SoftmaxOutputLayer
+    package let sampler: NegativeSampler
+    package let form: Form
 
     // Workspaces, kept across batches (they grow to the largest batch once).
     private var targetRows: [Int] = []  // [N] row of each target in the [R, H] input
@@ -81,7 +81,7 @@ public final class GeneralizedBinaryCrossEntropy {
     private var negatives: [Int32] = []  // [N, k]
     private var negativeGradients: [Float]  // [k] dL/ds- of one row
 
-    public init(output: SoftmaxOutputLayer, sampler: NegativeSampler, form: Form) {
+    package init(output: SoftmaxOutputLayer, sampler: NegativeSampler, form: Form) {
         precondition(sampler.numItems + 1 == output.classes,
                      "sampler covers \(sampler.numItems) items but the output layer has \(output.classes) classes")
         self.output = output
@@ -92,7 +92,7 @@ public final class GeneralizedBinaryCrossEntropy {
 
     /// Draws k negatives per target row (row by row, from `rng`), then behaves as
     /// `lossAndBackward(hidden:targets:dHidden:negatives:)`.
-    public func lossAndBackward(
+    package func lossAndBackward(
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>,
         rng: inout SeededGenerator
     ) -> (loss: Double, targets: Int) {

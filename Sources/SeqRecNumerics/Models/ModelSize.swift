@@ -6,10 +6,10 @@
 // The encoder's share comes from its family (ModelFamily); the head's is here.
 // Tests check `parameterCount` against built models of every family and head.
 
-public enum ModelSize {
+package enum ModelSize {
     /// Parameters of `SequenceRecommender(spec:task:loss:numItems:...)`; V = numItems + 1.
     /// 0 for a cell without a trainable family (the baselines).
-    public static func parameterCount(_ spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int,
+    package static func parameterCount(_ spec: ModelSpec, task: TaskKind, loss: LossKind, numItems: Int,
                                       maxLength: Int) -> Double {
         guard let family = ModelFamilies.family(for: spec.cell) else { return 0 }
         let classes = Double(numItems) + 1
@@ -27,7 +27,7 @@ public enum ModelSize {
     /// Floats of one worker's activations and workspaces for a batch of `positions` window
     /// positions (targets and padding): the per-position buffers of every layer, the
     /// logits block of the full softmax, and what the encoder keeps per batch.
-    public static func workspaceFloats(_ spec: ModelSpec, loss: LossKind, numItems: Int, positions: Double,
+    package static func workspaceFloats(_ spec: ModelSpec, loss: LossKind, numItems: Int, positions: Double,
                                        maxLength: Int) -> Double {
         guard let family = ModelFamilies.family(for: spec.cell) else { return 0 }
         let classes = Double(numItems) + 1

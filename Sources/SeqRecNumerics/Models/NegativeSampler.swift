@@ -4,12 +4,12 @@
 
 import Foundation
 
-public struct NegativeSampler: Sendable {
+package struct NegativeSampler: Sendable {
     /// Items are 1...numItems (0 is padding and is never drawn).
-    public let numItems: Int
-    public let strategy: SamplingStrategy
+    package let numItems: Int
+    package let strategy: SamplingStrategy
     /// q(j): the probability of drawing item j in one draw, indexed by item id [V] (q(0) = 0).
-    public let probabilities: [Double]
+    package let probabilities: [Double]
     // Alias tables over items 1...numItems, at index item - 1.
     private let acceptance: [Float]
     private let alias: [Int32]
@@ -18,7 +18,7 @@ public struct NegativeSampler: Sendable {
     /// empty for `uniform`). Popularity sampling draws item j with probability
     /// q(j) = (count_j + 1) / sum_k (count_k + 1); the add-one keeps every item drawable and
     /// every log q finite (a target item never seen in the counts still gets a finite correction).
-    public init(numItems: Int, strategy: SamplingStrategy, itemCounts: [Int]) {
+    package init(numItems: Int, strategy: SamplingStrategy, itemCounts: [Int]) {
         precondition(numItems >= 1, "sampler needs at least one item, got \(numItems)")
         self.numItems = numItems
         self.strategy = strategy
@@ -40,7 +40,7 @@ public struct NegativeSampler: Sendable {
 
     /// One draw: an item id in 1...numItems.
     @inline(__always)
-    public func sample(_ rng: inout SeededGenerator) -> Int32 {
+    package func sample(_ rng: inout SeededGenerator) -> Int32 {
         let slot = rng.nextInt(below: numItems)
         switch strategy {
         case .uniform:

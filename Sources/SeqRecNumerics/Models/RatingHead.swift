@@ -7,21 +7,21 @@
 // The item embedding is the head's own (not the input embedding), so the rating model can
 // learn item biases/traits separately from what drives the sequence.
 
-public final class RatingHead {
+package final class RatingHead {
     /// "rating.item_embedding.weight" [V, E], row 0 (padding) zero and never updated by its gradient.
-    public let itemEmbedding: Parameter
+    package let itemEmbedding: Parameter
     /// "rating.linear.weight" [1, H + E]: the first H columns read h, the last E read e.
-    public let weight: Parameter
+    package let weight: Parameter
     /// "rating.linear.bias" [1].
-    public let bias: Parameter
-    public let hiddenSize: Int
-    public let embeddingSize: Int
+    package let bias: Parameter
+    package let hiddenSize: Int
+    package let embeddingSize: Int
 
     private var rows: [Int] = []  // rows of the [R, H] input with a target
 
     /// PyTorch defaults: nn.Embedding ~ N(0, 1) (padding row zeroed), nn.Linear ~
     /// U(-1/sqrt(H + E), 1/sqrt(H + E)) for weight and bias. Drawn in that order.
-    public init(classes: Int, hiddenSize: Int, embeddingSize: Int, rng: inout SeededGenerator) {
+    package init(classes: Int, hiddenSize: Int, embeddingSize: Int, rng: inout SeededGenerator) {
         precondition(classes >= 2 && hiddenSize >= 1 && embeddingSize >= 1,
                      "rating head needs >= 2 classes and positive sizes, got \(classes), \(hiddenSize), \(embeddingSize)")
         self.hiddenSize = hiddenSize
@@ -35,17 +35,17 @@ public final class RatingHead {
         bias = Parameter(name: "rating.linear.bias", shape: [1], values: [rng.nextFloat(in: -bound, bound)])
     }
 
-    public var parameters: [Parameter] { [itemEmbedding, weight, bias] }
+    package var parameters: [Parameter] { [itemEmbedding, weight, bias] }
 
     /// Predicted rating of `items[i]` given `hidden` row i ([N, H]) -> [N].
-    public func predict(hidden: UnsafePointer<Float>, items: [Int32]) -> [Float] {
+    package func predict(hidden: UnsafePointer<Float>, items: [Int32]) -> [Float] {
         items.enumerated().map { i, item in prediction(hidden + i * hiddenSize, item: item) }
     }
 
     /// Mean squared error over the rows of `hidden` [R, H] whose target [R] is not 0, against
     /// `ratings` [R]. Adds gradients into the head's parameters (only the target items'
     /// embedding rows) and into those rows of `dHidden` [R, H]. Returns the mean loss and N.
-    public func lossAndBackward(
+    package func lossAndBackward(
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, ratings: UnsafeBufferPointer<Float>,
         dHidden: UnsafeMutablePointer<Float>
     ) -> (loss: Double, targets: Int) {

@@ -20,13 +20,13 @@
 
 import Foundation
 
-public final class SampledSoftmax {
-    public let output: SoftmaxOutputLayer
+package final class SampledSoftmax {
+    package let output: SoftmaxOutputLayer
     /// The output layer's bias [V]; nil when the output is tied to the item embedding.
-    public let bias: Parameter?
+    package let bias: Parameter?
     /// S: negatives drawn per batch.
-    public let negativeCount: Int
-    public let sampler: NegativeSampler
+    package let negativeCount: Int
+    package let sampler: NegativeSampler
 
     // Workspaces, grown on demand.
     private let gatheredHidden = FloatBuffer()  // [N, H]
@@ -39,7 +39,7 @@ public final class SampledSoftmax {
     private var targetColumns: [Int32] = []  // all 0: the target is column 0
     private var negatives: [Int32] = []
 
-    public init(output: SoftmaxOutputLayer, negatives: Int, sampler: NegativeSampler) {
+    package init(output: SoftmaxOutputLayer, negatives: Int, sampler: NegativeSampler) {
         precondition(negatives >= 1, "sampled softmax needs at least 1 negative, got \(negatives)")
         precondition(sampler.numItems + 1 == output.classes,
                      "sampler covers \(sampler.numItems) items but the output layer has \(output.classes) classes")
@@ -50,7 +50,7 @@ public final class SampledSoftmax {
     }
 
     /// Draws S negatives from `rng`, then behaves as `lossAndBackward(hidden:targets:dHidden:negatives:)`.
-    public func lossAndBackward(
+    package func lossAndBackward(
         hidden: UnsafePointer<Float>, targets: UnsafeBufferPointer<Int32>, dHidden: UnsafeMutablePointer<Float>,
         rng: inout SeededGenerator
     ) -> (loss: Double, targets: Int) {

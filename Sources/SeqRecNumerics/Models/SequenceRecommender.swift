@@ -30,7 +30,7 @@ public final class SequenceRecommender {
     private let itemCounts: [Int]
     private let maxLength: Int
     /// Whether the item tables track touched rows (`training.sparse_gradients`).
-    public let sparseGradients: Bool
+    package let sparseGradients: Bool
 
     enum Head {
         case fullSoftmax(SoftmaxOutputLayer)
@@ -127,13 +127,13 @@ public final class SequenceRecommender {
 
     /// The (task, loss) pairs `init` accepts (`LossKind.canTrain`); callers building a spec
     /// by hand check this first instead of hitting init's precondition.
-    public static func checkCompatible(task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
+    package static func checkCompatible(task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
         guard loss.canTrain(task) else { throw ModelConfigurationError(task: task, loss: loss) }
     }
 
     /// The (cell, task, loss) triples `init` accepts (`LossKind.canTrain(_:cell:)`): the
     /// cell's family trains the task (`ModelFamilyDescriptor.tasks`), with any of its losses.
-    public static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
+    package static func checkCompatible(cell: CellKind, task: TaskKind, loss: LossKind) throws(ModelConfigurationError) {
         try checkCompatible(task: task, loss: loss)
         if !loss.canTrain(task, cell: cell) {
             throw ModelConfigurationError(task: task, loss: loss, cell: cell)
@@ -156,7 +156,7 @@ public final class SequenceRecommender {
 
     /// A model of the same shape with its own parameters, gradients and workspaces, and a copy
     /// of this one's values (data-parallel training runs one replica per worker thread).
-    public func makeReplica() -> SequenceRecommender {
+    package func makeReplica() -> SequenceRecommender {
         var unused = SeededGenerator(seed: 0)
         let replica = SequenceRecommender(spec: modelSpec, task: task, loss: loss, numItems: numItems, negatives: negatives, gbceT: gbceT,
                                           sampling: sampling, itemCounts: itemCounts, sparseGradients: sparseGradients,
@@ -234,7 +234,7 @@ public final class SequenceRecommender {
 
     /// `scoreNext(batch)` without a new array per batch: `body` reads the [B, V] scores from a
     /// buffer the model keeps for the next batch (valid only inside `body`).
-    public func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
+    package func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
         guard let output = head.nextItemOutput else {
             preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
@@ -265,7 +265,7 @@ public final class SequenceRecommender {
 
     /// Rating task: predicted rating of each row's target item (the row's last target), [B],
     /// from the recurrent state at that position. Rows without any target get 0.
-    public func predictRatings(_ batch: SequenceBatch) -> [Float] {
+    package func predictRatings(_ batch: SequenceBatch) -> [Float] {
         guard case .rating(let rating) = head else {
             preconditionFailure("predictRatings needs a model built for task rating")
         }
@@ -307,13 +307,13 @@ public final class SequenceRecommender {
 }
 
 /// A task trained with a loss it cannot use.
-public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible {
-    public let task: TaskKind
-    public let loss: LossKind
+package struct ModelConfigurationError: Error, Equatable, CustomStringConvertible {
+    package let task: TaskKind
+    package let loss: LossKind
     /// Set when the cell, not the task, rules the loss out.
-    public var cell: CellKind? = nil
+    package var cell: CellKind? = nil
 
-    public var description: String {
+    package var description: String {
         if let cell {
             let tasks = cell.family.tasks.map { "'\($0.rawValue)'" }.joined(separator: " or ")
             return "cell '\(cell.rawValue)' trains task \(tasks), found task '\(task.rawValue)' with loss '\(loss.rawValue)'"
@@ -325,11 +325,11 @@ public struct ModelConfigurationError: Error, Equatable, CustomStringConvertible
 }
 
 /// Loading parameter values by name failed.
-public enum ParameterLoadError: Error, Equatable, CustomStringConvertible {
+package enum ParameterLoadError: Error, Equatable, CustomStringConvertible {
     case unknownName(String, known: [String])
     case wrongCount(String, expected: Int, found: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownName(let name, let known):
             "no parameter named '\(name)' (the model has: \(known.joined(separator: ", ")))"

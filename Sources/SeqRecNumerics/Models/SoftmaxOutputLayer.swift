@@ -14,7 +14,7 @@ public final class SoftmaxOutputLayer {
     /// "output.bias" [V]; nil when tied.
     public let bias: Parameter?
     /// Whether `weight` is another layer's (the item embedding), so not among `parameters`.
-    public let isTied: Bool
+    package let isTied: Bool
     /// V: number of classes (items + padding).
     public let classes: Int
     /// H: size of the hidden state fed in.
@@ -117,7 +117,7 @@ public final class SoftmaxOutputLayer {
     }
 
     /// Logits for every class: `hidden` [N, H] -> [N, V] row-major (one sgemm plus bias).
-    public func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
+    package func scores(hidden: UnsafePointer<Float>, rows: Int) -> [Float] {
         var out = [Float](repeating: 0, count: rows * classes)
         out.withUnsafeMutableBufferPointer { outBuffer in
             if let o = outBuffer.baseAddress { scores(hidden: hidden, rows: rows, into: o) }
@@ -127,7 +127,7 @@ public final class SoftmaxOutputLayer {
 
     /// `scores(hidden:rows:)` into `out` [N, V]: the bias row first, then += h W^T, so each
     /// row's values do not depend on the other rows.
-    public func scores(hidden: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
+    package func scores(hidden: UnsafePointer<Float>, rows: Int, into out: UnsafeMutablePointer<Float>) {
         logits(hidden, rows: rows, into: out, addingBias: bias != nil)
     }
 
@@ -143,7 +143,7 @@ public final class SoftmaxOutputLayer {
     /// Scores of chosen classes only (sampled evaluation): for row r of `hidden` [N, H], the
     /// classes candidates.items[offsets[r] ..< offsets[r + 1]], flat in that order:
     /// z = h_r . W[c] (+ b[c]). One dot product per candidate instead of an [N, V] product.
-    public func scores(hidden: UnsafePointer<Float>, candidates: CandidateLists) -> [Float] {
+    package func scores(hidden: UnsafePointer<Float>, candidates: CandidateLists) -> [Float] {
         var out = [Float](repeating: 0, count: candidates.items.count)
         for row in 0..<candidates.rows {
             let h = hidden + row * inputSize

@@ -6,20 +6,20 @@
 // 0.3.21 runs its Prescott (SSE3) kernels on some AVX-512 Xeons, several times slower.
 
 /// The vector features of a CPU that decide which BLAS kernels suit it.
-public struct CPUVectorFeatures: Sendable, Equatable {
-    public enum Vendor: Sendable, Equatable { case intel, amd, other }
+package struct CPUVectorFeatures: Sendable, Equatable {
+    package enum Vendor: Sendable, Equatable { case intel, amd, other }
 
-    public var vendor: Vendor
+    package var vendor: Vendor
     /// The display family: 6 for Intel Core, 23/25/26 for AMD Zen.
-    public var family: Int
-    public var avx2: Bool
-    public var fma: Bool
-    public var avx512f: Bool
-    public var avx512bw: Bool
-    public var avx512dq: Bool
-    public var avx512vl: Bool
+    package var family: Int
+    package var avx2: Bool
+    package var fma: Bool
+    package var avx512f: Bool
+    package var avx512bw: Bool
+    package var avx512dq: Bool
+    package var avx512vl: Bool
 
-    public init(vendor: Vendor, family: Int, avx2: Bool = false, fma: Bool = false, avx512f: Bool = false,
+    package init(vendor: Vendor, family: Int, avx2: Bool = false, fma: Bool = false, avx512f: Bool = false,
                 avx512bw: Bool = false, avx512dq: Bool = false, avx512vl: Bool = false) {
         self.vendor = vendor
         self.family = family
@@ -32,7 +32,7 @@ public struct CPUVectorFeatures: Sendable, Equatable {
     }
 
     /// CPUID's vendor string ("GenuineIntel", "AuthenticAMD", "HygonGenuine") as a vendor.
-    public static func vendor(named name: String) -> Vendor {
+    package static func vendor(named name: String) -> Vendor {
         switch name {
         case "GenuineIntel": .intel
         case "AuthenticAMD", "HygonGenuine": .amd  // Hygon Dhyana is a Zen
@@ -41,13 +41,13 @@ public struct CPUVectorFeatures: Sendable, Equatable {
     }
 }
 
-public enum BLASKernelChoice {
+package enum BLASKernelChoice {
     /// The widest vector instructions of a core's kernels; a higher tier is faster on a CPU
     /// that supports it.
-    public enum Tier: Int, Sendable, Comparable {
+    package enum Tier: Int, Sendable, Comparable {
         case sse = 1, avx, avx2, avx512
 
-        public static func < (a: Tier, b: Tier) -> Bool { a.rawValue < b.rawValue }
+        package static func < (a: Tier, b: Tier) -> Bool { a.rawValue < b.rawValue }
     }
 
     /// OpenBLAS's x86-64 core names (openblas_get_corename, lowercase), by tier. A core not
@@ -62,11 +62,11 @@ public enum BLASKernelChoice {
         "skylakex": .avx512, "cooperlake": .avx512, "sapphirerapids": .avx512,
     ]
 
-    public static func tier(ofCore name: String) -> Tier? { tiers[name.lowercased()] }
+    package static func tier(ofCore name: String) -> Tier? { tiers[name.lowercased()] }
 
     /// The best OpenBLAS core for `cpu`: SkylakeX with AVX-512 F, BW, DQ and VL; with AVX2 and
     /// FMA, Zen on AMD and Haswell otherwise; nil for anything older (the library knows best).
-    public static func bestCore(for cpu: CPUVectorFeatures) -> String? {
+    package static func bestCore(for cpu: CPUVectorFeatures) -> String? {
         if cpu.avx512f && cpu.avx512bw && cpu.avx512dq && cpu.avx512vl { return "SkylakeX" }
         if cpu.avx2 && cpu.fma { return cpu.vendor == .amd ? "Zen" : "Haswell" }
         return nil
@@ -75,7 +75,7 @@ public enum BLASKernelChoice {
     /// The core to switch to, or nil to keep the library's choice: only when the user set no
     /// OPENBLAS_CORETYPE, the library's core is a known one of a lower tier than this CPU
     /// supports.
-    public static func replacement(forLibraryCore libraryCore: String, cpu: CPUVectorFeatures,
+    package static func replacement(forLibraryCore libraryCore: String, cpu: CPUVectorFeatures,
                                    userCoreType: String?) -> String? {
         guard userCoreType == nil, let best = bestCore(for: cpu), let bestTier = tier(ofCore: best),
               let libraryTier = tier(ofCore: libraryCore), libraryTier < bestTier else { return nil }

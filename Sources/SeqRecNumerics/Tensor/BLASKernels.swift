@@ -23,18 +23,18 @@ import CPUCheck
 /// The BLAS a run used, as its report's provenance records it.
 public struct BLASKernelInfo: Sendable, Equatable, Codable {
     /// `OpenBLAS` or `Accelerate`.
-    public var name: String
+    package var name: String
     /// The library's release, e.g. `0.3.21`; nil when it does not say.
-    public var version: String?
+    package var version: String?
     /// The kernels (OpenBLAS's core), e.g. `Haswell`; nil for Accelerate.
-    public var core: String?
+    package var core: String?
     /// `openblas_get_config()`, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64`.
     public var config: String?
     /// Who chose the kernels: `library`, `user OPENBLAS_CORETYPE`, `seqrec: SkylakeX over
     /// Prescott`, or `library (seqrec: SkylakeX failed the product check)`.
-    public var chosenBy: String
+    package var chosenBy: String
 
-    public init(name: String, version: String?, core: String?, config: String?, chosenBy: String) {
+    package init(name: String, version: String?, core: String?, config: String?, chosenBy: String) {
         self.name = name
         self.version = version
         self.core = core
@@ -138,7 +138,7 @@ public enum BLASKernels {
 
 extension CPUVectorFeatures {
     /// This machine's features, from CPUID (all false off x86-64).
-    public static var thisMachine: CPUVectorFeatures {
+    package static var thisMachine: CPUVectorFeatures {
         var features = seqrec_cpu_features()
         seqrec_cpu_vector_features(&features)
         let vendor = withUnsafeBytes(of: features.vendor) { bytes in

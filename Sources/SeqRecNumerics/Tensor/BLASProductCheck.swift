@@ -9,7 +9,7 @@
 // length-k dot product, (k + 2) * 2^-24 * (|C0| + sum |a| |b|); a wrong kernel misses it by
 // orders of magnitude.
 
-public enum BLASProductCheck {
+package enum BLASProductCheck {
     struct Product {
         let transA: Bool, transB: Bool, m: Int, n: Int, k: Int, beta: Float
     }
@@ -22,7 +22,7 @@ public enum BLASProductCheck {
     ]
 
     /// True when every product agrees with its Double reference.
-    public static func passes() -> Bool {
+    package static func passes() -> Bool {
         var rng = SeededGenerator(seed: 0x5EC_BA5)
         return products.allSatisfy { agrees($0, rng: &rng) }
     }

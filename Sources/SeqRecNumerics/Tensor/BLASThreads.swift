@@ -13,7 +13,7 @@ extension BLAS {
     /// `requested`, or the CPUs the process may use (`CPUAllowance`, at most
     /// `ThreadLimit.maximum`) when nil.
     @discardableResult
-    public static func configureThreads(_ requested: Int?) -> Int {
+    package static func configureThreads(_ requested: Int?) -> Int {
         #if !canImport(Accelerate)
         openblas_set_num_threads(1)
         #endif

@@ -2,13 +2,13 @@
 // scratch space in these so that hot loops work on raw pointers (no copy-on-write, no
 // exclusivity checks) and so that memory is allocated once per batch shape, not per step.
 
-public final class FloatBuffer {
-    public private(set) var pointer: UnsafeMutablePointer<Float>
+package final class FloatBuffer {
+    package private(set) var pointer: UnsafeMutablePointer<Float>
     /// Number of Floats currently usable (the buffer may hold more).
-    public private(set) var count: Int
+    package private(set) var count: Int
     private var capacity: Int
 
-    public init(count: Int = 0) {
+    package init(count: Int = 0) {
         capacity = Swift.max(count, 1)
         pointer = FloatBuffer.allocateZeroed(capacity)
         self.count = count
@@ -19,7 +19,7 @@ public final class FloatBuffer {
     /// Makes room for `newCount` Floats. Reallocates (zeroed) only when the capacity grows;
     /// otherwise the previous contents stay. Returns true when it reallocated.
     @discardableResult
-    public func resize(to newCount: Int) -> Bool {
+    package func resize(to newCount: Int) -> Bool {
         count = newCount
         guard newCount > capacity else { return false }
         pointer.deallocate()
@@ -28,9 +28,9 @@ public final class FloatBuffer {
         return true
     }
 
-    public func zero() { pointer.update(repeating: 0, count: count) }
+    package func zero() { pointer.update(repeating: 0, count: count) }
 
-    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+    package var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
     private static func allocateZeroed(_ count: Int) -> UnsafeMutablePointer<Float> {
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)

@@ -16,7 +16,7 @@ import SeqRecKernelsV4
 #endif
 
 /// A build of the hot kernels, by the name SEQREC_KERNELS takes.
-public enum KernelPath: String, Sendable, CaseIterable {
+package enum KernelPath: String, Sendable, CaseIterable {
     case v4, v3, portable
 }
 
@@ -24,15 +24,15 @@ public enum KernelPath: String, Sendable, CaseIterable {
 /// provenance show them.
 public struct KernelInfo: Sendable, Equatable, Codable {
     /// `v4`, `v3` or `portable`.
-    public var path: String
+    package var path: String
     /// Floats per vector in the kernels' loops.
-    public var lanes: Int
+    package var lanes: Int
     /// What the kernels are compiled for, e.g. `x86-64-v3 (AVX2, FMA)`.
-    public var instructions: String
+    package var instructions: String
     /// `cpu` (the best this CPU runs) or `user SEQREC_KERNELS`.
-    public var chosenBy: String
+    package var chosenBy: String
 
-    public init(path: String, lanes: Int, instructions: String, chosenBy: String) {
+    package init(path: String, lanes: Int, instructions: String, chosenBy: String) {
         self.path = path
         self.lanes = lanes
         self.instructions = instructions
@@ -51,16 +51,16 @@ public struct KernelInfo: Sendable, Equatable, Codable {
 }
 
 /// Why SEQREC_KERNELS cannot be honoured; `message` says what to set instead.
-public struct KernelChoiceError: Error, Sendable, Equatable {
-    public var message: String
+package struct KernelChoiceError: Error, Sendable, Equatable {
+    package var message: String
 }
 
 public enum KernelDispatch {
     /// The override: a path name; unset or empty for the best this CPU runs.
-    public static let variable = "SEQREC_KERNELS"
+    package static let variable = "SEQREC_KERNELS"
 
     /// The paths this build has, best first.
-    public static var builtPaths: [KernelPath] {
+    package static var builtPaths: [KernelPath] {
         #if arch(x86_64)
         [.v4, .v3, .portable]
         #else
@@ -69,7 +69,7 @@ public enum KernelDispatch {
     }
 
     /// The kernels of a path this build has.
-    public static func kernels(for path: KernelPath) -> (any KernelSet.Type)? {
+    package static func kernels(for path: KernelPath) -> (any KernelSet.Type)? {
         #if arch(x86_64)
         switch path {
         case .v4: SeqRecKernelsV4.Kernels.self
@@ -84,7 +84,7 @@ public enum KernelDispatch {
     /// The CPU features a path needs that `cpu` lacks (CPUID names; empty when it runs it).
     /// v4: AVX-512 F, BW, DQ and VL (and v3's); v3: AVX2 and FMA. `CPUVectorFeatures` reports
     /// a feature only when the OS also saves its registers (XGETBV).
-    public static func missingFeatures(for path: KernelPath, on cpu: CPUVectorFeatures) -> [String] {
+    package static func missingFeatures(for path: KernelPath, on cpu: CPUVectorFeatures) -> [String] {
         var needed: [(String, Bool)] = []
         switch path {
         case .v4:
@@ -99,21 +99,21 @@ public enum KernelDispatch {
     }
 
     /// The paths of `built` that `cpu` runs, best first.
-    public static func runnablePaths(on cpu: CPUVectorFeatures, built: [KernelPath] = builtPaths) -> [KernelPath] {
+    package static func runnablePaths(on cpu: CPUVectorFeatures, built: [KernelPath] = builtPaths) -> [KernelPath] {
         built.filter { missingFeatures(for: $0, on: cpu).isEmpty }
     }
 
     /// The path chosen without an override: the best of `built` that `cpu` runs. Portable is
     /// chosen only when it is the one path built: beside v3 and v4 it is the reference (an x86
     /// CPU without v3 is refused at start-up, as the rest of SeqRec needs v3).
-    public static func automaticPath(for cpu: CPUVectorFeatures, built: [KernelPath] = builtPaths) -> KernelPath? {
+    package static func automaticPath(for cpu: CPUVectorFeatures, built: [KernelPath] = builtPaths) -> KernelPath? {
         let candidates = built == [.portable] ? built : built.filter { $0 != .portable }
         return runnablePaths(on: cpu, built: candidates).first
     }
 
     /// The path for `override` (SEQREC_KERNELS) on `cpu`: the automatic one when unset or empty,
     /// else the named one if this build has it and the CPU runs it.
-    public static func choose(override: String?, cpu: CPUVectorFeatures,
+    package static func choose(override: String?, cpu: CPUVectorFeatures,
                               built: [KernelPath] = builtPaths) -> Result<(path: KernelPath, chosenBy: String), KernelChoiceError> {
         let names = built.map(\.rawValue).joined(separator: ", ")
         guard let override, !override.isEmpty else {
@@ -145,7 +145,7 @@ public enum KernelDispatch {
     }
 
     /// This process's choice, made once from its environment and CPU.
-    public static let selection: Result<(path: KernelPath, chosenBy: String), KernelChoiceError> =
+    package static let selection: Result<(path: KernelPath, chosenBy: String), KernelChoiceError> =
         choose(override: ProcessInfo.processInfo.environment[variable], cpu: .thisMachine)
 
     /// Why this process cannot run the kernels SEQREC_KERNELS names, or nil. The executables
@@ -157,7 +157,7 @@ public enum KernelDispatch {
 
     /// The kernels this process runs. A library user who set an impossible SEQREC_KERNELS
     /// without asking `startupProblem` stops here, with its message.
-    public static let active: any KernelSet.Type = {
+    package static let active: any KernelSet.Type = {
         switch selection {
         case .success(let choice):
             guard let kernels = kernels(for: choice.path) else { fatalError("\(choice.path) kernels are not built") }

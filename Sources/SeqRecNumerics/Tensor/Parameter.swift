@@ -11,21 +11,21 @@
 
 public final class Parameter: @unchecked Sendable {
     /// PyTorch-style name, e.g. `rnn.weight_ih_l0`, used in fixtures, reports and checkpoints.
-    public let name: String
-    public let shape: [Int]
-    public let count: Int
+    package let name: String
+    package let shape: [Int]
+    package let count: Int
     /// [count] values and gradient. Stable for the parameter's lifetime once in an arena.
-    public private(set) var value: UnsafeMutablePointer<Float>
-    public private(set) var grad: UnsafeMutablePointer<Float>
+    package private(set) var value: UnsafeMutablePointer<Float>
+    package private(set) var grad: UnsafeMutablePointer<Float>
     /// Where `value` starts in its arena's buffers (0 for a parameter on its own).
-    public private(set) var offset = 0
+    package private(set) var offset = 0
     /// The rows written since the last zeroing; nil for a dense parameter.
-    public private(set) var touchedRows: TouchedRows?
+    package private(set) var touchedRows: TouchedRows?
     /// Keeps the memory `value` and `grad` point into alive.
     private var memory: ParameterMemory
 
     /// A parameter holding a copy of `values` ([shape.product]) and a zero gradient.
-    public init(name: String, shape: [Int], values: [Float]) {
+    package init(name: String, shape: [Int], values: [Float]) {
         let count = shape.reduce(1, *)
         precondition(values.count == count, "\(name): shape \(shape) holds \(count) values, got \(values.count)")
         self.name = name
@@ -51,27 +51,27 @@ public final class Parameter: @unchecked Sendable {
         grad = memory.grads + offset
     }
 
-    public var isInArena: Bool { memory.isArena }
+    package var isInArena: Bool { memory.isArena }
 
     /// A parameter of zeros.
-    public convenience init(name: String, zeros shape: [Int]) {
+    package convenience init(name: String, zeros shape: [Int]) {
         self.init(name: name, shape: shape, values: [Float](repeating: 0, count: shape.reduce(1, *)))
     }
 
     /// A copy of the values; setting it overwrites every value (`count` floats).
-    public var valueArray: [Float] {
+    package var valueArray: [Float] {
         get { Array(UnsafeBufferPointer(start: value, count: count)) }
         set { setValues(newValue) }
     }
 
     /// A copy of the gradient; setting it overwrites the whole gradient (tests).
-    public var gradArray: [Float] {
+    package var gradArray: [Float] {
         get { Array(UnsafeBufferPointer(start: grad, count: count)) }
         set { Self.copy(newValue, to: grad, count: count, name: name) }
     }
 
     /// Overwrites every value (loading weights); `values` must hold `count` floats.
-    public func setValues(_ values: [Float]) { Self.copy(values, to: value, count: count, name: name) }
+    package func setValues(_ values: [Float]) { Self.copy(values, to: value, count: count, name: name) }
 
     private static func copy(_ values: [Float], to destination: UnsafeMutablePointer<Float>, count: Int, name: String) {
         precondition(values.count == count, "\(name): expected \(count) values, got \(values.count)")
@@ -84,7 +84,7 @@ public final class Parameter: @unchecked Sendable {
     /// Turns on row tracking: rows are the first axis, a row is `count / shape[0]` values.
     /// Call before the first backward pass and before an arena adopts the parameter (the
     /// arena lays dense and row-tracking parameters out separately).
-    public func enableRowTracking() {
+    package func enableRowTracking() {
         guard touchedRows == nil else { return }
         precondition(!memory.isArena, "\(name): enable row tracking before the parameter joins an arena")
         let rows = shape.first ?? 1
@@ -94,26 +94,26 @@ public final class Parameter: @unchecked Sendable {
     }
 
     /// Whether zeroing, clipping, optimizers and replicas handle only the touched rows.
-    public var tracksRows: Bool { touchedRows != nil }
+    package var tracksRows: Bool { touchedRows != nil }
 
     /// Values per row: the row width when tracking rows, else the whole parameter.
     var rowWidth: Int { touchedRows?.width ?? count }
 
     /// Records that a backward pass wrote into `row` of `grad` (no-op for a dense parameter).
     @inline(__always)
-    public func markRow(_ row: Int) {
+    package func markRow(_ row: Int) {
         touchedRows?.mark(row)
     }
 
     /// Marks the rows `ids` names, skipping id 0 (padding, which never receives gradient).
-    public func markRows(ids: UnsafeBufferPointer<Int32>) {
+    package func markRows(ids: UnsafeBufferPointer<Int32>) {
         guard touchedRows != nil else { return }
         for id in ids where id != 0 { touchedRows?.mark(Int(id)) }
     }
 
     /// The touched rows in increasing order (sorted in place on first call after marking),
     /// or nil for a dense parameter.
-    public func sortedTouchedRows() -> [Int32]? {
+    package func sortedTouchedRows() -> [Int32]? {
         touchedRows?.sort()
         return touchedRows?.rows
     }
@@ -157,12 +157,12 @@ final class ParameterMemory: @unchecked Sendable {
 /// The set of rows of a [rowCount, width] table that received gradient since the last
 /// zeroing: a membership flag per row plus the list of marked rows (O(1) mark, O(marked)
 /// iteration and clearing).
-public struct TouchedRows: Sendable {
-    public let rowCount: Int
+package struct TouchedRows: Sendable {
+    package let rowCount: Int
     /// Values per row.
-    public let width: Int
+    package let width: Int
     /// Marked rows, each once; in marking order until `sort()`.
-    public private(set) var rows: [Int32] = []
+    package private(set) var rows: [Int32] = []
     private var isMarked: [Bool]
     private var isSorted = true
 
@@ -181,7 +181,7 @@ public struct TouchedRows: Sendable {
         rows.append(Int32(row))
     }
 
-    public func contains(_ row: Int) -> Bool { isMarked[row] }
+    package func contains(_ row: Int) -> Bool { isMarked[row] }
 
     mutating func sort() {
         if isSorted { return }

@@ -11,20 +11,20 @@
 
 public final class ParameterArena: @unchecked Sendable {
     /// In model order (the order of `init`'s list).
-    public let parameters: [Parameter]
+    package let parameters: [Parameter]
     /// Elements in each buffer (parameters plus alignment padding).
     public let count: Int
     /// [0, denseCount) holds every dense parameter; row-tracking parameters follow.
-    public let denseCount: Int
+    package let denseCount: Int
     /// The row-tracking parameters (after the dense block).
-    public let trackedParameters: [Parameter]
+    package let trackedParameters: [Parameter]
     private let memory: ParameterMemory
 
     static let alignment = 16
 
     /// Adopts `parameters` (each moves its values into the arena; gradients start at zero).
     /// Turn on row tracking before this.
-    public init(_ parameters: [Parameter]) {
+    package init(_ parameters: [Parameter]) {
         let dense = parameters.filter { !$0.tracksRows }
         let tracked = parameters.filter(\.tracksRows)
         func aligned(_ n: Int) -> Int { (n + Self.alignment - 1) / Self.alignment * Self.alignment }
@@ -51,12 +51,12 @@ public final class ParameterArena: @unchecked Sendable {
     }
 
     /// [count] values and gradients of every parameter.
-    public var values: UnsafeMutablePointer<Float> { memory.values }
-    public var grads: UnsafeMutablePointer<Float> { memory.grads }
+    package var values: UnsafeMutablePointer<Float> { memory.values }
+    package var grads: UnsafeMutablePointer<Float> { memory.grads }
 
-    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+    package var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
-    public subscript(name: String) -> Parameter? { parameters.first { $0.name == name } }
+    package subscript(name: String) -> Parameter? { parameters.first { $0.name == name } }
 
     /// Zeroes every gradient (the dense block in one pass, tracked parameters by their rows).
     public func zeroGrads() {
@@ -68,7 +68,7 @@ public final class ParameterArena: @unchecked Sendable {
     public func copyValues() -> [Float] { Array(UnsafeBufferPointer(start: values, count: count)) }
 
     /// Overwrites every value with a copy made by `copyValues` of an arena of the same layout.
-    public func restoreValues(_ saved: [Float]) {
+    package func restoreValues(_ saved: [Float]) {
         precondition(saved.count == count, "saved values hold \(saved.count) elements, the arena \(count)")
         saved.withUnsafeBufferPointer { source in
             guard let source = source.baseAddress else { return }
@@ -77,7 +77,7 @@ public final class ParameterArena: @unchecked Sendable {
     }
 
     /// Whether `other` has the same parameters (names, shapes) at the same offsets.
-    public func hasSameLayout(as other: ParameterArena) -> Bool {
+    package func hasSameLayout(as other: ParameterArena) -> Bool {
         count == other.count && denseCount == other.denseCount && parameters.count == other.parameters.count
             && zip(parameters, other.parameters).allSatisfy { $0.name == $1.name && $0.shape == $1.shape && $0.offset == $1.offset }
     }
@@ -85,7 +85,7 @@ public final class ParameterArena: @unchecked Sendable {
     /// `parts` disjoint shares of the arena for parallel passes: the dense block cut into
     /// `parts` ranges of whole 8-float chunks, and the tracked parameters dealt largest first
     /// to the share with the least work. Together they cover every parameter exactly once.
-    public func shares(_ parts: Int) -> [ArenaShare] {
+    package func shares(_ parts: Int) -> [ArenaShare] {
         let parts = max(parts, 1)
         var shares = [ArenaShare](repeating: ArenaShare(dense: 0..<0, tracked: []), count: parts)
         let chunks = (denseCount + 7) / 8
@@ -110,9 +110,9 @@ public final class ParameterArena: @unchecked Sendable {
 }
 
 /// One worker's part of a parallel pass over an arena.
-public struct ArenaShare: @unchecked Sendable {
+package struct ArenaShare: @unchecked Sendable {
     /// A range of the dense block.
-    public var dense: Range<Int>
+    package var dense: Range<Int>
     /// Whole row-tracking parameters.
-    public var tracked: [Parameter]
+    package var tracked: [Parameter]
 }

@@ -48,7 +48,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
 
     /// Uniform Float in [0, 1) with 24 random bits.
     @inline(__always)
-    public mutating func nextUnitFloat() -> Float {
+    package mutating func nextUnitFloat() -> Float {
         Float(next() >> 40) * (1.0 / 16_777_216.0)
     }
 

@@ -4,9 +4,9 @@
 public struct EarlyStopping: Sendable {
     public let metric: MetricSpec
     public let patience: Int
-    public private(set) var bestValue: Double?
-    public private(set) var bestEpoch: Int?
-    public private(set) var passesWithoutImprovement = 0
+    package private(set) var bestValue: Double?
+    package private(set) var bestEpoch: Int?
+    package private(set) var passesWithoutImprovement = 0
 
     public init(metric: MetricSpec, patience: Int) {
         self.metric = metric
@@ -21,7 +21,7 @@ public struct EarlyStopping: Sendable {
         self.passesWithoutImprovement = passesWithoutImprovement
     }
 
-    public var higherIsBetter: Bool { metric.kind.isRanking }
+    package var higherIsBetter: Bool { metric.kind.isRanking }
 
     /// Records a validation value; returns true when it is a new best (strictly better).
     public mutating func record(_ value: Double, epoch: Int) -> Bool {
@@ -42,5 +42,5 @@ public struct EarlyStopping: Sendable {
     }
 
     /// True once `patience` validation passes in a row brought no improvement.
-    public var shouldStop: Bool { passesWithoutImprovement >= patience }
+    package var shouldStop: Bool { passesWithoutImprovement >= patience }
 }

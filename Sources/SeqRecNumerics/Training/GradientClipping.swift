@@ -11,7 +11,7 @@
 /// The sum runs parameter by parameter in model order; the scaling is one pass over the dense
 /// block plus the tracked parameters' touched rows.
 @discardableResult
-public func clipGradientNorm(_ arena: ParameterArena, maxNorm: Float) -> Float {
+package func clipGradientNorm(_ arena: ParameterArena, maxNorm: Float) -> Float {
     var squaredSum = 0.0
     for parameter in arena.parameters {
         if let rows = parameter.sortedTouchedRows(), let width = parameter.touchedRows?.width {

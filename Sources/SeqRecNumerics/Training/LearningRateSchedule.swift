@@ -2,19 +2,19 @@
 // stepped once per epoch). Epochs are 1-based here.
 import Foundation
 
-public struct LearningRateSchedule: Sendable {
-    public let base: Double
-    public let spec: ScheduleSpec
-    public let totalEpochs: Int
+package struct LearningRateSchedule: Sendable {
+    package let base: Double
+    package let spec: ScheduleSpec
+    package let totalEpochs: Int
 
-    public init(base: Double, spec: ScheduleSpec, totalEpochs: Int) {
+    package init(base: Double, spec: ScheduleSpec, totalEpochs: Int) {
         self.base = base
         self.spec = spec
         self.totalEpochs = max(totalEpochs, 1)
     }
 
     /// The rate used during `epoch` (1-based).
-    public func rate(epoch: Int) -> Double {
+    package func rate(epoch: Int) -> Double {
         let e = max(epoch - 1, 0)  // epochs completed before this one
         switch spec.name {
         case .constant:

@@ -5,14 +5,14 @@
 // machine-readable.
 import Foundation
 
-public final class ProgressReporter: @unchecked Sendable {
-    public enum Mode: Sendable { case live, lines, quiet, pointLines }
-    public let mode: Mode
+package final class ProgressReporter: @unchecked Sendable {
+    package enum Mode: Sendable { case live, lines, quiet, pointLines }
+    package let mode: Mode
     /// What each line starts with (`pointLines`: "<run name>: ").
     private let prefix: String
     private var lastDraw = Date.distantPast
 
-    public init(quiet: Bool) {
+    package init(quiet: Bool) {
         if quiet {
             mode = .quiet
         } else {
@@ -21,23 +21,23 @@ public final class ProgressReporter: @unchecked Sendable {
         prefix = ""
     }
 
-    public init(mode: Mode, prefix: String = "") {
+    package init(mode: Mode, prefix: String = "") {
         self.mode = mode
         self.prefix = prefix
     }
 
-    public func message(_ text: String) {
+    package func message(_ text: String) {
         guard mode != .quiet, mode != .pointLines else { return }
         write(text + "\n")
     }
 
     /// A line that matters even with --quiet (resuming, starting over), on standard error.
-    public func note(_ text: String) {
+    package func note(_ text: String) {
         write(prefix + text + "\n")
     }
 
     /// Called after each batch. Redraws the bar at most 10 times a second.
-    public func batch(epoch: Int, done: Int, total: Int, loss: Double, targetsPerSecond: Double, elapsed: Double) {
+    package func batch(epoch: Int, done: Int, total: Int, loss: Double, targetsPerSecond: Double, elapsed: Double) {
         guard mode == .live else { return }
         let now = Date()
         guard done == total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
@@ -51,7 +51,7 @@ public final class ProgressReporter: @unchecked Sendable {
     }
 
     /// Called once per epoch with the summary line.
-    public func epoch(_ summary: String) {
+    package func epoch(_ summary: String) {
         switch mode {
         case .quiet: return
         case .live: write("\r\u{1B}[2K" + summary + "\n")

@@ -3,30 +3,30 @@
 // interruption handling. It knows the model only through `SequenceRecommender`.
 import Foundation
 
-public struct TrainingResult: Sendable {
-    public var status: RunStatus
-    public var message: String
-    public var history: [EpochRecord]
-    public var bestEpoch: Int?
-    public var trainingSeconds: Double
-    public var validationSeconds: Double
+package struct TrainingResult: Sendable {
+    package var status: RunStatus
+    package var message: String
+    package var history: [EpochRecord]
+    package var bestEpoch: Int?
+    package var trainingSeconds: Double
+    package var validationSeconds: Double
 }
 
 /// Where a training run saves what outlives it (see ExperimentRunner): both may throw, which
 /// fails the run with the error's message.
-public struct TrainingCheckpoints {
+package struct TrainingCheckpoints {
     /// Validation improved in `epoch`; the model holds the new best weights.
-    public var bestImproved: (_ epoch: Int) throws -> Void
+    package var bestImproved: (_ epoch: Int) throws -> Void
     /// `state.epoch` is complete; `state` continues the run exactly.
-    public var epochCompleted: (_ state: TrainingState) throws -> Void
+    package var epochCompleted: (_ state: TrainingState) throws -> Void
 
-    public init(bestImproved: @escaping (Int) throws -> Void, epochCompleted: @escaping (TrainingState) throws -> Void) {
+    package init(bestImproved: @escaping (Int) throws -> Void, epochCompleted: @escaping (TrainingState) throws -> Void) {
         self.bestImproved = bestImproved
         self.epochCompleted = epochCompleted
     }
 }
 
-public final class Trainer {
+package final class Trainer {
     private let spec: ExperimentSpec
     private let model: SequenceRecommender
     private let batcher: TrainingBatcher
@@ -37,9 +37,9 @@ public final class Trainer {
     /// Scores the validation set with the model's current weights.
     private let validate: () -> [String: Double]
     /// Hears of each epoch's record as the epoch ends (the TensorBoard log).
-    public var epochEnded: (EpochRecord) -> Void = { _ in }
+    package var epochEnded: (EpochRecord) -> Void = { _ in }
 
-    public init(
+    package init(
         spec: ExperimentSpec, model: SequenceRecommender, batcher: TrainingBatcher,
         progress: ProgressReporter, threads: Int = 1, validate: @escaping () -> [String: Double]
     ) {
@@ -57,7 +57,7 @@ public final class Trainer {
     /// Trains from scratch, or continues from `resume` (a state saved after an epoch of a
     /// run with the same config and thread count). `checkpoints` hears of every new best
     /// and every complete epoch; an error thrown there fails the run.
-    public func run(resumingFrom resume: TrainingState? = nil, checkpoints: TrainingCheckpoints? = nil) -> TrainingResult {
+    package func run(resumingFrom resume: TrainingState? = nil, checkpoints: TrainingCheckpoints? = nil) -> TrainingResult {
         let training = spec.training
         let arena = model.arena
         let optimizer = Optimizers.make(spec.training.optimizer)

@@ -14,7 +14,7 @@
 // "embedding_norm.*", "blocks.<l>.*", "output_transform.weight" [D, D], ".bias" [D],
 // "output_norm.*", "output_bias" [V].
 
-public final class BERT4RecEncoder {
+package final class BERT4RecEncoder {
     let itemEmbedding: Parameter
     let positionEmbedding: Parameter
     let embeddingNorm: LayerNorm
@@ -23,15 +23,15 @@ public final class BERT4RecEncoder {
     let transformBias: Parameter
     let outputNorm: LayerNorm
     let outputBias: Parameter
-    public let width: Int
-    public let numItems: Int
+    package let width: Int
+    package let numItems: Int
     /// M: the longest row (positions 0..<M).
-    public let maxLength: Int
-    public let dropout: Float
+    package let maxLength: Int
+    package let dropout: Float
     /// The fraction of a training row's items replaced by the mask token (the cloze task).
-    public let maskProbability: Float
+    package let maskProbability: Float
     /// The id of the mask token: numItems + 1.
-    public var maskId: Int32 { Int32(numItems + 1) }
+    package var maskId: Int32 { Int32(numItems + 1) }
 
     private var isItem: [Bool] = []                 // [B, T]
     private var lastIds: [Int32] = []               // [B, T]
@@ -50,7 +50,7 @@ public final class BERT4RecEncoder {
     /// RecBole's init: every weight of rank 2 (tables, projections) ~ N(0, 0.02²), drawn in
     /// `parameters` order after the blocks' own draws; biases 0, norms 1 and 0; the padding
     /// row of the item table 0.
-    public init(numItems: Int, width: Int, maxLength: Int, blocks: Int, heads: Int, dropout: Float,
+    package init(numItems: Int, width: Int, maxLength: Int, blocks: Int, heads: Int, dropout: Float,
                 maskProbability: Float, rng: inout SeededGenerator) {
         precondition(blocks >= 1 && maxLength >= 2, "an encoder needs >= 1 block and max length >= 2")
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
@@ -86,14 +86,14 @@ public final class BERT4RecEncoder {
     /// matters; 1e-8 is the shared layers' (and the SASRec port's) value.
     static let normEpsilon: Float = 1e-8
 
-    public var parameters: [Parameter] {
+    package var parameters: [Parameter] {
         [itemEmbedding, positionEmbedding] + embeddingNorm.parameters + blocks.flatMap(\.parameters)
             + [transformWeight, transformBias] + outputNorm.parameters + [outputBias]
     }
 
     /// inputs [B, T] ids (0 = padding, only after a row's items; the mask token allowed; T <= M).
     /// Returns h [B, T, D], valid until the next forward.
-    public func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
+    package func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
                         rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
@@ -139,7 +139,7 @@ public final class BERT4RecEncoder {
 
     /// dOutputs [B, T, D]: gradient of the loss w.r.t. forward's output. Adds into every
     /// parameter's gradient (the padding row of the item table gets none).
-    public func backward(dOutputs: UnsafeBufferPointer<Float>) {
+    package func backward(dOutputs: UnsafeBufferPointer<Float>) {
         let d = width, rows = batch * steps, count = rows * d
         precondition(dOutputs.count == count, "dOutputs hold \(dOutputs.count) values, expected [\(batch), \(steps), \(d)]")
         guard let dTop = dOutputs.baseAddress, let encoded, rows > 0 else { return }
@@ -165,7 +165,7 @@ public final class BERT4RecEncoder {
 
     /// h at a mask token appended after each row's items [B, D] (evaluation mode; replaces the
     /// last forward's state): `clozeQuery` rows, scored where the mask is.
-    public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+    package func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
         let query = Cloze.query(inputs: inputs, batch: batch, steps: steps, maxLength: maxLength, maskId: maskId)
         var unused = SeededGenerator(seed: 0)
         let h = query.inputs.withUnsafeBufferPointer {

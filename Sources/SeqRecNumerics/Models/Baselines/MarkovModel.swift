@@ -7,15 +7,15 @@
 // popularity term (always < 1) breaks their ties. When i has no outgoing transition in
 // training (or the row is empty), score(j) = P(j): the popularity fallback.
 
-public struct MarkovModel: Sendable {
-    public let classes: Int
-    public let popularity: PopularityModel
+package struct MarkovModel: Sendable {
+    package let classes: Int
+    package let popularity: PopularityModel
     // Sparse rows of T in CSR form: successors of item i are at rowStart[i]..<rowStart[i + 1].
     private let rowStart: [Int]
     private let successor: [Int32]
     private let transitionCount: [Int]
 
-    public init(trainSequences: [[Int32]], numItems: Int) {
+    package init(trainSequences: [[Int32]], numItems: Int) {
         classes = numItems + 1
         popularity = PopularityModel(trainSequences: trainSequences, numItems: numItems)
         var rows = [[Int32: Int]](repeating: [:], count: numItems + 1)
@@ -39,13 +39,13 @@ public struct MarkovModel: Sendable {
     }
 
     /// Transition count from `from` to `to` in the training sequences.
-    public func transitions(from: Int32, to: Int32) -> Int {
+    package func transitions(from: Int32, to: Int32) -> Int {
         let range = rowStart[Int(from)]..<rowStart[Int(from) + 1]
         return range.first { successor[$0] == to }.map { transitionCount[$0] } ?? 0
     }
 
     /// [B, V] row-major scores after each row's last non-padding input; column 0 = -infinity.
-    public func scoreNext(_ batch: SequenceBatch) -> [Float] {
+    package func scoreNext(_ batch: SequenceBatch) -> [Float] {
         let maxCount = Float(popularity.counts.max() ?? 0)
         let tieBreak = popularity.counts.map { Float($0) / (maxCount + 1) }
         var scores = [Float](repeating: 0, count: batch.batchSize * classes)

@@ -1,13 +1,13 @@
 // The `pop` baseline: every user gets the same scores, the items' training counts.
 
-public struct PopularityModel: Sendable {
+package struct PopularityModel: Sendable {
     /// V = numItems + 1 (column 0 = padding).
-    public let classes: Int
+    package let classes: Int
     /// [V] training occurrences of each item id; entry 0 is unused (0).
-    public let counts: [Int]
+    package let counts: [Int]
 
     /// Counts every item occurrence in the training sequences (0 = padding is skipped).
-    public init(trainSequences: [[Int32]], numItems: Int) {
+    package init(trainSequences: [[Int32]], numItems: Int) {
         classes = numItems + 1
         var counts = [Int](repeating: 0, count: numItems + 1)
         for sequence in trainSequences {
@@ -20,7 +20,7 @@ public struct PopularityModel: Sendable {
     }
 
     /// [B, V] row-major: every row is the counts; column 0 (padding) is -infinity so it never ranks.
-    public func scoreNext(_ batch: SequenceBatch) -> [Float] {
+    package func scoreNext(_ batch: SequenceBatch) -> [Float] {
         var row = counts.map { Float($0) }
         row[0] = -.infinity
         var scores = [Float]()

@@ -71,7 +71,7 @@ public final class RecurrentEncoder {
 
     /// inputs: [B, T] item ids (0 = padding). Returns the top layer's outputs [B, T, H],
     /// valid until the next forward call.
-    public func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool, rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
+    package func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool, rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         guard let ids = inputs.baseAddress, batch > 0, steps > 0 else {
             return UnsafeBufferPointer(start: output.pointer, count: 0)
@@ -135,7 +135,7 @@ public final class RecurrentEncoder {
 
     /// dOutputs: [B, T, H] gradient of the loss w.r.t. forward's outputs. Adds into every
     /// parameter's grad. Call at most once per forward (it consumes the layer workspaces).
-    public func backward(dOutputs: UnsafeBufferPointer<Float>) {
+    package func backward(dOutputs: UnsafeBufferPointer<Float>) {
         let h = hiddenSize, e = embedding.dimension
         precondition(dOutputs.count == batch * steps * h, "dOutputs hold \(dOutputs.count) values, expected [\(batch), \(steps), \(h)]")
         guard let dTop = dOutputs.baseAddress, batch > 0, steps > 0 else { return }
@@ -185,7 +185,7 @@ public final class RecurrentEncoder {
     /// inference), so a batch costs the sum of its rows' lengths, not B x T. A row's state is
     /// the one `forward` leaves after its last item (padded steps carry it). Replaces the
     /// last forward's workspaces.
-    public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+    package func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         let h = hiddenSize
         var last = [Float](repeating: 0, count: batch * h)
@@ -244,7 +244,7 @@ public final class RecurrentEncoder {
 
     /// While true (an evaluation pass, whose weights do not change), `lastHidden` projects the
     /// item table for the first layer once and reuses it across batches.
-    public var keepsProjectedTable: Bool {
+    package var keepsProjectedTable: Bool {
         get { layers[0].keepsProjectedTable }
         set { layers[0].keepsProjectedTable = newValue }
     }

@@ -12,15 +12,15 @@
 // and everything else is per row. Parameters: "item_embedding.weight" [V, D] (also the tied
 // output), "position_embedding.weight" [M + 1, D], "blocks.<l>.*", "final_norm.*".
 
-public final class SASRecEncoder {
+package final class SASRecEncoder {
     let itemEmbedding: Parameter
     let positionEmbedding: Parameter
     let blocks: [TransformerBlock]
     let finalNorm: LayerNorm
-    public let width: Int
+    package let width: Int
     /// M: the longest row (positions 1...M).
-    public let maxLength: Int
-    public let dropout: Float
+    package let maxLength: Int
+    package let dropout: Float
 
     private var isItem: [Bool] = []                 // [B, T]
     private var positions: [Int32] = []             // [B, T]
@@ -36,7 +36,7 @@ public final class SASRecEncoder {
 
     /// Random draws (the port's xavier_normal_ of every weight of rank >= 2): the item table,
     /// the position table (row 0 of each then zeroed), then each block's.
-    public init(numItems: Int, width: Int, maxLength: Int, blocks: Int, heads: Int, dropout: Float,
+    package init(numItems: Int, width: Int, maxLength: Int, blocks: Int, heads: Int, dropout: Float,
                 placement: LayerNormPlacement, rng: inout SeededGenerator) {
         precondition(blocks >= 1 && maxLength >= 1, "an encoder needs >= 1 block and max length >= 1")
         precondition(dropout >= 0 && dropout < 1, "dropout must be in [0, 1), got \(dropout)")
@@ -54,13 +54,13 @@ public final class SASRecEncoder {
         finalNorm = LayerNorm(name: "final_norm", width: width)
     }
 
-    public var parameters: [Parameter] {
+    package var parameters: [Parameter] {
         [itemEmbedding, positionEmbedding] + blocks.flatMap(\.parameters) + finalNorm.parameters
     }
 
     /// inputs [B, T] item ids (0 = padding, only after a row's items; T <= M). Returns h
     /// [B, T, D], valid until the next forward.
-    public func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
+    package func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
                         rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
@@ -85,7 +85,7 @@ public final class SASRecEncoder {
 
     /// dOutputs [B, T, D]: gradient of the loss w.r.t. forward's output. Adds into every
     /// parameter's gradient (the padding rows of both tables get none).
-    public func backward(dOutputs: UnsafeBufferPointer<Float>) {
+    package func backward(dOutputs: UnsafeBufferPointer<Float>) {
         let d = width, rows = batch * steps
         precondition(dOutputs.count == rows * d, "dOutputs hold \(dOutputs.count) values, expected [\(batch), \(steps), \(d)]")
         guard let dTop = dOutputs.baseAddress, rows > 0 else { return }
@@ -113,7 +113,7 @@ public final class SASRecEncoder {
     /// The blocks below the top run as in `forward`; the top block and the final norm only for
     /// each row's last query (TransformerBlock.forwardLast): after the top block's keys and
     /// values everything is per row, so this is forward's output at those rows.
-    public func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
+    package func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
         let d = width

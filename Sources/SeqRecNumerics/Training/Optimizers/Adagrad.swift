@@ -11,36 +11,36 @@
 // rejects for sparse gradients) that equals the dense update bitwise: an untouched row has
 // g = 0, so neither its sum nor its value moves.
 
-public final class Adagrad: Optimizer {
-    public let learningRateDecay: Float
-    public let initialAccumulatorValue: Float
-    public let eps: Float
-    public let weightDecay: Float
+package final class Adagrad: Optimizer {
+    package let learningRateDecay: Float
+    package let initialAccumulatorValue: Float
+    package let eps: Float
+    package let weightDecay: Float
     private var slots = OptimizerSlots(["sum"])
     private var constants = (decay: Float8(), negRate: Float8(), eps: Float8())
 
-    public init(learningRateDecay: Float = 0, initialAccumulatorValue: Float = 0, eps: Float = 1e-10, weightDecay: Float = 0) {
+    package init(learningRateDecay: Float = 0, initialAccumulatorValue: Float = 0, eps: Float = 1e-10, weightDecay: Float = 0) {
         self.learningRateDecay = learningRateDecay
         self.initialAccumulatorValue = initialAccumulatorValue
         self.eps = eps
         self.weightDecay = weightDecay
     }
 
-    public var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
-    public var state: OptimizerState { slots.state }
-    public var stateBufferNames: [String] { slots.names }
+    package var updatesTouchedRowsOnly: Bool { weightDecay == 0 }
+    package var state: OptimizerState { slots.state }
+    package var stateBufferNames: [String] { slots.names }
 
-    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+    package func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)
     }
 
-    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+    package func beginStep(_ arena: ParameterArena, learningRate: Float) {
         slots.beginStep(arena, initialValue: initialAccumulatorValue)
         let currentRate = Float(Double(learningRate) / (1 + Double(slots.stepCount - 1) * Double(learningRateDecay)))
         constants = (Float8(repeating: weightDecay), Float8(repeating: -currentRate), Float8(repeating: eps))
     }
 
-    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+    package func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
         let c = constants
         let (p, g, sum) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound), slots[0] + range.lowerBound)
         forEachChunk(range.count) { j, n in
@@ -53,5 +53,5 @@ public final class Adagrad: Optimizer {
     }
 
     /// Without decay (the only row-sparse case) a row's update is the dense one.
-    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
+    package func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }

@@ -25,12 +25,12 @@ import Foundation
 import SeqRecKernelAPI
 
 public final class Adam: Optimizer {
-    public let beta1: Float
-    public let beta2: Float
-    public let eps: Float
+    package let beta1: Float
+    package let beta2: Float
+    package let eps: Float
     public let weightDecay: Float
     /// Decoupled (AdamW) decay: p *= 1 - lr * weight_decay before the Adam step, and no L2 term.
-    public let decoupled: Bool
+    package let decoupled: Bool
     private var slots = OptimizerSlots(["exp_avg", "exp_avg_sq"])
     private var constants = AdamStepConstants()
 

@@ -36,7 +36,7 @@ public protocol Optimizer: AnyObject {
 
 extension Optimizer {
     /// Updates one share of the arena (shares of one step may run in parallel).
-    public func update(_ arena: ParameterArena, _ share: ArenaShare) {
+    package func update(_ arena: ParameterArena, _ share: ArenaShare) {
         updateDense(arena, share.dense)
         for parameter in share.tracked {
             guard updatesTouchedRowsOnly, let rows = parameter.touchedRows else {
@@ -57,10 +57,10 @@ extension Optimizer {
     }
 }
 
-public enum Optimizers {
+package enum Optimizers {
     /// The optimizer an experiment asks for. `spec.learningRate` is not captured: the
     /// trainer passes the (scheduled) rate to every step.
-    public static func make(_ spec: OptimizerSpec) -> any Optimizer {
+    package static func make(_ spec: OptimizerSpec) -> any Optimizer {
         let weightDecay = Float(spec.weightDecay)
         switch spec.name {
         case .sgd:
@@ -81,10 +81,10 @@ public enum Optimizers {
 /// An optimizer's resumable state: its step count and its arena-shaped buffers by name
 /// (PyTorch's state keys: `exp_avg`, `exp_avg_sq`, `momentum_buffer`, `sum`, `square_avg`).
 public struct OptimizerState: Equatable, Sendable {
-    public var step: Int
-    public var buffers: [String: [Float]]
+    package var step: Int
+    package var buffers: [String: [Float]]
 
-    public init(step: Int, buffers: [String: [Float]]) {
+    package init(step: Int, buffers: [String: [Float]]) {
         self.step = step
         self.buffers = buffers
     }

@@ -7,15 +7,15 @@
 //     if momentum > 0:  buf = momentum * buf + g / avg;  p = p - lr * buf
 //     else:             p = p - lr * g / avg
 
-public final class RMSprop: Optimizer {
-    public let alpha: Float
-    public let eps: Float
-    public let momentum: Float
-    public let weightDecay: Float
+package final class RMSprop: Optimizer {
+    package let alpha: Float
+    package let eps: Float
+    package let momentum: Float
+    package let weightDecay: Float
     private var slots: OptimizerSlots
     private var constants = (decay: Float8(), alpha: Float8(), oneMinusAlpha: Float8(), eps: Float8(), mu: Float8(), negRate: Float8())
 
-    public init(alpha: Float = 0.99, eps: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0) {
+    package init(alpha: Float = 0.99, eps: Float = 1e-8, momentum: Float = 0, weightDecay: Float = 0) {
         self.alpha = alpha
         self.eps = eps
         self.momentum = momentum
@@ -24,21 +24,21 @@ public final class RMSprop: Optimizer {
     }
 
     /// torch has no row-sparse RMSprop: tracked parameters are updated densely.
-    public var updatesTouchedRowsOnly: Bool { false }
-    public var state: OptimizerState { slots.state }
-    public var stateBufferNames: [String] { slots.names }
+    package var updatesTouchedRowsOnly: Bool { false }
+    package var state: OptimizerState { slots.state }
+    package var stateBufferNames: [String] { slots.names }
 
-    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+    package func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)
     }
 
-    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+    package func beginStep(_ arena: ParameterArena, learningRate: Float) {
         slots.beginStep(arena)
         constants = (Float8(repeating: weightDecay), Float8(repeating: alpha), Float8(repeating: 1 - alpha),
                      Float8(repeating: eps), Float8(repeating: momentum), Float8(repeating: -learningRate))
     }
 
-    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+    package func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
         let c = constants
         let (p, g, v) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound), slots[0] + range.lowerBound)
         guard momentum > 0 else {
@@ -63,5 +63,5 @@ public final class RMSprop: Optimizer {
         }
     }
 
-    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
+    package func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }

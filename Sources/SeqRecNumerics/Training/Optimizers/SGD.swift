@@ -12,36 +12,36 @@
 // only when momentum and weight decay are 0; that equals the dense update bitwise (an
 // untouched row has g = 0). With momentum or decay every row moves, so the update stays dense.
 
-public final class SGD: Optimizer {
-    public let momentum: Float
-    public let dampening: Float
-    public let nesterov: Bool
-    public let weightDecay: Float
+package final class SGD: Optimizer {
+    package let momentum: Float
+    package let dampening: Float
+    package let nesterov: Bool
+    package let weightDecay: Float
     private var slots = OptimizerSlots(["momentum_buffer"])
     private var constants = (lr: Float8(), decay: Float8(), mu: Float8(), keep: Float8(), add: Float8())
 
-    public init(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
+    package init(momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false, weightDecay: Float = 0) {
         self.momentum = momentum
         self.dampening = dampening
         self.nesterov = nesterov
         self.weightDecay = weightDecay
     }
 
-    public var updatesTouchedRowsOnly: Bool { momentum == 0 && weightDecay == 0 }
-    public var state: OptimizerState { slots.state }
-    public var stateBufferNames: [String] { momentum != 0 ? slots.names : [] }
+    package var updatesTouchedRowsOnly: Bool { momentum == 0 && weightDecay == 0 }
+    package var state: OptimizerState { slots.state }
+    package var stateBufferNames: [String] { momentum != 0 ? slots.names : [] }
 
-    public func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
+    package func restore(_ state: OptimizerState, arena: ParameterArena) throws(OptimizerStateError) {
         try slots.restore(state, count: arena.count)
     }
 
-    public func beginStep(_ arena: ParameterArena, learningRate: Float) {
+    package func beginStep(_ arena: ParameterArena, learningRate: Float) {
         let firstStep = momentum != 0 ? slots.beginStep(arena) : false
         constants = (Float8(repeating: learningRate), Float8(repeating: weightDecay), Float8(repeating: momentum),
                      Float8(repeating: firstStep ? 0 : momentum), Float8(repeating: firstStep ? 1 : 1 - dampening))
     }
 
-    public func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
+    package func updateDense(_ arena: ParameterArena, _ range: Range<Int>) {
         let c = constants
         let (p, g) = (arena.values + range.lowerBound, UnsafePointer(arena.grads + range.lowerBound))
         guard momentum != 0 else {
@@ -65,5 +65,5 @@ public final class SGD: Optimizer {
     }
 
     /// Without momentum and decay (the only row-sparse case) a row's update is the dense one.
-    public func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
+    package func updateRow(_ arena: ParameterArena, _ range: Range<Int>) { updateDense(arena, range) }
 }
