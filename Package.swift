@@ -23,7 +23,7 @@ let numericFlags: [SwiftSetting] = [.unsafeFlags(["-O"] + cpuFlags)]
 // Sources/SeqRecKernels. That module is compiled with the numeric flags (the x86-64-v3 path, or
 // the one path on arm64); on x86-64 the same files (symlinks) are compiled twice more: for
 // x86-64-v4 (AVX-512, 16 lanes) and for plain x86-64 (16 lanes: the reference the tests hold
-// both paths to). SeqRec picks one at start-up from CPUID (Tensor/KernelDispatch.swift).
+// both paths to). SeqRecNumerics picks one at start-up from CPUID (Tensor/KernelDispatch.swift).
 #if arch(x86_64)
 let kernelVariants: [Target] = [
     .target(name: "SeqRecKernelsV4", dependencies: ["SeqRecKernelAPI"],
@@ -65,20 +65,36 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
 
-        // MARK: - Library: config, data, models, training, evaluation, report, tensor, support
+        // MARK: - Library, three targets, one per layer group (docs/development.md, "Layers")
+        // SeqRecCore: Support and Config. Plain Swift, no CPU-specific flags: nothing in it is numeric.
         .target(
-            name: "SeqRec",
+            name: "SeqRecCore",
             dependencies: [
                 "CYAML",
+                .target(name: "CCrypto", condition: .when(platforms: [.linux])),
+            ]
+        ),
+        // SeqRecNumerics: Tensor, Data, Models, Evaluation, Training. Every hot loop is here, in one
+        // module (no cross-module calls inside a step), with the numeric flags.
+        .target(
+            name: "SeqRecNumerics",
+            dependencies: [
+                "SeqRecCore",
                 "CPUCheck",
                 "SeqRecKernelAPI",
                 "SeqRecKernels",
                 .target(name: "CBLAS", condition: .when(platforms: [.linux])),
-                .target(name: "CCrypto", condition: .when(platforms: [.linux])),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ] + kernelVariants.map { Target.Dependency.target(name: $0.name) },
             swiftSettings: numericFlags,
             linkerSettings: [.linkedFramework("Accelerate", .when(platforms: [.macOS]))]
+        ),
+        // SeqRec: the runner layer (Report, Checkpoint, Runner, Sweep, Compare, Search, Fuzzing), the
+        // library product; it re-exports the two targets below it.
+        .target(
+            name: "SeqRec",
+            dependencies: ["SeqRecCore", "SeqRecNumerics"],
+            swiftSettings: numericFlags
         ),
 
         // The kernels' shared interface (protocol and argument structs), then the kernels.
@@ -87,13 +103,16 @@ let package = Package(
 
         // MARK: - Executables
         // CPUCheck is compiled without the numeric flags: each executable calls it first and
-        // refuses, with a message, an x86-64 CPU the haswell code would crash on. SeqRec asks
+        // refuses, with a message, an x86-64 CPU the haswell code would crash on. SeqRecNumerics asks
         // it for the vector features that choose the BLAS kernels (BLASKernels.swift).
         .target(name: "CPUCheck"),
         // prctl(2) for the runner: a sweep's child dies with the sweep (Linux).
         .target(name: "CProcessControl"),
 
         // BuildCommit: the commit `runner --version` names is recorded when the runner is built.
+        // runner and fuzz-seqrec see only the library's public API (packageAccess: false), as another
+        // package would; seqrec-bench measures the numerics' internals (raw buffers), so it sees
+        // `package` declarations too (docs/development.md, "Public surface").
         .executableTarget(
             name: "runner",
             dependencies: [
@@ -102,6 +121,7 @@ let package = Package(
                 "CProcessControl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            packageAccess: false,
             plugins: ["BuildCommit"]
         ),
 
@@ -118,7 +138,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(
             name: "SeqRecTests",
-            dependencies: ["SeqRec", "CPUCheck", "SeqRecKernelAPI"]
+            dependencies: ["SeqRec", "SeqRecNumerics", "SeqRecCore", "CPUCheck", "SeqRecKernelAPI"]
         ),
     ] + kernelVariants,
     swiftLanguageModes: [.v6]
@@ -134,6 +154,7 @@ package.targets += [
     .executableTarget(
         name: "fuzz-seqrec",
         dependencies: ["SeqRec", "CFuzzerDriver"],
-        path: "Fuzz/Sources/fuzz-seqrec"
+        path: "Fuzz/Sources/fuzz-seqrec",
+        packageAccess: false
     ),
 ]

@@ -16,7 +16,7 @@
 # Prints a table (trial, kind, phase at the kill, outcome) and exits 1 if any check failed.
 #
 # Random kills use delays drawn over a run's measured lifetime; aimed kills stop the process
-# with SEQREC_CRASH_HOOK=stop:PHASE:FILE[:N] (Sources/SeqRec/Support/CrashHook.swift) in the
+# with SEQREC_CRASH_HOOK=stop:PHASE:FILE[:N] (Sources/SeqRecCore/Support/CrashHook.swift) in the
 # middle of a write or just before its rename, then kill it.
 #
 #   scripts/crash-check.sh                 # CRASH_SEED=<n> to replay a run's delays

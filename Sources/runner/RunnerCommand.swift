@@ -569,9 +569,9 @@ extension RunnerCommand {
     }
 }
 
-extension ResolvedFormat: ExpressibleByArgument {}
+extension ResolvedFormat: @retroactive ExpressibleByArgument {}
 
-extension PlanFormat: ExpressibleByArgument {}
+extension PlanFormat: @retroactive ExpressibleByArgument {}
 
 /// Loads the plan for `plan` and `sweep`; a bad config exits 2 with every error.
 func loadPlan(_ config: ConfigOptions, force: Bool, replace: Bool) throws -> SweepPlan {

@@ -174,7 +174,7 @@ extension RunnerCommand {
     }
 }
 
-extension TrainedRun.SplitName: ExpressibleByArgument {}
+extension TrainedRun.SplitName: @retroactive ExpressibleByArgument {}
 
 /// Prints `error` on stderr and exits 1: the run directory cannot be used now.
 private func failRun(_ error: any Error) -> Never {

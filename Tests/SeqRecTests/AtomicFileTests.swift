@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Atomic writes: the temporary files a killed write leaves behind are removed by the next
 // write in that directory (only those of dead processes), and failures name the file and

@@ -13,6 +13,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private let numItems = 7
 private let maskId = Int32(numItems + 1)

@@ -5,6 +5,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private let avx512Xeon = CPUVectorFeatures(vendor: .intel, family: 6, avx2: true, fma: true,
                                            avx512f: true, avx512bw: true, avx512dq: true, avx512vl: true)

@@ -1,5 +1,7 @@
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Training sequences: counts 1:2, 2:3, 3:3, 4:0; transitions 1->2 (1), 2->3 (2), 3->1 (1), 3->2 (1).
 private let train: [[Int32]] = [[1, 2, 3], [2, 3, 1], [3, 2]]

@@ -7,6 +7,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private let batch = 3, steps = 5
 // Left-aligned rows with padding at the end (a full row, a short one, a single item).

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Every number that sizes an allocation is bounded before anything is allocated: by the
 // config alone where the value decides (cut-offs, sampled negatives, synthetic sizes), by the

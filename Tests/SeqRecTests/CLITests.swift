@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The `runner` CLI: through the built binary (.build/debug/runner, built by
 // `swift build --build-tests`) for exit codes and help text, and through the library

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // `training.threads: null` means the CPUs the process may use, not the machine's cores:
 // the affinity mask, a cgroup CPU quota and SLURM_CPUS_PER_TASK narrow it, and the report

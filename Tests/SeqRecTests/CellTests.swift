@@ -1,5 +1,7 @@
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private func makeEncoder(_ kind: CellKind, layers: Int = 2, dropout: Float = 0, seed: UInt64 = 5,
                          allowsTableLookup: Bool = true) -> RecurrentEncoder {

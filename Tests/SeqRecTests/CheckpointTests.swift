@@ -6,6 +6,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private struct TorchModelFixture: Decodable {
     let cell: String

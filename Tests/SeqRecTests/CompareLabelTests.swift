@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // runner compare, how rows are named and described: labels from the settings a row's model
 // reads, the shared settings said once, a config's own `label:`, the seeds a row pools, the

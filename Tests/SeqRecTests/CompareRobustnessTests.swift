@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // What compare does with runs it must not silently merge or average: different thread counts,
 // metric values outside their range, missing values, unreadable reports.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Paired t-test and Wilcoxon signed-rank test against scipy values committed in
 // Tests/Fixtures/compare/expected/significance.json (made by Tests/Fixtures/make_significance.py).

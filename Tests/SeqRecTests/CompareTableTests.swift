@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // runner compare, table side: grouping seeds into configurations, labels, best marks, the
 // protocol guard, runs left out, and the markdown/CSV snapshots of the fixture reports

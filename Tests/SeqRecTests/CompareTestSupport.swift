@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Shared helpers of the compare tests: fixture locations, snapshot comparison, run building.
 

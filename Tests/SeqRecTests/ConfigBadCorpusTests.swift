@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Snapshot corpus: every Tests/Fixtures/bad-configs/NAME.yaml must be rejected with
 // exactly the text in NAME.expected. A first-line comment `# set: key=value` adds a

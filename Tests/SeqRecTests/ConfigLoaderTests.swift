@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Loading good configurations: the committed experiments, defaults, `extends:` and
 // `--set` precedence, anchors, the alias bomb, and the resolved round trip.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The JSON Schema and the markdown reference are generated from ConfigSchema; the
 // committed files must be current, and the schema must cover every key the spec writes.

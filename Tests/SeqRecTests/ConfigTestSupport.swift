@@ -1,5 +1,7 @@
 import Foundation
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Paths of the repository and its fixtures, found from this file (no SwiftPM resources).
 enum ConfigFixtures {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // What a kill -9 leaves, checked deterministically: `runner check-run` reads every result file
 // back and flags a truncated one; a run stopped by the crash hook just before its report's

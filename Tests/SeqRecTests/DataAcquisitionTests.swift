@@ -5,6 +5,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DataAcquisitionTests {
     private let fakeLines = Array("1\t10\t5\t100\n1\t20\t3\t101\n2\t10\t4\t102\n".utf8)

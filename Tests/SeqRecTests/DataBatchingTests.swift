@@ -3,6 +3,8 @@
 
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DataBatchingTests {
     /// Sequences whose items encode (user, position), so a row's position is recoverable.

@@ -4,6 +4,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DataFormatTests {
     @Test func movieLensTabFileIsSortedStablyAndRemappedInNaturalOrder() throws {

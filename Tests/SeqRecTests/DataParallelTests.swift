@@ -4,6 +4,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Rows of different lengths (left-aligned, padded at the end) over items 1...9.
 private func ragged(rows: Int, steps: Int, seed: UInt64) -> SequenceBatch {

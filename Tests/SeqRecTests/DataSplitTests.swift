@@ -2,6 +2,8 @@
 
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DataSplitTests {
     private func spec(_ method: SplitMethod, maxLength: Int = 3) -> SplitSpec {

@@ -2,6 +2,8 @@
 
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DataSyntheticTests {
     private func smallSpec() -> SyntheticSpec {

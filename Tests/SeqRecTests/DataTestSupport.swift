@@ -2,6 +2,8 @@
 
 import Foundation
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 enum DataFixtures {
     /// Tests/Fixtures/data

@@ -1,5 +1,7 @@
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Test func pointsSharingADatasetLoadItOncePerProcess() throws {
     let cache = DatasetCache()

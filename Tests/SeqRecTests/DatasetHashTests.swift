@@ -4,6 +4,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite struct DatasetHashTests {
     /// A csv of `rows` interactions over 50 users.

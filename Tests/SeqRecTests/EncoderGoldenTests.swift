@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// One fixture written by Tests/Fixtures/make_golden_cells.py (PyTorch nn.Embedding +
 /// nn.LSTM/GRU/RNN weights, padded batch with carried state, fixed dropout masks).

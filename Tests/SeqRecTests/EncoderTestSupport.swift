@@ -1,5 +1,7 @@
 import Foundation
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Runs forward on [B, T] ids and returns the outputs [B, T, H] as an array.
 func runForward(_ encoder: RecurrentEncoder, _ ids: [Int32], batch: Int, steps: Int, training: Bool, seed: UInt64 = 1) -> [Float] {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The real `runner` binary on tiny experiments: a complete report that validates against
 // schema/report.schema.json, divergence, interruption, and a rejected config.

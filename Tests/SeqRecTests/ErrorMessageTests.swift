@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Every error message a user can trigger, with its exact text (the snapshot style of
 // swift-argument-parser's tests): a bad run directory for `runner recommend` and `runner

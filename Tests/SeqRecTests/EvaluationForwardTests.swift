@@ -1,5 +1,7 @@
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The encoders' evaluation forwards (lastHidden) against their training-shaped forward read at
 // each row's last item. The evaluation forwards run the same operations on fewer rows (the

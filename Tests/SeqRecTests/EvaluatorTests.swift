@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The evaluator as a whole: coverage, sampled negatives, batching, result marking, speed.
 

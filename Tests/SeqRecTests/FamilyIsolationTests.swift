@@ -6,23 +6,13 @@ import Testing
 // declares, nor compare a cell with one of the family's cells. See docs/development.md,
 // "Model families".
 
-private let modelsRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Sources/SeqRec")
-
-/// The family folders, relative to Sources/SeqRec.
+/// The family folders, relative to their target (Sources/SeqRecNumerics).
 private let familyFolders = ["Models/Recurrent", "Models/SASRec"]
 /// Where a family may be named outside its folder: the two registries and the cell enum.
 private let registrationFiles: Set<String> = ["Models/ModelFamily.swift", "Config/ModelFamilyDescriptor.swift", "Config/ExperimentSpec.swift"]
 
 private func libraryFiles() throws -> [(path: String, code: String)] {
-    let enumerator = try #require(FileManager.default.enumerator(at: modelsRoot, includingPropertiesForKeys: nil))
-    var files: [(path: String, code: String)] = []
-    for case let url as URL in enumerator where url.pathExtension == "swift" {
-        let path = String(url.path.dropFirst(modelsRoot.path.count + 1))
-        files.append((path, swiftCodeOnly(try String(contentsOf: url, encoding: .utf8))))
-    }
-    return files
+    try librarySourceFiles().map { (path: $0.path, code: swiftCodeOnly($0.text)) }
 }
 
 /// Messages for every use, outside `folders` and `registrationFiles`, of a name declared in a

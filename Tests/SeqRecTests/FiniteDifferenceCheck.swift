@@ -20,6 +20,8 @@
 
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Values a finite difference perturbs one at a time: a parameter tensor or an input array.
 struct PerturbableValues {

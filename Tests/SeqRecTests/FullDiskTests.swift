@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // A full disk under a run's output directory, on a 2 MB tmpfs: the run fails with the file and
 // "No space left on device", exit 1; the files already there (the previous report, model and

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Every input a fuzz target once crashed on (libFuzzer's minimized input, committed as
 // Tests/Fixtures/fuzz-regressions/<target>/<name>) goes through the same entry point the fuzzer

@@ -1,5 +1,7 @@
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Finite-difference check of every parameter tensor (embedding included) of a 2-layer
 // encoder, for each cell, on a padded batch with fixed dropout masks.

@@ -7,6 +7,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private func bceLoss(_ head: GeneralizedBinaryCrossEntropy, hidden: [Float], targets: [Int32], negatives: [Int32]) -> (loss: Double, targets: Int, dHidden: [Float]) {
     var dHidden = [Float](repeating: 0, count: hidden.count)

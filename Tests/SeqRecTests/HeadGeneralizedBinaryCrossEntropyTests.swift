@@ -6,6 +6,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private func headLoss(_ head: GeneralizedBinaryCrossEntropy, hidden: [Float], targets: [Int32], negatives: [Int32])
     -> (loss: Double, targets: Int, dHidden: [Float]) {

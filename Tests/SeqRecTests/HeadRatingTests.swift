@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private func ratingLoss(_ head: RatingHead, hidden: [Float], targets: [Int32], ratings: [Float]) -> (Double, Int, [Float]) {
     var dHidden = [Float](repeating: 0, count: hidden.count)

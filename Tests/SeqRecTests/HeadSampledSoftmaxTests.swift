@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private func sampledLoss(_ head: SampledSoftmax, hidden: [Float], targets: [Int32], negatives: [Int32]) -> (Double, Int, [Float]) {
     var dHidden = [Float](repeating: 0, count: hidden.count)

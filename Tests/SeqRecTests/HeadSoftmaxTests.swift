@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Runs the full-softmax layer on array inputs; returns (mean loss, N, dHidden).
 private func softmaxLoss(_ layer: SoftmaxOutputLayer, hidden: [Float], targets: [Int32]) -> (Double, Int, [Float]) {

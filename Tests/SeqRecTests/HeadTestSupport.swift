@@ -3,6 +3,8 @@
 
 import Foundation
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 enum HeadTestSupport {
     static let fixtures = URL(fileURLWithPath: #filePath)

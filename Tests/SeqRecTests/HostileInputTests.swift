@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Hostile input: what a careless or malicious file, flag or data row must not do to the
 // runner (crash it, hang it, make it write outside results/, drive the terminal), and the

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The hand-written ISO 8601 reader and writer against Foundation's calendar arithmetic, and
 // the texts it must refuse.

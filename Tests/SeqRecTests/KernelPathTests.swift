@@ -2,6 +2,8 @@ import Foundation
 import SeqRecKernelAPI
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The kernel builds (v4, v3, portable: Tensor/KernelDispatch.swift) and what may differ
 // between them. The choice is tested on synthetic CPUs; the kernels themselves on this CPU:

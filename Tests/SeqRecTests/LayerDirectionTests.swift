@@ -1,16 +1,37 @@
 import Foundation
 import Testing
 
-// The folders of Sources/SeqRec are layers, and references between them point one way.
-// SeqRec is one module, so the compiler does not enforce this; this test does: it collects
-// the names each folder declares at file scope (types, functions, globals) and fails when a
-// folder names something declared in a folder it may not use. Comments and string literals
-// are ignored; code inside string interpolation counts. Nested names (`CodingKeys`) are
-// not declarations of a folder and are not checked.
+// The folders of the library targets (Sources/SeqRecCore, SeqRecNumerics, SeqRec) are layers,
+// and references between them point one way. The compiler enforces the direction between
+// targets; this test enforces it between the folders of one target, and the finer rules across
+// targets (Search may use Tensor but not Models): it collects the names each folder declares at
+// file scope (types, functions, globals) and fails when a folder names something declared in a
+// folder it may not use. Comments and string literals are ignored; code inside string
+// interpolation counts. Nested names (`CodingKeys`) are not declarations of a folder and are
+// not checked.
 
-private let sourceRoot = URL(fileURLWithPath: #filePath)
+/// The library targets, lowest first; each folder name is unique across them.
+let libraryTargets = ["SeqRecCore", "SeqRecNumerics", "SeqRec"]
+
+private let sourcesRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Sources/SeqRec")
+    .appendingPathComponent("Sources")
+
+/// Every Swift file of the library targets with its path inside its target
+/// ("Models/ModelFamily.swift"); the files at a target's root (its re-exports) are left out.
+func librarySourceFiles() throws -> [(path: String, text: String)] {
+    var files: [(path: String, text: String)] = []
+    for target in libraryTargets {
+        let root = sourcesRoot.appendingPathComponent(target)
+        let enumerator = try #require(FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil))
+        for case let url as URL in enumerator where url.pathExtension == "swift" {
+            let path = String(url.path.dropFirst(root.path.count + 1))
+            guard path.contains("/") else { continue }
+            files.append((path, try String(contentsOf: url, encoding: .utf8)))
+        }
+    }
+    return files
+}
 
 /// Folder -> the folders whose declarations it may name. Every folder must be listed, and
 /// the graph must have no cycle. See docs/development.md, "Layout".
@@ -124,15 +145,10 @@ func layerViolations(_ sources: [LayerSource], allowed: [String: Set<String>]) -
 }
 
 private func librarySources() throws -> [LayerSource] {
-    let enumerator = try #require(FileManager.default.enumerator(at: sourceRoot, includingPropertiesForKeys: nil))
-    var sources: [LayerSource] = []
-    for case let url as URL in enumerator where url.pathExtension == "swift" {
-        let relative = url.path.dropFirst(sourceRoot.path.count + 1)
-        let folder = String(relative.prefix { $0 != "/" })
-        sources.append(LayerSource(folder: folder, file: String(relative.dropFirst(folder.count + 1)),
-                                   text: try String(contentsOf: url, encoding: .utf8)))
+    try librarySourceFiles().map { file in
+        let folder = String(file.path.prefix { $0 != "/" })
+        return LayerSource(folder: folder, file: String(file.path.dropFirst(folder.count + 1)), text: file.text)
     }
-    return sources
 }
 
 @Suite struct LayerDirectionTests {

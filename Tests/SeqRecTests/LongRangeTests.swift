@@ -13,6 +13,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Suite(.serialized) struct LongRangeTests {
     /// The shipped experiment, shrunk: lag 8 instead of 20 so that gated cells learn the

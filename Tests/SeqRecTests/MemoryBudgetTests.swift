@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // The memory guard: the estimate's parameter count is the built model's, and a run that
 // cannot fit is refused before anything is allocated, with the estimate and the memory

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Hand-computed values of every ranking metric on tiny full-ranking cases.
 // Notation: scores are listed for items 1...N; column 0 is padding.

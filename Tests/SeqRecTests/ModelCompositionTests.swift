@@ -3,6 +3,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// A tiny planted task: item i is always followed by item i % 6 + 1.
 private func cyclicBatch(rows: Int, steps: Int, rng: inout SeededGenerator) -> SequenceBatch {

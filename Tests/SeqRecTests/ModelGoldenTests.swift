@@ -7,6 +7,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 struct GoldenModelFixture: Decodable {
     struct Values: Decodable { let shape: [Int]; let data: [Float] }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // A run checks its output directory before it loads any data: a path it cannot create or
 // write fails at once, exit 1, with a message naming the path and the reason, and writes

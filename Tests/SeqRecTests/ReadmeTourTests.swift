@@ -7,6 +7,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// The tour's runner command lines, in order, as argument lists (shell words).
 func readmeTourCommands() throws -> [[String]] {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // report.json: round trip, key order, atomic writes, schema, provenance, per-user sidecar.
 

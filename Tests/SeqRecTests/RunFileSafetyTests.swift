@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Files in a run directory that are not what their names say: a FIFO, a device or a directory
 // where a run file should be (read without blocking, refused with a message that says what

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Issue 24, items 1, 2 and 4: a run directory is bound to one configuration.
 //  1. A --set of a key a grid varies is refused, naming the axis; `--set grid.KEY=[...]` cuts

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // One run per output directory: the lock file, its takeover after a dead holder, how plans
 // and sweeps see a point another process is running, and the refusal of a second run.

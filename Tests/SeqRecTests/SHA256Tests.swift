@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // SHA-256 through the system library: FIPS 180-2 test vectors, streaming equals one-shot,
 // and the file form reads in chunks to the same digest.

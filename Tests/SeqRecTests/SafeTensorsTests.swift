@@ -6,6 +6,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private enum SafeTensorsFixtures {
     static let directory = ConfigFixtures.fixtures.appendingPathComponent("safetensors")

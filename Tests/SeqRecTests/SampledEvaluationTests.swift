@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Sampled evaluation scores only each case's targets and negatives. Its metrics must be those
 // of scoring every item and reading the same columns, for every model family and the baselines.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Seeded learning curves: trial i has a quality q ~ U(0, 1); its value after epoch e is
 /// q (1 - 0.6 e^(-e/4)) plus uniform noise of ±`noise`, so the final value follows the quality.

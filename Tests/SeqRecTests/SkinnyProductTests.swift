@@ -3,6 +3,8 @@
 
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])
 func skinnyProductMatchesSgemm(_ rows: Int) {

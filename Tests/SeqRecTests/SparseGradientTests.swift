@@ -6,6 +6,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 private struct SparseOptimizerFixture: Decodable {
     struct Settings: Decodable { let lr: Double; let beta1: Double?, beta2: Double?, eps: Double }

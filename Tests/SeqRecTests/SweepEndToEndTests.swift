@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // `runner sweep` and the make fragment on the tiny 2 x 2 grid, through the built binary:
 // done points are skipped, missing/unreadable/interrupted ones rerun, --force reruns all,

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // A sweep's children die with the sweep: `kill -9` of `runner sweep` leaves no runner behind
 // to keep training (and writing) unseen, and a rerun finds the points resumable, not running.

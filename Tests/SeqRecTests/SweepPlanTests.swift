@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // `runner plan`: the skip rule, the printed commands (they must resolve to the very same
 // spec as the grid point), shell quoting, make escaping, and output snapshots.

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // `runner plan --format slurm`: the job-array script (a snapshot with fixed inputs), its
 // options and errors, and the CLI writing the files. scripts/slurm-check.sh runs the script

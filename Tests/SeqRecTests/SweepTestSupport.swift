@@ -1,5 +1,7 @@
 import Foundation
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // Shared by the sweep tests: fixture paths (relative to the repository root, where the
 // binary runs, so that printed commands are stable), and launching the built runner,

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // TensorBoard event files: CRC-32C against published vectors, each event's bytes against what
 // TensorBoard's own protobuf classes serialize (hex produced with the `tensorboard` package,

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 /// Applies a VectorMath function to every value of `xs` (in 8-lane chunks, including a tail).
 private func evaluate(_ function: VectorMath.Function, _ xs: [Float]) -> [Float] {

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 @testable import SeqRec
+@testable import SeqRecCore
+@testable import SeqRecNumerics
 
 // `runner tune` on the seconds-long synthetic experiment (Tests/Fixtures/tune/tiny-tune.yaml:
 // 6 trials of at most 4 epochs, random search, successive halving after epochs 1 and 3),

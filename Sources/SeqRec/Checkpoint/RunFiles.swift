@@ -43,18 +43,18 @@ public enum RunFiles {
 
     /// What identifies a model: lower-case hex SHA-256 of its model.safetensors bytes. Evaluation
     /// files record it (`model_sha256`); compare checks them against the run's file with it.
-    public static func modelSHA256(_ bytes: some DataProtocol) -> String {
+    package static func modelSHA256(_ bytes: some DataProtocol) -> String {
         SHA256.hex(bytes)
     }
 
     /// `modelSHA256` of the file at `url`, read in pieces.
-    public static func modelSHA256(ofFileAt url: URL) throws -> String {
+    package static func modelSHA256(ofFileAt url: URL) throws -> String {
         try SHA256.hex(ofFileAt: url.path)
     }
 
     /// The saved state's epoch and config hash, from the file's header only (cheap enough
     /// for plans of many points); nil when there is no readable state.
-    public static func stateSummary(in directory: URL) -> (epoch: Int, configHash: String)? {
+    package static func stateSummary(in directory: URL) -> (epoch: Int, configHash: String)? {
         let url = directory.appendingPathComponent(state)
         guard let metadata = try? SafeTensorsFile.readMetadata(contentsOf: url),
               metadata["format"] == stateFormat, let epoch = metadata["epoch"].flatMap(Int.init),

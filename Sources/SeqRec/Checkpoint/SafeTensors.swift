@@ -24,14 +24,14 @@ import Foundation
 
 /// Element types in the reference's enum order (increasing alignment); `rank` drives the writer's sort.
 /// Sub-byte types (F4, F6_E2M3, F6_E3M2) are not supported and read as `unsupportedDtype`.
-public enum SafeTensorsDType: String, CaseIterable, Sendable {
+package enum SafeTensorsDType: String, CaseIterable, Sendable {
     case bool = "BOOL", u8 = "U8", i8 = "I8"
     case f8e5m2 = "F8_E5M2", f8e4m3 = "F8_E4M3", f8e8m0 = "F8_E8M0", f8e4m3fnuz = "F8_E4M3FNUZ", f8e5m2fnuz = "F8_E5M2FNUZ"
     case i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"
     case i32 = "I32", u32 = "U32", f32 = "F32"
     case c64 = "C64", f64 = "F64", i64 = "I64", u64 = "U64"
 
-    public var byteSize: Int {
+    package var byteSize: Int {
         switch self {
         case .bool, .u8, .i8, .f8e5m2, .f8e4m3, .f8e8m0, .f8e4m3fnuz, .f8e5m2fnuz: return 1
         case .i16, .u16, .f16, .bf16: return 2
@@ -43,7 +43,7 @@ public enum SafeTensorsDType: String, CaseIterable, Sendable {
     var rank: Int { Self.allCases.firstIndex(of: self) ?? 0 }
 }
 
-public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertible {
     case fileTooShort(byteCount: Int)
     case headerTooLarge(declared: UInt64)
     case headerPastEnd(declared: UInt64, available: Int)
@@ -67,7 +67,7 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
     case valueCountMismatch(shape: [Int], values: Int)
     case byteCountMismatch(dtype: SafeTensorsDType, shape: [Int], byteCount: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .fileTooShort(let count):
             return "safetensors file too short: \(count) bytes, need at least 8 for the header length"
@@ -120,10 +120,10 @@ public enum SafeTensorsError: Error, Equatable, Sendable, CustomStringConvertibl
 }
 
 /// One tensor: dtype, shape and its raw little-endian bytes, consistent by construction.
-public struct SafeTensor: Equatable, Sendable {
-    public let dtype: SafeTensorsDType
-    public let shape: [Int]
-    public let bytes: [UInt8]
+package struct SafeTensor: Equatable, Sendable {
+    package let dtype: SafeTensorsDType
+    package let shape: [Int]
+    package let bytes: [UInt8]
 
     /// Product of the dimensions (1 for a scalar, shape []); nil on overflow or a negative dimension.
     static func elementCount(of shape: [Int]) -> Int? {
@@ -137,9 +137,9 @@ public struct SafeTensor: Equatable, Sendable {
         return count
     }
 
-    public var elementCount: Int { bytes.count / dtype.byteSize }
+    package var elementCount: Int { bytes.count / dtype.byteSize }
 
-    public init(dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) throws {
+    package init(dtype: SafeTensorsDType, shape: [Int], bytes: [UInt8]) throws {
         guard let count = Self.elementCount(of: shape), case let (needed, false) = count.multipliedReportingOverflow(by: dtype.byteSize),
               needed == bytes.count
         else { throw SafeTensorsError.byteCountMismatch(dtype: dtype, shape: shape, byteCount: bytes.count) }
@@ -148,15 +148,15 @@ public struct SafeTensor: Equatable, Sendable {
         self.bytes = bytes
     }
 
-    public init(shape: [Int], floats: [Float]) throws { try self.init(.f32, shape, floats.map(\.bitPattern)) }
-    public init(shape: [Int], doubles: [Double]) throws { try self.init(.f64, shape, doubles.map(\.bitPattern)) }
-    public init(shape: [Int], int32s: [Int32]) throws { try self.init(.i32, shape, int32s) }
-    public init(shape: [Int], int64s: [Int64]) throws { try self.init(.i64, shape, int64s) }
+    package init(shape: [Int], floats: [Float]) throws { try self.init(.f32, shape, floats.map(\.bitPattern)) }
+    package init(shape: [Int], doubles: [Double]) throws { try self.init(.f64, shape, doubles.map(\.bitPattern)) }
+    package init(shape: [Int], int32s: [Int32]) throws { try self.init(.i32, shape, int32s) }
+    package init(shape: [Int], int64s: [Int64]) throws { try self.init(.i64, shape, int64s) }
 
-    public func floats() throws -> [Float] { try decoded(.f32, UInt32.self).map(Float.init(bitPattern:)) }
-    public func doubles() throws -> [Double] { try decoded(.f64, UInt64.self).map(Double.init(bitPattern:)) }
-    public func int32s() throws -> [Int32] { try decoded(.i32, Int32.self) }
-    public func int64s() throws -> [Int64] { try decoded(.i64, Int64.self) }
+    package func floats() throws -> [Float] { try decoded(.f32, UInt32.self).map(Float.init(bitPattern:)) }
+    package func doubles() throws -> [Double] { try decoded(.f64, UInt64.self).map(Double.init(bitPattern:)) }
+    package func int32s() throws -> [Int32] { try decoded(.i32, Int32.self) }
+    package func int64s() throws -> [Int64] { try decoded(.i64, Int64.self) }
 
     private init<T: FixedWidthInteger>(_ dtype: SafeTensorsDType, _ shape: [Int], _ values: [T]) throws {
         guard Self.elementCount(of: shape) == values.count
@@ -196,24 +196,24 @@ public struct SafeTensor: Equatable, Sendable {
 /// The content of one .safetensors file: named tensors and string metadata.
 public struct SafeTensorsFile: Equatable, Sendable {
     /// The reference reader's cap on the header length (100 MB).
-    public static let maxHeaderSize = 100_000_000
+    package static let maxHeaderSize = 100_000_000
 
-    public var tensors: [String: SafeTensor]
-    public var metadata: [String: String]
+    package var tensors: [String: SafeTensor]
+    package var metadata: [String: String]
 
-    public init(tensors: [String: SafeTensor] = [:], metadata: [String: String] = [:]) {
+    package init(tensors: [String: SafeTensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
         self.metadata = metadata
     }
 
     /// The file at `url`, which must be a regular file (see RegularFile).
-    public static func read(contentsOf url: URL) throws -> SafeTensorsFile {
+    package static func read(contentsOf url: URL) throws -> SafeTensorsFile {
         try SafeTensorsFile(data: RegularFile.read(url))
     }
 
     /// Only the metadata, from the header (the tensors' bytes are not read): for listings of
     /// many files. The header is validated as by `init(data:)`; the data buffer is not.
-    public static func readMetadata(contentsOf url: URL) throws -> [String: String] {
+    package static func readMetadata(contentsOf url: URL) throws -> [String: String] {
         let handle = try RegularFile.open(url.path)
         let prefix = try handle.read(upToCount: 8)
         guard prefix.count == 8 else { throw SafeTensorsError.fileTooShort(byteCount: prefix.count) }
@@ -228,13 +228,13 @@ public struct SafeTensorsFile: Equatable, Sendable {
         return try parser.parseHeader().metadata
     }
 
-    public func write(to url: URL) throws {
+    package func write(to url: URL) throws {
         try serialized().write(to: url, options: .atomic)
     }
 
     // MARK: Writer
 
-    public func serialized() throws -> Data {
+    package func serialized() throws -> Data {
         guard tensors["__metadata__"] == nil else { throw SafeTensorsError.reservedName }
         let ordered = tensors.sorted { left, right in
             left.value.dtype.rank != right.value.dtype.rank
@@ -285,7 +285,7 @@ public struct SafeTensorsFile: Equatable, Sendable {
 
     // MARK: Reader
 
-    public init(data: Data) throws {
+    package init(data: Data) throws {
         let file = [UInt8](data)
         guard file.count >= 8 else { throw SafeTensorsError.fileTooShort(byteCount: file.count) }
         let declared = file[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }

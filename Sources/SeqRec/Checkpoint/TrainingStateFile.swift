@@ -5,23 +5,23 @@
 
 import Foundation
 
-public enum TrainingStateFile {
+package enum TrainingStateFile {
     /// Where one parameter sits in the arena-shaped tensors.
-    public struct LayoutRecord: Codable, Equatable, Sendable {
-        public var name: String
-        public var shape: [Int]
-        public var offset: Int
+    package struct LayoutRecord: Codable, Equatable, Sendable {
+        package var name: String
+        package var shape: [Int]
+        package var offset: Int
     }
 
     /// What a run knows beyond the config once its data is loaded and its model built.
-    public struct RunContext: Sendable {
+    package struct RunContext: Sendable {
         /// The model's arena layout and size (parameters plus alignment padding).
-        public var layout: [LayoutRecord]
-        public var count: Int
+        package var layout: [LayoutRecord]
+        package var count: Int
         /// Optimizer steps per epoch.
-        public var batchesPerEpoch: Int
+        package var batchesPerEpoch: Int
 
-        public init(arena: ParameterArena, batchesPerEpoch: Int) {
+        package init(arena: ParameterArena, batchesPerEpoch: Int) {
             layout = TrainingStateFile.layout(of: arena)
             count = arena.count
             self.batchesPerEpoch = batchesPerEpoch
@@ -34,7 +34,7 @@ public enum TrainingStateFile {
 
     // MARK: Writing
 
-    public static func file(_ state: TrainingState, arena: ParameterArena, configHash: String) throws -> SafeTensorsFile {
+    package static func file(_ state: TrainingState, arena: ParameterArena, configHash: String) throws -> SafeTensorsFile {
         var tensors = ["weights": try SafeTensor(shape: [state.weights.count], floats: state.weights)]
         if let best = state.bestWeights { tensors["best_weights"] = try SafeTensor(shape: [best.count], floats: best) }
         for (name, values) in state.optimizer.buffers {
@@ -66,12 +66,12 @@ public enum TrainingStateFile {
 
     /// Reads and checks the state at `url` for `spec`; `run` adds the model's layout and the
     /// epoch's batch count (nil for `runner plan`, which loads no data).
-    public static func read(at url: URL, spec: ExperimentSpec, run: RunContext?) throws(CheckpointError) -> TrainingState {
+    package static func read(at url: URL, spec: ExperimentSpec, run: RunContext?) throws(CheckpointError) -> TrainingState {
         try decode(RunFiles.read(url, kind: "training state"), path: url.path, spec: spec, run: run)
     }
 
     /// What `runner plan` says of a point's saved state.
-    public enum Inspection: Sendable, Equatable {
+    package enum Inspection: Sendable, Equatable {
         /// No state file, or one from another config (the run ignores it).
         case none
         /// The run continues after this epoch.
@@ -81,7 +81,7 @@ public enum TrainingStateFile {
     }
 
     /// The saved state in `directory` as the run will see it, by the run's own check.
-    public static func inspect(in directory: URL, spec: ExperimentSpec) -> Inspection {
+    package static func inspect(in directory: URL, spec: ExperimentSpec) -> Inspection {
         let url = directory.appendingPathComponent(RunFiles.state)
         guard spec.output.checkpoint, FileManager.default.fileExists(atPath: url.path) else { return .none }
         if let summary = RunFiles.stateSummary(in: directory), summary.configHash != spec.configHash { return .none }
@@ -92,7 +92,7 @@ public enum TrainingStateFile {
         }
     }
 
-    public static func decode(_ file: SafeTensorsFile, path: String, spec: ExperimentSpec,
+    package static func decode(_ file: SafeTensorsFile, path: String, spec: ExperimentSpec,
                               run: RunContext?) throws(CheckpointError) -> TrainingState {
         let metadata = file.metadata
         guard metadata["format"] == RunFiles.stateFormat else {

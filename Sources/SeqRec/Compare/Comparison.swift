@@ -4,15 +4,15 @@
 import Foundation
 
 /// Mean and spread of one quantity over the seeds of a configuration (finite values only).
-public struct ValueSummary: Sendable, Equatable {
-    public var count: Int
-    public var mean: Double
+package struct ValueSummary: Sendable, Equatable {
+    package var count: Int
+    package var mean: Double
     /// Sample standard deviation (n - 1); nil for a single value.
-    public var standardDeviation: Double?
-    public var minimum: Double
-    public var maximum: Double
+    package var standardDeviation: Double?
+    package var minimum: Double
+    package var maximum: Double
 
-    public init?(_ values: [Double]) {
+    package init?(_ values: [Double]) {
         let finite = values.filter(\.isFinite)
         guard let first = finite.first else { return nil }
         count = finite.count
@@ -28,29 +28,29 @@ public struct ValueSummary: Sendable, Equatable {
 public struct ConfigurationRow: Sendable {
     /// The configs' own `label:`, else the settings that set this configuration apart
     /// among the rows of its protocol (`cell=gru, hidden_size=100`), else the run name.
-    public var label: String
+    package var label: String
     /// Flattened config without seed, name, label and output (of the first run: runs that
     /// differ only in settings their model ignores, `CellKind.reads(setting:)`, are one row).
-    public var settings: [String: JSONValue]
+    package var settings: [String: JSONValue]
     /// Index into `Comparison.protocols`.
-    public var protocolIndex: Int
+    package var protocolIndex: Int
     /// The `ok` runs, one per seed, by seed.
-    public var runs: [LoadedRun]
+    package var runs: [LoadedRun]
     /// The seeds the row pools, ascending (nil: a config without a seed).
-    public var seeds: [UInt64?] { runs.map(\.seed) }
+    package var seeds: [UInt64?] { runs.map(\.seed) }
     /// Every run is a `runner evaluate` file: its history (curves, epoch times) was measured
     /// under the training's protocol, not the row's.
-    public var isReEvaluation: Bool { runs.allSatisfy { $0.evaluationFile != nil } }
+    package var isReEvaluation: Bool { runs.allSatisfy { $0.evaluationFile != nil } }
     /// `settings` without those the model ignores.
-    public var readSettings: [String: JSONValue] { ConfigSettings.read(by: settings) }
+    package var readSettings: [String: JSONValue] { ConfigSettings.read(by: settings) }
     /// Test metric name -> summary over seeds.
-    public var metrics: [String: ValueSummary]
-    public var bestEpoch: ValueSummary?
+    package var metrics: [String: ValueSummary]
+    package var bestEpoch: ValueSummary?
     /// Per run: mean epoch wall time over its history.
-    public var secondsPerEpoch: ValueSummary?
-    public var totalSeconds: ValueSummary?
+    package var secondsPerEpoch: ValueSummary?
+    package var totalSeconds: ValueSummary?
     /// Distinct parameter counts of the runs (one unless something is off).
-    public var parameterCounts: [Int]
+    package var parameterCounts: [Int]
 }
 
 /// A run that is not in the table, and why.
@@ -66,37 +66,37 @@ public struct ExcludedRun: Sendable {
 }
 
 /// A paired comparison of two rows that differ in exactly one setting.
-public struct SignificanceRow: Sendable {
+package struct SignificanceRow: Sendable {
     /// Row indices; differences are first - second.
-    public var first: Int
-    public var second: Int
+    package var first: Int
+    package var second: Int
     /// The one differing setting (`model.cell`).
-    public var differingKey: String
+    package var differingKey: String
     /// Per-user metric compared.
-    public var metric: String?
+    package var metric: String?
     /// Seeds present in both rows with per-user values.
-    public var seeds: [UInt64?]
+    package var seeds: [UInt64?]
     /// Nil when not tested; `skipReason` says why.
-    public var result: PairedTestResult?
-    public var skipReason: String?
+    package var result: PairedTestResult?
+    package var skipReason: String?
 }
 
 public struct Comparison: Sendable {
     public var rows: [ConfigurationRow]
-    public var protocols: [EvaluationProtocol]
+    package var protocols: [EvaluationProtocol]
     /// Test metric columns, in display order.
-    public var metricNames: [String]
+    package var metricNames: [String]
     public var excluded: [ExcludedRun]
-    public var significance: [SignificanceRow]
+    package var significance: [SignificanceRow]
     /// Per protocol: `path=value` of the settings its rows share (where their models read
     /// them), which the labels leave out.
-    public var sharedSettings: [[String]] = []
+    package var sharedSettings: [[String]] = []
 
-    public var mixesProtocols: Bool { protocols.count > 1 }
+    package var mixesProtocols: Bool { protocols.count > 1 }
 
     /// Names the protocol fields that differ, with their values:
     /// `rows use different protocols (candidates: all, sampled-100-uniform): their numbers are not comparable`.
-    public var protocolWarning: String {
+    package var protocolWarning: String {
         var names: [String] = []
         for field in protocols.flatMap(\.fields) where !names.contains(field.name) { names.append(field.name) }
         let differing = names.compactMap { name -> String? in
@@ -110,19 +110,19 @@ public struct Comparison: Sendable {
     }
 
     /// `P1`, `P2`, ...
-    public func protocolID(_ index: Int) -> String { "P\(index + 1)" }
+    package func protocolID(_ index: Int) -> String { "P\(index + 1)" }
 
-    public func protocolDescription(_ index: Int) -> String { protocols[index].describe(among: protocols) }
+    package func protocolDescription(_ index: Int) -> String { protocols[index].describe(among: protocols) }
 
     /// Lower is better for error metrics; higher for everything else.
-    public static func lowerIsBetter(_ metric: String) -> Bool {
+    package static func lowerIsBetter(_ metric: String) -> Bool {
         let kind = metric.split(separator: "@").first.map(String.init) ?? metric
         return ["rmse", "mae", "loss"].contains(kind)
     }
 
     /// True when `row`'s mean of `metric` is the best among rows of the same protocol (ties
     /// all best), and at least two such rows have the metric.
-    public func isBest(row index: Int, metric: String) -> Bool {
+    package func isBest(row index: Int, metric: String) -> Bool {
         let row = rows[index]
         guard let value = row.metrics[metric]?.mean else { return false }
         let peers = rows.filter { $0.protocolIndex == row.protocolIndex }.compactMap { $0.metrics[metric]?.mean }

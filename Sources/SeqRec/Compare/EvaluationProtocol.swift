@@ -3,22 +3,22 @@
 
 import Foundation
 
-public struct EvaluationProtocol: Sendable, Hashable {
+package struct EvaluationProtocol: Sendable, Hashable {
     /// Ordered `(name, value)` fields; equal fields mean the same protocol.
-    public var fields: [Field]
+    package var fields: [Field]
 
-    public struct Field: Sendable, Hashable {
-        public var name: String
-        public var value: String
+    package struct Field: Sendable, Hashable {
+        package var name: String
+        package var value: String
     }
 
     /// Fields always shown when describing a protocol; the others only when they differ.
     static let headlineFields: Set<String> = ["dataset", "split", "max_length", "candidates", "exclude_seen"]
 
-    public init(fields: [Field]) { self.fields = fields }
+    package init(fields: [Field]) { self.fields = fields }
 
     /// The protocol of a run, from the report's sections, falling back to its config.
-    public init(of report: RunReport) {
+    package init(of report: RunReport) {
         let config = report.config
         var fields: [Field] = []
         func add(_ name: String, _ value: String?) {
@@ -61,7 +61,7 @@ public struct EvaluationProtocol: Sendable, Hashable {
 
     /// `dataset=movielens-100k, split=leave-one-out, ...`: the headline fields plus any field
     /// whose value differs among `all`.
-    public func describe(among all: [EvaluationProtocol]) -> String {
+    package func describe(among all: [EvaluationProtocol]) -> String {
         fields.filter { field in
             Self.headlineFields.contains(field.name)
                 || all.contains { other in other.fields.first { $0.name == field.name }?.value != field.value }

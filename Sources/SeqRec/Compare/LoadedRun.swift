@@ -3,21 +3,21 @@
 import Foundation
 
 public struct LoadedRun: Sendable {
-    public var report: RunReport
+    package var report: RunReport
     /// The directory holding report.json.
-    public var directory: URL
+    package var directory: URL
     /// How the directory is shown: the search path as the user gave it, plus the rest.
     public var displayPath: String
     /// The test pass's per-user values, when the report names a sidecar that exists.
-    public var perUser: PerUserValues?
+    package var perUser: PerUserValues?
     /// For an evaluation file: why it no longer describes the run's model (it scored another
     /// model.safetensors, or does not say which), or nil. Such a run stays out of the table.
-    public var staleEvaluation: String?
+    package var staleEvaluation: String?
     /// The `evaluation-*.json` file this run stands for (`runner evaluate`), nil for the
     /// report's own test pass. Its history is the training's, measured under another protocol.
-    public var evaluationFile: String?
+    package var evaluationFile: String?
 
-    public init(report: RunReport, directory: URL, displayPath: String? = nil, perUser: PerUserValues? = nil) {
+    package init(report: RunReport, directory: URL, displayPath: String? = nil, perUser: PerUserValues? = nil) {
         self.report = report
         self.directory = directory
         self.displayPath = displayPath ?? directory.path
@@ -25,7 +25,7 @@ public struct LoadedRun: Sendable {
     }
 
     /// The config's `seed`, nil when absent.
-    public var seed: UInt64? {
+    package var seed: UInt64? {
         switch report.config["seed"] {
         case .integer(let value)?: return value >= 0 ? UInt64(value) : nil
         case .unsigned(let value)?: return value
@@ -34,11 +34,11 @@ public struct LoadedRun: Sendable {
     }
 }
 
-public enum CompareError: Error, Equatable, CustomStringConvertible {
+package enum CompareError: Error, Equatable, CustomStringConvertible {
     case pathNotFound(String)
     case noReports(paths: [String])
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .pathNotFound(let path):
             return "'\(path)' does not exist, expected a report.json or a directory holding reports"

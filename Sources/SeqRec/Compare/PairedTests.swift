@@ -4,29 +4,29 @@
 
 import Foundation
 
-public struct PairedTestResult: Sendable, Equatable {
+package struct PairedTestResult: Sendable, Equatable {
     /// Pairs tested (both values finite).
-    public var count: Int
+    package var count: Int
     /// Mean of first - second.
-    public var meanDifference: Double
+    package var meanDifference: Double
     /// Cohen's d_z: mean difference / sample standard deviation of the differences; nil when
     /// every difference is equal.
-    public var effectSize: Double?
+    package var effectSize: Double?
     /// Paired t statistic and its two-sided p-value (df = n - 1); nil when undefined (n < 2,
     /// or all differences zero).
-    public var tStatistic: Double?
-    public var tTestP: Double?
+    package var tStatistic: Double?
+    package var tTestP: Double?
     /// Pairs left after dropping zero differences, the z of the signed-rank sum, and its
     /// two-sided p-value; nil when no non-zero difference is left.
-    public var wilcoxonCount: Int
-    public var wilcoxonZ: Double?
-    public var wilcoxonP: Double?
+    package var wilcoxonCount: Int
+    package var wilcoxonZ: Double?
+    package var wilcoxonP: Double?
 }
 
-public enum PairedTests {
+package enum PairedTests {
     /// Both tests on `differences` (first - second). Non-finite differences must be removed
     /// by the caller.
-    public static func run(differences: [Double]) -> PairedTestResult {
+    package static func run(differences: [Double]) -> PairedTestResult {
         let n = differences.count
         let mean = n > 0 ? differences.reduce(0, +) / Double(n) : .nan
         var result = PairedTestResult(count: n, meanDifference: mean, effectSize: nil, tStatistic: nil, tTestP: nil,

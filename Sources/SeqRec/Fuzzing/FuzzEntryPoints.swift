@@ -8,7 +8,7 @@
 
 import Foundation
 
-package enum FuzzTarget: String, CaseIterable, Sendable {
+public enum FuzzTarget: String, CaseIterable, Sendable {
     /// YAML bytes -> libyaml -> node tree -> grid expansion -> spec decoder and validation.
     case config
     /// Interaction files: each format's parser, then the preprocessor (id remapping, filters).
@@ -24,7 +24,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     package static let displayName = "fuzz-input"
 
     /// How one input ended.
-    package enum Outcome: Sendable, Equatable {
+    public enum Outcome: Sendable, Equatable {
         case accepted
         /// The parser's error message (what a user would see).
         case rejected(String)
@@ -32,7 +32,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
 
     /// Runs one input through this target's readers. Traps (via `preconditionFailure`) when
     /// an accepted input does not survive its round trip.
-    package func run(_ bytes: [UInt8]) -> Outcome {
+    public func run(_ bytes: [UInt8]) -> Outcome {
         switch self {
         case .config: return Self.config(bytes)
         case .csv, .tsv, .movielens, .movielensDat, .recbole, .sasrec: return Self.interactions(bytes, format: dataFormat!)

@@ -15,7 +15,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     case object([String: JSONValue])
 
     /// Encodes `value` with a plain JSONEncoder (or the given one) and reads the JSON back.
-    public init<Value: Encodable>(encoding value: Value, encoder: JSONEncoder = JSONEncoder()) throws {
+    package init<Value: Encodable>(encoding value: Value, encoder: JSONEncoder = JSONEncoder()) throws {
         self = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(value))
     }
 
@@ -81,14 +81,14 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON with sorted keys: the input of `config_hash`.
-    public func canonicalData() throws -> Data {
+    package func canonicalData() throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(self)
     }
 
     /// Member of an object, nil for anything else.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }

@@ -4,16 +4,16 @@ public struct MetricsReport: Sendable, Equatable, Codable {
     /// Metric name (`ndcg@10`, `rmse`) -> value.
     public var metrics: [String: Double]
     /// True when ranked against sampled negatives instead of the whole catalogue.
-    public var sampled: Bool
+    package var sampled: Bool
     /// `all` or `sampled-<count>-<strategy>`; `rating` for the rating task.
     public var candidates: String
     /// Number of cases averaged.
-    public var cases: Int?
+    package var cases: Int?
     /// Per-user sidecar file (relative to the report), and the metric it holds.
-    public var perUserFile: String?
-    public var perUserMetric: String?
+    package var perUserFile: String?
+    package var perUserMetric: String?
 
-    public init(metrics: [String: Double], sampled: Bool, candidates: String, cases: Int? = nil,
+    package init(metrics: [String: Double], sampled: Bool, candidates: String, cases: Int? = nil,
                 perUserFile: String? = nil, perUserMetric: String? = nil) {
         self.metrics = metrics
         self.sampled = sampled
@@ -24,7 +24,7 @@ public struct MetricsReport: Sendable, Equatable, Codable {
     }
 
     /// The report form of an evaluation pass.
-    public init(_ result: EvaluationResult) {
+    package init(_ result: EvaluationResult) {
         self.init(metrics: result.metrics, sampled: result.sampled, candidates: result.candidates,
                   cases: result.evaluatedCases)
     }
@@ -36,17 +36,17 @@ public struct MetricsReport: Sendable, Equatable, Codable {
     }
 }
 
-public struct TimingReport: Sendable, Equatable, Codable {
+package struct TimingReport: Sendable, Equatable, Codable {
     /// Whole run, from start to report.
-    public var totalSeconds: Double
-    public var dataSeconds: Double?
-    public var trainingSeconds: Double?
+    package var totalSeconds: Double
+    package var dataSeconds: Double?
+    package var trainingSeconds: Double?
     /// Validation and test passes.
-    public var evaluationSeconds: Double?
+    package var evaluationSeconds: Double?
     /// Training targets per second over all epochs.
-    public var targetsPerSecond: Double?
+    package var targetsPerSecond: Double?
 
-    public init(totalSeconds: Double, dataSeconds: Double? = nil, trainingSeconds: Double? = nil,
+    package init(totalSeconds: Double, dataSeconds: Double? = nil, trainingSeconds: Double? = nil,
                 evaluationSeconds: Double? = nil, targetsPerSecond: Double? = nil) {
         self.totalSeconds = totalSeconds
         self.dataSeconds = dataSeconds

@@ -3,46 +3,46 @@
 
 import Foundation
 
-public struct GitState: Sendable, Equatable, Codable {
-    public var commit: String
+package struct GitState: Sendable, Equatable, Codable {
+    package var commit: String
     /// True when `git status --porcelain` lists anything (modified, staged or untracked,
     /// ignored files excluded).
-    public var dirty: Bool
+    package var dirty: Bool
 
-    public init(commit: String, dirty: Bool) {
+    package init(commit: String, dirty: Bool) {
         self.commit = commit
         self.dirty = dirty
     }
 }
 
-public struct Provenance: Sendable, Equatable, Codable {
+package struct Provenance: Sendable, Equatable, Codable {
     /// seqrec's release number (`SeqRecVersion.number`); nil in reports of older versions.
-    public var seqrecVersion: String?
+    package var seqrecVersion: String?
     /// The git state of the working directory; nil when not run inside a git checkout or git
     /// is missing.
-    public var git: GitState?
+    package var git: GitState?
     /// Swift compiler version that built this binary, e.g. `6.3`, determined at compile time.
-    public var swiftVersion: String
+    package var swiftVersion: String
     /// `compile-time`: how `swift_version` was determined.
-    public var swiftVersionSource: String
+    package var swiftVersionSource: String
     /// Operating system, e.g. `Ubuntu 24.04.1 LTS (Linux 6.8.0)` or `macOS 14.5`.
-    public var os: String
+    package var os: String
     /// CPU model name, nil when unknown.
-    public var cpu: String?
+    package var cpu: String?
     /// Logical cores available to the process.
-    public var cores: Int
+    package var cores: Int
     /// Worker threads the run used.
-    public var threads: Int
+    package var threads: Int
     /// What set `threads` (`CPUAllowance.Source`: config, affinity, cgroup, slurm, cores);
     /// nil in reports of older versions.
-    public var threadsSource: String?
+    package var threadsSource: String?
     /// The BLAS, its release and kernels, and who chose them; nil in reports of older versions.
-    public var blas: BLASKernelInfo?
+    package var blas: BLASKernelInfo?
     /// seqrec's own hot kernels (KernelDispatch): their path, width, instructions and who chose
     /// them; nil in reports of older versions.
-    public var kernels: KernelInfo?
+    package var kernels: KernelInfo?
 
-    public init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
+    package init(git: GitState?, swiftVersion: String, swiftVersionSource: String, os: String, cpu: String?,
                 cores: Int, threads: Int, blas: BLASKernelInfo? = nil, kernels: KernelInfo? = nil) {
         self.seqrecVersion = SeqRecVersion.number
         self.git = git
@@ -66,7 +66,7 @@ public struct Provenance: Sendable, Equatable, Codable {
 
     /// Captures the current machine. `directory` is where git is asked (default: the
     /// working directory); `threads` is what the run uses.
-    public static func capture(threads: Int, threadsSource: CPUAllowance.Source? = nil, directory: URL? = nil) -> Provenance {
+    package static func capture(threads: Int, threadsSource: CPUAllowance.Source? = nil, directory: URL? = nil) -> Provenance {
         var provenance = Provenance(git: gitState(in: directory), swiftVersion: compilerVersion, swiftVersionSource: "compile-time",
                                     os: operatingSystem(), cpu: cpuModel(), cores: ProcessInfo.processInfo.activeProcessorCount,
                                     threads: threads, blas: BLASKernels.current, kernels: KernelDispatch.current)
@@ -75,7 +75,7 @@ public struct Provenance: Sendable, Equatable, Codable {
     }
 
     /// The compiler version this file was built with (to the minor version).
-    public static var compilerVersion: String {
+    package static var compilerVersion: String {
         #if compiler(>=7.0)
         return ">=7.0"
         #elseif compiler(>=6.4)
@@ -92,7 +92,7 @@ public struct Provenance: Sendable, Equatable, Codable {
     }
 
     /// HEAD commit and dirty flag, or nil outside a checkout / without git.
-    public static func gitState(in directory: URL? = nil) -> GitState? {
+    package static func gitState(in directory: URL? = nil) -> GitState? {
         guard let head = runGit(["rev-parse", "HEAD"], in: directory), !head.isEmpty,
               let status = runGit(["status", "--porcelain"], in: directory) else { return nil }
         return GitState(commit: head, dirty: !status.isEmpty)

@@ -3,12 +3,12 @@
 
 import Foundation
 
-public enum ReportCoding {
-    public static let nan = "NaN"
-    public static let infinity = "Infinity"
-    public static let negativeInfinity = "-Infinity"
+package enum ReportCoding {
+    package static let nan = "NaN"
+    package static let infinity = "Infinity"
+    package static let negativeInfinity = "-Infinity"
 
-    public static func encoder() -> JSONEncoder {
+    package static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -16,7 +16,7 @@ public enum ReportCoding {
         return encoder
     }
 
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: infinity, negativeInfinity: negativeInfinity, nan: nan)

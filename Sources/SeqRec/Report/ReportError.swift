@@ -1,6 +1,6 @@
 // Errors of writing and reading reports, with the path and what went wrong.
 
-public enum ReportError: Error, Equatable, CustomStringConvertible {
+package enum ReportError: Error, Equatable, CustomStringConvertible {
     case cannotCreateDirectory(path: String, reason: String)
     case cannotWrite(path: String, reason: String)
     case cannotEncode(what: String, reason: String)
@@ -10,7 +10,7 @@ public enum ReportError: Error, Equatable, CustomStringConvertible {
     case invalidPerUserFile(path: String, line: Int, reason: String)
     case mismatchedPerUser(values: Int, users: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .cannotCreateDirectory(let path, let reason):
             return "cannot create report directory '\(path)': \(reason)"

@@ -3,26 +3,26 @@
 import Foundation
 
 /// The content of a per-user sidecar.
-public struct PerUserValues: Sendable, Equatable {
-    public var metric: String
-    public var users: [Int32]
-    public var values: [Float]
+package struct PerUserValues: Sendable, Equatable {
+    package var metric: String
+    package var users: [Int32]
+    package var values: [Float]
 
-    public init(metric: String, users: [Int32], values: [Float]) {
+    package init(metric: String, users: [Int32], values: [Float]) {
         self.metric = metric
         self.users = users
         self.values = values
     }
 }
 
-public enum ReportReader {
+package enum ReportReader {
     private struct VersionProbe: Decodable {
         var schemaVersion: Int
         enum CodingKeys: String, CodingKey { case schemaVersion = "schema_version" }
     }
 
     /// Reads a report.json; rejects newer schema versions with a clear error.
-    public static func read(_ url: URL) throws -> RunReport {
+    package static func read(_ url: URL) throws -> RunReport {
         let data: Data
         do throws(RegularFileError) {
             data = try RegularFile.read(url)
@@ -53,7 +53,7 @@ public enum ReportReader {
     }
 
     /// Reads a sidecar written by `ReportWriter.writePerUser`.
-    public static func readPerUser(_ url: URL) throws -> PerUserValues {
+    package static func readPerUser(_ url: URL) throws -> PerUserValues {
         let bytes: Data
         do throws(RegularFileError) {
             bytes = try RegularFile.read(url)

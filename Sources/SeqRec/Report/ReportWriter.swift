@@ -2,12 +2,12 @@
 
 import Foundation
 
-public enum ReportWriter {
-    public static let reportFileName = "report.json"
-    public static let perUserFileName = "per_user.tsv"
+package enum ReportWriter {
+    package static let reportFileName = "report.json"
+    package static let perUserFileName = "per_user.tsv"
 
     /// The report's bytes: pretty-printed JSON with sorted keys and a final newline.
-    public static func encode(_ report: RunReport) throws -> Data {
+    package static func encode(_ report: RunReport) throws -> Data {
         do {
             var data = try ReportCoding.encoder().encode(report)
             data.append(0x0A)
@@ -19,7 +19,7 @@ public enum ReportWriter {
 
     /// Writes `<directory>/report.json` atomically (creating the directory); returns its URL.
     @discardableResult
-    public static func write(_ report: RunReport, to directory: URL) throws -> URL {
+    package static func write(_ report: RunReport, to directory: URL) throws -> URL {
         try write(report, to: directory, beforeRename: {})
     }
 
@@ -34,7 +34,7 @@ public enum ReportWriter {
     /// a header line `user<TAB><metric>`, then one `<user><TAB><value>` line per case, in case
     /// order; values use the shortest text that reads back as the same Float, NaN as `NaN`.
     @discardableResult
-    public static func writePerUser(_ values: [Float], users: [Int32], metric: String, to directory: URL,
+    package static func writePerUser(_ values: [Float], users: [Int32], metric: String, to directory: URL,
                                     fileName: String = perUserFileName) throws -> URL {
         guard values.count == users.count else {
             throw ReportError.mismatchedPerUser(values: values.count, users: users.count)

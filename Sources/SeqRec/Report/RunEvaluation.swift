@@ -7,20 +7,20 @@ import Foundation
 
 /// What `runner evaluate` writes: the metrics of a saved model under a stated protocol.
 public struct RunEvaluation: Codable, Sendable, Equatable {
-    public var kind = "evaluation"
-    public var name: String
+    package var kind = "evaluation"
+    package var name: String
     /// The config the model was trained under.
-    public var configHash: String
+    package var configHash: String
     /// SHA-256 of the model.safetensors bytes that were scored, and the epoch its weights
     /// come from (nil for a baseline): `runner compare` uses the evaluation only while the
     /// run's model file still has this hash. Nil in files written before it was recorded.
-    public var modelSHA256: String?
-    public var modelEpoch: Int?
-    public var split: String
+    package var modelSHA256: String?
+    package var modelEpoch: Int?
+    package var split: String
     /// The resolved `evaluation` section used.
-    public var evaluation: JSONValue
+    package var evaluation: JSONValue
     public var metrics: MetricsReport
-    public var createdAt: Timestamp
+    package var createdAt: Timestamp
 
     init(name: String, configHash: String, modelSHA256: String, modelEpoch: Int?, split: String, evaluation spec: ExperimentSpec,
          metrics: MetricsReport) throws {

@@ -4,45 +4,45 @@
 
 import Foundation
 
-public struct RunReport: Sendable, Equatable, Codable {
+package struct RunReport: Sendable, Equatable, Codable {
     /// Bumped when a field changes meaning or a required field is added.
-    public static let currentSchemaVersion = 1
+    package static let currentSchemaVersion = 1
 
-    public var schemaVersion: Int
+    package var schemaVersion: Int
     /// `<name>-<UTC start yyyyMMddTHHmmssZ>-<first 8 hex of config_hash>`.
-    public var runID: String
+    package var runID: String
     /// The experiment's name.
-    public var name: String
+    package var name: String
     /// The resolved config, as the config layer encodes it.
-    public var config: JSONValue
+    package var config: JSONValue
     /// SHA-256 (hex) of the config's canonical JSON (sorted keys, no whitespace).
-    public var configHash: String
-    public var provenance: Provenance
-    public var startedAt: Timestamp
-    public var finishedAt: Timestamp?
-    public var status: RunStatus
+    package var configHash: String
+    package var provenance: Provenance
+    package var startedAt: Timestamp
+    package var finishedAt: Timestamp?
+    package var status: RunStatus
     /// Why the run failed, diverged or was interrupted; a short note for ok runs.
-    public var message: String?
-    public var dataset: DatasetReport?
-    public var split: SplitReport?
+    package var message: String?
+    package var dataset: DatasetReport?
+    package var split: SplitReport?
     /// One record per finished epoch.
-    public var history: [EpochRecord]
+    package var history: [EpochRecord]
     /// Epoch whose weights were restored for the test pass.
-    public var bestEpoch: Int?
-    public var validation: MetricsReport?
-    public var test: MetricsReport?
-    public var ratingBaselines: RatingBaselines?
-    public var timing: TimingReport?
+    package var bestEpoch: Int?
+    package var validation: MetricsReport?
+    package var test: MetricsReport?
+    package var ratingBaselines: RatingBaselines?
+    package var timing: TimingReport?
     /// Trainable scalars of the model (0 for pop/markov).
-    public var parameterCount: Int?
+    package var parameterCount: Int?
     /// The epoch a resumed run continued after (its saved training state), nil for a fresh run.
-    public var resumedFromEpoch: Int?
+    package var resumedFromEpoch: Int?
     /// File name -> SHA-256 (hex) of each file of the result that this report belongs to
     /// (model.safetensors, ids.json, per_user.tsv); readers refuse a file that does not match
     /// (RunResult.verify). Nil in reports of runs that did not end ok, and of older releases.
-    public var files: [String: String]?
+    package var files: [String: String]?
 
-    public init(runID: String, name: String, config: JSONValue, configHash: String, provenance: Provenance,
+    package init(runID: String, name: String, config: JSONValue, configHash: String, provenance: Provenance,
                 startedAt: Timestamp, status: RunStatus, message: String? = nil) {
         self.schemaVersion = Self.currentSchemaVersion
         self.runID = runID
@@ -57,7 +57,7 @@ public struct RunReport: Sendable, Equatable, Codable {
     }
 
     /// A report for `config` started now, with its hash and run id filled in.
-    public init(name: String, config: JSONValue, provenance: Provenance, startedAt: Timestamp = .now(),
+    package init(name: String, config: JSONValue, provenance: Provenance, startedAt: Timestamp = .now(),
                 status: RunStatus = .failed, message: String? = nil) throws {
         let hash = try Self.configHash(of: config)
         self.init(runID: Self.makeRunID(name: name, startedAt: startedAt, configHash: hash), name: name,
@@ -65,11 +65,11 @@ public struct RunReport: Sendable, Equatable, Codable {
                   status: status, message: message)
     }
 
-    public static func configHash(of config: JSONValue) throws -> String {
+    package static func configHash(of config: JSONValue) throws -> String {
         SHA256.hex(try config.canonicalData())
     }
 
-    public static func makeRunID(name: String, startedAt: Timestamp, configHash: String) -> String {
+    package static func makeRunID(name: String, startedAt: Timestamp, configHash: String) -> String {
         let time = ISO8601.compactString(milliseconds: startedAt.millisecondsSince1970)
         return "\(name)-\(time)-\(configHash.prefix(8))"
     }

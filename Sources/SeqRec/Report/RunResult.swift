@@ -28,7 +28,7 @@ import Darwin
 #endif
 
 /// A run directory's files that do not belong together, or a directory without a finished run.
-public enum RunResultError: Error, Equatable, CustomStringConvertible {
+package enum RunResultError: Error, Equatable, CustomStringConvertible {
     /// No report.json: the run has not finished.
     case noReport(directory: String)
     /// The report's status is not ok.
@@ -44,7 +44,7 @@ public enum RunResultError: Error, Equatable, CustomStringConvertible {
     /// Promoting a committed attempt failed (the system's reason).
     case cannotPromote(directory: String, reason: String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .noReport(let directory):
             return "\(directory): no report.json, so no finished run (a run that has not ended ok leaves only unfinished weights)"
@@ -65,21 +65,21 @@ public enum RunResultError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-public enum RunResult {
+package enum RunResult {
     /// Where an attempt over a finished result keeps its files until it has one of its own.
-    public static let attemptDirectory = ".attempt"
+    package static let attemptDirectory = ".attempt"
     /// The files a result may have besides its report (RunFiles.ids, RunFiles.model,
     /// ReportWriter.perUserFileName; a test checks they agree), and the training state.
     static let resultFiles = ["ids.json", "model.safetensors", "per_user.tsv"]
     static let stateFile = "state.safetensors"
 
-    public static func attemptURL(of directory: URL) -> URL {
+    package static func attemptURL(of directory: URL) -> URL {
         directory.appendingPathComponent(attemptDirectory, isDirectory: true)
     }
 
     /// `.attempt/report.json` when it reads back with status ok: an attempt that finished and
     /// waits to be moved into place.
-    public static func committedAttempt(in directory: URL) -> RunReport? {
+    package static func committedAttempt(in directory: URL) -> RunReport? {
         let url = attemptURL(of: directory).appendingPathComponent(ReportWriter.reportFileName)
         guard FileManager.default.fileExists(atPath: url.path), let report = try? ReportReader.read(url),
               report.status == .ok else { return nil }
@@ -88,7 +88,7 @@ public enum RunResult {
 
     /// The directory's finished run: a committed attempt's report, else report.json when its
     /// status is ok; nil when there is none.
-    public static func finishedReport(in directory: URL) -> RunReport? {
+    package static func finishedReport(in directory: URL) -> RunReport? {
         if let committed = committedAttempt(in: directory) { return committed }
         let url = directory.appendingPathComponent(ReportWriter.reportFileName)
         guard let report = try? ReportReader.read(url), report.status == .ok else { return nil }
@@ -103,7 +103,7 @@ public enum RunResult {
     /// it is of this config (a rerun of the same config replaces it only once it is ok itself).
     /// `output.dir` does not count: a finished run moved or copied to another directory is the
     /// same experiment there.
-    public static func replacementProblem(directory: String, config: JSONValue, configHash: String) -> String? {
+    package static func replacementProblem(directory: String, config: JSONValue, configHash: String) -> String? {
         guard let finished = finishedReport(in: WorkingDirectory.url(directory)), finished.configHash != configHash else {
             return nil
         }
@@ -126,7 +126,7 @@ public enum RunResult {
 
     /// The key paths whose values differ, `path: old -> new`, in key order (`(none)` for a key
     /// one side lacks). Objects are compared key by key, anything else as a whole.
-    public static func differences(from old: JSONValue, to new: JSONValue, path: String = "") -> [String] {
+    package static func differences(from old: JSONValue, to new: JSONValue, path: String = "") -> [String] {
         if case .object(let before) = old, case .object(let after) = new {
             return Set(before.keys).union(after.keys).sorted().flatMap { key -> [String] in
                 let child = path.isEmpty ? key : "\(path).\(key)"
@@ -160,7 +160,7 @@ public enum RunResult {
 
     /// Moves the committed attempt of `directory` into place (nothing to do without one). The
     /// caller holds the directory's lock. Safe to repeat after a kill at any step.
-    public static func promote(in directory: URL) throws(RunResultError) {
+    package static func promote(in directory: URL) throws(RunResultError) {
         guard let staged = committedAttempt(in: directory) else { return }
         let attempt = attemptURL(of: directory)
         let fileManager = FileManager.default
@@ -195,7 +195,7 @@ public enum RunResult {
 
     /// For readers (`recommend`, `evaluate`, `compare`): finishes the move of a committed
     /// attempt that a killed run left, when no live process holds the directory's lock.
-    public static func recover(_ directory: URL) {
+    package static func recover(_ directory: URL) {
         guard committedAttempt(in: directory) != nil,
               let lock = try? RunDirectoryLock.acquire(directory: directory.path) else { return }
         defer { lock.release() }
@@ -203,7 +203,7 @@ public enum RunResult {
     }
 
     /// Removes an attempt that was never committed (its result is gone or was replaced).
-    public static func discardAttempt(in directory: URL) {
+    package static func discardAttempt(in directory: URL) {
         let attempt = attemptURL(of: directory)
         if FileManager.default.fileExists(atPath: attempt.path), committedAttempt(in: directory) == nil {
             try? FileManager.default.removeItem(at: attempt)
@@ -214,7 +214,7 @@ public enum RunResult {
 
     /// The finished report of `directory` for a reader that uses its files: report.json must
     /// exist and say ok.
-    public static func finishedReportForReading(in directory: URL) throws -> RunReport {
+    package static func finishedReportForReading(in directory: URL) throws -> RunReport {
         let url = directory.appendingPathComponent(ReportWriter.reportFileName)
         guard FileManager.default.fileExists(atPath: url.path) else { throw RunResultError.noReport(directory: directory.path) }
         let report = try ReportReader.read(url)
@@ -226,7 +226,7 @@ public enum RunResult {
     /// report does not list is refused when `required`. Reports written before the `files`
     /// map existed record nothing, and any file passes. `sha256` is the hash of the bytes a
     /// caller already read and parsed (then those are checked, and the file is not read again).
-    public static func verify(_ name: String, in directory: URL, report: RunReport, required: Bool = false,
+    package static func verify(_ name: String, in directory: URL, report: RunReport, required: Bool = false,
                               sha256: String? = nil) throws(RunResultError) {
         guard let files = report.files else { return }
         let url = directory.appendingPathComponent(name)
@@ -242,7 +242,7 @@ public enum RunResult {
     }
 
     /// SHA-256 of a file just written, for the report's `files` map.
-    public static func hash(of url: URL) throws -> String {
+    package static func hash(of url: URL) throws -> String {
         do {
             return try SHA256.hex(ofFileAt: url.path)
         } catch {

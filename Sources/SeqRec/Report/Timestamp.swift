@@ -3,14 +3,14 @@
 
 import Foundation
 
-public struct Timestamp: Sendable, Equatable, Codable, CustomStringConvertible {
+package struct Timestamp: Sendable, Equatable, Codable, CustomStringConvertible {
     /// Milliseconds since 1970-01-01T00:00:00Z, within `ISO8601.millisecondRange`.
-    public var millisecondsSince1970: Int64
+    package var millisecondsSince1970: Int64
 
-    public var date: Date { Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000) }
+    package var date: Date { Date(timeIntervalSince1970: Double(millisecondsSince1970) / 1000) }
 
     /// `date` rounded down to the millisecond (and to years 0000-9999).
-    public init(_ date: Date) {
+    package init(_ date: Date) {
         let milliseconds = (date.timeIntervalSince1970 * 1000).rounded(.down)
         let range = ISO8601.millisecondRange
         millisecondsSince1970 = milliseconds.isNaN ? 0
@@ -19,17 +19,17 @@ public struct Timestamp: Sendable, Equatable, Codable, CustomStringConvertible {
             : Int64(milliseconds)
     }
 
-    public static func now() -> Timestamp { Timestamp(Date()) }
+    package static func now() -> Timestamp { Timestamp(Date()) }
 
-    public var description: String { ISO8601.string(milliseconds: millisecondsSince1970) }
+    package var description: String { ISO8601.string(milliseconds: millisecondsSince1970) }
 
     /// Parses an ISO 8601 date-time (see `ISO8601.milliseconds`); nil if it is not one.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         guard let milliseconds = ISO8601.milliseconds(text) else { return nil }
         millisecondsSince1970 = milliseconds
     }
 
-    public init(from decoder: Decoder) throws {
+    package init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let parsed = Timestamp(parsing: text) else {
@@ -39,7 +39,7 @@ public struct Timestamp: Sendable, Equatable, Codable, CustomStringConvertible {
         self = parsed
     }
 
-    public func encode(to encoder: Encoder) throws {
+    package func encode(to encoder: Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }

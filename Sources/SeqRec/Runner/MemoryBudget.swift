@@ -17,19 +17,19 @@
 // jobs, containers); elsewhere the physical memory.
 import Foundation
 
-public struct MemoryEstimate: Sendable, Equatable {
-    public var parameters: Double
+package struct MemoryEstimate: Sendable, Equatable {
+    package var parameters: Double
     /// Bytes of parameter-shaped buffers (weights, gradients, optimizer state, snapshots).
-    public var parameterBytes: Double
+    package var parameterBytes: Double
     /// Bytes of the workers' activations and the evaluation scores.
-    public var workspaceBytes: Double
+    package var workspaceBytes: Double
     /// Bytes of the evaluation's per-case buffers (`EvaluationBuffers`).
-    public var evaluationBytes: Double
-    public var totalBytes: Double { parameterBytes + workspaceBytes + evaluationBytes }
+    package var evaluationBytes: Double
+    package var totalBytes: Double { parameterBytes + workspaceBytes + evaluationBytes }
 
     /// `evaluationCases`: the validation and test cases together (about twice the users).
     /// nil for the baselines (pop, markov), which hold counts only.
-    public init?(_ spec: ExperimentSpec, numItems: Int, threads: Int, evaluationCases: Int = 0) {
+    package init?(_ spec: ExperimentSpec, numItems: Int, threads: Int, evaluationCases: Int = 0) {
         guard spec.model.cell.isTrainable else { return nil }
         let workers = Double(max(threads, 1))
         let maxLength = spec.split.maxLength
@@ -61,10 +61,10 @@ public struct MemoryEstimate: Sendable, Equatable {
 
 /// The run does not fit in the memory the machine has.
 public struct MemoryBudgetError: Error, CustomStringConvertible, Sendable {
-    public var estimate: MemoryEstimate
-    public var availableBytes: Double
+    package var estimate: MemoryEstimate
+    package var availableBytes: Double
     /// "the 1,682 items of movielens-100k" or similar: which catalogue size the estimate used.
-    public var catalogue: String
+    package var catalogue: String
 
     public var description: String {
         "the run needs about \(MemoryBudget.format(estimate.totalBytes)) of memory but \(MemoryBudget.format(availableBytes)) is available "
@@ -92,7 +92,7 @@ public enum MemoryBudget {
 
     /// The catalogue size a config implies before any data is read: the synthetic generator's
     /// items, a built-in dataset's known count; nil for the user's own files.
-    public static func knownItemCount(_ dataset: DatasetSpec) -> Int? {
+    package static func knownItemCount(_ dataset: DatasetSpec) -> Int? {
         if let synthetic = dataset.synthetic { return synthetic.items }
         guard dataset.path == nil, let name = dataset.name else { return nil }
         return (try? BuiltinDataset.named(name))?.expectation.items
@@ -100,7 +100,7 @@ public enum MemoryBudget {
 
     /// The users a config implies before any data is read (an upper bound after filtering),
     /// like `knownItemCount`; nil for the user's own files.
-    public static func knownUserCount(_ dataset: DatasetSpec) -> Int? {
+    package static func knownUserCount(_ dataset: DatasetSpec) -> Int? {
         if let synthetic = dataset.synthetic { return synthetic.users }
         guard dataset.path == nil, let name = dataset.name else { return nil }
         return (try? BuiltinDataset.named(name))?.expectation.users
@@ -109,7 +109,7 @@ public enum MemoryBudget {
     /// Checks what can be checked from the config alone: the catalogue of a built-in or
     /// synthetic dataset, and for a file dataset everything that does not grow with it (one
     /// item); the run checks again once the file is loaded.
-    public static func checkConfig(_ spec: ExperimentSpec) throws(MemoryBudgetError) {
+    package static func checkConfig(_ spec: ExperimentSpec) throws(MemoryBudgetError) {
         if let items = knownItemCount(spec.dataset) {
             // Every user gives at most one validation and one test case.
             let cases = 2 * (knownUserCount(spec.dataset) ?? 0)

@@ -2,7 +2,7 @@
 // of the whole catalogue or of chosen candidates. The recurrent recommender, SASRec and both
 // baselines provide it, so one pass serves all cells.
 
-public protocol NextItemScorer {
+package protocol NextItemScorer {
     /// [B, V] row-major scores after each row's last input (V = numItems + 1; column 0 = padding).
     func scoreNext(_ batch: SequenceBatch) -> [Float]
     /// The scores of row b's `candidates` only, flat in the lists' order (sampled evaluation).
@@ -15,14 +15,14 @@ public protocol NextItemScorer {
 }
 
 extension NextItemScorer {
-    public func withFixedWeights<Result>(_ body: () -> Result) -> Result { body() }
+    package func withFixedWeights<Result>(_ body: () -> Result) -> Result { body() }
 
-    public func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
+    package func withScores<Result>(_ batch: SequenceBatch, _ body: (UnsafeBufferPointer<Float>) -> Result) -> Result {
         scoreNext(batch).withUnsafeBufferPointer(body)
     }
 
     /// From the full rows: right for any scorer, and cheap for the count-based baselines.
-    public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
+    package func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
         let scores = scoreNext(batch)
         let width = scores.count / max(batch.batchSize, 1)
         var out = [Float](repeating: 0, count: candidates.items.count)

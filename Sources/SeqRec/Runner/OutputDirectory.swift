@@ -11,16 +11,16 @@ import Darwin
 #endif
 
 /// Why a run cannot use its output directory; nothing was written.
-public struct OutputDirectoryError: Error, Equatable, CustomStringConvertible {
-    public var path: String
-    public var reason: String
+package struct OutputDirectoryError: Error, Equatable, CustomStringConvertible {
+    package var path: String
+    package var reason: String
     /// The pid of the run holding the directory's lock, when that is the reason.
-    public var holder: Int32?
+    package var holder: Int32?
 
-    public var description: String { "output directory '\(path)' cannot be used: \(reason)" }
+    package var description: String { "output directory '\(path)' cannot be used: \(reason)" }
 }
 
-public enum OutputDirectory {
+package enum OutputDirectory {
     /// The probe's name; like the atomic writes' temporary files it starts with a dot.
     static let probeName = ".write-check.tmp"
     /// A page: enough to find a full disk, too little to matter.
@@ -29,7 +29,7 @@ public enum OutputDirectory {
     /// Creates `path`, locks it for this process and checks that a file can be written in it.
     /// The caller keeps the returned lock until its report is written. On a file system
     /// without locks the run goes on unlocked (nil), after `note` says so.
-    public static func prepare(_ path: String, note: (String) -> Void) throws(OutputDirectoryError) -> RunDirectoryLock? {
+    package static func prepare(_ path: String, note: (String) -> Void) throws(OutputDirectoryError) -> RunDirectoryLock? {
         do {
             try DirectoryCreation.create(path)
         } catch {

@@ -22,7 +22,7 @@ public enum RunCheckpoint {
     // MARK: Model weights
 
     /// The model file: every parameter under its PyTorch name, plus metadata.
-    public static func modelFile(_ parameters: [Parameter], configJSON: String, configHash: String, epoch: Int?,
+    package static func modelFile(_ parameters: [Parameter], configJSON: String, configHash: String, epoch: Int?,
                                  dataDirectory: String? = nil) throws -> SafeTensorsFile {
         var tensors: [String: SafeTensor] = [:]
         for parameter in parameters {
@@ -43,12 +43,12 @@ public enum RunCheckpoint {
     }
 
     /// Reads a model file and checks it belongs to `configHash` (when given).
-    public static func readModel(at url: URL, configHash: String? = nil) throws(CheckpointError) -> SafeTensorsFile {
+    package static func readModel(at url: URL, configHash: String? = nil) throws(CheckpointError) -> SafeTensorsFile {
         try readHashedModel(at: url, configHash: configHash).file
     }
 
     /// As `readModel`, with `RunFiles.modelSHA256` of the bytes read.
-    public static func readHashedModel(at url: URL, configHash: String? = nil) throws(CheckpointError)
+    package static func readHashedModel(at url: URL, configHash: String? = nil) throws(CheckpointError)
         -> (file: SafeTensorsFile, sha256: String) {
         let (file, sha256) = try RunFiles.readHashed(url, kind: "model checkpoint")
         guard file.metadata["format"] == modelFormat else {
@@ -89,25 +89,25 @@ public enum RunCheckpoint {
 
     // MARK: Id maps
 
-    public struct IdMaps: Codable, Equatable, Sendable {
+    package struct IdMaps: Codable, Equatable, Sendable {
         /// items[id] is the raw id of dense item id (index 0: padding).
-        public var items: [String]
+        package var items: [String]
         /// users[id] is the raw id of dense user id.
-        public var users: [String]
+        package var users: [String]
 
-        public init(items: [String], users: [String]) {
+        package init(items: [String], users: [String]) {
             self.items = items
             self.users = users
         }
     }
 
-    public static func writeIds(_ maps: IdMaps, in directory: URL) throws {
+    package static func writeIds(_ maps: IdMaps, in directory: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try AtomicFile.write(try encoder.encode(maps), to: directory.appendingPathComponent(RunFiles.ids))
     }
 
-    public static func readIds(in directory: URL) throws(CheckpointError) -> IdMaps {
+    package static func readIds(in directory: URL) throws(CheckpointError) -> IdMaps {
         let url = directory.appendingPathComponent(RunFiles.ids)
         let data = try RunFiles.readBytes(url, kind: "id maps")
         do {
@@ -119,7 +119,7 @@ public enum RunCheckpoint {
 
     // MARK: Training state
 
-    public static func stateFile(_ state: TrainingState, arena: ParameterArena, configHash: String) throws -> SafeTensorsFile {
+    package static func stateFile(_ state: TrainingState, arena: ParameterArena, configHash: String) throws -> SafeTensorsFile {
         try TrainingStateFile.file(state, arena: arena, configHash: configHash)
     }
 

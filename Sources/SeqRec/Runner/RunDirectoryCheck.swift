@@ -11,7 +11,7 @@ public enum RunDirectoryCheck {
     /// One line per finding, tab-separated: `report  ok  status=ok  config_hash=...`,
     /// `state  corrupt  <reason>`, `temporary  .x.12.ab.tmp  pid=12  dead`, ...
     public struct Finding: Sendable, Equatable {
-        public var fields: [String]
+        package var fields: [String]
         public var isProblem: Bool
         public var line: String { fields.joined(separator: "\t") }
     }

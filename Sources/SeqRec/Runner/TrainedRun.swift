@@ -12,9 +12,9 @@ public final class TrainedRun {
     public let directory: URL
     public let spec: ExperimentSpec
     /// The config hash the run was trained under (before evaluation overrides).
-    public let trainedConfigHash: String
+    package let trainedConfigHash: String
     /// `RunFiles.modelSHA256` of the model.safetensors bytes loaded, and their epoch.
-    public let modelSHA256: String
+    package let modelSHA256: String
     public let modelEpoch: Int?
     let data: InteractionData
     let split: SplitData

@@ -7,18 +7,18 @@
 /// m < reductionFactor, iff it is the best of them (so the first trial to reach a rung always
 /// continues). Ties count in the trial's favour. A NaN value stops the trial; NaN competitors
 /// are ignored (a trial that recorded NaN was stopped there).
-public struct ASHAPruner: TrialPruner {
-    public let minEpochs: Int
-    public let reductionFactor: Int
+package struct ASHAPruner: TrialPruner {
+    package let minEpochs: Int
+    package let reductionFactor: Int
 
     /// `minEpochs` ≥ 1 and `reductionFactor` ≥ 2; smaller values are raised to those (the tune
     /// file's validation rejects them before they get here).
-    public init(minEpochs: Int, reductionFactor: Int = 3) {
+    package init(minEpochs: Int, reductionFactor: Int = 3) {
         self.minEpochs = max(minEpochs, 1)
         self.reductionFactor = max(reductionFactor, 2)
     }
 
-    public func decisionEpochs(maxEpochs: Int) -> [Int] {
+    package func decisionEpochs(maxEpochs: Int) -> [Int] {
         var epochs: [Int] = []
         var epoch = minEpochs
         while epoch < maxEpochs {
@@ -31,7 +31,7 @@ public struct ASHAPruner: TrialPruner {
     }
 
     /// Whether `epoch` is a rung (whatever the run's length).
-    public func isRung(_ epoch: Int) -> Bool {
+    package func isRung(_ epoch: Int) -> Bool {
         var rung = minEpochs
         while rung < epoch {
             let (next, overflow) = rung.multipliedReportingOverflow(by: reductionFactor)
@@ -41,7 +41,7 @@ public struct ASHAPruner: TrialPruner {
         return rung == epoch
     }
 
-    public func shouldStop(epoch: Int, value: Double, competitors: [Double], direction: ObjectiveDirection) -> Bool {
+    package func shouldStop(epoch: Int, value: Double, competitors: [Double], direction: ObjectiveDirection) -> Bool {
         guard isRung(epoch) else { return false }
         if value.isNaN { return true }
         var values = competitors.filter { !$0.isNaN }

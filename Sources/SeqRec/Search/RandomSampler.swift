@@ -3,17 +3,17 @@ import Foundation
 /// Independent uniform draws for every parameter (random search, Bergstra & Bengio 2012):
 /// the baseline every model-based sampler must beat. Trial n's values depend only on the seed
 /// and n, so they are the same whatever the history and the number of parallel trials.
-public struct RandomSampler: TrialSampler {
-    public init() {}
+package struct RandomSampler: TrialSampler {
+    package init() {}
 
-    public func suggest(trialNumber: Int, space: SearchSpace, history: [TrialObservation],
+    package func suggest(trialNumber: Int, space: SearchSpace, history: [TrialObservation],
                         direction: ObjectiveDirection, seed: UInt64) -> [SearchValue] {
         var generator = SeededGenerator(seed: seed, stream: "random-sampler-trial-\(trialNumber)")
         return space.parameters.map { Self.draw($0.domain, using: &generator) }
     }
 
     /// One uniform draw from `domain`.
-    public static func draw(_ domain: SearchDomain, using generator: inout SeededGenerator) -> SearchValue {
+    package static func draw(_ domain: SearchDomain, using generator: inout SeededGenerator) -> SearchValue {
         switch domain {
         case .choice(let count):
             return .choice(generator.nextInt(below: max(count, 1)))
@@ -32,7 +32,7 @@ public struct RandomSampler: TrialSampler {
     }
 
     /// Uniform in [0, 1) with 53 random bits.
-    public static func unitDouble(_ generator: inout SeededGenerator) -> Double {
+    package static func unitDouble(_ generator: inout SeededGenerator) -> Double {
         Double(generator.next() >> 11) * (1.0 / 9_007_199_254_740_992.0)
     }
 }

@@ -5,7 +5,7 @@
 // history of trials, which is why a resumed search continues with the same trials.
 
 /// One key's range: which values a trial may give it.
-public enum SearchDomain: Sendable, Equatable {
+package enum SearchDomain: Sendable, Equatable {
     /// One of `count` listed values (any YAML values; a trial records the index).
     case choice(count: Int)
     /// A real number in [low, high], uniformly.
@@ -17,46 +17,46 @@ public enum SearchDomain: Sendable, Equatable {
 }
 
 /// One searched setting: a dotted config key and its domain.
-public struct SearchParameter: Sendable, Equatable {
-    public var key: String
-    public var domain: SearchDomain
+package struct SearchParameter: Sendable, Equatable {
+    package var key: String
+    package var domain: SearchDomain
 
-    public init(key: String, domain: SearchDomain) {
+    package init(key: String, domain: SearchDomain) {
         self.key = key
         self.domain = domain
     }
 }
 
 /// The searched settings, in the order the tune file lists them.
-public struct SearchSpace: Sendable, Equatable {
-    public var parameters: [SearchParameter]
+package struct SearchSpace: Sendable, Equatable {
+    package var parameters: [SearchParameter]
 
-    public init(parameters: [SearchParameter]) {
+    package init(parameters: [SearchParameter]) {
         self.parameters = parameters
     }
 }
 
 /// A trial's value of one parameter: `.real` for uniform and log-uniform, `.integer` for
 /// integer domains, `.choice(index)` for choices.
-public enum SearchValue: Sendable, Equatable, Hashable, Codable {
+package enum SearchValue: Sendable, Equatable, Hashable, Codable {
     case real(Double)
     case integer(Int)
     case choice(Int)
 }
 
 /// Whether a larger or a smaller objective is better (ndcg@10: maximize; a loss: minimize).
-public enum ObjectiveDirection: String, Sendable, Codable {
+package enum ObjectiveDirection: String, Sendable, Codable {
     case maximize, minimize
 
     /// Whether `a` is strictly better than `b`.
-    public func isBetter(_ a: Double, than b: Double) -> Bool {
+    package func isBetter(_ a: Double, than b: Double) -> Bool {
         self == .maximize ? a > b : a < b
     }
 }
 
 /// What the sampler and the pruner know of one trial.
-public struct TrialObservation: Sendable, Equatable, Codable {
-    public enum State: String, Sendable, Codable {
+package struct TrialObservation: Sendable, Equatable, Codable {
+    package enum State: String, Sendable, Codable {
         /// Started and not finished (it may have intermediate values).
         case running
         /// Trained to its end (all epochs, or early stopping): `objective` is set.
@@ -68,16 +68,16 @@ public struct TrialObservation: Sendable, Equatable, Codable {
     }
 
     /// 0-based, in the order trials are sampled.
-    public var number: Int
+    package var number: Int
     /// One value per parameter, in the space's order.
-    public var values: [SearchValue]
-    public var state: State
+    package var values: [SearchValue]
+    package var state: State
     /// Epoch (1-based) -> the validation objective measured after it.
-    public var intermediate: [Int: Double]
+    package var intermediate: [Int: Double]
     /// A complete trial's result: the best validation objective over its epochs.
-    public var objective: Double?
+    package var objective: Double?
 
-    public init(number: Int, values: [SearchValue], state: State, intermediate: [Int: Double] = [:],
+    package init(number: Int, values: [SearchValue], state: State, intermediate: [Int: Double] = [:],
                 objective: Double? = nil) {
         self.number = number
         self.values = values
@@ -93,7 +93,7 @@ public struct TrialObservation: Sendable, Equatable, Codable {
 /// values. `history` is what the caller lets the trial see: the trials numbered below it that
 /// have ended (complete, pruned or failed); with several trials in parallel the caller keeps
 /// which ones those are independent of timing (see Tune/).
-public protocol TrialSampler: Sendable {
+package protocol TrialSampler: Sendable {
     func suggest(trialNumber: Int, space: SearchSpace, history: [TrialObservation],
                  direction: ObjectiveDirection, seed: UInt64) -> [SearchValue]
 }
@@ -103,7 +103,7 @@ public protocol TrialSampler: Sendable {
 /// Deterministic and pure. The caller passes as `competitors` the values that other trials
 /// recorded at the same epoch; which trials those are is the caller's rule (Tune/ uses the
 /// trials numbered below this one, so that decisions do not depend on timing).
-public protocol TrialPruner: Sendable {
+package protocol TrialPruner: Sendable {
     /// The epochs (1-based, ascending) after which a decision is taken, for a run of at most
     /// `maxEpochs` epochs. Empty: never prunes.
     func decisionEpochs(maxEpochs: Int) -> [Int]
@@ -113,10 +113,10 @@ public protocol TrialPruner: Sendable {
 }
 
 /// A pruner that lets every trial run to its end.
-public struct NoPruner: TrialPruner {
-    public init() {}
-    public func decisionEpochs(maxEpochs: Int) -> [Int] { [] }
-    public func shouldStop(epoch: Int, value: Double, competitors: [Double], direction: ObjectiveDirection) -> Bool {
+package struct NoPruner: TrialPruner {
+    package init() {}
+    package func decisionEpochs(maxEpochs: Int) -> [Int] { [] }
+    package func shouldStop(epoch: Int, value: Double, competitors: [Double], direction: ObjectiveDirection) -> Bool {
         false
     }
 }

@@ -16,16 +16,16 @@ import Foundation
 ///
 /// `suggest` is a pure function of its arguments: the draws come from a generator seeded by
 /// `seed` and the trial number, and `history` is sorted by trial number first.
-public struct TPESampler: TrialSampler {
-    public let startupTrials: Int
-    public let candidates: Int
+package struct TPESampler: TrialSampler {
+    package let startupTrials: Int
+    package let candidates: Int
 
-    public init(startupTrials: Int = 10, candidates: Int = 24) {
+    package init(startupTrials: Int = 10, candidates: Int = 24) {
         self.startupTrials = startupTrials
         self.candidates = max(candidates, 1)
     }
 
-    public func suggest(trialNumber: Int, space: SearchSpace, history: [TrialObservation],
+    package func suggest(trialNumber: Int, space: SearchSpace, history: [TrialObservation],
                         direction: ObjectiveDirection, seed: UInt64) -> [SearchValue] {
         let finished = history.filter { Self.isUsable($0) }.sorted { $0.number < $1.number }
         guard finished.count >= startupTrials else {
@@ -51,7 +51,7 @@ public struct TPESampler: TrialSampler {
     }
 
     /// Optuna's `default_gamma`: how many of n finished trials are "good".
-    public static func goodCount(finished n: Int) -> Int {
+    package static func goodCount(finished n: Int) -> Int {
         min(Int((0.1 * Double(n)).rounded(.up)), 25)
     }
 

@@ -11,11 +11,11 @@ import Darwin
 #endif
 
 /// How a child ended.
-public enum ChildTermination: Sendable, Equatable, CustomStringConvertible {
+package enum ChildTermination: Sendable, Equatable, CustomStringConvertible {
     case exited(Int32)
     case signaled(Int32)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .exited(let code): return "exit \(code)"
         case .signaled(let signal): return "signal \(signal)"
@@ -23,10 +23,10 @@ public enum ChildTermination: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-public struct ChildSpawnError: Error, Sendable, CustomStringConvertible {
-    public var executable: String
-    public var errorNumber: Int32
-    public var description: String {
+package struct ChildSpawnError: Error, Sendable, CustomStringConvertible {
+    package var executable: String
+    package var errorNumber: Int32
+    package var description: String {
         "could not start \(executable): \(String(cString: strerror(errorNumber))) (errno \(errorNumber))"
     }
 }

@@ -10,8 +10,8 @@
 // (`%`, `;`, `*`, quotes, ...) is rejected rather than mangled.
 
 public struct MakeFragmentError: Error, Sendable, CustomStringConvertible {
-    public var path: String
-    public var character: Character
+    package var path: String
+    package var character: Character
 
     public var description: String {
         let shown = character == "\n" ? "\\n" : character == "\t" ? "\\t" : String(character)
@@ -19,11 +19,11 @@ public struct MakeFragmentError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-public enum MakeFragment {
+package enum MakeFragment {
     private static let bare = Set("_-./+@{}~")
 
     /// A file name as a make target or prerequisite.
-    public static func escapeFileName(_ path: String) throws(MakeFragmentError) -> String {
+    package static func escapeFileName(_ path: String) throws(MakeFragmentError) -> String {
         var escaped = ""
         for character in path {
             switch character {
@@ -50,7 +50,7 @@ public enum MakeFragment {
         return "\t" + command.replacingDollars()
     }
 
-    public static func render(_ plan: SweepPlan, runner: String) throws(MakeFragmentError) -> String {
+    package static func render(_ plan: SweepPlan, runner: String) throws(MakeFragmentError) -> String {
         var targets: [String] = []
         for point in plan.points { targets.append(try escapeFileName(point.reportPath)) }
         // A point another process is running is not a goal: its run would be refused.

@@ -27,9 +27,9 @@ public enum PointState: Sendable, Equatable {
     /// Another process (this pid, if its lock file says) holds the point's run-directory lock.
     case running(pid: Int32?)
 
-    public var isDone: Bool { self == .done }
+    package var isDone: Bool { self == .done }
 
-    public var isPending: Bool {
+    package var isPending: Bool {
         if case .pending = self { return true }
         return false
     }
@@ -49,15 +49,15 @@ public enum PointState: Sendable, Equatable {
     }
 }
 
-public enum SkipRule {
+package enum SkipRule {
     /// `<output.dir>/report.json`.
-    public static func reportURL(for spec: ExperimentSpec) -> URL {
+    package static func reportURL(for spec: ExperimentSpec) -> URL {
         WorkingDirectory.url(spec.output.dir).appendingPathComponent(ReportWriter.reportFileName)
     }
 
     /// Running, done or pending, from the lock and the report on disk; `force` makes every
     /// point that is not running pending.
-    public static func state(of spec: ExperimentSpec, force: Bool = false) -> PointState {
+    package static func state(of spec: ExperimentSpec, force: Bool = false) -> PointState {
         if let holder = RunDirectoryLock.holder(of: spec.output.dir) { return .running(pid: holder.pid) }
         if force { return .pending(.forced) }
         let url = reportURL(for: spec)
@@ -88,7 +88,7 @@ extension PlannedPoint {
     /// (TrainingStateFile): `interrupted, resumable at epoch 4`, or `interrupted, saved state
     /// unusable` for one the run would refuse (it then needs `--restart`). The state of an
     /// attempt staged over a finished run of another config counts too.
-    public var listingLabel: String {
+    package var listingLabel: String {
         guard !state.isDone, case .pending(let reason) = state, reason != .forced else { return state.label }
         let directory = WorkingDirectory.url(spec.output.dir)
         for candidate in [directory, RunResult.attemptURL(of: directory)] {

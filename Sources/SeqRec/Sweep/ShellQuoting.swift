@@ -3,16 +3,16 @@
 
 import Foundation
 
-public enum ShellQuoting {
+package enum ShellQuoting {
     private static let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=,:@%+")
 
-    public static func quote(_ word: String) -> String {
+    package static func quote(_ word: String) -> String {
         if !word.isEmpty, word.allSatisfy({ safe.contains($0) }) { return word }
         return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// The words joined into one shell command line.
-    public static func command(_ words: [String]) -> String {
+    package static func command(_ words: [String]) -> String {
         words.map(quote).joined(separator: " ")
     }
 }

@@ -44,7 +44,7 @@ public struct SlurmOptions: Sendable, Equatable {
 }
 
 public struct SlurmArrayError: Error, Sendable, CustomStringConvertible {
-    public var message: String
+    package var message: String
     public var description: String { "runner plan --format slurm: \(message)" }
 }
 
@@ -58,16 +58,16 @@ public struct SlurmArray: Sendable {
     public var logDirectory: String
     public var script: String
     /// The commands, one per line: task i runs line i (0-based).
-    public var planText: String
+    package var planText: String
     public var taskCount: Int
     /// What to type to submit it.
     public var submitCommand: String { ShellQuoting.command(["sbatch", scriptPath]) }
     /// Things worth saying on stderr (not errors).
     public var notes: [String]
 
-    public static let scriptFileName = "sweep.sbatch"
-    public static let planFileName = "sweep.plan"
-    public static let logPattern = "%A_%a.log"
+    package static let scriptFileName = "sweep.sbatch"
+    package static let planFileName = "sweep.plan"
+    package static let logPattern = "%A_%a.log"
 
     /// The array for the pending points of `plan`, or nil when nothing is pending.
     /// `runner` and relative output dirs are resolved against `workingDirectory`, which is
@@ -285,13 +285,13 @@ public struct SlurmArray: Sendable {
 }
 
 /// SLURM's time-limit syntax (sbatch --time).
-public enum SlurmTime {
+package enum SlurmTime {
     /// What `UNLIMITED`/`INFINITE` parse to.
-    public static let unlimited = Int.max
+    package static let unlimited = Int.max
 
     /// Seconds, or nil when `text` is not a SLURM time: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`,
     /// `D-H:M:S`, `UNLIMITED`, `INFINITE`.
-    public static func seconds(_ text: String) -> Int? {
+    package static func seconds(_ text: String) -> Int? {
         if ["UNLIMITED", "INFINITE"].contains(text.uppercased()) { return unlimited }
         var days = 0
         var rest = Substring(text)

@@ -9,16 +9,16 @@ import Foundation
 /// One point of a plan.
 public struct PlannedPoint: Sendable {
     /// The YAML file, as given on the command line.
-    public var configPath: String
-    public var point: GridPoint
+    package var configPath: String
+    package var point: GridPoint
     public var state: PointState
     /// Runner arguments (after the executable) that run exactly this point.
-    public var arguments: [String]
+    package var arguments: [String]
 
     public var spec: ExperimentSpec { point.spec }
     public var outputDirectory: String { point.spec.output.dir }
     /// `<output.dir>/report.json`, relative when the output dir is (as make targets must be).
-    public var reportPath: String {
+    package var reportPath: String {
         (point.spec.output.dir as NSString).appendingPathComponent(ReportWriter.reportFileName)
     }
 }
@@ -28,9 +28,9 @@ public struct SweepPlan: Sendable {
     public var points: [PlannedPoint]
 
     public var pending: [PlannedPoint] { points.filter(\.state.isPending) }
-    public var doneCount: Int { points.count { $0.state.isDone } }
+    package var doneCount: Int { points.count { $0.state.isDone } }
     /// Points another process is running now (their run directory is locked).
-    public var runningCount: Int { points.count - doneCount - pending.count }
+    package var runningCount: Int { points.count - doneCount - pending.count }
 
     public init(points: [PlannedPoint]) {
         self.points = points
@@ -68,7 +68,7 @@ public enum SweepPlanner {
     }
 
     /// `run FILE [--point RUN_NAME] [--set k=v]... [--replace]`; a file without a grid needs no `--point`.
-    public static func runArguments(configPath: String, point: GridPoint, overrides: [String], replace: Bool = false) -> [String] {
+    package static func runArguments(configPath: String, point: GridPoint, overrides: [String], replace: Bool = false) -> [String] {
         var arguments = ["run", configPath]
         if !point.varied.isEmpty { arguments += ["--point", point.runName] }
         for assignment in overrides { arguments += ["--set", assignment] }

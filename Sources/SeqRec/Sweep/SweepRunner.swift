@@ -8,16 +8,16 @@ import Foundation
 
 /// One finished point.
 public struct PointResult: Sendable {
-    public var point: PlannedPoint
+    package var point: PlannedPoint
     /// The status its report records (`ok`, `failed`, `diverged`, `interrupted`), or
     /// `failed` when the child wrote no report.
-    public var status: String
-    public var termination: ChildTermination
-    public var seconds: Double
+    package var status: String
+    package var termination: ChildTermination
+    package var seconds: Double
     /// The first test metric of its report (`test ndcg@10 0.1017`), when it has one.
-    public var headline: String? = nil
+    package var headline: String? = nil
 
-    public var succeeded: Bool { status == RunStatus.ok.rawValue && termination == .exited(0) }
+    package var succeeded: Bool { status == RunStatus.ok.rawValue && termination == .exited(0) }
 
     /// `ok            3.2s  results/cells/cell=gru,seed=2  test ndcg@10 0.1017`, plus how the
     /// child ended if it failed.

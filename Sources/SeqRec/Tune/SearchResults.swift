@@ -8,7 +8,7 @@ import Foundation
 public struct SearchSummary: Sendable, Codable {
     public var name: String
     public var objective: String
-    public var direction: ObjectiveDirection
+    package var direction: ObjectiveDirection
     public var trials: [TrialRecord]
     /// The best complete trial (a pruned one only when no trial completed).
     public var best: Int?

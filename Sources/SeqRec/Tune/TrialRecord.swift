@@ -26,7 +26,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
 
     public var number: Int
     /// One value per parameter, in the space's order (what the sampler chose).
-    public var values: [SearchValue]
+    package var values: [SearchValue]
     /// The same values as the trial's config writes them.
     public var settings: [TrialSetting]
     public var state: State
@@ -48,7 +48,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     /// or for their values at a pruning decision): idle time that --jobs 1 does not have.
     public var waitSeconds: Double?
 
-    public init(number: Int, values: [SearchValue], settings: [TrialSetting]) {
+    package init(number: Int, values: [SearchValue], settings: [TrialSetting]) {
         self.number = number
         self.values = values
         self.settings = settings
@@ -70,7 +70,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     }
 
     /// What the sampler and the pruner see of this trial.
-    public var observation: TrialObservation {
+    package var observation: TrialObservation {
         let state: TrialObservation.State
         switch self.state {
         case .running: state = .running

@@ -5,10 +5,10 @@ import Foundation
 
 public struct TuneSettings: Sendable {
     public let spec: TuneSpec
-    public let space: SearchSpace
-    public let sampler: any TrialSampler
-    public let pruner: any TrialPruner
-    public let direction: ObjectiveDirection
+    package let space: SearchSpace
+    package let sampler: any TrialSampler
+    package let pruner: any TrialPruner
+    package let direction: ObjectiveDirection
 
     public init(_ spec: TuneSpec) {
         self.spec = spec
@@ -36,7 +36,7 @@ public struct TuneSettings: Sendable {
 
     /// Each parameter's value as YAML text, in the space's order: a real as the shortest
     /// text that reads back to the same double, a choice as the tune file wrote it.
-    public func settings(_ values: [SearchValue]) -> [TrialSetting] {
+    package func settings(_ values: [SearchValue]) -> [TrialSetting] {
         zip(spec.space, values).map { parameter, value in
             let text: String
             switch (parameter.domain, value) {

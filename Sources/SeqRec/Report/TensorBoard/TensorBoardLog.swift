@@ -18,13 +18,13 @@ import Darwin
 #endif
 import Foundation
 
-public final class TensorBoardLog {
+package final class TensorBoardLog {
     /// The prefix TensorBoard looks for (it reads every file whose name contains "tfevents").
     static let filePrefix = "events.out.tfevents."
 
     static func isEventFile(_ name: String) -> Bool { name.hasPrefix(filePrefix) }
 
-    public let fileName: String
+    package let fileName: String
     private var descriptor: Int32
     private let note: (String) -> Void
 
@@ -32,7 +32,7 @@ public final class TensorBoardLog {
     /// session-start marker when the run continues at `firstEpoch` > 1, and the HParams
     /// session start (`settings` flattened to dotted keys; `group` names the run). Nil, after
     /// a note, when the file cannot be created.
-    public init?(directory: URL, firstEpoch: Int, settings: ConfigValue, group: String, note: @escaping (String) -> Void) {
+    package init?(directory: URL, firstEpoch: Int, settings: ConfigValue, group: String, note: @escaping (String) -> Void) {
         let now = Date().timeIntervalSince1970
         let host = ProcessInfo.processInfo.hostName.map { $0 == "/" ? "_" : $0 }
         // Readers take a directory's files in name order: this file's number is past every
@@ -58,7 +58,7 @@ public final class TensorBoardLog {
     deinit { closeFile() }
 
     /// One epoch's scalars at step `record.epoch`.
-    public func epoch(_ record: EpochRecord) {
+    package func epoch(_ record: EpochRecord) {
         var values: [(tag: String, value: Double)] = [
             ("train/loss", record.trainLoss), ("train/learning_rate", record.learningRate),
             ("train/seconds", record.seconds), ("train/targets_per_second", record.targetsPerSecond),
@@ -71,7 +71,7 @@ public final class TensorBoardLog {
 
     /// The test metrics at step `step` (the last epoch; 0 for a baseline) and the HParams
     /// session end; then the file is closed.
-    public func finish(test: [String: Double], step: Int, succeeded: Bool) {
+    package func finish(test: [String: Double], step: Int, succeeded: Bool) {
         let now = Date().timeIntervalSince1970
         var bytes: [UInt8] = []
         if !test.isEmpty {
@@ -84,7 +84,7 @@ public final class TensorBoardLog {
     }
 
     /// Removes the event files of earlier processes (a run that starts again at epoch 1).
-    public static func removeEventFiles(in directory: URL) {
+    package static func removeEventFiles(in directory: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         for name in names where isEventFile(name) { unlink(directory.appendingPathComponent(name).path) }
     }
@@ -96,7 +96,7 @@ public final class TensorBoardLog {
     }
 
     /// The event files in `directory`, by name.
-    public static func eventFiles(in directory: URL) -> [String] {
+    package static func eventFiles(in directory: URL) -> [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).filter(isEventFile).sorted()
     }
 

@@ -1,7 +1,0 @@
-// The most worker threads a run may use. Config validates `training.threads` against it and
-// Tensor caps "all cores" with it, so it sits in `Support/`, below both.
-
-public enum ThreadLimit {
-    /// The most worker threads (`training.threads` is 1...maximum; null means min(cores, maximum)).
-    public static let maximum = 256
-}
