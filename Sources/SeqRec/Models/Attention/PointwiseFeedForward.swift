@@ -28,6 +28,7 @@ final class PointwiseFeedForward {
     let dropout: Float
 
     private let preActivation = FloatBuffer()  // [R, F] z (gelu only)
+    private var cdf: [Double] = []              // [R, F] Φ(z) (gelu only; grows, never shrinks)
     private let hidden = FloatBuffer()    // [R, F] u
     private let output = FloatBuffer()    // [R, D] y
     private let mask1 = FloatBuffer()     // [R, F]
@@ -77,7 +78,11 @@ final class PointwiseFeedForward {
         case .gelu:
             preActivation.resize(to: innerCount)
             Linear.forward(x, rows: rows, weight: weight1, bias: bias1, into: preActivation.pointer)
-            GELU.forward(preActivation.pointer, into: u, count: innerCount)
+            if cdf.count < innerCount { cdf = [Double](repeating: 0, count: innerCount) }
+            cdf.withUnsafeMutableBufferPointer { saved in
+                guard let saved = saved.baseAddress else { return }
+                GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)
+            }
             if dropoutActive {
                 mask1.resize(to: innerCount)
                 Dropout.drawMask(into: mask1.pointer, count: innerCount, probability: dropout, rng: &rng, applyingTo: u)
@@ -111,7 +116,10 @@ final class PointwiseFeedForward {
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
         case .gelu:
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
-            GELU.backward(input: preActivation.pointer, dOutput: du, into: du, count: innerCount)
+            cdf.withUnsafeBufferPointer { saved in
+                guard let saved = saved.baseAddress else { return }
+                GELU.backward(input: preActivation.pointer, cdf: saved, dOutput: du, into: du, count: innerCount)
+            }
         }
         Linear.backward(dOutput: dHidden.pointer, input: x, rows: rows, weight: weight1, bias: bias1, addingInto: dx)
     }
