@@ -28,7 +28,8 @@ final class PointwiseFeedForward {
     let dropout: Float
 
     private let preActivation = FloatBuffer()  // [R, F] z (gelu only)
-    private var cdf: [Double] = []              // [R, F] Φ(z) (gelu only; grows, never shrinks)
+    private var cdf: [Double] = []              // [R, F] Φ(z) (gelu, training only; grows, never shrinks)
+    private var cdfSaved = false                // the last forward kept Φ(z) in cdf
     private let hidden = FloatBuffer()    // [R, F] u
     private let output = FloatBuffer()    // [R, D] y
     private let mask1 = FloatBuffer()     // [R, F]
@@ -78,10 +79,16 @@ final class PointwiseFeedForward {
         case .gelu:
             preActivation.resize(to: innerCount)
             Linear.forward(x, rows: rows, weight: weight1, bias: bias1, into: preActivation.pointer)
-            if cdf.count < innerCount { cdf = [Double](repeating: 0, count: innerCount) }
-            cdf.withUnsafeMutableBufferPointer { saved in
-                guard let saved = saved.baseAddress else { return }
-                GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)
+            // Φ(z) only when a backward follows: evaluation batches are far larger.
+            cdfSaved = training
+            if training {
+                if cdf.count < innerCount { cdf = [Double](repeating: 0, count: innerCount) }
+                cdf.withUnsafeMutableBufferPointer { saved in
+                    guard let saved = saved.baseAddress else { return }
+                    GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)
+                }
+            } else {
+                GELU.forward(preActivation.pointer, into: u, count: innerCount)
             }
             if dropoutActive {
                 mask1.resize(to: innerCount)
@@ -116,6 +123,10 @@ final class PointwiseFeedForward {
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
         case .gelu:
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
+            guard cdfSaved else {
+                GELU.backward(input: preActivation.pointer, dOutput: du, into: du, count: innerCount)
+                break
+            }
             cdf.withUnsafeBufferPointer { saved in
                 guard let saved = saved.baseAddress else { return }
                 GELU.backward(input: preActivation.pointer, cdf: saved, dOutput: du, into: du, count: innerCount)

@@ -24,7 +24,7 @@ enum BERT4RecFamily: ModelFamily {
     }
 
     /// Each block keeps the 23 [R, D] buffers of a post-LN SASRec block plus 12 more for the
-    /// feed-forward's inner width 4D and 8 for its GELU's Φ (4D Doubles), and 3 [B, N, T, T]
+    /// feed-forward's inner width 4D and 8 for its GELU's Φ (4D Doubles, training), and 3 [B, N, T, T]
     /// attention buffers; the encoder's own (embeddings, their mask, the output transform and
     /// activation with its Φ in Doubles, two gradients, the two norms' saved rows) are counted
     /// as 12 per position.
