@@ -27,14 +27,15 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
-NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "sasrec": "SASRec"}
+NAMES = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN", "sasrec": "SASRec", "bert4rec": "BERT4Rec"}
 
 
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default="experiments/lstm50.yaml")
     parser.add_argument("--sasrec-config", default="experiments/sasrec.yaml", help="the experiment of cell sasrec")
-    parser.add_argument("--cells", default="lstm,gru,rnn", help="any of lstm, gru, rnn, sasrec")
+    parser.add_argument("--bert4rec-config", default="experiments/bert4rec.yaml", help="the experiment of cell bert4rec")
+    parser.add_argument("--cells", default="lstm,gru,rnn", help="any of lstm, gru, rnn, sasrec, bert4rec")
     parser.add_argument("--hidden", default="50,128")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repetitions", type=int, default=3)
@@ -113,7 +114,8 @@ def main():
     rates = sgemm_rates(args, sizes)
 
     # One export per config family and seed: the Trainer's batches of epochs 1...E and the
-    # validation cases (SASRec's windows have no warm-up, so its batches differ).
+    # validation cases (the attention families' windows have no warm-up, so their batches differ;
+    # BERT4Rec's cloze masks are drawn by each side, see e2e_torch.py).
     exports = {}
     for repetition in range(args.repetitions):
         seed = args.seed + repetition
@@ -162,6 +164,7 @@ def main():
                         "eval_seconds": report["timing"]["evaluation_seconds"] / passes,
                         "ndcg10": history[-1]["validation"]["ndcg@10"],
                         "losses": [record["train_loss"] for record in history],
+                        "targets": [round(record["seconds"] * record["targets_per_second"]) for record in history],
                         "peak_mb": peak, "wall": wall, "cpu": cpu,
                     })
                     add_cpu_estimate(runs[-1])
@@ -185,6 +188,8 @@ def main():
                         "losses": [record["train_loss"] for record in history],
                         "peak_mb": peak, "wall": wall, "cpu": cpu, "torch": result["torch"],
                         "epoch_cpu_seconds": [record["cpu_seconds"] for record in history],
+                        "targets": [record.get("targets") for record in history],
+                        "cloze_items": [record.get("cloze_items") for record in history],
                     })
                     add_cpu_estimate(runs[-1])
                     save_raw()
@@ -214,8 +219,10 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
     seqrec_kernels = next((rate["kernels"] for rate in rates if "kernels" in rate), None)
 
     def flops(cell, hidden):
+        # BERT4Rec's targets are its masked positions, counted by seqrec's runs.
+        masked = [t for run in select("seqrec", thread_counts[0], cell, hidden) for t in run.get("targets", [])]
         return epoch_flops(cell, hidden, [header for key, (_, header) in exports.items()
-                                          if key.split("-")[0] == family_of(cell)])
+                                          if key.split("-")[0] == family_of(cell)], mean(masked))
 
     has_torch = any(run["side"] == "torch" for run in runs)
 
@@ -289,13 +296,29 @@ def summarize(args, cells, sizes, thread_counts, runs, rates, exports):
                  "mean over the seeds. GFLOP/s: matrix-product FLOPs of forward + backward per epoch, "
                  "counted as 3 x 2mnk: the recurrent layer over every padded position (gates x H x (E + H) each), "
                  "or each SASRec block's projections (4 D x D), feed-forward (2 D x D) and attention (2 T x D) over "
-                 "every padded position, and the output layer over the targets (H x V each), "
+                 "every padded position (BERT4Rec: feed-forward 8 D x D, plus its output transform D x D, over "
+                 "every padded cloze position), and the output layer over the targets (H x V each; BERT4Rec's are "
+                 "its masked positions), "
                  "divided by seqrec's median epoch time; it leaves out Adam, the softmax and the element-wise work. "
                  "CPU est. (1 thread): each epoch's wall time x its process's CPU share over the whole run "
                  "(CPU seconds / wall seconds), which discounts the time a process waited for the shared cores; "
                  "the sgemm peak itself is measured in thread CPU time. PyTorch runs with "
                  f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'PASSIVE')} (its default spinning "
                  "barriers were 10x slower at 2 threads on this shared machine).")
+    for cell in [cell for cell in cells if cell == "bert4rec"]:
+        for threads in thread_counts:
+            for hidden in sizes:
+                ours = [t for run in select("seqrec", threads, cell, hidden) for t in run.get("targets", [])]
+                theirs = [t for run in select("torch", threads, cell, hidden) for t in run.get("targets", []) if t]
+                items = [n for run in select("torch", threads, cell, hidden) for n in run.get("cloze_items", []) if n]
+                probability = next((header["model"].get("mask_probability") for key, (_, header) in exports.items()
+                                    if key.split("-")[0] == "bert4rec"), None)
+                expected = (f"; expected {probability} x {median(items):.0f} cloze items = {probability * median(items):.0f}"
+                            if items and probability else "")
+                lines.append("")
+                lines.append(f"{NAMES[cell]}-{hidden}, {threads} thread(s): masked targets per epoch (each side draws its "
+                             f"own cloze masks), seqrec {fmt(mean(ours), '{:.0f}')} (min {min(ours, default=0)}, "
+                             f"max {max(ours, default=0)}), PyTorch {fmt(mean(theirs), '{:.0f}')}{expected}.")
     if not has_torch:
         lines.append("")
         lines.append("PyTorch was skipped (--skip-torch).")
@@ -316,7 +339,7 @@ def targets_check(cells, sizes, thread_counts, select, epoch_median, cpu_median,
             name = f"{NAMES[cell]}-{hidden}"
             if 1 in thread_counts:
                 ours, theirs = epoch_median("seqrec", 1, cell, hidden), epoch_median("torch", 1, cell, hidden)
-                goal = 2.0 if cell == "sasrec" or hidden > 50 else 2.5
+                goal = 2.0 if cell in ("sasrec", "bert4rec") or hidden > 50 else 2.5
                 if theirs == theirs:
                     cpu_ratio = cpu_median("torch", 1, cell, hidden) / cpu_median("seqrec", 1, cell, hidden)
                     line(theirs / ours >= goal, f"{name}, 1 thread: epoch {theirs / ours:.2f}x faster than PyTorch in wall time, "
@@ -343,10 +366,12 @@ def targets_check(cells, sizes, thread_counts, select, epoch_median, cpu_median,
 
 
 def family_of(cell):
-    return "sasrec" if cell == "sasrec" else "recurrent"
+    return cell if cell in ("sasrec", "bert4rec") else "recurrent"
 
 
 def config_of(args, family):
+    if family == "bert4rec":
+        return getattr(args, "bert4rec_config", "experiments/bert4rec.yaml")
     return args.sasrec_config if family == "sasrec" else args.config
 
 
@@ -354,12 +379,20 @@ def export_key(family, seed):
     return f"{family}-{seed}"
 
 
-def epoch_flops(cell, hidden, headers):
-    """Matrix-product FLOPs of one epoch's forward + backward (3 x 2mnk), mean over the exports."""
+def epoch_flops(cell, hidden, headers, masked_targets=float("nan")):
+    """Matrix-product FLOPs of one epoch's forward + backward (3 x 2mnk), mean over the exports
+    (BERT4Rec: over its cloze rows, one step longer than the windows up to M, and its masked
+    targets)."""
     positions = mean([epoch["positions"] for header in headers for epoch in header["epochs"]])
     targets = mean([epoch["targets"] for header in headers for epoch in header["epochs"]])
     classes = headers[0]["num_items"] + 1
     output = 6 * targets * hidden * classes
+    if cell == "bert4rec":
+        model, steps = headers[0]["model"], headers[0]["max_length"]
+        cloze_positions = mean([sum(rows * min(batch_steps + 1, steps) for rows, batch_steps, _ in epoch["batches"])
+                                for header in headers for epoch in header["epochs"]])
+        per_position = model["blocks"] * (12 * hidden * hidden + 2 * steps * hidden) + hidden * hidden
+        return 6 * cloze_positions * per_position + 6 * masked_targets * hidden * classes
     if cell == "sasrec":
         model, steps = headers[0]["model"], headers[0]["max_length"]
         return 6 * positions * model["blocks"] * (6 * hidden * hidden + 2 * steps * hidden) + output

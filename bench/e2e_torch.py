@@ -14,9 +14,21 @@ SASRec (the architecture of pmixer/SASRec.pytorch, as Tests/Fixtures/make_golden
 builds it): sqrt(D) x item embedding + position embedding -> dropout -> blocks of causal
 nn.MultiheadAttention (attention dropout) and a ReLU feed-forward (dropout after each linear)
 with pre- or post-layer-norm -> final layer norm -> scores against the tied item embedding;
-xavier_normal_ weights as the port. Rows are left-aligned, so the padding
+xavier_normal_ weights as the port. With --cell bert4rec it is seqrec's BERT4Rec (the
+architecture of Tests/Fixtures/make_golden_bert4rec.py, RecBole's bert4rec.py): LN(item
+embedding + learned position embedding) -> dropout -> post-LN bidirectional blocks of
+nn.MultiheadAttention (attention dropout; only padded keys masked) and a GELU feed-forward D ->
+4D -> D (dropout after the GELU and after the second linear) -> LN(gelu(Linear(D, D))) -> scores
+against the first V rows of the item table (row V + 1 is the mask token) plus a per-item bias;
+RecBole's N(0, 0.02) init. It trains on the cloze task over the exported windows: each window's
+items and its last target (the last min(T + 1, M) of them) form a row, each item is replaced by
+the mask token with the export's mask probability, drawn here with torch's generator (seqrec
+draws its masks from its dropout stream, so the masked positions differ but their number per
+epoch matches in expectation; both counts are printed), and the loss is the cross-entropy at
+the masked positions. Rows are left-aligned, so the padding
 at the end of a row never reaches a scored position. Validation: eval mode, the scores after
-each case's last input, full ranking over items 1..N, the seen items removed (exclude_seen),
+each case's last input (BERT4Rec: at a mask token appended after it, the history's first item
+dropped when the row would exceed M), full ranking over items 1..N, the seen items removed (exclude_seen),
 pessimistic ties (rank = 1 + the competitors scoring >= the target), NDCG@10 and HR@10.
 
 Prints one JSON object: per epoch the training seconds (wall and process CPU), the validation
@@ -31,7 +43,7 @@ import os
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--data", required=True, help="directory written by seqrec-bench export-split")
-parser.add_argument("--cell", choices=("lstm", "gru", "rnn", "sasrec"), default="lstm")
+parser.add_argument("--cell", choices=("lstm", "gru", "rnn", "sasrec", "bert4rec"), default="lstm")
 parser.add_argument("--hidden", type=int, default=50)
 parser.add_argument("--epochs", type=int, default=None, help="default: every exported epoch")
 parser.add_argument("--threads", type=int, default=1)
@@ -188,7 +200,109 @@ class SASRec(nn.Module):
         return self.final_norm(x)
 
 
-model = SASRec() if args.cell == "sasrec" else Recommender()
+class BERT4RecFeedForward(nn.Module):
+    def __init__(self, d, dropout):
+        super().__init__()
+        self.linear1, self.linear2 = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+        self.dropout1, self.dropout2 = nn.Dropout(dropout), nn.Dropout(dropout)
+
+    def forward(self, x):
+        return self.dropout2(self.linear2(self.dropout1(nn.functional.gelu(self.linear1(x)))))
+
+
+class BERT4RecBlock(nn.Module):
+    def __init__(self, d, heads, dropout):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(d, eps=1e-8)
+        self.attention = nn.MultiheadAttention(d, heads, dropout=dropout, batch_first=True)
+        self.feed_forward_norm = nn.LayerNorm(d, eps=1e-8)
+        self.feed_forward = BERT4RecFeedForward(d, dropout)
+
+    def forward(self, x, mask):
+        x = self.attention_norm(x + self.attention(x, x, x, attn_mask=mask, need_weights=False)[0])
+        return self.feed_forward_norm(x + self.feed_forward(x))
+
+
+class BERT4Rec(nn.Module):
+    def __init__(self):
+        super().__init__()
+        d, self.max_length = args.hidden, header["max_length"]
+        self.heads = model_settings["heads"]
+        self.mask_id = classes  # numItems + 1
+        self.item_embedding = nn.Embedding(classes + 1, d)
+        self.position_embedding = nn.Embedding(self.max_length, d)
+        self.embedding_norm = nn.LayerNorm(d, eps=1e-8)
+        self.dropout = nn.Dropout(model_settings["dropout"])
+        self.blocks = nn.ModuleList([BERT4RecBlock(d, self.heads, model_settings["dropout"])
+                                     for _ in range(model_settings["blocks"])])
+        self.output_transform = nn.Linear(d, d)
+        self.output_norm = nn.LayerNorm(d, eps=1e-8)
+        self.output_bias = nn.Parameter(torch.zeros(classes))
+        with torch.no_grad():  # seqrec's (RecBole's) init
+            for name, parameter in self.named_parameters():
+                if parameter.dim() >= 2:
+                    parameter.normal_(0.0, 0.02)
+                elif name.endswith("bias"):
+                    parameter.zero_()
+            self.item_embedding.weight[0].zero_()
+
+    def hidden(self, ids):  # [B, T] left-aligned, mask tokens allowed -> [B, T, D]
+        steps = ids.shape[1]
+        is_item = ids != 0
+        x = self.embedding_norm(self.item_embedding(ids) + self.position_embedding.weight[:steps].unsqueeze(0))
+        x = self.dropout(x)
+        allowed = is_item.unsqueeze(1) | torch.eye(steps, dtype=torch.bool).unsqueeze(0)  # [B, T(query), T(key)]
+        mask = (~allowed).repeat_interleave(self.heads, dim=0)
+        for block in self.blocks:
+            x = block(x, mask)
+        return self.output_norm(nn.functional.gelu(self.output_transform(x)))
+
+    def output(self, hidden):  # [R, D] -> [R, V]
+        return hidden @ self.item_embedding.weight[:classes].T + self.output_bias
+
+
+def cloze_rows(inputs, targets):
+    """A batch of windows [B, T] and their targets [B * T] -> the unmasked cloze rows [B, T'],
+    T' = min(T + 1, M): each window's items and its last target, the last T' of them,
+    left-aligned (what seqrec's Cloze.masked masks)."""
+    rows, steps = inputs.shape
+    out_steps = min(steps + 1, header["max_length"])
+    lengths = (inputs != 0).sum(dim=1)
+    sequences = torch.cat([inputs, torch.zeros(rows, 1, dtype=inputs.dtype)], dim=1)
+    last_targets = targets.view(rows, steps).gather(1, (lengths - 1).clamp(min=0).unsqueeze(1)).squeeze(1)
+    last_targets = torch.where(lengths > 0, last_targets, torch.zeros_like(last_targets))
+    sequences[torch.arange(rows), lengths] = last_targets
+    counts = lengths + (last_targets != 0).long()
+    start = (counts - out_steps).clamp(min=0)
+    columns = start.unsqueeze(1) + torch.arange(out_steps).unsqueeze(0)
+    kept = sequences.gather(1, columns.clamp(max=steps))
+    return torch.where(columns < counts.unsqueeze(1), kept, torch.zeros_like(kept))
+
+
+def cloze_query(inputs, last):
+    """Validation rows [B, T] with their last-input positions -> each row's items followed by
+    the mask token [B, T'] (a row of T' items drops its first) and the mask's positions."""
+    rows, steps = inputs.shape
+    out_steps = min(steps + 1, header["max_length"])
+    counts = last + 1
+    kept = counts.clamp(max=out_steps - 1)
+    t = torch.arange(out_steps).unsqueeze(0)
+    columns = (counts - kept).unsqueeze(1) + t
+    query = inputs.gather(1, columns.clamp(max=steps - 1))
+    query = torch.where(t < kept.unsqueeze(1), query, torch.zeros_like(query))
+    query[torch.arange(rows), kept] = classes  # the mask token
+    return query, kept
+
+
+if args.cell == "bert4rec":
+    # The unmasked rows are built with the batches, before any timing; the masks are drawn in
+    # the epoch (seqrec draws them per batch too).
+    epoch_batches = [[(cloze_rows(inputs, targets), None) for inputs, targets in batches] for batches in epoch_batches]
+    validation_batches = [(*cloze_query(inputs, last), targets, rows_, columns)
+                          for inputs, last, targets, rows_, columns in validation_batches]
+    mask_probability = model_settings["mask_probability"]
+
+model = {"sasrec": SASRec, "bert4rec": BERT4Rec}.get(args.cell, Recommender)()
 optimizer = torch.optim.Adam(model.parameters(), lr=training_settings["learning_rate"],
                              weight_decay=training_settings["weight_decay"])
 clip_norm = training_settings["clip_norm"]
@@ -196,15 +310,28 @@ loss_function = nn.CrossEntropyLoss()
 discounts = torch.tensor([0.0] + [1.0 / math.log2(position + 1) for position in range(1, 11)])
 
 
+cloze_items = 0  # BERT4Rec: the items of the epoch's cloze rows (each masked with probability p)
+
+
 def train_epoch(batches):
     model.train()
     loss_sum = 0.0
     target_count = 0
+    global cloze_items
+    cloze_items = 0
     for inputs, targets in batches:
+        if args.cell == "bert4rec":  # the cloze task: mask items with probability p
+            is_item = inputs != 0
+            cloze_items += int(is_item.sum())
+            masked = is_item & (torch.rand(inputs.shape) < mask_probability)
+            targets = torch.where(masked, inputs, torch.zeros_like(inputs)).reshape(-1)
+            inputs = torch.where(masked, torch.full_like(inputs, model.mask_id), inputs)
         optimizer.zero_grad(set_to_none=True)
         hidden = model.hidden(inputs).reshape(-1, args.hidden)
         scored = targets != 0
         chosen = targets[scored]
+        if chosen.numel() == 0:  # a cloze batch that drew no mask (practically never): no loss
+            continue
         loss = loss_function(model.output(hidden[scored]), chosen)
         loss.backward()
         if clip_norm > 0:
@@ -212,7 +339,7 @@ def train_epoch(batches):
         optimizer.step()
         loss_sum += loss.item() * chosen.numel()
         target_count += chosen.numel()
-    return loss_sum / max(target_count, 1)
+    return loss_sum / max(target_count, 1), target_count
 
 
 def validate():
@@ -248,14 +375,14 @@ for _ in range(args.eval_only):
 for epoch in range(0 if args.eval_only else epochs):
     batches = epoch_batches[epoch % len(epoch_batches)]
     start, cpu_start = time.perf_counter(), time.process_time()
-    loss = train_epoch(batches)
+    loss, target_count = train_epoch(batches)
     train_seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     start = time.perf_counter()
     metrics = validate()
     validation_seconds = time.perf_counter() - start
     history.append({"epoch": epoch + 1, "seconds": train_seconds, "cpu_seconds": cpu_seconds,
                     "validation_seconds": validation_seconds,
-                    "train_loss": loss, "validation": metrics})
+                    "train_loss": loss, "targets": target_count, "cloze_items": cloze_items, "validation": metrics})
 
 print(json.dumps({
     "cell": args.cell, "hidden": args.hidden, "threads": torch.get_num_threads(), "seed": args.seed,

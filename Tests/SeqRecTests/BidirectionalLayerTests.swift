@@ -51,6 +51,22 @@ private struct GELUFixture: Decodable {
         }
     }
 
+    /// The forward that keeps Φ(x) for the backward gives the same values, bit for bit, as
+    /// the one that does not, and so does the backward that reads Φ(x) back.
+    @Test func geluSavedCDFMatchesRecomputed() {
+        let count = 64
+        let x = uniformValues(count, seed: 23).map { 4 * $0 }, upstream = uniformValues(count, seed: 24)
+        var y = [Float](repeating: 0, count: count), ySaving = y, dx = y, dxSaved = y
+        var cdf = [Double](repeating: .nan, count: count)
+        GELU.forward(x, into: &y, count: count)
+        GELU.forward(x, into: &ySaving, savingCDF: &cdf, count: count)
+        GELU.backward(input: x, dOutput: upstream, into: &dx, count: count)
+        GELU.backward(input: x, cdf: cdf, dOutput: upstream, into: &dxSaved, count: count)
+        #expect(ySaving == y)
+        #expect(dxSaved == dx)
+        #expect(cdf.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
     @Test func geluMatchesFiniteDifferences() {
         let count = 40
         let x = FloatBuffer(count: count)

@@ -28,6 +28,8 @@ final class PointwiseFeedForward {
     let dropout: Float
 
     private let preActivation = FloatBuffer()  // [R, F] z (gelu only)
+    private var cdf: [Double] = []              // [R, F] Φ(z) (gelu, training only; grows, never shrinks)
+    private var cdfSaved = false                // the last forward kept Φ(z) in cdf
     private let hidden = FloatBuffer()    // [R, F] u
     private let output = FloatBuffer()    // [R, D] y
     private let mask1 = FloatBuffer()     // [R, F]
@@ -77,7 +79,17 @@ final class PointwiseFeedForward {
         case .gelu:
             preActivation.resize(to: innerCount)
             Linear.forward(x, rows: rows, weight: weight1, bias: bias1, into: preActivation.pointer)
-            GELU.forward(preActivation.pointer, into: u, count: innerCount)
+            // Φ(z) only when a backward follows: evaluation batches are far larger.
+            cdfSaved = training
+            if training {
+                if cdf.count < innerCount { cdf = [Double](repeating: 0, count: innerCount) }
+                cdf.withUnsafeMutableBufferPointer { saved in
+                    guard let saved = saved.baseAddress else { return }
+                    GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)
+                }
+            } else {
+                GELU.forward(preActivation.pointer, into: u, count: innerCount)
+            }
             if dropoutActive {
                 mask1.resize(to: innerCount)
                 Dropout.drawMask(into: mask1.pointer, count: innerCount, probability: dropout, rng: &rng, applyingTo: u)
@@ -111,7 +123,14 @@ final class PointwiseFeedForward {
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
         case .gelu:
             if dropoutActive { BufferOps.multiply(count: innerCount, by: mask1.pointer, into: du) }
-            GELU.backward(input: preActivation.pointer, dOutput: du, into: du, count: innerCount)
+            guard cdfSaved else {
+                GELU.backward(input: preActivation.pointer, dOutput: du, into: du, count: innerCount)
+                break
+            }
+            cdf.withUnsafeBufferPointer { saved in
+                guard let saved = saved.baseAddress else { return }
+                GELU.backward(input: preActivation.pointer, cdf: saved, dOutput: du, into: du, count: innerCount)
+            }
         }
         Linear.backward(dOutput: dHidden.pointer, input: x, rows: rows, weight: weight1, bias: bias1, addingInto: dx)
     }

@@ -40,6 +40,8 @@ package final class BERT4RecEncoder {
     private let embeddingMask = FloatBuffer()       // [B, T, D]
     private let transformed = FloatBuffer()         // [B, T, D] z = x W_o^T + b_o
     private let activated = FloatBuffer()           // [B, T, D] gelu(z)
+    private var cdf: [Double] = []                  // [B, T, D] Φ(z) for GELU's backward (training; grows, never shrinks)
+    private var cdfSaved = false                    // the last forward kept Φ(z) in cdf
     private let gradient = FloatBuffer()            // [B, T, D] the stream's gradient
     private let scratch = FloatBuffer()             // [B, T, D] a sub-layer's input gradient
     private var encoded: UnsafePointer<Float>?      // [B, T, D] the last block's output
@@ -133,7 +135,16 @@ package final class BERT4RecEncoder {
         transformed.resize(to: rows * d)
         activated.resize(to: rows * d)
         Linear.forward(x, rows: rows, weight: transformWeight, bias: transformBias, into: transformed.pointer)
-        GELU.forward(transformed.pointer, into: activated.pointer, count: rows * d)
+        cdfSaved = training  // evaluation batches are far larger and need no backward
+        if training {
+            if cdf.count < rows * d { cdf = [Double](repeating: 0, count: rows * d) }
+            cdf.withUnsafeMutableBufferPointer { saved in
+                guard let saved = saved.baseAddress else { return }
+                GELU.forward(transformed.pointer, into: activated.pointer, savingCDF: saved, count: rows * d)
+            }
+        } else {
+            GELU.forward(transformed.pointer, into: activated.pointer, count: rows * d)
+        }
         return UnsafeBufferPointer(start: outputNorm.forward(activated.pointer, rows: rows), count: rows * d)
     }
 
@@ -149,7 +160,14 @@ package final class BERT4RecEncoder {
         // dz = gelu'(z) * d(gelu(z)), then dx = dz W_o.
         branch.update(repeating: 0, count: count)
         outputNorm.backward(dOutput: dTop, addingInto: branch)
-        GELU.backward(input: transformed.pointer, dOutput: branch, into: branch, count: count)
+        if cdfSaved {
+            cdf.withUnsafeBufferPointer { saved in
+                guard let saved = saved.baseAddress else { return }
+                GELU.backward(input: transformed.pointer, cdf: saved, dOutput: branch, into: branch, count: count)
+            }
+        } else {
+            GELU.backward(input: transformed.pointer, dOutput: branch, into: branch, count: count)
+        }
         dx.update(repeating: 0, count: count)
         Linear.backward(dOutput: branch, input: encoded, rows: rows, weight: transformWeight, bias: transformBias, addingInto: dx)
         TransformerBlock.backward(blocks, dx, saved: saved)
