@@ -279,13 +279,7 @@ extension RunnerCommand {
                 writeToStandardError("runner plan: \(path.escapedForTerminal) is a search: plan it alone with --format slurm (a job array of its trials), or run it with 'runner tune'\n")
                 throw ExitCode(ExitStatus.badConfig)
             }
-            let file: TuneFile
-            do {
-                file = try ConfigLoader.loadTune(path: path, overrides: config.overrides)
-            } catch {
-                writeToStandardError(error.description + "\n")
-                throw ExitCode(ExitStatus.badConfig)
-            }
+            let file = try loadTuneFile(path, overrides: config.overrides)
             guard let trials = file.tune.trials else {
                 writeToStandardError("runner plan: \(path.escapedForTerminal): expected tune.trials (the array's size) for --format slurm, found only total_epochs\n")
                 throw ExitCode(ExitStatus.badConfig)

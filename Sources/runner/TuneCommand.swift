@@ -52,13 +52,7 @@ extension RunnerCommand {
 
         func run() throws {
             let path = config.files[0]
-            let file: TuneFile
-            do {
-                file = try ConfigLoader.loadTune(path: path, overrides: config.overrides)
-            } catch {
-                writeToStandardError(error.description + "\n")
-                throw ExitCode(ExitStatus.badConfig)
-            }
+            let file = try loadTuneFile(path, overrides: config.overrides)
             if let problem = MemoryBudget.configCheck(file.base) {
                 writeToStandardError(ConfigError([ConfigDiagnostic(origin: path, keyPath: problem.keyPath, problem.message)]).description + "\n")
                 throw ExitCode(ExitStatus.badConfig)
@@ -116,5 +110,15 @@ extension RunnerCommand {
                 throw ExitCode(ExitStatus.runFailed)
             }
         }
+    }
+}
+
+/// The tune file at `path` with the `--set` flags applied; a config error is printed and exits 2.
+func loadTuneFile(_ path: String, overrides: [String]) throws -> TuneFile {
+    do {
+        return try ConfigLoader.loadTune(path: path, overrides: overrides)
+    } catch {
+        writeToStandardError(error.description + "\n")
+        throw ExitCode(ExitStatus.badConfig)
     }
 }

@@ -203,14 +203,7 @@ struct TuneDecoder {
             }
             guard let (domain, samples) = self.domain(entry.value, keyPath: keyPath, decoder: decoder) else { continue }
             // The key's own checks, at the domain's ends: positions point into the space.
-            var offset = 0
-            var segments: [(key: String, location: ConfigLocation)] = []
-            for part in parts {
-                var location = entry.key.location
-                if entry.key.isPlain { location.column += offset }
-                segments.append((part, location))
-                offset += part.count + 1
-            }
+            let segments = ConfigTree.locatedSegments(parts, of: entry.key)
             var valid = true
             for sample in samples {
                 let tree = ConfigTree.merge(baseTree, ConfigTree.nested(path: segments, value: sample))

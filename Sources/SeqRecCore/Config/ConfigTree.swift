@@ -98,6 +98,21 @@ enum ConfigTree {
         return copy
     }
 
+    /// The segments of a dotted key written as the mapping key `key`, each with the position of
+    /// its first character (a plain scalar's columns advance past each segment and its dot;
+    /// a quoted key's segments all point at the key), for diagnostics that point into the key.
+    static func locatedSegments(_ parts: [String], of key: YAMLNode) -> [(key: String, location: ConfigLocation)] {
+        var offset = 0
+        var segments: [(key: String, location: ConfigLocation)] = []
+        for part in parts {
+            var location = key.location
+            if key.isPlain { location.column += offset }
+            segments.append((part, location))
+            offset += part.count + 1
+        }
+        return segments
+    }
+
     /// Splits `model.hidden_size` into its segments; nil if any segment is empty.
     static func segments(ofDottedPath path: String) -> [String]? {
         let parts = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)

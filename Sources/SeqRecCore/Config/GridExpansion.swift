@@ -172,14 +172,7 @@ package enum GridExpansion {
                         "expected a value without \(problem): grid values name the run's directory, found '\(text)'")
                 }
             }
-            var offset = 0
-            var segments: [(key: String, location: ConfigLocation)] = []
-            for part in parts {
-                var location = entry.key.location
-                if entry.key.isPlain { location.column += offset }
-                segments.append((part, location))
-                offset += part.count + 1
-            }
+            let segments = ConfigTree.locatedSegments(parts, of: entry.key)
             axes.append(Axis(keyPath: parts.joined(separator: "."), label: parts.last ?? keyText,
                              segments: segments, values: values))
         }
