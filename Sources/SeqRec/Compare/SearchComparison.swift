@@ -40,11 +40,11 @@ public struct SearchComparison: Sendable {
     }
 
     /// The search directory as given.
-    public var directory: String
+    package var directory: String
     let summary: Summary
 
-    public static let resultsFile = "trials.json"
-    public static let identityFile = "search.json"
+    package static let resultsFile = "trials.json"
+    package static let identityFile = "search.json"
 
     /// Whether `path` is a search directory (it has a search's record and results).
     public static func isSearchDirectory(_ path: String) -> Bool {

@@ -22,29 +22,29 @@ struct SearchIdentity: Codable, Equatable {
     }
 }
 
-public struct SearchDirectoryError: Error, Sendable, CustomStringConvertible {
-    public var description: String
+package struct SearchDirectoryError: Error, Sendable, CustomStringConvertible {
+    package var description: String
 }
 
 public struct SearchDirectory: Sendable {
-    public static let identityFile = "search.json"
-    public static let trialsDirectory = "trials"
-    public static let recordFile = "trial.json"
-    public static let configFile = "config.yaml"
-    public static let resultsFile = "trials.json"
+    package static let identityFile = "search.json"
+    package static let trialsDirectory = "trials"
+    package static let recordFile = "trial.json"
+    package static let configFile = "config.yaml"
+    package static let resultsFile = "trials.json"
     public static let bestFile = "best.yaml"
 
     /// As the config writes it (relative to the working directory).
-    public let path: String
+    package let path: String
 
     public init(path: String) {
         self.path = path
     }
 
-    public var url: URL { WorkingDirectory.url(path) }
-    public func trialPath(_ number: Int) -> String { "\(path)/\(Self.trialsDirectory)/\(number)" }
+    package var url: URL { WorkingDirectory.url(path) }
+    package func trialPath(_ number: Int) -> String { "\(path)/\(Self.trialsDirectory)/\(number)" }
     func recordURL(_ number: Int) -> URL { WorkingDirectory.url("\(trialPath(number))/\(Self.recordFile)") }
-    public func configPath(_ number: Int) -> String { "\(trialPath(number))/\(Self.configFile)" }
+    package func configPath(_ number: Int) -> String { "\(trialPath(number))/\(Self.configFile)" }
 
     /// Records `identity` in a new search, or checks it against the one recorded.
     func claim(_ identity: SearchIdentity) throws(SearchDirectoryError) {
@@ -93,7 +93,7 @@ public struct SearchDirectory: Sendable {
 
     /// Every trial with a record, by number (numbers are dense: a trial is sampled only
     /// after the ones below it).
-    public func records() -> [TrialRecord] {
+    package func records() -> [TrialRecord] {
         let directory = url.appendingPathComponent(Self.trialsDirectory)
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         return names.compactMap(Int.init).sorted().compactMap(record)

@@ -6,7 +6,7 @@
 import Foundation
 
 public struct SearchSummary: Sendable, Codable {
-    public var name: String
+    package var name: String
     public var objective: String
     package var direction: ObjectiveDirection
     public var trials: [TrialRecord]
@@ -24,7 +24,7 @@ public enum SearchResults {
     /// The seeds best.yaml runs: the experiment's seed and the next two.
     static let bestSeeds = 3
 
-    public static func summary(_ file: TuneFile, settings: TuneSettings, records: [TrialRecord]) -> SearchSummary {
+    package static func summary(_ file: TuneFile, settings: TuneSettings, records: [TrialRecord]) -> SearchSummary {
         func bestOf(_ state: TrialRecord.State) -> TrialRecord? {
             records.filter { $0.state == state && $0.objective?.isFinite == true }.reduce(nil) { best, record in
                 guard let best, let bestValue = best.objective, let value = record.objective else { return record }
@@ -48,7 +48,7 @@ public enum SearchResults {
     }
 
     /// best.yaml: the tune file's experiment with the best trial's settings, over three seeds.
-    public static func bestConfig(_ file: TuneFile, record: TrialRecord, directory: SearchDirectory) -> String {
+    package static func bestConfig(_ file: TuneFile, record: TrialRecord, directory: SearchDirectory) -> String {
         let seeds = (0..<UInt64(bestSeeds)).map { file.base.seed &+ $0 }
         let objective = record.objective.map { String(format: "%.4f", $0) } ?? "none"
         var text = TrialConfigFile.text(

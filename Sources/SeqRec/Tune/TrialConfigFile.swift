@@ -5,10 +5,10 @@
 
 import Foundation
 
-public enum TrialConfigFile {
+package enum TrialConfigFile {
     /// The YAML text. `tuneFile` is the tune file's path as the search was started with it;
     /// the file is written at `location` (the path `extends` is made relative to).
-    public static func text(tuneFile: String, location: String, name: String, outputDirectory: String,
+    package static func text(tuneFile: String, location: String, name: String, outputDirectory: String,
                             settings: [TrialSetting], comment: String) -> String {
         var lines = comment.split(separator: "\n", omittingEmptySubsequences: false).map { "# \($0)" }
         lines.append("extends: \(quoted(relativePath(to: tuneFile, from: location)))")
@@ -21,7 +21,7 @@ public enum TrialConfigFile {
 
     /// The `--set` flags of the search as settings, before the trial's own (which win):
     /// all but the trial's name and output directory, which its file sets.
-    public static func settings(overrides: [String], then trialSettings: [TrialSetting]) -> [TrialSetting] {
+    package static func settings(overrides: [String], then trialSettings: [TrialSetting]) -> [TrialSetting] {
         let flags = overrides.compactMap { flag -> TrialSetting? in
             guard let equals = flag.firstIndex(of: "=") else { return nil }
             let key = String(flag[..<equals])

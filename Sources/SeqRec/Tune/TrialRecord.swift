@@ -19,28 +19,28 @@ public struct TrialRecord: Sendable, Equatable, Codable {
         public var hasEnded: Bool { self != .running }
     }
 
-    public struct EpochValue: Sendable, Equatable, Codable {
-        public var epoch: Int
-        public var value: Double
+    package struct EpochValue: Sendable, Equatable, Codable {
+        package var epoch: Int
+        package var value: Double
     }
 
     public var number: Int
     /// One value per parameter, in the space's order (what the sampler chose).
     package var values: [SearchValue]
     /// The same values as the trial's config writes them.
-    public var settings: [TrialSetting]
+    package var settings: [TrialSetting]
     public var state: State
     /// The last epoch the trial completed (0 before its first).
-    public var lastEpoch: Int
+    package var lastEpoch: Int
     /// The validation objective after each epoch that had a validation pass.
-    public var intermediate: [EpochValue]
+    package var intermediate: [EpochValue]
     /// The best validation objective over its epochs (complete and pruned trials).
-    public var objective: Double?
+    package var objective: Double?
     /// Training epochs the trial used (the budget's unit).
     public var epochsUsed: Int
-    public var prunedAfterEpoch: Int?
+    package var prunedAfterEpoch: Int?
     /// How the run ended (its report's message), once it has.
-    public var message: String?
+    package var message: String?
     /// Seconds the trial's processes spent on the search's own work rather than the run:
     /// waiting for lower trials, sampling, deciding, writing records and results.
     public var searchSeconds: Double?
@@ -65,7 +65,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     }
 
     /// The value recorded after `epoch`, if any.
-    public func value(atEpoch epoch: Int) -> Double? {
+    package func value(atEpoch epoch: Int) -> Double? {
         intermediate.first { $0.epoch == epoch }?.value
     }
 

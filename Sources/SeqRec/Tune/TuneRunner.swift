@@ -9,9 +9,9 @@ import Foundation
 
 public struct TuneOutcome: Sendable {
     /// Trials that ended in this run, in the order they ended.
-    public var ended: [TrialRecord]
+    package var ended: [TrialRecord]
     /// Trials that had ended before this run.
-    public var kept: [TrialRecord]
+    package var kept: [TrialRecord]
     public var summary: SearchSummary?
     /// Why the search stopped before its budget was spent, if it did.
     public var problem: String?

@@ -3,14 +3,14 @@
 
 import Foundation
 
-public struct TuneSettings: Sendable {
-    public let spec: TuneSpec
+package struct TuneSettings: Sendable {
+    package let spec: TuneSpec
     package let space: SearchSpace
     package let sampler: any TrialSampler
     package let pruner: any TrialPruner
     package let direction: ObjectiveDirection
 
-    public init(_ spec: TuneSpec) {
+    package init(_ spec: TuneSpec) {
         self.spec = spec
         space = SearchSpace(parameters: spec.space.map { parameter in
             switch parameter.domain {
@@ -32,7 +32,7 @@ public struct TuneSettings: Sendable {
     }
 
     /// The objective's name in validation metrics (`ndcg@10`).
-    public var objectiveName: String { spec.objective.description }
+    package var objectiveName: String { spec.objective.description }
 
     /// Each parameter's value as YAML text, in the space's order: a real as the shortest
     /// text that reads back to the same double, a choice as the tune file wrote it.
@@ -50,7 +50,7 @@ public struct TuneSettings: Sendable {
     }
 
     /// The best of `values` in the objective's direction.
-    public func best(_ values: [Double]) -> Double? {
+    package func best(_ values: [Double]) -> Double? {
         values.filter(\.isFinite).reduce(nil) { best, value in
             guard let best else { return value }
             return direction.isBetter(value, than: best) ? value : best
@@ -59,7 +59,7 @@ public struct TuneSettings: Sendable {
 }
 
 /// One searched key and its value in a trial, as YAML text.
-public struct TrialSetting: Sendable, Equatable, Codable {
-    public var key: String
-    public var value: String
+package struct TrialSetting: Sendable, Equatable, Codable {
+    package var key: String
+    package var value: String
 }

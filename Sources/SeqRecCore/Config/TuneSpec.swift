@@ -3,12 +3,12 @@
 // config layer sees it; Tune/ turns it into the search types (Search/) and runs it.
 
 /// Whether a larger or a smaller objective is better.
-public enum TuneDirection: String, Sendable, Codable, CaseIterable {
+package enum TuneDirection: String, Sendable, Codable, CaseIterable {
     case maximize, minimize
 }
 
 /// One searched key's range, as the tune file writes it.
-public enum TuneDomain: Sendable, Equatable {
+package enum TuneDomain: Sendable, Equatable {
     /// One of the listed YAML values (their flow text, as a trial's config writes them).
     case choice([String])
     case uniform(low: Double, high: Double)
@@ -18,16 +18,16 @@ public enum TuneDomain: Sendable, Equatable {
 
 public struct TuneParameter: Sendable, Equatable {
     /// The dotted key path (`training.optimizer.learning_rate`).
-    public var key: String
-    public var domain: TuneDomain
+    package var key: String
+    package var domain: TuneDomain
 }
 
-public enum TuneSampler: Sendable, Equatable {
+package enum TuneSampler: Sendable, Equatable {
     case random
     case tpe(startupTrials: Int, candidates: Int)
 }
 
-public enum TunePruner: Sendable, Equatable {
+package enum TunePruner: Sendable, Equatable {
     case none
     case asha(minEpochs: Int, reductionFactor: Int)
 }
@@ -35,25 +35,25 @@ public enum TunePruner: Sendable, Equatable {
 public struct TuneSpec: Sendable, Equatable {
     /// A validation metric of the base experiment.
     public var objective: MetricSpec
-    public var direction: TuneDirection
+    package var direction: TuneDirection
     public var space: [TuneParameter]
     /// At most this many trials (nil: no limit but `totalEpochs`).
     public var trials: Int?
     /// At most this many training epochs over all trials (nil: no limit but `trials`).
     public var totalEpochs: Int?
-    public var sampler: TuneSampler
-    public var pruner: TunePruner
-    public var seed: UInt64
+    package var sampler: TuneSampler
+    package var pruner: TunePruner
+    package var seed: UInt64
 
-    public static let defaultStartupTrials = 10
-    public static let defaultCandidates = 24
-    public static let defaultReductionFactor = 3
+    package static let defaultStartupTrials = 10
+    package static let defaultCandidates = 24
+    package static let defaultReductionFactor = 3
     /// The most trials a search may hold (each is a directory).
     public static let maxTrials = 100_000
 
     /// The section in a canonical text (keys in a fixed order, numbers round-tripping):
     /// what a search directory records, so that a changed section is recognised.
-    public var canonicalText: String {
+    package var canonicalText: String {
         func number(_ value: Double) -> String { "\(value)" }
         var lines = ["objective: \(objective)", "direction: \(direction.rawValue)"]
         for parameter in space {
@@ -84,11 +84,11 @@ public struct TuneSpec: Sendable, Equatable {
 /// A tune file loaded: the experiment every trial starts from and its search.
 public struct TuneFile: Sendable {
     /// The file as given on the command line.
-    public var path: String
+    package var path: String
     /// The experiment without `tune:`; its `output.dir` is the search directory.
     public var base: ExperimentSpec
     public var tune: TuneSpec
     /// The `--set` flags (`key.path=value`) the search was loaded with; every trial's config
     /// repeats them, so that it reruns alone.
-    public var overrides: [String] = []
+    package var overrides: [String] = []
 }
