@@ -258,4 +258,26 @@ struct TuneEndToEndTests {
         #expect(run.status == 2)
         #expect(run.stderr.contains("tune: expected an experiment or a grid, found a hyperparameter search (run it with 'runner tune FILE'"), "\(run.stderr)")
     }
+
+    @Test func planningASearchNeedsSlurmAloneAndATrialCount() throws {
+        let scratch = try SweepFixtures.makeScratch()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let asMake = try SweepFixtures.runner(["plan", tuneFile], scratch: scratch)
+        #expect(asMake.status == 2)
+        #expect(asMake.stderr == "runner plan: \(tuneFile) is a search: plan it alone with --format slurm (a job array of its trials), "
+            + "or run it with 'runner tune'\n")
+        let epochsOnly = scratch.appendingPathComponent("epochs-only.yaml")
+        try """
+            extends: \(ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path)
+            tune:
+              objective: ndcg@10
+              space:
+                model.hidden_size: {integer: [4, 16]}
+              total_epochs: 8
+            """.write(to: epochsOnly, atomically: true, encoding: .utf8)
+        let withoutTrials = try SweepFixtures.runner(["plan", epochsOnly.path, "--format", "slurm"], scratch: scratch)
+        #expect(withoutTrials.status == 2)
+        #expect(withoutTrials.stderr == "runner plan: \(epochsOnly.path): expected tune.trials (the array's size) for --format slurm, "
+            + "found only total_epochs\n")
+    }
 }
