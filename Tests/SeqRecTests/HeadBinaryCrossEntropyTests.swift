@@ -34,22 +34,6 @@ private func sampledLoss(_ head: SampledSoftmax, hidden: [Float], targets: [Int3
     return (result.loss, dHidden)
 }
 
-/// An untied output layer [V, H] with a non-trivial bias, or a tied one over an item table of the same shape.
-private func outputLayer(classes: Int, hidden: Int, tied: Bool, seed: UInt64) -> SoftmaxOutputLayer {
-    var rng = SeededGenerator(seed: seed)
-    if tied {
-        let table = Parameter(name: "item_embedding.weight", shape: [classes, hidden],
-                              values: HeadTestSupport.uniformValues(classes * hidden, &rng, scale: 1.2))
-        return SoftmaxOutputLayer(tiedTo: table)
-    }
-    let layer = SoftmaxOutputLayer(classes: classes, inputSize: hidden, rng: &rng)
-    layer.bias?.setValues(HeadTestSupport.uniformValues(classes, &rng))
-    return layer
-}
-
-private func uniformSampler(_ classes: Int) -> NegativeSampler {
-    NegativeSampler(numItems: classes - 1, strategy: .uniform, itemCounts: [])
-}
 
 // 6 rows, H = 5, V = 9: a row without target (1), a negative that is another row's target
 // (3 for row 0 and the target of row 4), a repeated negative (rows 2 and 5: item 6) and a
@@ -59,8 +43,8 @@ private let negatives: [Int32] = [3, 6, 7, 2, 6]
 
 @Test(arguments: [false, true])
 func bceMatchesItsFormula(tied: Bool) {
-    let output = outputLayer(classes: 9, hidden: 5, tied: tied, seed: 1)
-    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: .bce)
+    let output = HeadTestSupport.outputLayer(classes: 9, hidden: 5, tied: tied, seed: 1)
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: HeadTestSupport.uniformSampler(9), form: .bce)
     var rng = SeededGenerator(seed: 2)
     let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let result = bceLoss(head, hidden: hidden, targets: targets, negatives: negatives)
@@ -84,8 +68,8 @@ func bceMatchesItsFormula(tied: Bool) {
 
 @Test(arguments: [false, true])
 func bceGradientsMatchFiniteDifferences(tied: Bool) {
-    let output = outputLayer(classes: 9, hidden: 5, tied: tied, seed: 3)
-    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: .bce)
+    let output = HeadTestSupport.outputLayer(classes: 9, hidden: 5, tied: tied, seed: 3)
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: HeadTestSupport.uniformSampler(9), form: .bce)
     var rng = SeededGenerator(seed: 4)
     var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let dHidden = bceLoss(head, hidden: hidden, targets: targets, negatives: negatives).dHidden
@@ -109,7 +93,7 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
 
 /// Tied = untied with the same weights and a zero bias, bitwise: the heads share their code.
 @Test func tiedHeadsEqualUntiedHeadsWithAZeroBias() {
-    let tied = outputLayer(classes: 9, hidden: 5, tied: true, seed: 5)
+    let tied = HeadTestSupport.outputLayer(classes: 9, hidden: 5, tied: true, seed: 5)
     var unused = SeededGenerator(seed: 0)
     let untied = SoftmaxOutputLayer(classes: 9, inputSize: 5, rng: &unused)
     untied.weight.setValues(tied.weight.valueArray)
@@ -117,7 +101,7 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
     var rng = SeededGenerator(seed: 6)
     let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
 
-    let bce = [tied, untied].map { bceLoss(GeneralizedBinaryCrossEntropy(output: $0, sampler: uniformSampler(9), form: .bce), hidden: hidden, targets: targets,
+    let bce = [tied, untied].map { bceLoss(GeneralizedBinaryCrossEntropy(output: $0, sampler: HeadTestSupport.uniformSampler(9), form: .bce), hidden: hidden, targets: targets,
                                             negatives: negatives) }
     #expect(bce[0].loss == bce[1].loss && bce[0].dHidden == bce[1].dHidden)
     #expect(tied.weight.gradArray == untied.weight.gradArray)
@@ -125,14 +109,14 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
     tied.weight.zeroGrad()
     untied.weight.zeroGrad()
     let shared: [Int32] = [6, 3, 6, 1]  // a duplicate, accidental hits with rows 3 and 4
-    let sampled = [tied, untied].map { sampledLoss(SampledSoftmax(output: $0, negatives: 4, sampler: uniformSampler(9)), hidden: hidden,
+    let sampled = [tied, untied].map { sampledLoss(SampledSoftmax(output: $0, negatives: 4, sampler: HeadTestSupport.uniformSampler(9)), hidden: hidden,
                                                    targets: targets, negatives: shared) }
     #expect(sampled[0].loss == sampled[1].loss && sampled[0].dHidden == sampled[1].dHidden)
     #expect(tied.weight.gradArray == untied.weight.gradArray)
 }
 
 @Test func sampledSoftmaxOverATiedTableMatchesFiniteDifferences() {
-    let output = outputLayer(classes: 13, hidden: 5, tied: true, seed: 7)
+    let output = HeadTestSupport.outputLayer(classes: 13, hidden: 5, tied: true, seed: 7)
     let counts = [0, 3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8]
     let head = SampledSoftmax(output: output, negatives: 10,
                               sampler: NegativeSampler(numItems: 12, strategy: .popularity, itemCounts: counts))
@@ -152,7 +136,7 @@ func bceGradientsMatchFiniteDifferences(tied: Bool) {
 
 @Test(arguments: [SamplingStrategy.uniform, .popularity])
 func bceNegativesComeFromTheStreamAndNeverEqualTheTarget(_ strategy: SamplingStrategy) {
-    let head = GeneralizedBinaryCrossEntropy(output: outputLayer(classes: 4, hidden: 3, tied: false, seed: 9),
+    let head = GeneralizedBinaryCrossEntropy(output: HeadTestSupport.outputLayer(classes: 4, hidden: 3, tied: false, seed: 9),
                                              sampler: NegativeSampler(numItems: 3, strategy: strategy, itemCounts: [0, 50, 1, 1]), form: .bce)
     let rows = 400
     var rng = SeededGenerator(seed: 10)

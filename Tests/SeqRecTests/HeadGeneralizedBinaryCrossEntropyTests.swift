@@ -22,21 +22,6 @@ private func headLoss(_ head: GeneralizedBinaryCrossEntropy, hidden: [Float], ta
     return (result.loss, result.targets, dHidden)
 }
 
-private func outputLayer(classes: Int, hidden: Int, tied: Bool, seed: UInt64) -> SoftmaxOutputLayer {
-    var rng = SeededGenerator(seed: seed)
-    if tied {
-        let table = Parameter(name: "item_embedding.weight", shape: [classes, hidden],
-                              values: HeadTestSupport.uniformValues(classes * hidden, &rng, scale: 1.2))
-        return SoftmaxOutputLayer(tiedTo: table)
-    }
-    let layer = SoftmaxOutputLayer(classes: classes, inputSize: hidden, rng: &rng)
-    layer.bias?.setValues(HeadTestSupport.uniformValues(classes, &rng))
-    return layer
-}
-
-private func uniformSampler(_ classes: Int) -> NegativeSampler {
-    NegativeSampler(numItems: classes - 1, strategy: .uniform, itemCounts: [])
-}
 
 /// β = α (t (1 − 1/α) + 1/α), α = k / (|I| − 1), worked out by hand as 1 − t (1 − α).
 @Test(arguments: [
@@ -80,7 +65,7 @@ func gbceMatchesThePyTorchGolden(_ name: String) throws {
     if let bias = golden.bias { output.bias?.setValues(bias.map(Float.init)) }
     let form = GeneralizedBinaryCrossEntropy.Form.gbce(negatives: k, items: golden.items, t: golden.t)
     #expect(abs(form.beta - golden.beta) <= 1e-12 * golden.beta)
-    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(classes), form: form)
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: HeadTestSupport.uniformSampler(classes), form: form)
     let result = headLoss(head, hidden: golden.hidden.map(Float.init), targets: golden.targets, negatives: golden.negatives)
     #expect(result.targets == golden.targets.filter { $0 != 0 }.count)
     #expect(abs(result.loss - golden.loss) <= 1e-6 * golden.loss, "\(result.loss) vs \(golden.loss)")
@@ -103,8 +88,8 @@ private let negatives: [Int32] = [3, 6, 3, 7, 1, 2, 2, 6, 4, 6, 7, 1, 3, 8, 5]
 
 @Test(arguments: [false, true])
 func gbceGradientsMatchFiniteDifferences(tied: Bool) {
-    let output = outputLayer(classes: 9, hidden: 5, tied: tied, seed: 21)
-    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: .gbce(negatives: 3, items: 8, t: 0.75))
+    let output = HeadTestSupport.outputLayer(classes: 9, hidden: 5, tied: tied, seed: 21)
+    let head = GeneralizedBinaryCrossEntropy(output: output, sampler: HeadTestSupport.uniformSampler(9), form: .gbce(negatives: 3, items: 8, t: 0.75))
     var rng = SeededGenerator(seed: 22)
     var hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
     let dHidden = headLoss(head, hidden: hidden, targets: targets, negatives: negatives).dHidden
@@ -127,10 +112,10 @@ func gbceGradientsMatchFiniteDifferences(tied: Bool) {
     let single: [Int32] = [3, 6, 7, 2, 6]
     var results: [(loss: Double, dHidden: [Float], grads: [[Float]])] = []
     for form in [GeneralizedBinaryCrossEntropy.Form.bce, .gbce(negatives: 1, items: 8, t: 0)] {
-        let output = outputLayer(classes: 9, hidden: 5, tied: false, seed: 23)
+        let output = HeadTestSupport.outputLayer(classes: 9, hidden: 5, tied: false, seed: 23)
         var rng = SeededGenerator(seed: 24)
         let hidden = HeadTestSupport.uniformValues(6 * 5, &rng, scale: 1.5)
-        let head = GeneralizedBinaryCrossEntropy(output: output, sampler: uniformSampler(9), form: form)
+        let head = GeneralizedBinaryCrossEntropy(output: output, sampler: HeadTestSupport.uniformSampler(9), form: form)
         #expect(form.beta == 1 && form.negativesPerTarget == 1)
         let result = headLoss(head, hidden: hidden, targets: targets, negatives: single)
         results.append((result.loss, result.dHidden, output.parameters.map(\.gradArray)))
@@ -143,7 +128,7 @@ func gbceGradientsMatchFiniteDifferences(tied: Bool) {
 @Test(arguments: [SamplingStrategy.uniform, .popularity])
 func gbceDrawsKNegativesPerTargetFromTheStreamNeverTheTarget(_ strategy: SamplingStrategy) {
     let k = 4
-    let head = GeneralizedBinaryCrossEntropy(output: outputLayer(classes: 4, hidden: 3, tied: false, seed: 25),
+    let head = GeneralizedBinaryCrossEntropy(output: HeadTestSupport.outputLayer(classes: 4, hidden: 3, tied: false, seed: 25),
                                              sampler: NegativeSampler(numItems: 3, strategy: strategy, itemCounts: [0, 50, 1, 1]),
                                              form: .gbce(negatives: k, items: 3, t: 0.75))
     let rows = 200
