@@ -156,3 +156,21 @@ private func expectMatches(_ result: PairedTestResult, _ expected: Reference.Tes
     let single = PairedTests.run(differences: [0.5])
     #expect(single.tTestP == nil && single.count == 1)
 }
+
+@Test func theOnlyTwoConfigurationsOfAProtocolAreTestedWhateverSetsThemApart() {
+    // A tuned configuration against the one it was tuned from: same family, several settings.
+    #expect(ComparisonBuilder.testedDifference(["model.dropout", "training.batchSize"], acrossFamilies: false,
+                                               onlyPairInProtocol: true) == "2 model/training settings")
+    #expect(ComparisonBuilder.testedDifference(["model.dropout", "dataset.name"], acrossFamilies: false,
+                                               onlyPairInProtocol: true) == nil)
+    let values = PerUserValues(metric: "ndcg@10", users: [0, 1], values: [0.5, 1])
+    let two = ComparisonBuilder.compare([compareTestRun(cell: "lstm", hidden: 50, seed: 1, perUser: values),
+                                         compareTestRun(cell: "gru", hidden: 100, seed: 1, perUser: values)])
+    #expect(two.significance.map(\.differingKey) == ["2 model/training settings"])
+    #expect(two.significance.first?.result?.count == 2)
+    // A third configuration in the protocol: only the pairs that differ in one setting.
+    let three = ComparisonBuilder.compare([compareTestRun(cell: "lstm", hidden: 50, seed: 1, perUser: values),
+                                           compareTestRun(cell: "gru", hidden: 100, seed: 1, perUser: values),
+                                           compareTestRun(cell: "rnn", hidden: 50, seed: 1, perUser: values)])
+    #expect(three.significance.map(\.differingKey) == ["model.cell"])
+}

@@ -6,28 +6,38 @@ import Foundation
 extension ComparisonBuilder {
     static func significance(_ rows: [ConfigurationRow]) -> [SignificanceRow] {
         var result: [SignificanceRow] = []
+        let rowsPerProtocol = Dictionary(grouping: rows.indices, by: { rows[$0].protocolIndex }).mapValues(\.count)
         for first in rows.indices {
             for second in rows.indices where second > first {
                 let settings = [rows[first].settings, rows[second].settings]
                 let families = settings.map { family(of: $0["model.cell"]) }
+                let onlyPair = rows[first].protocolIndex == rows[second].protocolIndex
+                    && rowsPerProtocol[rows[first].protocolIndex] == 2
                 guard let key = testedDifference(ConfigSettings.differingSettings(settings),
-                                                 acrossFamilies: families[0] != families[1]) else { continue }
+                                                 acrossFamilies: families[0] != families[1],
+                                                 onlyPairInProtocol: onlyPair) else { continue }
                 result.append(pairedTest(rows, first, second, key: key))
             }
         }
         return result
     }
 
-    /// The pairs worth a test: configurations that differ in one setting, or models of two
+    /// The pairs worth a test: configurations that differ in one setting; models of two
     /// families (self-attention against a recurrent cell) whatever else of the model and its
-    /// training each was tuned to. Returns how the pair differs, for the table.
-    static func testedDifference(_ differing: [String], acrossFamilies: Bool) -> String? {
+    /// training each was tuned to; and the only two configurations of a protocol, whatever
+    /// model and training settings set them apart (a tuned configuration against the one it
+    /// was tuned from). Returns how the pair differs, for the table.
+    static func testedDifference(_ differing: [String], acrossFamilies: Bool,
+                                 onlyPairInProtocol: Bool = false) -> String? {
         if differing.count == 1, let key = differing.first { return ConfigSettings.displayPath(key) }
+        guard differing.allSatisfy({ $0.hasPrefix("model.") || $0.hasPrefix("training.") }) else { return nil }
         let cell = "model.cell"
-        guard acrossFamilies, differing.contains(cell),
-              differing.allSatisfy({ $0.hasPrefix("model.") || $0.hasPrefix("training.") }) else { return nil }
-        let others = differing.count - 1
-        return "\(cell) (+ \(others) model/training setting\(others == 1 ? "" : "s"))"
+        if acrossFamilies, differing.contains(cell) {
+            let others = differing.count - 1
+            return "\(cell) (+ \(others) model/training setting\(others == 1 ? "" : "s"))"
+        }
+        guard onlyPairInProtocol, !differing.isEmpty else { return nil }
+        return "\(differing.count) model/training settings"
     }
 
     /// The cell's family name ("attention", "recurrent", or the baseline's own name);
