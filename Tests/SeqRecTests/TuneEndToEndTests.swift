@@ -14,7 +14,7 @@ import Testing
 private let tuneFile = "Tests/Fixtures/tune/tiny-tune.yaml"
 
 /// A trial as two searches must agree on it (its timing and wording left out).
-private struct TrialOutcomeKey: Equatable, CustomStringConvertible {
+struct TrialOutcomeKey: Equatable, CustomStringConvertible {
     var number: Int
     var settings: [TrialSetting]
     var state: TrialRecord.State
