@@ -336,6 +336,25 @@ struct TuneFailureTests {
         #expect(busy.stderr == "tune: cannot run the search in '\(output.path)': "
             + "\(RunLockError.held(lockPath: RunDirectoryLock.lockPath(in: output.path), pid: getpid()))\n", "\(busy.stderr)")
 
+        // An output.dir that cannot be made (under a file).
+        let file = scratch.appendingPathComponent("a-file")
+        try Data().write(to: file)
+        let unwritable = try SweepFixtures.runner(["tune", tinyTune, "--quiet", "--set", "output.dir=\(file.path)/search"], scratch: scratch)
+        #expect(unwritable.status == 2)
+        #expect(unwritable.stderr == "runner tune: cannot write \(file.path)/search/search.json: cannot create report directory "
+            + "'\(file.path)/search': '\(file.path)' is not a directory\n", "\(unwritable.stderr)")
+
+        // An experiment too large for the memory guard is refused before any trial (the
+        // estimate is the config's; what is available is the machine's).
+        let huge = try SweepFixtures.runner(["tune"] + flags + ["--set", "model.hidden_size=100000", "--set", "model.embedding_size=100000"],
+                                            scratch: scratch)
+        #expect(huge.status == 2)
+        #expect(huge.stderr.hasPrefix("\(tinyTune): error: the run needs about 4.2 TB of memory but "), "\(huge.stderr)")
+        #expect(huge.stderr.hasSuffix(" is available (estimate for 40 items: 4.2 TB for 80.0 billion parameters with their gradients, "
+            + "optimizer state and snapshots, 14.4 GB for activations and evaluation scores, 8.4 kB for the evaluation's per-user buffers); "
+            + "reduce model.hidden_size, model.embedding_size, model.layers or model.blocks, training.batch_size or training.threads\n"),
+                "\(huge.stderr)")
+
         // search.json that is not a search's record.
         try Data("{\"not\": 1}\n".utf8).write(to: output.appendingPathComponent("search.json"))
         let foreign = try SweepFixtures.runner(["tune"] + flags, scratch: scratch)
