@@ -32,7 +32,7 @@ public struct SearchComparison: Sendable {
     }
 
     struct Summary: Decodable, Sendable {
-        /// Absent in no file `runner tune` writes; read as 1, the first layout.
+        /// The layout of the file; a file without it is read as layout 1.
         var formatVersion: Int?
         var name: String
         var objective: String

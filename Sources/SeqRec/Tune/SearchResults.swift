@@ -1,7 +1,7 @@
 // A search's results so far, rewritten (under the search's lock) each time a trial ends:
 // `trials.json` (its format_version; every trial: number, settings, state, epochs used,
-// per-epoch objective, objective) and `best.yaml` (the best complete trial's settings over the tune file, as a
-// grid over three seeds, to be run for test numbers).
+// per-epoch objective, objective) and `best.yaml` (the best complete trial's settings over
+// the tune file, as a grid over three seeds, to be run for test numbers).
 
 import Foundation
 

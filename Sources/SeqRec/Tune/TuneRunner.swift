@@ -118,8 +118,7 @@ public enum TuneRunner {
         }
         let records = directory.records()
         if !records.isEmpty {
-            let summary = SearchResults.summary(file, settings: settings, records: records)
-            outcome.summary = summary
+            outcome.summary = SearchResults.summary(file, settings: settings, records: records)
             do {
                 try directory.withLock { try SearchResults.write(file, settings: settings, directory: directory) }
             } catch {
