@@ -7,8 +7,8 @@ import Testing
 // `runner tune` when things go wrong, through the built binary and the seconds-long synthetic
 // experiment (Tests/Fixtures/e2e/tiny.yaml): a trial whose settings fail at run time or make
 // an invalid config, a trial whose process is killed, a search where every trial fails, a
-// search stopped by SIGTERM and continued, and the messages of the other ways a search or a
-// trial cannot run. Each asserts what the user sees word for word.
+// search stopped by SIGINT or SIGTERM and continued, and the messages of the other ways a
+// search or a trial cannot run. Each asserts what the user sees word for word.
 
 private let tinyExperiment = ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path
 private let tinyTune = "Tests/Fixtures/tune/tiny-tune.yaml"
@@ -239,11 +239,12 @@ struct TuneFailureTests {
 
     // MARK: Signals
 
-    /// SIGTERM to `runner tune` while a trial trains: the trial stops with an interrupted
-    /// report and its checkpoint, trials.json says it is running, the search exits 1 (as
-    /// `runner run` and `runner sweep` on a signal) with its message; the same command then
-    /// completes the search to the trials and best.yaml of an uninterrupted one.
-    @Test(arguments: [1, 2]) func aSearchStoppedBySIGTERMContinuesToTheUninterruptedResult(jobs: Int) throws {
+    /// SIGINT (Ctrl-C) or SIGTERM to `runner tune` while a trial trains: the trial stops with
+    /// an interrupted report and its checkpoint, trials.json says it is running, the search
+    /// exits 1 (as `runner run` and `runner sweep` on a signal) with its message; the same
+    /// command then completes the search to the trials and best.yaml of an uninterrupted one.
+    @Test(arguments: [(jobs: 1, signal: SIGINT), (jobs: 2, signal: SIGTERM)])
+    func aSearchStoppedByASignalContinuesToTheUninterruptedResult(jobs: Int, signal: Int32) throws {
         let scratch = try SweepFixtures.makeScratch()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let reference = scratch.appendingPathComponent("reference"), output = scratch.appendingPathComponent("interrupted")
@@ -256,18 +257,18 @@ struct TuneFailureTests {
                 "\(summaryLine)")
         #expect(try summary(reference).trials.allSatisfy { $0.searchSeconds != nil && $0.waitSeconds != nil })
 
-        // The first trial to reach its second training state is stopped there; then SIGTERM.
+        // The first trial to reach its second training state is stopped there; then the signal.
         var signalled = false
         let stopped = try tuneStoppingTrials(flags(output), scratch: scratch) { parent, _ in
             if !signalled {
-                kill(parent, SIGTERM)
+                kill(parent, signal)
                 signalled = true
             }
             return false
         }
         try #require(signalled, "no trial reached its second epoch: \(stopped.stdout) \(stopped.stderr)")
         #expect(stopped.status == 1)
-        #expect(stopped.stderr.hasSuffix("\ntune: interrupted by signal 15; run the same command again to continue\n"), "\(stopped.stderr)")
+        #expect(stopped.stderr.hasSuffix("\ntune: interrupted by signal \(signal); run the same command again to continue\n"), "\(stopped.stderr)")
         let left = try summary(output)
         let running = left.trials.filter { $0.state == .running }
         #expect(!running.isEmpty, "\(left.trials.map(TrialOutcomeKey.init))")
@@ -319,10 +320,10 @@ struct TuneFailureTests {
         try FileManager.default.createDirectory(at: output.appendingPathComponent("trials/0"), withIntermediateDirectories: true)
         let trialLock = try RunDirectoryLock.acquire(directory: output.appendingPathComponent("trials/0").path)
         let held = try SweepFixtures.runner(["tune"] + flags + ["--trial", "0"], scratch: scratch)
-        #expect(held.status == 1 && held.stderr == "trial 0: trial 0 is running in another process (pid \(getpid()))\n", "\(held.stderr)")
+        #expect(held.status == 1 && held.stderr == "trial 0: another process (pid \(getpid())) is running it\n", "\(held.stderr)")
         let stopped = try SweepFixtures.runner(["tune"] + flags, scratch: scratch)
         #expect(stopped.status == 1)
-        #expect(stopped.stderr == "trial 0: trial 0 is running in another process (pid \(getpid()))\n"
+        #expect(stopped.stderr == "trial 0: another process (pid \(getpid())) is running it\n"
             + "tune: trial 0 ended without a result (exit 1); run `runner tune \(tinyTune)` again to continue the search\n",
                 "\(stopped.stderr)")
         trialLock.release()

@@ -51,7 +51,7 @@ public enum TuneTrial {
             return .unusable(error.description)
         }
         if let holder = RunDirectoryLock.holder(of: directory.trialPath(number)) {
-            return .unusable("trial \(number) is running in another process (pid \(holder.pid.map(String.init) ?? "unknown"))")
+            return .unusable("another process (pid \(holder.pid.map(String.init) ?? "unknown")) is running it")
         }
         var record: TrialRecord
         var samplingWait = 0.0
