@@ -13,10 +13,14 @@ extension RunnerCommand {
                 its own config.yaml (extending the tune file), computing validation metrics
                 only. Trials run N at a time, each in its own runner process; trial n is
                 sampled from the trials numbered n - N and below, so the same file, seed and
-                --jobs give the same trials. A rerun continues the search: ended trials are
-                kept, interrupted ones resume from their checkpoints. A changed tune file or
-                --jobs over an existing search is refused. Results: <output.dir>/trials.json
-                and best.yaml (the best settings over three seeds: run it for test metrics).
+                --jobs give the same trials. A trial whose run fails, whose settings make an
+                invalid config, or whose process is killed is recorded as failed and the
+                search goes on; if every trial fails, it exits 1 without best.yaml. Ctrl-C
+                or SIGTERM is forwarded to the running trials (exit 1). A rerun continues
+                the search: ended trials (failed ones too) are kept, interrupted ones resume
+                from their checkpoints. A changed tune file or --jobs over an existing
+                search is refused. Results: <output.dir>/trials.json and best.yaml (the
+                best settings over three seeds: run it for test metrics).
 
                 EXAMPLES:
                   runner tune experiments/tune-lstm50.yaml
@@ -72,13 +76,17 @@ extension RunnerCommand {
                 ["tune", path, "--trial", "\(number)", "--jobs", "\(jobs)", "--search-child", quiet ? "--quiet" : "--epoch-lines"]
                     + config.overrides.flatMap { ["--set", $0] }
             }, trialEnded: { record, kept in
-                writeToStandardOutput(SearchResults.line(record, objective: objective) + (kept ? "  (kept)" : "") + "\n")
+                var lines = SearchResults.line(record, objective: objective) + (kept ? "  (kept)" : "") + "\n"
+                if let failure = SearchResults.failureLine(record) { lines += failure.escapedForTerminalByLine + "\n" }
+                writeToStandardOutput(lines)
             })
             if let summary = outcome.summary {
                 let search = summary.trials.reduce(0.0) { $0 + ($1.searchSeconds ?? 0) }
                 let waits = summary.trials.reduce(0.0) { $0 + ($1.waitSeconds ?? 0) }
-                var line = String(format: "tune: %d trials, %d epochs, %.1fs; the search's own work in the trials: %.2fs bookkeeping, %.2fs waiting for lower trials",
-                                  summary.trials.count, summary.epochsUsed, outcome.seconds, search - waits, waits)
+                let failed = summary.trials.filter { $0.state == .failed }.count
+                var line = String(format: "tune: %d trials%@, %d epochs, %.1fs; the search's own work in the trials: %.2fs bookkeeping, %.2fs waiting for lower trials",
+                                  summary.trials.count, failed > 0 ? " (\(failed) failed)" : "", summary.epochsUsed,
+                                  outcome.seconds, search - waits, waits)
                 if let best = summary.best, let record = summary.trials.first(where: { $0.number == best }) {
                     line += "\nbest: " + SearchResults.line(record, objective: objective)
                     line += "\n  -> \(file.base.output.dir)/\(SearchDirectory.bestFile) (runner run it for test metrics over 3 seeds)"
@@ -98,7 +106,12 @@ extension RunnerCommand {
                                         options: RunOptions(quiet: quiet, epochLines: epochLines), datasets: DatasetCache())
             switch outcome {
             case .ended(let record):
-                if !searchChild { writeToStandardOutput(SearchResults.line(record, objective: objective) + "\n") }
+                if !searchChild {
+                    writeToStandardOutput(SearchResults.line(record, objective: objective) + "\n")
+                    if let failure = SearchResults.failureLine(record) { writeToStandardError(failure.escapedForTerminalByLine + "\n") }
+                }
+                // As `runner run` for a failed run (a SLURM task then shows as failed).
+                if record.state == .failed { throw ExitCode(ExitStatus.runFailed) }
             case .budgetExhausted(let reason):
                 if searchChild { break }
                 writeToStandardOutput("trial \(number): not run, the budget is spent (\(reason))\n")

@@ -14,7 +14,7 @@ import Testing
 private let tuneFile = "Tests/Fixtures/tune/tiny-tune.yaml"
 
 /// A trial as two searches must agree on it (its timing and wording left out).
-private struct TrialOutcomeKey: Equatable, CustomStringConvertible {
+struct TrialOutcomeKey: Equatable, CustomStringConvertible {
     var number: Int
     var settings: [TrialSetting]
     var state: TrialRecord.State
@@ -220,6 +220,11 @@ struct TuneEndToEndTests {
         }
         #expect(trials.reduce(0) { $0 + $1.epochsUsed } >= 7)
         #expect(trials.count >= 2 && trials.allSatisfy { $0.state.hasEnded })
+        // The next trial alone (a SLURM task) says why it does not run.
+        let next = try tune(output, ["--trial", "\(trials.count)"], file: budgeted.path, scratch: scratch)
+        let used = trials.reduce(0) { $0 + $1.epochsUsed }
+        #expect(next.status == 0 && next.stdout == "trial \(trials.count): not run, the budget is spent "
+            + "(trials 0-\(trials.count - 1) used \(used) of tune.total_epochs 7)\n", "\(next.stdout) \(next.stderr)")
     }
 
     @Test func aChangedSearchIsRefused() throws {

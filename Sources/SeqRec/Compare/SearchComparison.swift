@@ -5,6 +5,12 @@
 
 import Foundation
 
+/// Why a search directory cannot be compared: the file (relative to the directory) and what
+/// is wrong with it.
+public struct SearchComparisonError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+}
+
 public struct SearchComparison: Sendable {
     struct Setting: Decodable, Sendable {
         var key: String
@@ -26,6 +32,8 @@ public struct SearchComparison: Sendable {
     }
 
     struct Summary: Decodable, Sendable {
+        /// The layout of the file; a file without it is read as layout 1.
+        var formatVersion: Int?
         var name: String
         var objective: String
         var direction: String
@@ -35,7 +43,19 @@ public struct SearchComparison: Sendable {
 
         enum CodingKeys: String, CodingKey {
             case name, objective, direction, trials, best
-            case epochsUsed = "epochs_used"
+            case epochsUsed = "epochs_used", formatVersion = "format_version"
+        }
+    }
+
+    /// What `runner tune` records when a search starts; compare only checks that it is one.
+    struct Identity: Decodable, Sendable {
+        var tune: String
+        var baseConfigHash: String
+        var jobs: Int
+
+        enum CodingKeys: String, CodingKey {
+            case tune, jobs
+            case baseConfigHash = "base_config_hash"
         }
     }
 
@@ -45,18 +65,54 @@ public struct SearchComparison: Sendable {
 
     package static let resultsFile = "trials.json"
     package static let identityFile = "search.json"
+    /// The newest layout of trials.json this reader knows.
+    package static let supportedFormatVersion = 1
 
-    /// Whether `path` is a search directory (it has a search's record and results).
+    /// Whether `path` is a search directory: it has a search's record or its results (a
+    /// directory with one of them and not the other is a search that `init` refuses, naming
+    /// the missing file, rather than a directory of reports).
     public static func isSearchDirectory(_ path: String) -> Bool {
         let manager = FileManager.default
         return manager.fileExists(atPath: (path as NSString).appendingPathComponent(identityFile))
-            && manager.fileExists(atPath: (path as NSString).appendingPathComponent(resultsFile))
+            || manager.fileExists(atPath: (path as NSString).appendingPathComponent(resultsFile))
     }
 
-    public init(directory: String) throws {
+    /// Reads the search in `directory`; the error names the file and what is wrong with it.
+    public init(directory: String) throws(SearchComparisonError) {
         self.directory = directory
-        let url = WorkingDirectory.url(directory).appendingPathComponent(Self.resultsFile)
-        summary = try JSONDecoder().decode(Summary.self, from: Data(contentsOf: url))
+        let base = WorkingDirectory.url(directory)
+        let identity = try Self.read(base.appendingPathComponent(Self.identityFile), name: Self.identityFile,
+                                     missing: "runner tune writes it as the search starts, so this is not a whole search directory")
+        do {
+            _ = try JSONDecoder().decode(Identity.self, from: identity)
+        } catch {
+            throw SearchComparisonError(description: "\(Self.identityFile) is not a search's record: \(ReportReader.describe(error))")
+        }
+        let results = try Self.read(base.appendingPathComponent(Self.resultsFile), name: Self.resultsFile,
+                                    missing: "no trial of the search has ended yet")
+        let decoded: Summary
+        do {
+            decoded = try JSONDecoder().decode(Summary.self, from: results)
+        } catch {
+            throw SearchComparisonError(description: "\(Self.resultsFile) is not a search's results: \(ReportReader.describe(error))")
+        }
+        let version = decoded.formatVersion ?? 1
+        guard (1...Self.supportedFormatVersion).contains(version) else {
+            throw SearchComparisonError(description: "\(Self.resultsFile) has format_version \(version), expected 1 to "
+                                        + "\(Self.supportedFormatVersion) (a newer seqrec wrote it?)")
+        }
+        summary = decoded
+    }
+
+    private static func read(_ url: URL, name: String, missing: String) throws(SearchComparisonError) -> Data {
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw SearchComparisonError(description: "\(name) is missing: \(missing)")
+        }
+        do throws(RegularFileError) {
+            return try RegularFile.read(url)
+        } catch {
+            throw SearchComparisonError(description: "cannot read \(name): \(error.reason)")
+        }
     }
 
     /// The best value so far after each trial, in trial order (complete trials only).
@@ -95,7 +151,10 @@ public struct SearchComparison: Sendable {
     var caption: String {
         let complete = summary.trials.filter { $0.state == "complete" }.count
         let pruned = summary.trials.filter { $0.state == "pruned" }.count
-        return "Search \(summary.name): \(summary.trials.count) trials (\(complete) complete, \(pruned) pruned), "
+        let failed = summary.trials.filter { $0.state == "failed" }.count
+        let running = summary.trials.count - complete - pruned - failed
+        let counts = ["\(complete) complete", "\(pruned) pruned", "\(failed) failed"] + (running > 0 ? ["\(running) running"] : [])
+        return "Search \(summary.name): \(summary.trials.count) trials (\(counts.joined(separator: ", "))), "
             + "\(summary.epochsUsed) epochs; objective: validation \(summary.objective) (\(summary.direction)). "
             + "Trials compute no test metrics: run \(directory)/best.yaml for those."
     }

@@ -1,11 +1,15 @@
 // A search's results so far, rewritten (under the search's lock) each time a trial ends:
-// `trials.json` (every trial: number, settings, state, epochs used, per-epoch objective,
-// objective) and `best.yaml` (the best complete trial's settings over the tune file, as a
-// grid over three seeds, to be run for test numbers).
+// `trials.json` (its format_version; every trial: number, settings, state, epochs used,
+// per-epoch objective, objective) and `best.yaml` (the best complete trial's settings over
+// the tune file, as a grid over three seeds, to be run for test numbers).
 
 import Foundation
 
 public struct SearchSummary: Sendable, Codable {
+    /// The layout of trials.json; a reader refuses a newer one (`compare` reads it).
+    package static let currentFormatVersion = 1
+
+    package var formatVersion: Int
     package var name: String
     public var objective: String
     package var direction: ObjectiveDirection
@@ -16,7 +20,7 @@ public struct SearchSummary: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, objective, direction, trials, best
-        case epochsUsed = "epochs_used"
+        case epochsUsed = "epochs_used", formatVersion = "format_version"
     }
 }
 
@@ -31,7 +35,8 @@ public enum SearchResults {
                 return settings.direction.isBetter(value, than: bestValue) ? record : best
             }
         }
-        return SearchSummary(name: file.base.name, objective: settings.objectiveName, direction: settings.direction,
+        return SearchSummary(formatVersion: SearchSummary.currentFormatVersion, name: file.base.name,
+                             objective: settings.objectiveName, direction: settings.direction,
                              trials: records, best: (bestOf(.complete) ?? bestOf(.pruned))?.number,
                              epochsUsed: records.reduce(0) { $0 + $1.epochsUsed })
     }
@@ -58,6 +63,12 @@ public enum SearchResults {
             comment: "The best trial so far of the search '\(file.base.name)': trial \(record.number), validation \(file.tune.objective) \(objective).\n`runner run` on this file trains it with \(bestSeeds) seeds (a grid) and reports their test metrics.")
         text += "grid:\n  seed: [\(seeds.map(String.init).joined(separator: ", "))]\n"
         return text
+    }
+
+    /// Why a failed trial failed, printed under its line: `  trial 3 failed: MESSAGE`.
+    public static func failureLine(_ record: TrialRecord) -> String? {
+        guard record.state == .failed else { return nil }
+        return "  trial \(record.number) failed: \(record.message ?? "no message recorded")"
     }
 
     /// One line per ended trial: `trial   3  complete   12 epochs  ndcg@10 0.1234  model.dropout=0.2 ...`.

@@ -13,7 +13,8 @@ public struct TrialRecord: Sendable, Equatable, Codable {
         case complete
         /// Stopped by the pruner after `prunedAfterEpoch`.
         case pruned
-        /// The run failed or diverged: no objective.
+        /// The run failed or diverged, its config was invalid, or its process ended before
+        /// it did (killed by a signal): no objective, and a rerun of the search keeps it.
         case failed
 
         public var hasEnded: Bool { self != .running }
@@ -41,6 +42,9 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     package var prunedAfterEpoch: Int?
     /// How the run ended (its report's message), once it has.
     package var message: String?
+    /// How the trial's process ended when it ended before the trial did (`exit 1`,
+    /// `signal 9`): `runner tune` then recorded the trial as failed.
+    package var processEnd: String?
     /// Seconds the trial's processes spent on the search's own work rather than the run:
     /// waiting for lower trials, sampling, deciding, writing records and results.
     public var searchSeconds: Double?
@@ -61,7 +65,7 @@ public struct TrialRecord: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case number, values, settings, state, intermediate, objective, message
         case lastEpoch = "last_epoch", epochsUsed = "epochs_used", prunedAfterEpoch = "pruned_after_epoch"
-        case searchSeconds = "search_seconds", waitSeconds = "wait_seconds"
+        case searchSeconds = "search_seconds", waitSeconds = "wait_seconds", processEnd = "process_end"
     }
 
     /// The value recorded after `epoch`, if any.

@@ -2,8 +2,11 @@
 // `runner tune FILE --trial K` (TuneTrial), the same command a SLURM array task runs. Trials
 // that have ended are kept; one with a record but no end (interrupted) runs again and
 // resumes from its checkpoint. The pool stops starting trials when the budget is spent (a
-// child finds it so and records nothing); a child that ends without ending its trial
-// (killed, or unable to run) stops the search, since the trials above it would wait for it.
+// child finds it so and records nothing). A child that ends without ending its trial
+// (killed by a signal, or exiting non-zero) fails that trial, as Optuna does, and the search
+// goes on: the trials above it would otherwise wait for it, and a rerun would retry a trial
+// that kills its process every time. Only a child that could not start its trial (nothing
+// recorded, or another process holds it) stops the search.
 
 import Foundation
 
@@ -93,6 +96,19 @@ public enum TuneRunner {
                     trialEnded(record, false)
                 } else if record == nil, termination == .exited(0) {
                     startMore = false  // the budget is spent
+                } else if outcome.interruptedBy == nil, outcome.problem == nil, let record,
+                          RunDirectoryLock.holder(of: directory.trialPath(entry.number)) == nil {
+                    // Killed (out of memory, a crash) or stopped by a signal not from us: as
+                    // Optuna fails such a trial, it is failed, not retried, and the trials
+                    // above it (which may wait for it) go on.
+                    do {
+                        let failed = try recordFailure(record, termination: termination, file: file,
+                                                       settings: settings, directory: directory)
+                        outcome.ended.append(failed)
+                        trialEnded(failed, false)
+                    } catch {
+                        stopAll("cannot record trial \(entry.number) as failed: \(error)")
+                    }
                 } else if outcome.interruptedBy == nil {
                     stopAll("trial \(entry.number) ended without a result (\(termination)); run `runner tune \(file.path)` again to continue the search")
                 }
@@ -108,6 +124,11 @@ public enum TuneRunner {
             } catch {
                 if outcome.problem == nil { outcome.problem = "cannot write the results: \(error)" }
             }
+            if outcome.problem == nil, outcome.interruptedBy == nil, records.allSatisfy({ $0.state == .failed }) {
+                outcome.problem = "every trial failed (\(records.count) of \(records.count)), so there are no best settings "
+                    + "and no \(SearchDirectory.bestFile); each trial's message is above and in "
+                    + "\(directory.path)/\(SearchDirectory.resultsFile)"
+            }
         }
         outcome.seconds = Date().timeIntervalSince(clock)
         return outcome
@@ -115,6 +136,23 @@ public enum TuneRunner {
 }
 
 extension TuneRunner {
+    /// Records trial `record`, whose process ended (`termination`) before the trial did, as
+    /// failed, with the epochs it completed, and refreshes the results.
+    static func recordFailure(_ record: TrialRecord, termination: ChildTermination, file: TuneFile,
+                              settings: TuneSettings, directory: SearchDirectory) throws -> TrialRecord {
+        var failed = record
+        failed.state = .failed
+        failed.processEnd = termination.description
+        failed.epochsUsed = record.lastEpoch
+        failed.message = "its process ended (\(termination)) before the trial did, after \(record.lastEpoch) "
+            + "epoch\(record.lastEpoch == 1 ? "" : "s"); its run is in \(directory.trialPath(record.number))"
+        try directory.withLock {
+            try directory.write(failed)
+            try SearchResults.write(file, settings: settings, directory: directory)
+        }
+        return failed
+    }
+
     /// Records the search's identity in a new search directory, or refuses one holding a
     /// search of another tune file, experiment or --jobs: the message, or nil.
     public static func identityProblem(_ file: TuneFile, jobs: Int) -> String? {

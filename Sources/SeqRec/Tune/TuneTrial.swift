@@ -51,7 +51,7 @@ public enum TuneTrial {
             return .unusable(error.description)
         }
         if let holder = RunDirectoryLock.holder(of: directory.trialPath(number)) {
-            return .unusable("trial \(number) is running in another process (pid \(holder.pid.map(String.init) ?? "unknown"))")
+            return .unusable("another process (pid \(holder.pid.map(String.init) ?? "unknown")) is running it")
         }
         var record: TrialRecord
         var samplingWait = 0.0
@@ -91,16 +91,24 @@ public enum TuneTrial {
             outputDirectory: directory.trialPath(number),
             settings: TrialConfigFile.settings(overrides: file.overrides, then: record.settings),
             comment: "Trial \(number) of the search '\(file.base.name)' (runner tune \(file.path)).\n`runner run` on this file reruns the trial as an ordinary run.")
-        let spec: ExperimentSpec
         do {
             try AtomicFile.write(Data(text.utf8), to: WorkingDirectory.url(configPath))
-            spec = try ConfigLoader.load(path: configPath, overrides: [])
         } catch {
             return .unusable("trial \(number): \(error)")
         }
         let progress = TrialProgress(record: record)
         progress.overheadSeconds = Date().timeIntervalSince(overheadStart)
         progress.waitSeconds = samplingWait
+        let spec: ExperimentSpec
+        do {
+            spec = try ConfigLoader.load(path: configPath, overrides: [])
+        } catch {
+            // The sampled settings together break a rule across keys that checking each
+            // range's ends alone cannot see: the trial fails (a rerun samples it the same).
+            progress.record.state = .failed
+            progress.record.message = "its config is invalid: \(error)"
+            return finish(progress, file: file, settings: settings, directory: directory)
+        }
         let reportURL = WorkingDirectory.url(directory.trialPath(number)).appendingPathComponent(ReportWriter.reportFileName)
         var report = try? ReportReader.read(reportURL)
         if report?.status != .ok || report?.configHash != spec.configHash {
