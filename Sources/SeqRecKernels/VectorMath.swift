@@ -136,18 +136,19 @@ public enum VectorMath {
         return e.addingProduct(e, -0.5 * squareError).replacing(with: Lanes(), where: beyond)
     }
 
-    /// Q(u) = P(Z > u) = erfc(u/√2)/2 for u >= 0, Z standard normal, given g = gaussian(u):
-    /// Q(u) = g h(t) / (u + 3), t = (u - 3)/(u + 3) in [-1, 0.63], where h is Mills' ratio
-    /// Q/φ times (u + 3)/√(2π), a smooth function from 1.5 at u = 0 to 0.4 at infinity, fitted
-    /// by a degree-9 polynomial in t (Tests/Fixtures/fit_normal_tail.py; relative error 6e-8
-    /// with these Float coefficients). Relative, not absolute, accuracy all the way out: 1 - Φ
-    /// from erf (Φ = (1 + erf(x/√2))/2) cancels to nothing in the lower tail, which loses
-    /// GELU's relative accuracy below x = -2 and rounds it to 0 below x = -5.7. Within 8 ulp of
-    /// float64 where Q is a normal Float (VectorMathTests); 0 beyond normalLimit.
+    /// Q(u) / e^(-u²/2) for u >= 0, where Q(u) = P(Z > u) = erfc(u/√2)/2, Z standard normal
+    /// (Φ(x) = Q(-x) below 0, 1 - Q(x) above): h(t)/(u + 3), t = (u - 3)/(u + 3) in [-1, 0.63],
+    /// where h is Mills' ratio Q/φ times (u + 3)/√(2π), a smooth function from 1.5 at u = 0 to
+    /// 0.4 at infinity, fitted by a degree-9 polynomial in t (Tests/Fixtures/fit_normal_tail.py;
+    /// relative error 1e-7 with these Float coefficients, and exactly 1/2 at u = 0). Q as
+    /// gaussian(u) times this keeps its relative accuracy all the way out, where 1 - Φ from
+    /// erf (Φ = (1 + erf(x/√2))/2) cancels: that loses GELU's relative accuracy below x = -2
+    /// and rounds it to 0 below x = -5.7. u above normalLimit is taken as the limit (the
+    /// Gaussian is 0 there); NaN stays NaN.
     @_transparent
-    public static func normalTail(_ u: Lanes, gaussian g: Lanes) -> Lanes {
+    public static func normalTailRatio(_ u: Lanes) -> Lanes {
         let limit = Lanes(repeating: normalLimit)
-        let v = u.replacing(with: limit, where: u .> limit)  // h stays finite at infinity; g is 0 there
+        let v = u.replacing(with: limit, where: u .> limit)
         let r = 1 / (v + 3)
         let t = (v - 3) * r
         var h = Lanes(repeating: 4.603_528_577_717_952_4e-05)
@@ -159,16 +160,8 @@ public enum VectorMath {
         h = Lanes(repeating: -0.047_258_630_394_935_61).addingProduct(h, t)
         h = Lanes(repeating: 0.230_017_855_763_435_36).addingProduct(h, t)
         h = Lanes(repeating: -0.509_332_120_418_548_6).addingProduct(h, t)
-        h = Lanes(repeating: 0.729_083_657_264_709_5).addingProduct(h, t)
-        return g * (h * r)
-    }
-
-    /// Φ(x) = P(Z <= x): Q(-x) below 0, 1 - Q(x) above (where Φ >= 1/2, so the subtraction
-    /// costs at most an ulp of Φ). Φ(±∞) = 1 or 0, NaN stays NaN.
-    @_transparent
-    public static func normalCDF(_ x: Lanes, gaussian g: Lanes, magnitude u: Lanes) -> Lanes {
-        let tail = normalTail(u, gaussian: g)
-        return (1 - tail).replacing(with: tail, where: x .< 0)
+        h = Lanes(repeating: 0.729_083_716_869_354_2).addingProduct(h, t)
+        return h * r
     }
 
     /// |x|: the sign bit cleared.

@@ -5,7 +5,7 @@
 //
 // In Float, vectorised, by the kernels (Sources/SeqRecKernels/GELUKernels.swift): Φ from the
 // normal tail rather than 1 + erf, so y keeps its relative accuracy where Φ is tiny (within
-// 8 ulp of float64 down to x = -13; VectorMathTests, GELUKernelTests).
+// 8 ulp of float64 wherever it is a normal Float; GELUKernelTests).
 
 enum GELU {
     /// y[i] = GELU(x[i]) for i < count; y may be x.
