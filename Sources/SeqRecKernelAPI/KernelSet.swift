@@ -141,6 +141,15 @@ public protocol KernelSet: SendableMetatype {
     static func adamRow(_ c: AdamStepConstants, values p: UnsafeMutablePointer<Float>, grads g: UnsafePointer<Float>,
                         means m: UnsafeMutablePointer<Float>, squares v: UnsafeMutablePointer<Float>, count: Int)
 
+    // MARK: GELU, the exact (erf) form (Models/Attention/GELU.swift)
+    /// y = x Φ(x), Φ the standard normal CDF; `cdf`, when given, receives Φ(x). y may be x.
+    static func geluForward(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, cdf: UnsafeMutablePointer<Float>?,
+                            count: Int)
+    /// dx = dy (Φ(x) + x φ(x)), φ the standard normal density; Φ read from `cdf` (what
+    /// geluForward wrote) when given, else computed (the same bits). dx may be dy.
+    static func geluBackward(input x: UnsafePointer<Float>, cdf: UnsafePointer<Float>?, dOutput dy: UnsafePointer<Float>,
+                             into dx: UnsafeMutablePointer<Float>, count: Int)
+
     // MARK: table rows (Models/Embedding.swift, the recurrent layer's lookup input)
     /// output[s, b, :] = table[ids[b * idStride + s], :] for b < batch, s < steps; table [V, width],
     /// output [steps, batch, width] (time-major).

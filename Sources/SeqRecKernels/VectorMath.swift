@@ -115,6 +115,61 @@ public enum VectorMath {
         return (x * p / q).replacing(with: saturated, where: (input .>= 9) .| (input .<= -9))
     }
 
+    // MARK: the standard normal distribution (GELU's Φ and φ)
+
+    /// Beyond this |x| the Gaussian e^(-x²/2) (< 2e-38) and the normal tail are 0: x²/2 stays
+    /// inside exp's range, and x Q(x) is no longer a normal Float anyway.
+    public static let normalLimit: Float = 13.18
+
+    /// e^(-u²/2) for u >= 0 (NaN stays NaN); exactly 0 for u > normalLimit. u² is carried to
+    /// twice Float precision (the fused multiply-add gives its rounding error exactly) and the
+    /// error folded in as e^(-ε/2) = 1 - ε/2: the rounding of u² alone would cost u²/2 ulp,
+    /// 87 ulp at the limit. Relative error within 3 ulp (exp's).
+    @_transparent
+    public static func gaussian(_ u: Lanes) -> Lanes {
+        let limit = Lanes(repeating: normalLimit)
+        let beyond = u .> limit
+        let v = u.replacing(with: limit, where: beyond)
+        let square = v * v
+        let squareError = (-square).addingProduct(v, v)  // v² - square, exact
+        let e = expInRange(-0.5 * square)
+        return e.addingProduct(e, -0.5 * squareError).replacing(with: Lanes(), where: beyond)
+    }
+
+    /// Q(u) / e^(-u²/2) for u >= 0, where Q(u) = P(Z > u) = erfc(u/√2)/2, Z standard normal
+    /// (Φ(x) = Q(-x) below 0, 1 - Q(x) above): h(t)/(u + 3), t = (u - 3)/(u + 3) in [-1, 0.63],
+    /// where h is Mills' ratio Q/φ times (u + 3)/√(2π), a smooth function from 1.5 at u = 0 to
+    /// 0.4 at infinity, fitted by a degree-9 polynomial in t (Tests/Fixtures/fit_normal_tail.py;
+    /// relative error 1e-7 with these Float coefficients, and exactly 1/2 at u = 0). Q as
+    /// gaussian(u) times this keeps its relative accuracy all the way out, where 1 - Φ from
+    /// erf (Φ = (1 + erf(x/√2))/2) cancels: that loses GELU's relative accuracy below x = -2
+    /// and rounds it to 0 below x = -5.7. u above normalLimit is taken as the limit (the
+    /// Gaussian is 0 there); NaN stays NaN.
+    @_transparent
+    public static func normalTailRatio(_ u: Lanes) -> Lanes {
+        let limit = Lanes(repeating: normalLimit)
+        let v = u.replacing(with: limit, where: u .> limit)
+        let r = 1 / (v + 3)
+        let t = (v - 3) * r
+        var h = Lanes(repeating: 4.603_528_577_717_952_4e-05)
+        h = Lanes(repeating: -0.000_214_232_859_434_559_94).addingProduct(h, t)
+        h = Lanes(repeating: -0.000_946_549_291_256_815_2).addingProduct(h, t)
+        h = Lanes(repeating: 0.001_024_923_170_916_736_1).addingProduct(h, t)
+        h = Lanes(repeating: 0.006_939_233_280_718_327).addingProduct(h, t)
+        h = Lanes(repeating: -0.010_464_320_890_605_45).addingProduct(h, t)
+        h = Lanes(repeating: -0.047_258_630_394_935_61).addingProduct(h, t)
+        h = Lanes(repeating: 0.230_017_855_763_435_36).addingProduct(h, t)
+        h = Lanes(repeating: -0.509_332_120_418_548_6).addingProduct(h, t)
+        h = Lanes(repeating: 0.729_083_716_869_354_2).addingProduct(h, t)
+        return h * r
+    }
+
+    /// |x|: the sign bit cleared.
+    @_transparent
+    public static func magnitude(_ x: Lanes) -> Lanes {
+        unsafeBitCast(unsafeBitCast(x, to: LaneBits.self) & LaneBits(repeating: 0x7fff_ffff), to: Lanes.self)
+    }
+
     /// min(max(x, low), high) as compare + blend. (The standard library's `clamped` and
     /// `pointwiseMin` were not inlined here and cost more than the polynomials.) NaN stays NaN.
     @_transparent

@@ -10,6 +10,7 @@
 //   OPENBLAS_NUM_THREADS=1 seqrec-bench sgemm-rate [--hidden 50,128]          (JSON lines)
 //   seqrec-bench checkpoint [--items N] [--hidden H] [--iterations I]        (CheckpointBench.swift)
 //   OPENBLAS_NUM_THREADS=1 seqrec-bench evaluation [--cells ...] [--hidden ...] (EvaluationBench.swift)
+//   seqrec-bench gelu [--count N] [--iterations I]                          (GELUBench.swift)
 // The last two serve `make bench-e2e` (bench/e2e.py).
 //
 // --output-rows times only the full-softmax output layer (logits + cross-entropy + all its
@@ -383,6 +384,8 @@ case "evaluation":
         FileHandle.standardError.write(Data("seqrec-bench evaluation: \(error)\n".utf8))
         exit(2)
     }
+case "gelu":
+    GELUBench.run(arguments: Array(CommandLine.arguments.dropFirst(2)))
 case "sgemm-rate":
     printSgemmRates(arguments: CommandLine.arguments)
 case "checkpoint":

@@ -36,7 +36,10 @@ private struct GELUFixture: Decodable {
 }
 
 @Suite struct BidirectionalLayerTests {
-    /// Value and derivative within Float rounding of torch.nn.GELU() in float64.
+    /// Value and derivative within 8 Float ulps of torch.nn.GELU() in float64 (GELUKernelTests
+    /// has the bounds on a dense grid): the value relative to itself, also in the lower tail
+    /// (gelu(-6) = -5.9e-9); the derivative relative to its terms Φ(x) and x φ(x), whose sum
+    /// cancels near x = -0.75 (gelu'(-0.7) = 0.023 = 0.242 - 0.219).
     @Test func geluMatchesPyTorch() throws {
         let url = ConfigFixtures.fixtures.appendingPathComponent("golden-gelu/gelu.json")
         let fixture = try JSONDecoder().decode(GELUFixture.self, from: Data(contentsOf: url))
@@ -45,9 +48,12 @@ private struct GELUFixture: Decodable {
         let ones = [Float](repeating: 1, count: x.count)
         GELU.forward(x, into: &y, count: x.count)
         GELU.backward(input: x, dOutput: ones, into: &dx, count: x.count)
+        func ulp(_ value: Double) -> Double { Double(Float(value).ulp) }
         for i in x.indices {
-            #expect(abs(Double(y[i]) - fixture.y[i]) <= 1e-12 + 1.2e-7 * abs(fixture.y[i]), "gelu(\(x[i]))")
-            #expect(abs(Double(dx[i]) - fixture.dy_dx[i]) <= 1e-12 + 1.2e-7 * abs(fixture.dy_dx[i]), "gelu'(\(x[i]))")
+            let v = fixture.x[i], cdf = v == 0 ? 0.5 : fixture.y[i] / v
+            let terms = abs(cdf) + abs(fixture.dy_dx[i] - cdf)  // |Φ(x)| + |x φ(x)|, from the fixture's columns
+            #expect(abs(Double(y[i]) - fixture.y[i]) <= 8 * ulp(fixture.y[i]), "gelu(\(x[i])) = \(y[i]), torch \(fixture.y[i])")
+            #expect(abs(Double(dx[i]) - fixture.dy_dx[i]) <= 8 * ulp(terms), "gelu'(\(x[i])) = \(dx[i]), torch \(fixture.dy_dx[i])")
         }
     }
 
@@ -57,7 +63,7 @@ private struct GELUFixture: Decodable {
         let count = 64
         let x = uniformValues(count, seed: 23).map { 4 * $0 }, upstream = uniformValues(count, seed: 24)
         var y = [Float](repeating: 0, count: count), ySaving = y, dx = y, dxSaved = y
-        var cdf = [Double](repeating: .nan, count: count)
+        var cdf = [Float](repeating: .nan, count: count)
         GELU.forward(x, into: &y, count: count)
         GELU.forward(x, into: &ySaving, savingCDF: &cdf, count: count)
         GELU.backward(input: x, dOutput: upstream, into: &dx, count: count)

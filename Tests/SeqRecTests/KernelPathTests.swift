@@ -11,7 +11,7 @@ import Testing
 // on random inputs. On an AVX2 machine that compares v3 (8 lanes) with portable, so the
 // 16-lane schedule of v4 runs here too; on an AVX-512 machine v4 is compared as well.
 //
-//   bitwise equal: every output (cells forward and backward, Adam, gathers and scatters, the
+//   bitwise equal: every output (cells forward and backward, Adam, gathers and scatters, GELU, the
 //     softmax passes' e^z, maxima, shifts and scalings) and the softmax row sums, which every
 //     build adds in the 8-lane order. (Were they added in 16 partial sums, two orders of
 //     adding n positive terms would agree only within 2 (n - 1) 2^-24 of the sum.)
@@ -264,6 +264,44 @@ private struct StepBuffers {
                 let mine = run(kernels)
                 #expect(bitwiseDifferences(mine.0, expected.0).isEmpty, "\(path) gather width \(width)")
                 #expect(bitwiseDifferences(mine.1, expected.1).isEmpty, "\(path) scatter width \(width)")
+            }
+        }
+    }
+
+    /// GELU forward (with and without Φ kept) and backward (Φ read back or recomputed), in place
+    /// and not, over the normal tail's whole range and past it.
+    @Test func geluIsBitwiseEqualOnEveryPath() {
+        var rng = SeededGenerator(seed: 15, stream: "kernel paths gelu")
+        for count in [1, 7, 8, 15, 16, 17, 100, 1000] {
+            var x = randomValues(count, &rng, -15, 15)
+            if count > 5 { x[1] = -.infinity; x[3] = .nan; x[4] = -0.0; x[5] = 1e-30 }
+            let dy = randomValues(count, &rng)
+            func run(_ kernels: any KernelSet.Type) -> [[Float]] {
+                var y = [Float](repeating: 0, count: count), cdf = y, yNoCDF = y, dx = y, dxFromCDF = y, inPlace = x
+                x.withUnsafeBufferPointer { x in dy.withUnsafeBufferPointer { dy in
+                    y.withUnsafeMutableBufferPointer { y in cdf.withUnsafeMutableBufferPointer { c in
+                        kernels.geluForward(x.baseAddress!, into: y.baseAddress!, cdf: c.baseAddress!, count: count)
+                    } }
+                    yNoCDF.withUnsafeMutableBufferPointer { kernels.geluForward(x.baseAddress!, into: $0.baseAddress!, cdf: nil, count: count) }
+                    dx.withUnsafeMutableBufferPointer {
+                        kernels.geluBackward(input: x.baseAddress!, cdf: nil, dOutput: dy.baseAddress!, into: $0.baseAddress!, count: count)
+                    }
+                    cdf.withUnsafeBufferPointer { c in dxFromCDF.withUnsafeMutableBufferPointer {
+                        kernels.geluBackward(input: x.baseAddress!, cdf: c.baseAddress!, dOutput: dy.baseAddress!,
+                                             into: $0.baseAddress!, count: count)
+                    } }
+                    inPlace.withUnsafeMutableBufferPointer { kernels.geluForward($0.baseAddress!, into: $0.baseAddress!, cdf: nil, count: count) }
+                } }
+                return [y, cdf, yNoCDF, dx, dxFromCDF, inPlace]
+            }
+            let expected = run(reference)
+            #expect(bitwiseDifferences(expected[0], expected[2]).isEmpty && bitwiseDifferences(expected[0], expected[5]).isEmpty)
+            #expect(bitwiseDifferences(expected[3], expected[4]).isEmpty)
+            #expect(expected[1].allSatisfy { $0.isNaN || ($0 >= 0 && $0 <= 1) })
+            for (path, kernels) in pathsToCheck {
+                for (index, (mine, theirs)) in zip(run(kernels), expected).enumerated() {
+                    #expect(bitwiseDifferences(mine, theirs).isEmpty, "\(path) gelu buffer \(index), count \(count)")
+                }
             }
         }
     }

@@ -28,7 +28,7 @@ final class PointwiseFeedForward {
     let dropout: Float
 
     private let preActivation = FloatBuffer()  // [R, F] z (gelu only)
-    private var cdf: [Double] = []              // [R, F] Φ(z) (gelu, training only; grows, never shrinks)
+    private var cdf: [Float] = []               // [R, F] Φ(z) (gelu, training only; grows, never shrinks)
     private var cdfSaved = false                // the last forward kept Φ(z) in cdf
     private let hidden = FloatBuffer()    // [R, F] u
     private let output = FloatBuffer()    // [R, D] y
@@ -82,7 +82,7 @@ final class PointwiseFeedForward {
             // Φ(z) only when a backward follows: evaluation batches are far larger.
             cdfSaved = training
             if training {
-                if cdf.count < innerCount { cdf = [Double](repeating: 0, count: innerCount) }
+                if cdf.count < innerCount { cdf = [Float](repeating: 0, count: innerCount) }
                 cdf.withUnsafeMutableBufferPointer { saved in
                     guard let saved = saved.baseAddress else { return }
                     GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)

@@ -40,7 +40,7 @@ package final class BERT4RecEncoder {
     private let embeddingMask = FloatBuffer()       // [B, T, D]
     private let transformed = FloatBuffer()         // [B, T, D] z = x W_o^T + b_o
     private let activated = FloatBuffer()           // [B, T, D] gelu(z)
-    private var cdf: [Double] = []                  // [B, T, D] Φ(z) for GELU's backward (training; grows, never shrinks)
+    private var cdf: [Float] = []                   // [B, T, D] Φ(z) for GELU's backward (training; grows, never shrinks)
     private var cdfSaved = false                    // the last forward kept Φ(z) in cdf
     private let gradient = FloatBuffer()            // [B, T, D] the stream's gradient
     private let scratch = FloatBuffer()             // [B, T, D] a sub-layer's input gradient
@@ -137,7 +137,7 @@ package final class BERT4RecEncoder {
         Linear.forward(x, rows: rows, weight: transformWeight, bias: transformBias, into: transformed.pointer)
         cdfSaved = training  // evaluation batches are far larger and need no backward
         if training {
-            if cdf.count < rows * d { cdf = [Double](repeating: 0, count: rows * d) }
+            if cdf.count < rows * d { cdf = [Float](repeating: 0, count: rows * d) }
             cdf.withUnsafeMutableBufferPointer { saved in
                 guard let saved = saved.baseAddress else { return }
                 GELU.forward(transformed.pointer, into: activated.pointer, savingCDF: saved, count: rows * d)

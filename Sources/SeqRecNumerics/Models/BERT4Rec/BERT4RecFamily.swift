@@ -24,14 +24,14 @@ enum BERT4RecFamily: ModelFamily {
     }
 
     /// Each block keeps the 23 [R, D] buffers of a post-LN SASRec block plus 12 more for the
-    /// feed-forward's inner width 4D and 8 for its GELU's Φ (4D Doubles, training), and 3 [B, N, T, T]
+    /// feed-forward's inner width 4D and 4 for its GELU's Φ (4D, training), and 3 [B, N, T, T]
     /// attention buffers; the encoder's own (embeddings, their mask, the output transform and
-    /// activation with its Φ in Doubles, two gradients, the two norms' saved rows) are counted
-    /// as 12 per position.
+    /// activation with its Φ, two gradients, the two norms' saved rows) are counted as 11 per
+    /// position.
     static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
         -> (perPosition: Double, fixed: Double) {
         let h = Double(spec.hiddenSize)
-        let perPosition = 12 * h + Double(spec.blocks) * (43 * h + 3 * Double(spec.heads) * Double(maxLength))
+        let perPosition = 11 * h + Double(spec.blocks) * (39 * h + 3 * Double(spec.heads) * Double(maxLength))
         return (perPosition, 0)
     }
 }

@@ -1,0 +1,1 @@
+../SeqRecKernels/GELUKernels.swift
