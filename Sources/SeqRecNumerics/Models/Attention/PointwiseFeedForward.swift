@@ -60,6 +60,36 @@ final class PointwiseFeedForward {
 
     var parameters: [Parameter] { [weight1, bias1, weight2, bias2] }
 
+    /// The floats `forward` over `rows` rows uses, and with `backward` unless `pass` is
+    /// .evaluation, in `bind` order. GELU's Φ (Doubles, training) stays in `cdf`, outside.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, innerWidth f: Int,
+                                  activation: FeedForwardActivation, dropout: Bool, rows r: Int, pass: ActivationPass) {
+        let training = pass != .evaluation, dropoutActive = pass == .training && dropout
+        func add(_ name: String, _ include: Bool, _ width: Int) {
+            layout.add("\(prefix()).\(name)", include ? Double(r) * Double(width) : 0)
+        }
+        add("preActivation", activation == .gelu, f)  // [R, F]
+        add("hidden", true, f)                        // [R, F]
+        add("output", true, d)                        // [R, D]
+        add("mask1", dropoutActive, f)                // [R, F]
+        add("mask2", dropoutActive, d)                // [R, D]
+        add("dOutput", dropoutActive, d)              // [R, D]
+        add("dHidden", training, f)                   // [R, F]
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(preActivation, "preActivation")
+        cursor.bind(hidden, "hidden")
+        cursor.bind(output, "output")
+        cursor.bind(mask1, "mask1")
+        cursor.bind(mask2, "mask2")
+        cursor.bind(dOutput, "dOutput")
+        cursor.bind(dHidden, "dHidden")
+    }
+
+    var activationBuffers: [FloatBuffer] { [preActivation, hidden, output, mask1, mask2, dOutput, dHidden] }
+
     /// x [R, D] -> y [R, D], owned by the block and valid until its next forward.
     func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool, rng: inout SeededGenerator) -> UnsafePointer<Float> {
         let innerCount = rows * innerWidth, count = rows * width
