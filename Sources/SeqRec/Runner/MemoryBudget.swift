@@ -5,8 +5,9 @@
 //   parameters P (ModelSize) x (values and gradients per worker (2K), optimizer slots,
 //     best weights, one training-state snapshot with its optimizer copy, and that
 //     snapshot's file image when checkpoints are on)
-//   + K workers' activations for a batch of ceil(batch_size / K) positions (ModelSize),
-//     worker 0's at least those of an evaluation forward over 256 users x max_length
+//   + K workers' activations for a batch of ceil(batch_size / K) positions (ModelSize: the
+//     model's activation layout for that shape, exactly what it allocates), worker 0's at
+//     least those of an evaluation forward over 256 users x max_length
 //   + one evaluation batch's scores over the catalogue [256, V]
 //   + the evaluation's per-case buffers for the validation and test cases
 //     (EvaluationBuffers: metric values, coverage top lists, sampled negatives).

@@ -28,6 +28,7 @@ public final class RecurrentEncoder {
     private let gradientA = FloatBuffer()             // [T, B, max(E, H)] ping-pong gradients
     private let gradientB = FloatBuffer()
     private var lastIds: [Int32] = []                 // [B, T] of the last forward
+    private var layerInputs: [UnsafePointer<Float>?]  // per layer >= 1: the dense input its last forward read
     private var orderedIds: [Int32] = []              // [B, T] evaluation forward: rows longest first
     private var runningRows: [Int] = []               // [T] evaluation forward: rows still running
     private let layerOutputs = [FloatBuffer(), FloatBuffer()]  // [T, B, H] evaluation forward below the top
@@ -64,6 +65,7 @@ public final class RecurrentEncoder {
                                         hiddenSize: hiddenSize, layerIndex: index, forgetBias: forgetBias, rng: &rng))
         }
         self.layers = stack
+        layerInputs = [UnsafePointer<Float>?](repeating: nil, count: layers)
         dropoutMasks = (0...layers).map { _ in FloatBuffer() }
         droppedInputs = (0..<layers).map { _ in FloatBuffer() }
     }
@@ -186,15 +188,15 @@ public final class RecurrentEncoder {
             if dropoutActive { applyDropout(site: 0, width: e, probability: dropout, values: embedded.pointer, rng: &rng) }
         }
 
+        var previous = UnsafePointer(embedded.pointer)  // the last layer's outputs [T, B, H]
         mask.withUnsafeBufferPointer { maskBuffer in
             guard let maskPointer = maskBuffer.baseAddress else { return }
             for (index, layer) in layers.enumerated() {
                 if index == 0 {
-                    withFirstLayerInput(ids: ids) { layer.forward(input: $0, mask: maskPointer, batch: batch, steps: steps) }
+                    withFirstLayerInput(ids: ids) { previous = layer.forward(input: $0, mask: maskPointer, batch: batch, steps: steps) }
                     continue
                 }
-                let previous = layers[index - 1].outputs
-                var input = UnsafePointer(previous)
+                var input = previous
                 if dropoutActive {
                     let dropped = droppedInputs[index]
                     dropped.resize(to: steps * batch * h)
@@ -202,10 +204,11 @@ public final class RecurrentEncoder {
                     applyDropout(site: index, width: h, probability: dropout, values: dropped.pointer, rng: &rng)
                     input = UnsafePointer(dropped.pointer)
                 }
-                layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
+                layerInputs[index] = input
+                previous = layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
             }
         }
-        var top = UnsafePointer(topLayer.outputs)
+        var top = previous
         if outputDropoutActive {
             droppedOutput.resize(to: steps * batch * h)
             droppedOutput.pointer.update(from: top, count: steps * batch * h)
@@ -235,7 +238,7 @@ public final class RecurrentEncoder {
                 guard let maskPointer = maskBuffer.baseAddress else { return }
                 for index in stride(from: layers.count - 1, through: 1, by: -1) {
                     let layer = layers[index]
-                    let input = UnsafePointer(dropoutActive ? droppedInputs[index].pointer : layers[index - 1].outputs)
+                    guard let input = layerInputs[index] else { preconditionFailure("backward before a forward") }
                     layer.backward(input: .dense(input), mask: maskPointer, dOutputs: dCurrent, dInput: dBelow, tableGrad: nil)
                     if dropoutActive {
                         BufferOps.multiply(count: rows * layer.inputSize, by: dropoutMasks[index].pointer, into: dBelow)

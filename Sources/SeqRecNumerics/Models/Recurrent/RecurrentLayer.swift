@@ -286,7 +286,10 @@ final class RecurrentLayer {
     var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
 
     /// Forward over all steps; mask [T, B].
-    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
+    /// Returns the outputs [T, B, H] (`outputs`), valid until the next forward: the next
+    /// layer's input, which its backward reads again.
+    @discardableResult
+    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) -> UnsafePointer<Float> {
         prepare(batch: batch, steps: steps)
         projectedTableIsCurrent = false
         let rows = steps * batch
@@ -318,6 +321,7 @@ final class RecurrentLayer {
         do {
             TimeLoop.forward(cell, views, weightHH: weightHH.value)
         }
+        return UnsafePointer(outputs)
     }
 
     /// Evaluation forward (TimeLoop.inference) over rows ordered longest first: `ids` [B, T]
