@@ -59,7 +59,8 @@ package struct ActivationCursor {
     package mutating func bind(_ buffer: FloatBuffer, _ suffix: StaticString) {
         precondition(next < layout.regions.count, "no activation region left for \(suffix)")
         let region = layout.regions[next]
-        precondition(region.name.hasSuffix(suffix.description),
+        let expected = UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+        precondition(region.name.utf8.reversed().starts(with: expected.reversed()),
                      "activation region \(region.name) bound as \(suffix): the layer binds in another order than it declares")
         buffer.bind(base + Int(region.offset), capacity: Int(region.count), region: region.name)
         next += 1
