@@ -5,8 +5,9 @@
 //   parameters P (ModelSize) x (values and gradients per worker (2K), optimizer slots,
 //     best weights, one training-state snapshot with its optimizer copy, and that
 //     snapshot's file image when checkpoints are on)
-//   + K workers' activations for a batch of ceil(batch_size / K) positions (ModelSize),
-//     worker 0's at least those of an evaluation forward over 256 users x max_length
+//   + K workers' activations for a batch of ceil(batch_size / K) positions (ModelSize: the
+//     model's activation layout for that shape, exactly what it allocates), worker 0's at
+//     least those of an evaluation forward over 256 users x max_length
 //   + one evaluation batch's scores over the catalogue [256, V]
 //   + the evaluation's per-case buffers for the validation and test cases
 //     (EvaluationBuffers: metric values, coverage top lists, sampled negatives).
@@ -44,14 +45,19 @@ package struct MemoryEstimate: Sendable, Equatable {
         }
         let snapshot = spec.output.checkpoint ? 2 * (2 + slots) : 2 + slots
         parameterBytes = 4 * parameters * (2 * workers + slots + 1 + snapshot)
+        // A worker's share of a batch: ceil(batch_size / K) target positions in windows of
+        // max_length positions; the model's activation layout for that shape (ModelSize).
+        let length = max(maxLength, 1)
         let positions = (Double(spec.training.batchSize) / workers).rounded(.up)
-        let perWorker = ModelSize.workspaceFloats(spec.model, loss: spec.training.loss, numItems: numItems,
-                                                  positions: positions, maxLength: maxLength)
-        // Evaluation runs the model (worker 0's buffers, which keep their largest size)
-        // forward only, about half the buffers, on 256 users x max_length positions.
-        let evaluationPositions = Double(RankingPass.batchSize) * Double(maxLength)
-        let evaluation = ModelSize.workspaceFloats(spec.model, loss: spec.training.loss, numItems: numItems,
-                                                   positions: evaluationPositions, maxLength: maxLength) / 2
+        let rows = Int((positions / Double(length)).rounded(.up))
+        func workspace(_ shape: ActivationShape) -> Double {
+            ModelSize.workspaceFloats(spec.model, loss: spec.training.loss, numItems: numItems,
+                                      negatives: spec.training.negatives, maxLength: maxLength, shape: shape)
+        }
+        let perWorker = workspace(ActivationShape(batch: rows, steps: length, pass: .training))
+        // Evaluation runs worker 0's model forward only (its arena keeps the larger layout)
+        // on 256 users x max_length positions.
+        let evaluation = workspace(ActivationShape(batch: RankingPass.batchSize, steps: length, pass: .evaluation))
         let scores = Double(RankingPass.batchSize) * (Double(numItems) + 1)
         workspaceBytes = 4 * ((workers - 1) * perWorker + max(perWorker, evaluation) + scores)
         evaluationBytes = spec.task == .rating ? 0

@@ -19,10 +19,10 @@ protocol ModelFamily: Sendable {
     /// Parameters of `makeEncoder`'s encoder.
     static func encoderParameterCount(_ spec: ModelSpec, numItems: Int, maxLength: Int) -> Double
 
-    /// Floats one worker's encoder keeps for a batch of `positions` window positions: per
-    /// position, and fixed (whatever the positions).
-    static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
-        -> (perPosition: Double, fixed: Double)
+    /// Appends the regions `makeEncoder`'s encoder binds for `shape` (its
+    /// `activationRegions`, prefix "encoder"): the memory estimate and the allocation.
+    static func encoderActivationRegions(_ spec: ModelSpec, numItems: Int, maxLength: Int, shape: ActivationShape,
+                                         into layout: inout ActivationLayout)
 }
 
 enum ModelFamilies {

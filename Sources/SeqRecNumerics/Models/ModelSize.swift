@@ -1,10 +1,10 @@
 // How big a model is before it is built, from the spec alone: its parameter count and the
-// floats one worker's forward + backward keeps per batch. The memory guard
+// floats one worker's forward + backward keeps per batch (the model's ActivationLayout). The memory guard
 // (Runner/MemoryBudget) needs both before anything is allocated; building the model to
 // measure it would be the very allocation the guard exists to avoid. Counts are Doubles:
 // absurd settings (hidden_size 10^9) must not overflow on the way to being refused.
-// The encoder's share comes from its family (ModelFamily); the head's is here.
-// Tests check `parameterCount` against built models of every family and head.
+// The encoder's parameters come from its family (ModelFamily); the head's are here.
+// Tests check both against built models of every family and head.
 
 package enum ModelSize {
     /// Parameters of `SequenceRecommender(spec:task:loss:numItems:...)`; V = numItems + 1.
@@ -24,22 +24,12 @@ package enum ModelSize {
         return count
     }
 
-    /// Floats of one worker's activations and workspaces for a batch of `positions` window
-    /// positions (targets and padding): the per-position buffers of every layer, the
-    /// logits block of the full softmax, and what the encoder keeps per batch.
-    package static func workspaceFloats(_ spec: ModelSpec, loss: LossKind, numItems: Int, positions: Double,
-                                       maxLength: Int) -> Double {
-        guard let family = ModelFamilies.family(for: spec.cell) else { return 0 }
-        let classes = Double(numItems) + 1
-        let (e, h) = (Double(spec.embeddingSize), Double(spec.hiddenSize))
-        var (perPosition, fixed) = family.encoderWorkspaceFloats(spec, numItems: numItems, positions: positions,
-                                                                 maxLength: maxLength)
-        switch loss {
-        case .mse: perPosition += 2 * (h + e)
-        default:
-            perPosition += 3 * h                            // gathered hidden states and their gradient
-            fixed += min(positions, 128) * classes          // one block of logits [128, V]
-        }
-        return positions * perPosition + fixed
+    /// Floats of one worker's activations and workspaces for a batch of `shape`: the total of
+    /// the layout the model allocates (SequenceRecommender.activationLayout), so exact for
+    /// that shape. `negatives`: sampled-softmax's S (training.negatives).
+    package static func workspaceFloats(_ spec: ModelSpec, loss: LossKind, numItems: Int, negatives: Int, maxLength: Int,
+                                       shape: ActivationShape) -> Double {
+        SequenceRecommender.activationLayout(spec: spec, loss: loss, numItems: numItems, negatives: negatives,
+                                             maxLength: maxLength, shape: shape, recordsRegions: false).total
     }
 }

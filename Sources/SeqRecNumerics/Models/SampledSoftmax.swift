@@ -39,6 +39,30 @@ package final class SampledSoftmax {
     private var targetColumns: [Int32] = []  // all 0: the target is column 0
     private var negatives: [Int32] = []
 
+    /// The floats `lossAndBackward` uses for up to `rows` target rows and S = `negatives`, in
+    /// `bind` order: gathered rows and their gradient [N, H], logits [N, 1 + S], the negatives'
+    /// weight rows and their gradients [S, H].
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, inputSize h: Int, negatives s: Int,
+                                  rows n: Int) {
+        layout.add("\(prefix()).gatheredHidden", n, h)
+        layout.add("\(prefix()).negativeWeights", s, h)
+        layout.add("\(prefix()).logits", n, 1 + s)
+        layout.add("\(prefix()).gatheredDHidden", n, h)
+        layout.add("\(prefix()).negativeWeightGrads", s, h)
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(gatheredHidden, "gatheredHidden")
+        cursor.bind(negativeWeights, "negativeWeights")
+        cursor.bind(logits, "logits")
+        cursor.bind(gatheredDHidden, "gatheredDHidden")
+        cursor.bind(negativeWeightGrads, "negativeWeightGrads")
+    }
+
+    /// Every workspace, in `bind` order (tests).
+    var activationBuffers: [FloatBuffer] { [gatheredHidden, negativeWeights, logits, gatheredDHidden, negativeWeightGrads] }
+
     package init(output: SoftmaxOutputLayer, negatives: Int, sampler: NegativeSampler) {
         precondition(negatives >= 1, "sampled softmax needs at least 1 negative, got \(negatives)")
         precondition(sampler.numItems + 1 == output.classes,

@@ -35,6 +35,17 @@ protocol SequenceEncoder: AnyObject {
     /// [B, H] output after each row's last input (evaluation mode; replaces the last forward's state).
     func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float]
 
+    /// Appends the regions the encoder binds for `shape` (`ModelFamily.encoderActivationRegions`
+    /// for its settings) and binds its workspaces to them, in the same order.
+    func activationRegions(into layout: inout ActivationLayout, prefix: String, shape: ActivationShape)
+    func bindActivations(_ cursor: inout ActivationCursor, shape: ActivationShape)
+
+    /// Whether the encoder allocated workspaces of its own (used without a model); tests.
+    var hasOwnArena: Bool { get }
+
+    /// Every workspace the encoder binds, in bind order (tests).
+    var activationBuffers: [FloatBuffer] { get }
+
     /// Whether `lastHidden` may keep work that depends only on the weights (a projected item
     /// table) across calls: true only during an evaluation pass, whose weights do not change.
     var keepsWeightDerivedWork: Bool { get set }

@@ -21,6 +21,11 @@ public final class SequenceRecommender {
     /// Every parameter's values and gradient (encoder's, then head's, in `parameters` order).
     public let arena: ParameterArena
     private let dHidden = FloatBuffer()  // [B * T, H] gradient of the loss w.r.t. the encoder outputs
+    /// One allocation for every layer's workspaces (ActivationLayout); `layouts` keeps each
+    /// batch shape's, so that a shape met again is bound without building it again.
+    let activations = ActivationArena()
+    private var layouts: [ActivationShape: ActivationLayout] = [:]
+    private var boundShape: ActivationShape?
     private let scoreBuffer = FloatBuffer()  // [B, V] evaluation scores (withScores), reused per batch
     /// What `init` was given besides the generator, so that `makeReplica` can rebuild the model.
     private let modelSpec: ModelSpec
@@ -149,6 +154,79 @@ public final class SequenceRecommender {
         }
     }
 
+    // MARK: Activations
+
+    /// The floats one model of these settings uses for `shape`, in bind order: the encoder's
+    /// (its family's `encoderActivationRegions`), the head's, the encoders' output gradient.
+    /// The memory estimate (ModelSize.workspaceFloats) is this layout's total.
+    package static func activationLayout(spec: ModelSpec, loss: LossKind, numItems: Int, negatives: Int, maxLength: Int,
+                                         shape: ActivationShape, recordsRegions: Bool = true) -> ActivationLayout {
+        var layout = ActivationLayout(recordsRegions: recordsRegions)
+        guard let family = ModelFamilies.family(for: spec.cell) else { return layout }
+        family.encoderActivationRegions(spec, numItems: numItems, maxLength: maxLength, shape: shape, into: &layout)
+        appendHeadRegions(into: &layout, loss: loss, classes: numItems + 1, hiddenSize: spec.hiddenSize,
+                          negatives: negatives, shape: shape)
+        return layout
+    }
+
+    /// The head's regions and dHidden [B * T, H]: a training step's only. A step has at most
+    /// B * T targets; every one of them is gathered.
+    private static func appendHeadRegions(into layout: inout ActivationLayout, loss: LossKind, classes: Int, hiddenSize h: Int,
+                                          negatives: Int, shape: ActivationShape) {
+        let rows = shape.pass == .training ? shape.batch * shape.steps : 0
+        switch loss {
+        case .crossEntropy:
+            SoftmaxOutputLayer.activationRegions(into: &layout, prefix: "head", classes: classes, inputSize: h, rows: rows)
+        case .sampledSoftmax:
+            SampledSoftmax.activationRegions(into: &layout, prefix: "head", inputSize: h, negatives: rows > 0 ? negatives : 0,
+                                             rows: rows)
+        case .binaryCrossEntropy, .generalizedBinaryCrossEntropy, .mse:
+            break  // one dot product per target and negative: no float workspace
+        }
+        layout.add("dHidden", rows, h)
+    }
+
+    /// This model's layout for `shape` (the encoder's own settings, which tests may set apart
+    /// from a spec: fixed dropout masks, the gathered input path).
+    private func activationLayout(_ shape: ActivationShape) -> ActivationLayout {
+        var layout = ActivationLayout()
+        encoder.activationRegions(into: &layout, prefix: "encoder", shape: shape)
+        Self.appendHeadRegions(into: &layout, loss: loss, classes: numItems + 1, hiddenSize: encoder.hiddenSize,
+                               negatives: negatives, shape: shape)
+        return layout
+    }
+
+    /// Points every layer's workspaces at their regions of `activations` for `shape`, unless
+    /// they already are (the arena allocates only for a layout larger than any before).
+    private func bindActivations(_ shape: ActivationShape) {
+        guard boundShape != shape else { return }
+        let layout = layouts[shape] ?? activationLayout(shape)
+        layouts[shape] = layout
+        var cursor = activations.cursor(for: layout)
+        encoder.bindActivations(&cursor, shape: shape)
+        switch head {
+        case .fullSoftmax(let output): output.bind(&cursor)
+        case .sampledSoftmax(let sampled): sampled.bind(&cursor)
+        case .binaryCrossEntropy, .rating: break
+        }
+        cursor.bind(dHidden, "dHidden")
+        cursor.finish()
+        boundShape = shape
+    }
+
+    /// Every workspace bound to `activations` (tests).
+    var activationBuffers: [FloatBuffer] {
+        let headBuffers: [FloatBuffer] = switch head {
+        case .fullSoftmax(let output): output.activationBuffers
+        case .sampledSoftmax(let sampled): sampled.activationBuffers
+        case .binaryCrossEntropy, .rating: []
+        }
+        return encoder.activationBuffers + headBuffers + [dHidden]
+    }
+
+    /// Whether the encoder allocated workspaces outside `activations` (tests: never).
+    var encoderHasOwnArena: Bool { encoder.hasOwnArena }
+
     /// Encoder's ("embedding.weight", "rnn.*"), then the head's, as in the PyTorch module.
     public var parameters: [Parameter] { arena.parameters }
 
@@ -180,6 +258,7 @@ public final class SequenceRecommender {
         let batch = encoder.trainingBatch(batch, rng: &rng)
         let rows = batch.batchSize * batch.steps
         let h = encoder.hiddenSize
+        bindActivations(ActivationShape(batch: batch.batchSize, steps: batch.steps, pass: .training))
         let outputs = batch.inputs.withUnsafeBufferPointer {
             encoder.forward(inputs: $0, batch: batch.batchSize, steps: batch.steps, training: true, rng: &rng)
         }
@@ -209,15 +288,14 @@ public final class SequenceRecommender {
 
     /// The encoder's output after each row's last non-padding input, [B, H] (evaluation mode).
     public func lastHidden(_ batch: SequenceBatch) -> [Float] {
-        batch.inputs.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps) }
+        bindActivations(ActivationShape(batch: batch.batchSize, steps: batch.steps, pass: .evaluation))
+        return batch.inputs.withUnsafeBufferPointer { encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps) }
     }
 
     /// Next-item scores after the last non-padding input of each row: [B, V] row-major
     /// (column 0 = padding), the full catalogue whatever the training loss.
     public func scoreNext(_ batch: SequenceBatch) -> [Float] {
-        let last = batch.inputs.withUnsafeBufferPointer {
-            encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
-        }
+        let last = lastHidden(batch)
         guard let output = head.nextItemOutput else {
             preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
@@ -251,9 +329,7 @@ public final class SequenceRecommender {
     /// pass, then one dot product per candidate instead of the [B, H] x [H, V] product.
     public func scoreNext(_ batch: SequenceBatch, candidates: CandidateLists) -> [Float] {
         precondition(candidates.rows == batch.batchSize, "\(candidates.rows) candidate lists for \(batch.batchSize) rows")
-        let last = batch.inputs.withUnsafeBufferPointer {
-            encoder.lastHidden(inputs: $0, batch: batch.batchSize, steps: batch.steps)
-        }
+        let last = lastHidden(batch)
         guard let output = head.nextItemOutput else {
             preconditionFailure("scoreNext needs a next-item model; this one was built for task rating")
         }
@@ -271,6 +347,7 @@ public final class SequenceRecommender {
         }
         let h = encoder.hiddenSize
         var unused = SeededGenerator(seed: 0)
+        bindActivations(ActivationShape(batch: batch.batchSize, steps: batch.steps, pass: .forward))
         let outputs = batch.inputs.withUnsafeBufferPointer {
             encoder.forward(inputs: $0, batch: batch.batchSize, steps: batch.steps, training: false, rng: &unused)
         }

@@ -26,7 +26,8 @@ public final class SoftmaxOutputLayer {
     /// memory four times. Fixed, so results do not depend on the batch split.
     static let rowBlock = 128
 
-    // Workspaces, grown on demand and reused across batches.
+    // Workspaces: regions of the model's ActivationArena (`activationRegions`), or of the
+    // layer's own memory when it is used on its own (tests).
     private let gatheredHidden = FloatBuffer()  // [N, H]
     private let blockLogits = FloatBuffer()  // [rowBlock, V], becomes dLoss/dLogits of the block
     private let gatheredDHidden = FloatBuffer()  // [N, H]
@@ -63,6 +64,25 @@ public final class SoftmaxOutputLayer {
     }
 
     public var parameters: [Parameter] { isTied ? [] : [weight] + (bias.map { [$0] } ?? []) }
+
+    /// The floats `lossAndBackward` uses for up to `rows` target rows, in `bind` order: the
+    /// gathered rows [N, H], one block of logits [min(N, rowBlock), V], their gradient [N, H].
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, classes: Int, inputSize: Int,
+                                  rows: Int) {
+        layout.add("\(prefix()).gatheredHidden", rows, inputSize)
+        layout.add("\(prefix()).blockLogits", min(rows, rowBlock), classes)
+        layout.add("\(prefix()).gatheredDHidden", rows, inputSize)
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(gatheredHidden, "gatheredHidden")
+        cursor.bind(blockLogits, "blockLogits")
+        cursor.bind(gatheredDHidden, "gatheredDHidden")
+    }
+
+    /// Every workspace, in `bind` order (tests).
+    var activationBuffers: [FloatBuffer] { [gatheredHidden, blockLogits, gatheredDHidden] }
 
     /// Mean cross-entropy over the rows of `hidden` [R, H] whose `targets` [R] entry is not 0.
     /// Only those N rows go through the layer, gathered into [N, H] and processed in blocks

@@ -34,6 +34,24 @@ final class LayerNorm {
 
     var parameters: [Parameter] { [weight, bias] }
 
+    /// The floats `forward` (and `backward`) use over `rows` rows, in `bind` order.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, rows: Int) {
+        layout.add("\(prefix()).normalized", rows, d)   // [R, D]
+        layout.add("\(prefix()).inverseStd", rows)      // [R]
+        layout.add("\(prefix()).output", rows, d)       // [R, D]
+        layout.add("\(prefix()).gradientRow", rows > 0 ? d : 0)  // [D]
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(normalized, "normalized")
+        cursor.bind(inverseStd, "inverseStd")
+        cursor.bind(output, "output")
+        cursor.bind(gradientRow, "gradientRow")
+    }
+
+    var activationBuffers: [FloatBuffer] { [normalized, inverseStd, output, gradientRow] }
+
     /// x [rows, D] -> y [rows, D], owned by the layer and valid until its next forward.
     func forward(_ x: UnsafePointer<Float>, rows: Int) -> UnsafePointer<Float> {
         let d = width

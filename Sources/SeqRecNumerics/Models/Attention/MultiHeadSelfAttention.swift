@@ -64,6 +64,53 @@ final class MultiHeadSelfAttention {
 
     var parameters: [Parameter] { [inWeight, inBias, outWeight, outBias] }
 
+    /// The floats a [B, T] batch uses, in `bind` order: `pass` .training is `forward` +
+    /// `backward`, .forward `forward`, .evaluation `forward` below the top block and
+    /// `forwardLast` in it (`last`).
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, heads: Int,
+                                  dropout: Bool, batch b: Int, steps t: Int, pass: ActivationPass, last: Bool) {
+        let training = pass != .evaluation, dropoutActive = pass == .training && dropout
+        let rows = b * t
+        func add(_ name: String, _ include: Bool, _ factors: Int...) {
+            layout.add("\(prefix()).\(name)", include ? factors.reduce(1.0) { $0 * Double($1) } : 0)
+        }
+        if last {
+            add("projected", true, rows, 2 * d)             // [R, 2D] K, V
+            add("probabilities", true, t)                   // [T] one query
+        } else {
+            add("projected", true, rows, 3 * d)             // [R, 3D]
+            add("probabilities", true, b, heads, t, t)      // [B, N, T, T]
+        }
+        add("dropoutMask", dropoutActive, b, heads, t, t)   // [B, N, T, T]
+        add("dropped", dropoutActive, b, heads, t, t)       // [B, N, T, T]
+        add("context", true, last ? b : rows, d)            // [R, D]
+        add("output", true, last ? b : rows, d)             // [R, D]
+        add("dContext", training, rows, d)                  // [R, D]
+        add("dProjected", training, rows, 3 * d)            // [R, 3D]
+        add("dScores", training, t, t)                      // [T, T]
+        add("queries", last, b, d)                          // [B, D]
+        add("gathered", last, b, d)                         // [B, D]
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(projected, "projected")
+        cursor.bind(probabilities, "probabilities")
+        cursor.bind(dropoutMask, "dropoutMask")
+        cursor.bind(dropped, "dropped")
+        cursor.bind(context, "context")
+        cursor.bind(output, "output")
+        cursor.bind(dContext, "dContext")
+        cursor.bind(dProjected, "dProjected")
+        cursor.bind(dScores, "dScores")
+        cursor.bind(queries, "queries")
+        cursor.bind(gathered, "gathered")
+    }
+
+    var activationBuffers: [FloatBuffer] {
+        [projected, probabilities, dropoutMask, dropped, context, output, dContext, dProjected, dScores, queries, gathered]
+    }
+
     /// x [B, T, D], isItem [B, T] (false = padding). Returns y [B, T, D], owned by the layer
     /// and valid until its next forward. `rng` draws the attention dropout mask in training.
     func forward(_ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int, steps: Int,

@@ -28,7 +28,7 @@ final class PointwiseFeedForward {
     let dropout: Float
 
     private let preActivation = FloatBuffer()  // [R, F] z (gelu only)
-    private var cdf: [Float] = []               // [R, F] Φ(z) (gelu, training only; grows, never shrinks)
+    private let cdf = FloatBuffer()             // [R, F] Φ(z) (gelu, training only)
     private var cdfSaved = false                // the last forward kept Φ(z) in cdf
     private let hidden = FloatBuffer()    // [R, F] u
     private let output = FloatBuffer()    // [R, D] y
@@ -60,6 +60,38 @@ final class PointwiseFeedForward {
 
     var parameters: [Parameter] { [weight1, bias1, weight2, bias2] }
 
+    /// The floats `forward` over `rows` rows uses, and with `backward` unless `pass` is
+    /// .evaluation, in `bind` order. GELU's Φ is kept for training's backward only.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, innerWidth f: Int,
+                                  activation: FeedForwardActivation, dropout: Bool, rows r: Int, pass: ActivationPass) {
+        let training = pass != .evaluation, dropoutActive = pass == .training && dropout
+        func add(_ name: String, _ include: Bool, _ width: Int) {
+            layout.add("\(prefix()).\(name)", include ? Double(r) * Double(width) : 0)
+        }
+        add("preActivation", activation == .gelu, f)  // [R, F]
+        add("cdf", activation == .gelu && pass == .training, f)  // [R, F]
+        add("hidden", true, f)                        // [R, F]
+        add("output", true, d)                        // [R, D]
+        add("mask1", dropoutActive, f)                // [R, F]
+        add("mask2", dropoutActive, d)                // [R, D]
+        add("dOutput", dropoutActive, d)              // [R, D]
+        add("dHidden", training, f)                   // [R, F]
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(preActivation, "preActivation")
+        cursor.bind(cdf, "cdf")
+        cursor.bind(hidden, "hidden")
+        cursor.bind(output, "output")
+        cursor.bind(mask1, "mask1")
+        cursor.bind(mask2, "mask2")
+        cursor.bind(dOutput, "dOutput")
+        cursor.bind(dHidden, "dHidden")
+    }
+
+    var activationBuffers: [FloatBuffer] { [preActivation, cdf, hidden, output, mask1, mask2, dOutput, dHidden] }
+
     /// x [R, D] -> y [R, D], owned by the block and valid until its next forward.
     func forward(_ x: UnsafePointer<Float>, rows: Int, training: Bool, rng: inout SeededGenerator) -> UnsafePointer<Float> {
         let innerCount = rows * innerWidth, count = rows * width
@@ -82,11 +114,8 @@ final class PointwiseFeedForward {
             // Φ(z) only when a backward follows: evaluation batches are far larger.
             cdfSaved = training
             if training {
-                if cdf.count < innerCount { cdf = [Float](repeating: 0, count: innerCount) }
-                cdf.withUnsafeMutableBufferPointer { saved in
-                    guard let saved = saved.baseAddress else { return }
-                    GELU.forward(preActivation.pointer, into: u, savingCDF: saved, count: innerCount)
-                }
+                cdf.resize(to: innerCount)
+                GELU.forward(preActivation.pointer, into: u, savingCDF: cdf.pointer, count: innerCount)
             } else {
                 GELU.forward(preActivation.pointer, into: u, count: innerCount)
             }
@@ -127,10 +156,7 @@ final class PointwiseFeedForward {
                 GELU.backward(input: preActivation.pointer, dOutput: du, into: du, count: innerCount)
                 break
             }
-            cdf.withUnsafeBufferPointer { saved in
-                guard let saved = saved.baseAddress else { return }
-                GELU.backward(input: preActivation.pointer, cdf: saved, dOutput: du, into: du, count: innerCount)
-            }
+            GELU.backward(input: preActivation.pointer, cdf: cdf.pointer, dOutput: du, into: du, count: innerCount)
         }
         Linear.backward(dOutput: dHidden.pointer, input: x, rows: rows, weight: weight1, bias: bias1, addingInto: dx)
     }

@@ -46,6 +46,49 @@ final class TransformerBlock {
         attentionNorm.parameters + attention.parameters + feedForwardNorm.parameters + feedForward.parameters
     }
 
+    /// The floats one block uses for a [B, T] batch, in `bind` order: its own, then its
+    /// layers'. `last`: an evaluation's top block, which runs `forwardLast` (B query rows).
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, heads: Int,
+                                  innerWidth f: Int, activation: FeedForwardActivation, placement: LayerNormPlacement,
+                                  dropout: Bool, batch b: Int, steps t: Int, pass: ActivationPass, last: Bool) {
+        let rows = b * t, queryRows = last ? b : rows
+        layout.add("\(prefix()).output", queryRows, d)                                   // [R, D]
+        layout.add("\(prefix()).sum", placement == .post || last ? queryRows * d : 0)    // [R, D]
+        layout.add("\(prefix()).scratch", pass != .evaluation ? rows * d : 0)              // [R, D]
+        // Pre-LN normalizes every row before the attention, even under forwardLast.
+        let attentionNormRows = placement == .pre ? rows : queryRows
+        LayerNorm.activationRegions(into: &layout, prefix: "\(prefix()).attention_norm", width: d, rows: attentionNormRows)
+        MultiHeadSelfAttention.activationRegions(into: &layout, prefix: "\(prefix()).attention", width: d, heads: heads,
+                                                 dropout: dropout, batch: b, steps: t, pass: pass, last: last)
+        LayerNorm.activationRegions(into: &layout, prefix: "\(prefix()).feed_forward_norm", width: d, rows: queryRows)
+        PointwiseFeedForward.activationRegions(into: &layout, prefix: "\(prefix()).feed_forward", width: d, innerWidth: f,
+                                               activation: activation, dropout: dropout, rows: queryRows, pass: pass)
+    }
+
+    /// `activationRegions` for this block's settings.
+    func activationRegions(into layout: inout ActivationLayout, prefix: String, batch: Int, steps: Int, pass: ActivationPass,
+                           last: Bool) {
+        Self.activationRegions(into: &layout, prefix: prefix, width: attention.width, heads: attention.heads,
+                               innerWidth: feedForward.innerWidth, activation: feedForward.activation, placement: placement,
+                               dropout: attention.dropout > 0, batch: batch, steps: steps, pass: pass, last: last)
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(output, "output")
+        cursor.bind(sum, "sum")
+        cursor.bind(scratch, "scratch")
+        attentionNorm.bind(&cursor)
+        attention.bind(&cursor)
+        feedForwardNorm.bind(&cursor)
+        feedForward.bind(&cursor)
+    }
+
+    var activationBuffers: [FloatBuffer] {
+        [output, sum, scratch] + attentionNorm.activationBuffers + attention.activationBuffers
+            + feedForwardNorm.activationBuffers + feedForward.activationBuffers
+    }
+
     /// x [B, T, D] (must stay valid until backward) -> x2 [B, T, D], valid until the next
     /// forward, and what backward needs.
     func forward(_ x: UnsafePointer<Float>, isItem: UnsafePointer<Bool>, batch: Int, steps: Int,

@@ -40,7 +40,7 @@ package final class BERT4RecEncoder {
     private let embeddingMask = FloatBuffer()       // [B, T, D]
     private let transformed = FloatBuffer()         // [B, T, D] z = x W_o^T + b_o
     private let activated = FloatBuffer()           // [B, T, D] gelu(z)
-    private var cdf: [Float] = []                   // [B, T, D] Φ(z) for GELU's backward (training; grows, never shrinks)
+    private let cdf = FloatBuffer()                 // [B, T, D] Φ(z) for GELU's backward (training only)
     private var cdfSaved = false                    // the last forward kept Φ(z) in cdf
     private let gradient = FloatBuffer()            // [B, T, D] the stream's gradient
     private let scratch = FloatBuffer()             // [B, T, D] a sub-layer's input gradient
@@ -48,6 +48,9 @@ package final class BERT4RecEncoder {
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
+    /// The shape the workspaces are bound for, and the arena of an encoder used on its own.
+    private var boundShape: ActivationShape?
+    private var ownArena: ActivationArena?
 
     /// RecBole's init: every weight of rank 2 (tables, projections) ~ N(0, 0.02²), drawn in
     /// `parameters` order after the blocks' own draws; biases 0, norms 1 and 0; the padding
@@ -93,9 +96,83 @@ package final class BERT4RecEncoder {
             + [transformWeight, transformBias] + outputNorm.parameters + [outputBias]
     }
 
+    /// The floats an encoder of these settings uses for `shape`, in `bind` order: the
+    /// embeddings, their dropout mask, the output transform and its GELU, the two gradients,
+    /// then the embedding norm's, each block's and the output norm's. An evaluation is one
+    /// forward over the rows with a mask token appended (min(T + 1, M) steps). GELU's Φ is
+    /// kept for training's backward only.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, blocks: Int,
+                                  heads: Int, maxLength: Int, dropout: Bool, shape: ActivationShape) {
+        let training = shape.pass == .training
+        let (b, t) = (shape.batch, shape.pass == .evaluation ? min(shape.steps + 1, maxLength) : shape.steps)
+        let rows = Double(b) * Double(t) * Double(d)
+        layout.add("\(prefix()).embedded", rows)                              // [B, T, D]
+        layout.add("\(prefix()).embeddingMask", training && dropout ? rows : 0)
+        layout.add("\(prefix()).transformed", rows)
+        layout.add("\(prefix()).activated", rows)
+        layout.add("\(prefix()).cdf", training ? rows : 0)
+        layout.add("\(prefix()).gradient", shape.pass == .evaluation ? 0 : rows)
+        layout.add("\(prefix()).scratch", shape.pass == .evaluation ? 0 : rows)
+        LayerNorm.activationRegions(into: &layout, prefix: "\(prefix()).embedding_norm", width: d, rows: b * t)
+        for index in 0..<blocks {
+            TransformerBlock.activationRegions(
+                into: &layout, prefix: "\(prefix()).blocks.\(index)", width: d, heads: heads, innerWidth: 4 * d,
+                activation: .gelu, placement: .post, dropout: dropout, batch: b, steps: t,
+                pass: shape.pass, last: false)
+        }
+        LayerNorm.activationRegions(into: &layout, prefix: "\(prefix()).output_norm", width: d, rows: b * t)
+    }
+
+    func activationRegions(into layout: inout ActivationLayout, prefix: String, shape: ActivationShape) {
+        Self.activationRegions(into: &layout, prefix: prefix, width: width, blocks: blocks.count,
+                               heads: blocks[0].attention.heads, maxLength: maxLength, dropout: dropout > 0, shape: shape)
+    }
+
+    func bindActivations(_ cursor: inout ActivationCursor, shape: ActivationShape) {
+        cursor.bind(embedded, "embedded")
+        cursor.bind(embeddingMask, "embeddingMask")
+        cursor.bind(transformed, "transformed")
+        cursor.bind(activated, "activated")
+        cursor.bind(cdf, "cdf")
+        cursor.bind(gradient, "gradient")
+        cursor.bind(scratch, "scratch")
+        embeddingNorm.bind(&cursor)
+        for block in blocks { block.bind(&cursor) }
+        outputNorm.bind(&cursor)
+        boundShape = shape
+    }
+
+    /// Binds the workspaces for `shape` unless they are (see RecurrentEncoder).
+    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
+        guard boundShape != shape else { return }
+        var layout = ActivationLayout()
+        activationRegions(into: &layout, prefix: "encoder", shape: shape)
+        let arena = ownArena ?? ActivationArena()
+        ownArena = arena
+        var cursor = arena.cursor(for: layout)
+        bindActivations(&cursor, shape: shape)
+        cursor.finish()
+    }
+
+    var hasOwnArena: Bool { ownArena != nil }
+
+    var activationBuffers: [FloatBuffer] {
+        [embedded, embeddingMask, transformed, activated, cdf, gradient, scratch] + embeddingNorm.activationBuffers
+            + blocks.flatMap(\.activationBuffers) + outputNorm.activationBuffers
+    }
+
     /// inputs [B, T] ids (0 = padding, only after a row's items; the mask token allowed; T <= M).
     /// Returns h [B, T, D], valid until the next forward.
     package func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
+                        rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
+        if batch * steps > 0 {
+            bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: training ? .training : .forward))
+        }
+        return encode(inputs: inputs, batch: batch, steps: steps, training: training, rng: &rng)
+    }
+
+    /// `forward` into the workspaces as bound.
+    private func encode(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
                         rng: inout SeededGenerator) -> UnsafeBufferPointer<Float> {
         precondition(inputs.count == batch * steps, "inputs hold \(inputs.count) ids, expected batch \(batch) x steps \(steps)")
         precondition(steps <= maxLength, "rows of \(steps) steps exceed the \(maxLength) positions of the position table")
@@ -137,11 +214,8 @@ package final class BERT4RecEncoder {
         Linear.forward(x, rows: rows, weight: transformWeight, bias: transformBias, into: transformed.pointer)
         cdfSaved = training  // evaluation batches are far larger and need no backward
         if training {
-            if cdf.count < rows * d { cdf = [Float](repeating: 0, count: rows * d) }
-            cdf.withUnsafeMutableBufferPointer { saved in
-                guard let saved = saved.baseAddress else { return }
-                GELU.forward(transformed.pointer, into: activated.pointer, savingCDF: saved, count: rows * d)
-            }
+            cdf.resize(to: rows * d)
+            GELU.forward(transformed.pointer, into: activated.pointer, savingCDF: cdf.pointer, count: rows * d)
         } else {
             GELU.forward(transformed.pointer, into: activated.pointer, count: rows * d)
         }
@@ -161,10 +235,7 @@ package final class BERT4RecEncoder {
         branch.update(repeating: 0, count: count)
         outputNorm.backward(dOutput: dTop, addingInto: branch)
         if cdfSaved {
-            cdf.withUnsafeBufferPointer { saved in
-                guard let saved = saved.baseAddress else { return }
-                GELU.backward(input: transformed.pointer, cdf: saved, dOutput: branch, into: branch, count: count)
-            }
+            GELU.backward(input: transformed.pointer, cdf: cdf.pointer, dOutput: branch, into: branch, count: count)
         } else {
             GELU.backward(input: transformed.pointer, dOutput: branch, into: branch, count: count)
         }
@@ -186,8 +257,9 @@ package final class BERT4RecEncoder {
     package func lastHidden(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int) -> [Float] {
         let query = Cloze.query(inputs: inputs, batch: batch, steps: steps, maxLength: maxLength, maskId: maskId)
         var unused = SeededGenerator(seed: 0)
+        if batch * steps > 0 { bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: .evaluation)) }
         let h = query.inputs.withUnsafeBufferPointer {
-            forward(inputs: $0, batch: batch, steps: query.steps, training: false, rng: &unused)
+            encode(inputs: $0, batch: batch, steps: query.steps, training: false, rng: &unused)
         }
         let d = width
         var last = [Float](repeating: 0, count: batch * d)

@@ -23,16 +23,10 @@ enum BERT4RecFamily: ModelFamily {
             + h * h + h + 2 * h + classes
     }
 
-    /// Each block keeps the 23 [R, D] buffers of a post-LN SASRec block plus 12 more for the
-    /// feed-forward's inner width 4D and 4 for its GELU's Φ (4D, training), and 3 [B, N, T, T]
-    /// attention buffers; the encoder's own (embeddings, their mask, the output transform and
-    /// activation with its Φ, two gradients, the two norms' saved rows) are counted as 11 per
-    /// position.
-    static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
-        -> (perPosition: Double, fixed: Double) {
-        let h = Double(spec.hiddenSize)
-        let perPosition = 11 * h + Double(spec.blocks) * (39 * h + 3 * Double(spec.heads) * Double(maxLength))
-        return (perPosition, 0)
+    static func encoderActivationRegions(_ spec: ModelSpec, numItems: Int, maxLength: Int, shape: ActivationShape,
+                                         into layout: inout ActivationLayout) {
+        BERT4RecEncoder.activationRegions(into: &layout, prefix: "encoder", width: spec.hiddenSize, blocks: spec.blocks,
+                                          heads: spec.heads, maxLength: maxLength, dropout: spec.dropout > 0, shape: shape)
     }
 }
 

@@ -28,11 +28,16 @@ public final class RecurrentEncoder {
     private let gradientA = FloatBuffer()             // [T, B, max(E, H)] ping-pong gradients
     private let gradientB = FloatBuffer()
     private var lastIds: [Int32] = []                 // [B, T] of the last forward
+    private var layerInputs: [UnsafePointer<Float>?]  // per layer >= 1: the dense input its last forward read
     private var orderedIds: [Int32] = []              // [B, T] evaluation forward: rows longest first
     private var runningRows: [Int] = []               // [T] evaluation forward: rows still running
     private let layerOutputs = [FloatBuffer(), FloatBuffer()]  // [T, B, H] evaluation forward below the top
     private var batch = 0
     private var steps = 0
+    /// The shape the workspaces are bound for, and the arena of an encoder used on its own
+    /// (a SequenceRecommender binds them into its arena instead).
+    private var boundShape: ActivationShape?
+    private var ownArena: ActivationArena?
     private var dropoutActive = false
     private var outputDropoutActive = false
     private var usesTableLookup = false
@@ -60,6 +65,7 @@ public final class RecurrentEncoder {
                                         hiddenSize: hiddenSize, layerIndex: index, forgetBias: forgetBias, rng: &rng))
         }
         self.layers = stack
+        layerInputs = [UnsafePointer<Float>?](repeating: nil, count: layers)
         dropoutMasks = (0...layers).map { _ in FloatBuffer() }
         droppedInputs = (0..<layers).map { _ in FloatBuffer() }
     }
@@ -68,6 +74,85 @@ public final class RecurrentEncoder {
     public var parameters: [Parameter] { [embedding.weight] + layers.flatMap(\.parameters) }
 
     public var hiddenSize: Int { layers[0].hiddenSize }
+
+    /// The floats an encoder of these settings uses for `shape`, in `bind` order: the
+    /// embedded input, the dropout masks and dropped copies, the top outputs, the ping-pong
+    /// gradients, the evaluation's outputs below the top, then each layer's (RecurrentLayer).
+    /// `dropout`, `outputDropout`: whether a training step draws those masks.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, cell: CellKind, numItems: Int,
+                                  embeddingSize e: Int, hiddenSize h: Int, layers: Int, shape: ActivationShape,
+                                  dropout: Bool, outputDropout: Bool, allowsTableLookup: Bool = true) {
+        guard let recurrentCell = cell.recurrentCell else { preconditionFailure("\(cell) is not a recurrent cell") }
+        let (b, t, v) = (shape.batch, shape.steps, numItems + 1)
+        let training = shape.pass != .evaluation  // a backward may follow
+        let dropoutActive = shape.pass == .training && dropout, outputDropoutActive = shape.pass == .training && outputDropout
+        let positions = Double(b) * Double(t)
+        let usesLookup = allowsTableLookup && !dropoutActive && Double(v) < positions
+        func add(_ name: String, _ include: Bool, _ width: Int) {
+            layout.add("\(prefix()).\(name)", include ? positions * Double(width) : 0)
+        }
+        add("embedded", !usesLookup, e)                                      // [T, B, E]
+        for site in 0...layers {                                             // [T, B, D]
+            add("dropoutMasks.\(site)", site < layers ? dropoutActive : outputDropoutActive, site == 0 ? e : h)
+        }
+        for index in 0..<layers { add("droppedInputs.\(index)", index > 0 && dropoutActive, h) }  // [T, B, H]
+        add("droppedOutput", outputDropoutActive, h)                         // [T, B, H]
+        add("output", shape.pass != .evaluation, h)                          // [B, T, H]
+        add("gradientA", training, max(e, h))                                // [T, B, max(E, H)]
+        add("gradientB", training, max(e, h))
+        for index in 0..<2 { add("layerOutputs.\(index)", shape.pass == .evaluation && layers >= index + 2, h) }  // [T, B, H]
+        for index in 0..<layers {
+            RecurrentLayer.activationRegions(
+                into: &layout, prefix: "\(prefix()).layers.\(index)", cell: recurrentCell, hiddenSize: h, batch: b, steps: t,
+                pass: shape.pass, lookup: index == 0 && usesLookup, tableRows: v)
+        }
+    }
+
+    /// `activationRegions` for this encoder's settings.
+    func activationRegions(into layout: inout ActivationLayout, prefix: String, shape: ActivationShape) {
+        Self.activationRegions(
+            into: &layout, prefix: prefix, cell: cell, numItems: embedding.vocabularySize - 1, embeddingSize: embedding.dimension,
+            hiddenSize: hiddenSize, layers: layers.count, shape: shape, dropout: dropout > 0 || fixedDropoutMasks != nil,
+            outputDropout: fixedDropoutMasks.map { $0.count > layers.count } ?? (outputDropout > 0),
+            allowsTableLookup: allowsTableLookup)
+    }
+
+    /// Points the workspaces at `activationRegions`' regions for `shape` (in its order).
+    func bindActivations(_ cursor: inout ActivationCursor, shape: ActivationShape) {
+        cursor.bind(embedded, "embedded")
+        for mask in dropoutMasks { cursor.bind(mask, "") }
+        for dropped in droppedInputs { cursor.bind(dropped, "") }
+        cursor.bind(droppedOutput, "droppedOutput")
+        cursor.bind(output, "output")
+        cursor.bind(gradientA, "gradientA")
+        cursor.bind(gradientB, "gradientB")
+        for buffer in layerOutputs { cursor.bind(buffer, "") }
+        for layer in layers { layer.bind(&cursor) }
+        boundShape = shape
+    }
+
+    /// Binds the workspaces for `shape` unless they are: into the model's arena when the
+    /// model bound them first, else into the encoder's own.
+    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
+        guard boundShape != shape else { return }
+        var layout = ActivationLayout()
+        activationRegions(into: &layout, prefix: "encoder", shape: shape)
+        let arena = ownArena ?? ActivationArena()
+        ownArena = arena
+        var cursor = arena.cursor(for: layout)
+        bindActivations(&cursor, shape: shape)
+        cursor.finish()
+    }
+
+    /// Whether the encoder allocated an arena of its own (used without a model, or a model
+    /// that did not bind it for a shape: tests).
+    var hasOwnArena: Bool { ownArena != nil }
+
+    /// Every workspace, in `bind` order (tests).
+    var activationBuffers: [FloatBuffer] {
+        [embedded] + dropoutMasks + droppedInputs + [droppedOutput, output, gradientA, gradientB] + layerOutputs
+            + layers.flatMap(\.activationBuffers)
+    }
 
     /// inputs: [B, T] item ids (0 = padding). Returns the top layer's outputs [B, T, H],
     /// valid until the next forward call.
@@ -78,6 +163,7 @@ public final class RecurrentEncoder {
         }
         self.batch = batch
         self.steps = steps
+        bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: training ? .training : .forward))
         if lastIds.count != inputs.count { lastIds = [Int32](repeating: 0, count: inputs.count) }
         lastIds.withUnsafeMutableBufferPointer { $0.baseAddress?.update(from: ids, count: inputs.count) }
         dropoutActive = training && (dropout > 0 || fixedDropoutMasks != nil)
@@ -102,15 +188,15 @@ public final class RecurrentEncoder {
             if dropoutActive { applyDropout(site: 0, width: e, probability: dropout, values: embedded.pointer, rng: &rng) }
         }
 
+        var previous = UnsafePointer(embedded.pointer)  // the last layer's outputs [T, B, H]
         mask.withUnsafeBufferPointer { maskBuffer in
             guard let maskPointer = maskBuffer.baseAddress else { return }
             for (index, layer) in layers.enumerated() {
                 if index == 0 {
-                    withFirstLayerInput(ids: ids) { layer.forward(input: $0, mask: maskPointer, batch: batch, steps: steps) }
+                    withFirstLayerInput(ids: ids) { previous = layer.forward(input: $0, mask: maskPointer, batch: batch, steps: steps) }
                     continue
                 }
-                let previous = layers[index - 1].outputs
-                var input = UnsafePointer(previous)
+                var input = previous
                 if dropoutActive {
                     let dropped = droppedInputs[index]
                     dropped.resize(to: steps * batch * h)
@@ -118,10 +204,11 @@ public final class RecurrentEncoder {
                     applyDropout(site: index, width: h, probability: dropout, values: dropped.pointer, rng: &rng)
                     input = UnsafePointer(dropped.pointer)
                 }
-                layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
+                layerInputs[index] = input
+                previous = layer.forward(input: .dense(input), mask: maskPointer, batch: batch, steps: steps)
             }
         }
-        var top = UnsafePointer(topLayer.outputs)
+        var top = previous
         if outputDropoutActive {
             droppedOutput.resize(to: steps * batch * h)
             droppedOutput.pointer.update(from: top, count: steps * batch * h)
@@ -151,7 +238,7 @@ public final class RecurrentEncoder {
                 guard let maskPointer = maskBuffer.baseAddress else { return }
                 for index in stride(from: layers.count - 1, through: 1, by: -1) {
                     let layer = layers[index]
-                    let input = UnsafePointer(dropoutActive ? droppedInputs[index].pointer : layers[index - 1].outputs)
+                    guard let input = layerInputs[index] else { preconditionFailure("backward before a forward") }
                     layer.backward(input: .dense(input), mask: maskPointer, dOutputs: dCurrent, dInput: dBelow, tableGrad: nil)
                     if dropoutActive {
                         BufferOps.multiply(count: rows * layer.inputSize, by: dropoutMasks[index].pointer, into: dBelow)
@@ -200,6 +287,7 @@ public final class RecurrentEncoder {
                 if id != 0 { lengths[b] = t + 1 }
             }
         }
+        bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: .evaluation))
         let order = (0..<batch).sorted { lengths[$0] > lengths[$1] || (lengths[$0] == lengths[$1] && $0 < $1) }
         orderedIds.removeAll(keepingCapacity: true)
         for b in order { orderedIds += inputs[(b * steps)..<((b + 1) * steps)] }

@@ -25,17 +25,12 @@ enum RecurrentFamily: ModelFamily {
         return count
     }
 
-    static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
-        -> (perPosition: Double, fixed: Double) {
-        let classes = Double(numItems) + 1
-        let (e, h) = (Double(spec.embeddingSize), Double(spec.hiddenSize))
-        let gates = Double(spec.cell.recurrentCell?.gateCount ?? 1)
-        // Per layer: gates (and the GRU's hidden side), states, the LSTM's cells and
-        // their tanh, dropout masks and inputs; around it the embedded input, the top
-        // outputs and the ping-pong gradients.
-        let perPosition = 2 * e + 6 * h + 2 * max(e, h) + Double(spec.layers) * ((2 * gates + 5) * h + 2 * max(e, h))
-        let fixed = min(classes, positions) * gates * h  // the lookup input's projected table
-        return (perPosition, fixed)
+    static func encoderActivationRegions(_ spec: ModelSpec, numItems: Int, maxLength: Int, shape: ActivationShape,
+                                         into layout: inout ActivationLayout) {
+        RecurrentEncoder.activationRegions(
+            into: &layout, prefix: "encoder", cell: spec.cell, numItems: numItems, embeddingSize: spec.embeddingSize,
+            hiddenSize: spec.hiddenSize, layers: spec.layers, shape: shape, dropout: spec.dropout > 0,
+            outputDropout: spec.outputDropout > 0)
     }
 }
 

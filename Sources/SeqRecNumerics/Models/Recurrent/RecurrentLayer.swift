@@ -120,6 +120,8 @@ final class RecurrentLayer {
     let biasIH: Parameter    // [G*H]
     let biasHH: Parameter    // [G*H]
 
+    // Workspaces: regions of the model's ActivationArena, declared by `activationRegions`
+    // in `activationBuffers` order.
     private let gates = FloatBuffer()
     private let recurrent = FloatBuffer()
     private let states = FloatBuffer()
@@ -177,6 +179,66 @@ final class RecurrentLayer {
 
     var parameters: [Parameter] { [weightIH, weightHH, biasIH, biasHH] }
 
+    /// The floats one layer uses for a [B, T] batch, in `bind` order: `pass` .training is
+    /// `forward` + `backward`, .forward the same without dropout, .evaluation `inference`. `lookup`: the input is the
+    /// embedding table of `tableRows` rows (LayerInput.lookup), else a dense [T, B, D] buffer.
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, cell: any RecurrentCell.Type,
+                                  hiddenSize h: Int, batch b: Int, steps t: Int, pass: ActivationPass,
+                                  lookup: Bool, tableRows: Int) {
+        let width = cell.gateCount * h
+        let lstm = cell.stateCount == 2, gru = cell.separateHiddenSide
+        let training = pass != .evaluation
+        func add(_ name: String, _ include: Bool, _ factors: Int...) {
+            layout.add("\(prefix()).\(name)", include ? factors.reduce(1.0) { $0 * Double($1) } : 0)
+        }
+        if training {
+            add("gates", true, t, b, width)                    // [T, B, G*H]
+            add("recurrent", gru, t, b, width)                 // [T, B, 3H]
+        } else {
+            add("gates", true, lookup ? 1 : t, b, width)       // [T or 1, B, G*H]
+            add("recurrent", gru, b, width)                    // [B, 3H]
+        }
+        add("states", training, t + 1, b, h)                   // [T+1, B, H]
+        add("cells", training && lstm, t + 1, b, h)            // [T+1, B, H]
+        add("cellTanh", training ? lstm : true, training ? t : 1, b, h)  // [T, B, H]; evaluation [B, H]
+        add("stateGrad", training, b, h)                       // [B, H]
+        add("weightHHTransposed", training && b <= SkinnyProduct.maxRows, h, width)  // [H, G*H]
+        add("cellGrad", training && lstm, b, h)                // [B, H]
+        add("gateBias", true, width)                           // [G*H]
+        add("recurrentBias", true, width)                      // [G*H]
+        add("biasSums", training, width)                        // [G*H]
+        add("hiddenBiasSums", training, width)        // [G*H]
+        add("table", lookup, tableRows, width)                 // [V, G*H]
+        add("inferenceStates", !training, b, h)                // [B, H]
+        add("inferenceCells", !training, b, h)                 // [B, H]
+    }
+
+    /// Points the workspaces at `activationRegions`' regions (in its order).
+    func bind(_ cursor: inout ActivationCursor) {
+        cursor.bind(gates, "gates")
+        cursor.bind(recurrent, "recurrent")
+        cursor.bind(states, "states")
+        cursor.bind(cells, "cells")
+        cursor.bind(cellTanh, "cellTanh")
+        cursor.bind(stateGrad, "stateGrad")
+        cursor.bind(weightHHTransposed, "weightHHTransposed")
+        cursor.bind(cellGrad, "cellGrad")
+        cursor.bind(gateBias, "gateBias")
+        cursor.bind(recurrentBias, "recurrentBias")
+        cursor.bind(biasSums, "biasSums")
+        cursor.bind(hiddenBiasSums, "hiddenBiasSums")
+        cursor.bind(tableBuffer, "table")
+        cursor.bind(inferenceStateBuffer, "inferenceStates")
+        cursor.bind(inferenceCells, "inferenceCells")
+        projectedTableIsCurrent = false  // the table region may have moved
+    }
+
+    /// Every workspace, for tests that compare what a step used with its layout.
+    var activationBuffers: [FloatBuffer] {
+        [gates, recurrent, states, cells, cellTanh, stateGrad, weightHHTransposed, cellGrad, gateBias, recurrentBias,
+         biasSums, hiddenBiasSums, tableBuffer, inferenceStateBuffer, inferenceCells]
+    }
+
     /// Sizes the workspaces for [B, T]; allocation happens only when a shape needs more room.
     private func prepare(batch: Int, steps: Int) {
         self.batch = batch
@@ -224,7 +286,10 @@ final class RecurrentLayer {
     var finalState: UnsafeMutablePointer<Float> { states.pointer + steps * batch * hiddenSize }
 
     /// Forward over all steps; mask [T, B].
-    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) {
+    /// Returns the outputs [T, B, H] (`outputs`), valid until the next forward: the next
+    /// layer's input, which its backward reads again.
+    @discardableResult
+    func forward(input: LayerInput, mask: UnsafePointer<Bool>, batch: Int, steps: Int) -> UnsafePointer<Float> {
         prepare(batch: batch, steps: steps)
         projectedTableIsCurrent = false
         let rows = steps * batch
@@ -256,6 +321,7 @@ final class RecurrentLayer {
         do {
             TimeLoop.forward(cell, views, weightHH: weightHH.value)
         }
+        return UnsafePointer(outputs)
     }
 
     /// Evaluation forward (TimeLoop.inference) over rows ordered longest first: `ids` [B, T]

@@ -33,6 +33,9 @@ package final class SASRecEncoder {
     private var batch = 0
     private var steps = 0
     private var dropoutActive = false
+    /// The shape the workspaces are bound for, and the arena of an encoder used on its own.
+    private var boundShape: ActivationShape?
+    private var ownArena: ActivationArena?
 
     /// Random draws (the port's xavier_normal_ of every weight of rank >= 2): the item table,
     /// the position table (row 0 of each then zeroed), then each block's.
@@ -58,6 +61,60 @@ package final class SASRecEncoder {
         [itemEmbedding, positionEmbedding] + blocks.flatMap(\.parameters) + finalNorm.parameters
     }
 
+    /// The floats an encoder of these settings uses for `shape`, in `bind` order: x0, its
+    /// dropout mask, the stream's gradient, each block's, the final norm's. An evaluation
+    /// runs groups of at most `evaluationGroupRows` rows, its top block on each row's last
+    /// query only (lastHidden).
+    static func activationRegions(into layout: inout ActivationLayout, prefix: @autoclosure () -> String, width d: Int, blocks: Int,
+                                  heads: Int, placement: LayerNormPlacement, dropout: Bool, shape: ActivationShape) {
+        let evaluation = shape.pass == .evaluation, training = shape.pass == .training
+        let b = evaluation ? min(shape.batch, evaluationGroupRows) : shape.batch, t = shape.steps
+        let rows = Double(b) * Double(t) * Double(d)
+        layout.add("\(prefix()).embedded", rows)                            // [B, T, D]
+        layout.add("\(prefix()).embeddingMask", training && dropout ? rows : 0)
+        layout.add("\(prefix()).gradient", evaluation ? 0 : rows)
+        for index in 0..<blocks {
+            TransformerBlock.activationRegions(
+                into: &layout, prefix: "\(prefix()).blocks.\(index)", width: d, heads: heads, innerWidth: d, activation: .relu,
+                placement: placement, dropout: dropout, batch: b, steps: t, pass: shape.pass,
+                last: evaluation && index == blocks - 1)
+        }
+        LayerNorm.activationRegions(into: &layout, prefix: "\(prefix()).final_norm", width: d, rows: evaluation ? b : b * t)
+    }
+
+    func activationRegions(into layout: inout ActivationLayout, prefix: String, shape: ActivationShape) {
+        Self.activationRegions(into: &layout, prefix: prefix, width: width, blocks: blocks.count,
+                               heads: blocks[0].attention.heads, placement: blocks[0].placement, dropout: dropout > 0,
+                               shape: shape)
+    }
+
+    func bindActivations(_ cursor: inout ActivationCursor, shape: ActivationShape) {
+        cursor.bind(embedded, "embedded")
+        cursor.bind(embeddingMask, "embeddingMask")
+        cursor.bind(gradient, "gradient")
+        for block in blocks { block.bind(&cursor) }
+        finalNorm.bind(&cursor)
+        boundShape = shape
+    }
+
+    /// Binds the workspaces for `shape` unless they are (see RecurrentEncoder).
+    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
+        guard boundShape != shape else { return }
+        var layout = ActivationLayout()
+        activationRegions(into: &layout, prefix: "encoder", shape: shape)
+        let arena = ownArena ?? ActivationArena()
+        ownArena = arena
+        var cursor = arena.cursor(for: layout)
+        bindActivations(&cursor, shape: shape)
+        cursor.finish()
+    }
+
+    var hasOwnArena: Bool { ownArena != nil }
+
+    var activationBuffers: [FloatBuffer] {
+        [embedded, embeddingMask, gradient] + blocks.flatMap(\.activationBuffers) + finalNorm.activationBuffers
+    }
+
     /// inputs [B, T] item ids (0 = padding, only after a row's items; T <= M). Returns h
     /// [B, T, D], valid until the next forward.
     package func forward(inputs: UnsafeBufferPointer<Int32>, batch: Int, steps: Int, training: Bool,
@@ -68,6 +125,7 @@ package final class SASRecEncoder {
         self.batch = batch
         self.steps = steps
         guard rows > 0 else { return UnsafeBufferPointer(start: embedded.pointer, count: 0) }
+        bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: training ? .training : .forward))
         embed(inputs, batch: batch, steps: steps)
         dropoutActive = training && dropout > 0
         if dropoutActive {
@@ -119,6 +177,7 @@ package final class SASRecEncoder {
         let d = width
         var last = [Float](repeating: 0, count: batch * d)
         guard batch > 0, steps > 0 else { return last }
+        bindActivationsIfNeeded(ActivationShape(batch: batch, steps: steps, pass: .evaluation))
         // The steps each row needs: through its last item (all of them for a row without items).
         let needed = (0..<batch).map { b in ((0..<steps).last { inputs[b * steps + $0] != 0 } ?? steps - 1) + 1 }
         let order = (0..<batch).sorted { needed[$0] > needed[$1] || (needed[$0] == needed[$1] && $0 < $1) }

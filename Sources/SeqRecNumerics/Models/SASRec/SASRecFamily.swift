@@ -21,15 +21,10 @@ enum SASRecFamily: ModelFamily {
         return classes * h + (Double(maxLength) + 1) * h + Double(spec.blocks) * block + 2 * h
     }
 
-    /// Each block keeps 22 [R, D] buffers under pre-LN (projections and their gradients,
-    /// context, feed-forward activations, masks, norms; post-LN one more, x + MHA(x)) and
-    /// 3 [B, N, T, T] attention buffers; the encoder's own (x0, its mask, the stream's
-    /// gradient, the final norm) are counted as 4 per position.
-    static func encoderWorkspaceFloats(_ spec: ModelSpec, numItems: Int, positions: Double, maxLength: Int)
-        -> (perPosition: Double, fixed: Double) {
-        let h = Double(spec.hiddenSize)
-        let perPosition = 4 * h + Double(spec.blocks) * (22 * h + 3 * Double(spec.heads) * Double(maxLength))
-        return (perPosition, 0)
+    static func encoderActivationRegions(_ spec: ModelSpec, numItems: Int, maxLength: Int, shape: ActivationShape,
+                                         into layout: inout ActivationLayout) {
+        SASRecEncoder.activationRegions(into: &layout, prefix: "encoder", width: spec.hiddenSize, blocks: spec.blocks,
+                                        heads: spec.heads, placement: spec.norm, dropout: spec.dropout > 0, shape: shape)
     }
 }
 
