@@ -14,7 +14,7 @@
 // "embedding_norm.*", "blocks.<l>.*", "output_transform.weight" [D, D], ".bias" [D],
 // "output_norm.*", "output_bias" [V].
 
-package final class BERT4RecEncoder {
+package final class BERT4RecEncoder: EncoderArena {
     let itemEmbedding: Parameter
     let positionEmbedding: Parameter
     let embeddingNorm: LayerNorm
@@ -49,8 +49,8 @@ package final class BERT4RecEncoder {
     private var steps = 0
     private var dropoutActive = false
     /// The shape the workspaces are bound for, and the arena of an encoder used on its own.
-    private var boundShape: ActivationShape?
-    private var ownArena: ActivationArena?
+    var boundShape: ActivationShape?
+    var ownArena: ActivationArena?
 
     /// RecBole's init: every weight of rank 2 (tables, projections) ~ N(0, 0.02²), drawn in
     /// `parameters` order after the blocks' own draws; biases 0, norms 1 and 0; the padding
@@ -141,20 +141,6 @@ package final class BERT4RecEncoder {
         outputNorm.bind(&cursor)
         boundShape = shape
     }
-
-    /// Binds the workspaces for `shape` unless they are (see RecurrentEncoder).
-    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
-        guard boundShape != shape else { return }
-        var layout = ActivationLayout()
-        activationRegions(into: &layout, prefix: "encoder", shape: shape)
-        let arena = ownArena ?? ActivationArena()
-        ownArena = arena
-        var cursor = arena.cursor(for: layout)
-        bindActivations(&cursor, shape: shape)
-        cursor.finish()
-    }
-
-    var hasOwnArena: Bool { ownArena != nil }
 
     var activationBuffers: [FloatBuffer] {
         [embedded, embeddingMask, transformed, activated, cdf, gradient, scratch] + embeddingNorm.activationBuffers

@@ -5,7 +5,7 @@
 // time-major [T, B, .] so that each step's rows are contiguous for the per-step sgemm; only
 // the top outputs (and their gradient) are transposed to the public [B, T, H] layout.
 
-public final class RecurrentEncoder {
+public final class RecurrentEncoder: EncoderArena {
     public let cell: CellKind
     public let embedding: Embedding
     public let dropout: Float
@@ -36,8 +36,8 @@ public final class RecurrentEncoder {
     private var steps = 0
     /// The shape the workspaces are bound for, and the arena of an encoder used on its own
     /// (a SequenceRecommender binds them into its arena instead).
-    private var boundShape: ActivationShape?
-    private var ownArena: ActivationArena?
+    var boundShape: ActivationShape?
+    var ownArena: ActivationArena?
     private var dropoutActive = false
     private var outputDropoutActive = false
     private var usesTableLookup = false
@@ -130,23 +130,6 @@ public final class RecurrentEncoder {
         for layer in layers { layer.bind(&cursor) }
         boundShape = shape
     }
-
-    /// Binds the workspaces for `shape` unless they are: into the model's arena when the
-    /// model bound them first, else into the encoder's own.
-    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
-        guard boundShape != shape else { return }
-        var layout = ActivationLayout()
-        activationRegions(into: &layout, prefix: "encoder", shape: shape)
-        let arena = ownArena ?? ActivationArena()
-        ownArena = arena
-        var cursor = arena.cursor(for: layout)
-        bindActivations(&cursor, shape: shape)
-        cursor.finish()
-    }
-
-    /// Whether the encoder allocated an arena of its own (used without a model, or a model
-    /// that did not bind it for a shape: tests).
-    var hasOwnArena: Bool { ownArena != nil }
 
     /// Every workspace, in `bind` order (tests).
     var activationBuffers: [FloatBuffer] {

@@ -12,7 +12,7 @@
 // and everything else is per row. Parameters: "item_embedding.weight" [V, D] (also the tied
 // output), "position_embedding.weight" [M + 1, D], "blocks.<l>.*", "final_norm.*".
 
-package final class SASRecEncoder {
+package final class SASRecEncoder: EncoderArena {
     let itemEmbedding: Parameter
     let positionEmbedding: Parameter
     let blocks: [TransformerBlock]
@@ -34,8 +34,8 @@ package final class SASRecEncoder {
     private var steps = 0
     private var dropoutActive = false
     /// The shape the workspaces are bound for, and the arena of an encoder used on its own.
-    private var boundShape: ActivationShape?
-    private var ownArena: ActivationArena?
+    var boundShape: ActivationShape?
+    var ownArena: ActivationArena?
 
     /// Random draws (the port's xavier_normal_ of every weight of rank >= 2): the item table,
     /// the position table (row 0 of each then zeroed), then each block's.
@@ -96,20 +96,6 @@ package final class SASRecEncoder {
         finalNorm.bind(&cursor)
         boundShape = shape
     }
-
-    /// Binds the workspaces for `shape` unless they are (see RecurrentEncoder).
-    private func bindActivationsIfNeeded(_ shape: ActivationShape) {
-        guard boundShape != shape else { return }
-        var layout = ActivationLayout()
-        activationRegions(into: &layout, prefix: "encoder", shape: shape)
-        let arena = ownArena ?? ActivationArena()
-        ownArena = arena
-        var cursor = arena.cursor(for: layout)
-        bindActivations(&cursor, shape: shape)
-        cursor.finish()
-    }
-
-    var hasOwnArena: Bool { ownArena != nil }
 
     var activationBuffers: [FloatBuffer] {
         [embedded, embeddingMask, gradient] + blocks.flatMap(\.activationBuffers) + finalNorm.activationBuffers
