@@ -20,7 +20,7 @@ private func finishedPoints(_ stdout: String) -> [String] {
 }
 
 /// Child processes of `pid`, from /proc.
-private func children(of pid: pid_t) -> [pid_t] {
+func children(of pid: pid_t) -> [pid_t] {
     let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
     return entries.compactMap { entry in
         guard let child = pid_t(entry),

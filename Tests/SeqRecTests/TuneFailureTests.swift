@@ -13,18 +13,6 @@ import Testing
 private let tinyExperiment = ConfigFixtures.fixtures.appendingPathComponent("e2e/tiny.yaml").path
 private let tinyTune = "Tests/Fixtures/tune/tiny-tune.yaml"
 
-/// The direct children of `pid` (from /proc).
-private func childProcesses(of pid: pid_t) -> [pid_t] {
-    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return entries.compactMap { entry in
-        guard let child = pid_t(entry),
-              let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
-    }
-}
-
 /// Whether `pid` is stopped (state T in /proc): the crash hook stopped it.
 private func processIsStopped(_ pid: pid_t) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
@@ -63,14 +51,14 @@ struct TuneFailureTests {
         let parent = search.process.processIdentifier
         let deadline = Date().addingTimeInterval(240)
         while search.process.isRunning && Date() < deadline {
-            for child in childProcesses(of: parent) where processIsStopped(child) {
+            for child in children(of: parent) where processIsStopped(child) {
                 let killIt = trialNumber(of: child).map { onStopped(parent, $0) } ?? false
                 kill(child, killIt ? SIGKILL : SIGCONT)
             }
             Thread.sleep(forTimeInterval: 0.02)
         }
         if search.process.isRunning {
-            childProcesses(of: parent).forEach { kill($0, SIGKILL) }
+            children(of: parent).forEach { kill($0, SIGKILL) }
             kill(parent, SIGKILL)
             Issue.record("runner tune did not end within 240 s: \(search.stdout) \(search.stderr)")
         }
