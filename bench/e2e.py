@@ -34,7 +34,7 @@ def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default="experiments/lstm50.yaml")
     parser.add_argument("--sasrec-config", default="experiments/sasrec.yaml", help="the experiment of cell sasrec")
-    parser.add_argument("--bert4rec-config", default="experiments/bert4rec.yaml", help="the experiment of cell bert4rec")
+    parser.add_argument("--bert4rec-config", default="experiments/bert4rec-recbole.yaml", help="the experiment of cell bert4rec")
     parser.add_argument("--cells", default="lstm,gru,rnn", help="any of lstm, gru, rnn, sasrec, bert4rec")
     parser.add_argument("--hidden", default="50,128")
     parser.add_argument("--threads", default="1,2")
@@ -371,7 +371,7 @@ def family_of(cell):
 
 def config_of(args, family):
     if family == "bert4rec":
-        return getattr(args, "bert4rec_config", "experiments/bert4rec.yaml")
+        return getattr(args, "bert4rec_config", "experiments/bert4rec-recbole.yaml")
     return args.sasrec_config if family == "sasrec" else args.config
 
 
