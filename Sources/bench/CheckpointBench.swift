@@ -13,18 +13,16 @@ enum CheckpointBench {
     static func run(arguments: [String]) throws {
         var items = 1682, embedding = 64, hidden = 50, iterations = 20
         var directory = FileManager.default.temporaryDirectory.appendingPathComponent("seqrec-ckpt-bench-\(getpid())")
-        var index = 0
-        while index < arguments.count {
-            let value = index + 1 < arguments.count ? arguments[index + 1] : ""
-            switch arguments[index] {
+        BenchOptions.forEach(arguments) { option, value in
+            switch option {
             case "--items": items = Int(value) ?? items
             case "--embedding": embedding = Int(value) ?? embedding
             case "--hidden": hidden = Int(value) ?? hidden
             case "--iterations": iterations = Int(value) ?? iterations
             case "--dir": directory = URL(fileURLWithPath: value)
-            default: fatalError("unknown option \(arguments[index])")
+            default: return false
             }
-            index += 2
+            return true
         }
         defer { try? FileManager.default.removeItem(at: directory) }
         var spec = ModelSpec()

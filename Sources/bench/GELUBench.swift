@@ -12,15 +12,13 @@ import SeqRec
 enum GELUBench {
     static func run(arguments: [String]) {
         var count = 1 << 20, iterations = 20
-        var index = 0
-        while index < arguments.count {
-            let value = index + 1 < arguments.count ? arguments[index + 1] : ""
-            switch arguments[index] {
+        BenchOptions.forEach(arguments) { option, value in
+            switch option {
             case "--count": count = Int(value) ?? count
             case "--iterations": iterations = Int(value) ?? iterations
-            default: fatalError("unknown option \(arguments[index])")
+            default: return false
             }
-            index += 2
+            return true
         }
         var rng = SeededGenerator(seed: 3)
         // About N(0, 1): the sum of 12 uniforms minus 6.

@@ -47,24 +47,12 @@ public struct SearchComparison: Sendable {
         }
     }
 
-    /// What `runner tune` records when a search starts; compare only checks that it is one.
-    struct Identity: Decodable, Sendable {
-        var tune: String
-        var baseConfigHash: String
-        var jobs: Int
-
-        enum CodingKeys: String, CodingKey {
-            case tune, jobs
-            case baseConfigHash = "base_config_hash"
-        }
-    }
-
     /// The search directory as given.
     package var directory: String
     let summary: Summary
 
     package static let resultsFile = "trials.json"
-    package static let identityFile = "search.json"
+    package static let identityFile = SearchIdentity.fileName
     /// The newest layout of trials.json this reader knows.
     package static let supportedFormatVersion = 1
 
@@ -84,7 +72,7 @@ public struct SearchComparison: Sendable {
         let identity = try Self.read(base.appendingPathComponent(Self.identityFile), name: Self.identityFile,
                                      missing: "runner tune writes it as the search starts, so this is not a whole search directory")
         do {
-            _ = try JSONDecoder().decode(Identity.self, from: identity)
+            _ = try JSONDecoder().decode(SearchIdentity.self, from: identity)
         } catch {
             throw SearchComparisonError(description: "\(Self.identityFile) is not a search's record: \(ReportReader.describe(error))")
         }

@@ -10,24 +10,12 @@
 
 import Foundation
 
-/// What makes a search: trials continue one search only when all of it is unchanged.
-struct SearchIdentity: Codable, Equatable {
-    var tune: String
-    var baseConfigHash: String
-    var jobs: Int
-
-    enum CodingKeys: String, CodingKey {
-        case tune, jobs
-        case baseConfigHash = "base_config_hash"
-    }
-}
-
 package struct SearchDirectoryError: Error, Sendable, CustomStringConvertible {
     package var description: String
 }
 
 public struct SearchDirectory: Sendable {
-    package static let identityFile = "search.json"
+    package static let identityFile = SearchIdentity.fileName
     package static let trialsDirectory = "trials"
     package static let recordFile = "trial.json"
     package static let configFile = "config.yaml"
