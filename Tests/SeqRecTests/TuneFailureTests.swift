@@ -398,6 +398,19 @@ struct TuneFailureTests {
             #expect(result.stderr == prefix + item.message + "\n", "\(result.stderr)")
             #expect(result.stdout.isEmpty)
         }
+
+        // A file that exists but cannot be read as one: a directory in its place.
+        for name in ["search.json", "trials.json"] {
+            _ = try compare(identity: identity, results: results)
+            let url = search.appendingPathComponent(name)
+            try FileManager.default.removeItem(at: url)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
+            let result = try SweepFixtures.runner(["compare", search.path, "--output", scratch.appendingPathComponent("out").path],
+                                                  scratch: scratch)
+            #expect(result.status == 1)
+            #expect(result.stderr == prefix + "cannot read \(name): it is a directory\n", "\(result.stderr)")
+            try FileManager.default.removeItem(at: url)
+        }
     }
 }
 
